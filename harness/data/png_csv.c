@@ -1,0 +1,308 @@
+/* png_csv.c: the tutorial's layout, a CSV of filename,label beside a folder of PNG images,
+ * read and written with libpng. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dataset.h"
+
+#define PNG_MAX_SIDE 4096
+
+typedef struct {
+  char msg[200];
+} png_errbox;
+
+static void on_png_error(png_structp png, png_const_charp msg) {
+  png_errbox *box = png_get_error_ptr(png);
+  snprintf(box->msg, sizeof box->msg, "%s", msg);
+  png_longjmp(png, 1);
+}
+
+static void on_png_warning(png_structp png, png_const_charp msg) {
+  (void)png;
+  (void)msg; /* warnings (e.g. bad sRGB chunks) do not make an image unusable */
+}
+
+int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, size_t len) {
+  png_errbox box = {{0}};
+  png_structp png = NULL;
+  png_infop info = NULL;
+  uint8_t *volatile data = NULL;
+  png_bytep *volatile rows = NULL;
+  unsigned char sig[8];
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(err, len, "%s: cannot open image: %s", path, strerror(errno));
+    return -1;
+  }
+  if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
+    snprintf(err, len, "%s: not a PNG file", path);
+    goto fail;
+  }
+  png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &box, on_png_error, on_png_warning);
+  info = png ? png_create_info_struct(png) : NULL;
+  if (!info) {
+    snprintf(err, len, "%s: out of memory starting libpng", path);
+    goto fail;
+  }
+  if (setjmp(png_jmpbuf(png))) {
+    snprintf(err, len, "%s: corrupt PNG (%s)", path, box.msg);
+    goto fail;
+  }
+  png_init_io(png, f);
+  png_set_sig_bytes(png, 8);
+  png_set_user_limits(png, PNG_MAX_SIDE, PNG_MAX_SIDE);
+  png_read_info(png, info);
+  png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+  int color = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
+  if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+  if (depth == 16) png_set_strip_16(png);
+  if (color & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+  if (color == PNG_COLOR_TYPE_PALETTE || (color & PNG_COLOR_MASK_COLOR))
+    png_set_rgb_to_gray_fixed(png, 1, -1, -1);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  if (png_get_rowbytes(png, info) != width || png_get_channels(png, info) != 1) {
+    snprintf(err, len, "%s: could not convert to 8-bit gray (%d channels)", path,
+             png_get_channels(png, info));
+    goto fail;
+  }
+  data = malloc((size_t)width * height);
+  rows = malloc(height * sizeof(png_bytep));
+  if (!data || !rows) {
+    snprintf(err, len, "%s: out of memory for a %ux%u image", path, width, height);
+    goto fail;
+  }
+  for (png_uint_32 y = 0; y < height; y++) rows[y] = data + (size_t)y * width;
+  png_read_image(png, rows);
+  png_read_end(png, NULL);
+  png_destroy_read_struct(&png, &info, NULL);
+  fclose(f);
+  free(rows);
+  *pix = data;
+  *w = (int)width;
+  *h = (int)height;
+  return 0;
+fail:
+  if (png) png_destroy_read_struct(&png, info ? &info : NULL, NULL);
+  fclose(f);
+  free(data);
+  free(rows);
+  return -1;
+}
+
+int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *err, size_t len) {
+  png_errbox box = {{0}};
+  png_structp png = NULL;
+  png_infop info = NULL;
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
+    return -1;
+  }
+  png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &box, on_png_error, on_png_warning);
+  info = png ? png_create_info_struct(png) : NULL;
+  if (!info) {
+    snprintf(err, len, "%s: out of memory starting libpng", path);
+    goto fail;
+  }
+  if (setjmp(png_jmpbuf(png))) {
+    snprintf(err, len, "%s: cannot write PNG (%s)", path, box.msg);
+    goto fail;
+  }
+  png_init_io(png, f);
+  png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_GRAY,
+               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  for (int y = 0; y < h; y++) png_write_row(png, (png_const_bytep)(pix + (size_t)y * w));
+  png_write_end(png, NULL);
+  png_destroy_write_struct(&png, &info);
+  if (fclose(f) != 0) {
+    snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
+    return -1;
+  }
+  return 0;
+fail:
+  if (png) png_destroy_write_struct(&png, info ? &info : NULL);
+  fclose(f);
+  return -1;
+}
+
+/* ---- CSV ---- */
+
+static int is_dir(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The tutorial keeps images in Train/Images/train or Images/train; export writes images/. */
+static void image_dir_for(const char *csv_path, char *out, size_t len) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s", csv_path);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = '\0';
+  else
+    snprintf(dir, sizeof dir, ".");
+  static const char *subs[] = {"images", "Images/train", "Train/Images/train", NULL};
+  for (int i = 0; subs[i]; i++) {
+    snprintf(out, len, "%s/%s", dir, subs[i]);
+    if (is_dir(out)) return;
+  }
+  snprintf(out, len, "%s", dir);
+}
+
+static char *trim(char *s) {
+  while (*s == ' ' || *s == '\t') s++;
+  size_t n = strlen(s);
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+    s[--n] = '\0';
+  return s;
+}
+
+/* One data line: "name,label". Returns 0 and fills, or -1 with why. */
+static int csv_parse_line(char *line, char **name, int *label, const char **why) {
+  char *comma = strchr(line, ',');
+  if (!comma) {
+    *why = "expected 'filename,label'";
+    return -1;
+  }
+  *comma = '\0';
+  *name = trim(line);
+  char *lab = trim(comma + 1), *end = NULL;
+  if (!**name) {
+    *why = "empty filename";
+    return -1;
+  }
+  if (strchr(lab, ',')) {
+    *why = "more than two fields";
+    return -1;
+  }
+  errno = 0;
+  long v = strtol(lab, &end, 10);
+  if (!*lab || *end || errno) {
+    *why = "label is not an integer";
+    return -1;
+  }
+  if (v < 0 || v >= MLPB_N_CLASSES) {
+    *why = "label outside 0..9";
+    return -1;
+  }
+  *label = (int)v;
+  return 0;
+}
+
+static int grow(mlpb_dataset *d, int *cap, size_t img_bytes) {
+  int ncap = *cap ? *cap * 2 : 1024;
+  uint8_t *x = realloc(d->train_x, (size_t)ncap * img_bytes);
+  if (!x) return -1;
+  d->train_x = x;
+  uint8_t *y = realloc(d->train_y, (size_t)ncap);
+  if (!y) return -1;
+  d->train_y = y;
+  *cap = ncap;
+  return 0;
+}
+
+int csv_dataset_load(const char *csv_path, mlpb_dataset *d, char *err, size_t len) {
+  char imgdir[600], path[1200];
+  char *line = NULL;
+  size_t linecap = 0;
+  int cap = 0, lineno = 0;
+  FILE *f = fopen(csv_path, "r");
+  if (!f) {
+    snprintf(err, len, "%s: cannot open: %s", csv_path, strerror(errno));
+    return -1;
+  }
+  image_dir_for(csv_path, imgdir, sizeof imgdir);
+  while (getline(&line, &linecap, f) != -1) {
+    lineno++;
+    char *s = trim(line), *name;
+    const char *why = NULL;
+    int label, w, h;
+    if (!*s) continue;
+    if (lineno == 1 && strncmp(s, "filename", 8) == 0) continue; /* header */
+    if (csv_parse_line(s, &name, &label, &why)) {
+      snprintf(err, len, "%s:%d: malformed line: %s", csv_path, lineno, why);
+      goto fail;
+    }
+    uint8_t *pix = NULL;
+    snprintf(path, sizeof path, "%s/%s", imgdir, name);
+    if (png_read_gray8(path, &pix, &w, &h, err, len)) goto fail;
+    if (d->n_train == 0) {
+      d->rows = h;
+      d->cols = w;
+    } else if (w != d->cols || h != d->rows) {
+      snprintf(err, len, "%s: %dx%d image, but the first image is %dx%d (size mismatch)", path, w,
+               h, d->cols, d->rows);
+      free(pix);
+      goto fail;
+    }
+    size_t img_bytes = (size_t)w * h;
+    if (d->n_train == cap && grow(d, &cap, img_bytes)) {
+      snprintf(err, len, "%s: out of memory at line %d", csv_path, lineno);
+      free(pix);
+      goto fail;
+    }
+    memcpy(d->train_x + (size_t)d->n_train * img_bytes, pix, img_bytes);
+    d->train_y[d->n_train++] = (uint8_t)label;
+    free(pix);
+  }
+  if (ferror(f)) {
+    snprintf(err, len, "%s: read error", csv_path);
+    goto fail;
+  }
+  if (d->n_train == 0) {
+    snprintf(err, len, "%s: no images listed", csv_path);
+    goto fail;
+  }
+  free(line);
+  fclose(f);
+  return 0;
+fail:
+  free(line);
+  fclose(f);
+  return -1;
+}
+
+int dataset_export_png(const mlpb_dataset *d, const char *dir, char *err, size_t len) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/images", dir);
+  if (mkdir(dir, 0777) && errno != EEXIST) {
+    snprintf(err, len, "%s: cannot create folder: %s", dir, strerror(errno));
+    return -1;
+  }
+  if (mkdir(path, 0777) && errno != EEXIST) {
+    snprintf(err, len, "%s: cannot create folder: %s", path, strerror(errno));
+    return -1;
+  }
+  snprintf(path, sizeof path, "%s/train.csv", dir);
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
+    return -1;
+  }
+  fprintf(f, "filename,label\n");
+  size_t img_bytes = (size_t)d->rows * d->cols;
+  for (int i = 0; i < d->n_train; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "%05d.png", i);
+    fprintf(f, "%s,%d\n", name, d->train_y[i]);
+    snprintf(path, sizeof path, "%s/images/%s", dir, name);
+    if (png_write_gray8(path, d->train_x + i * img_bytes, d->cols, d->rows, err, len)) {
+      fclose(f);
+      return -1;
+    }
+  }
+  if (fclose(f) != 0) {
+    snprintf(err, len, "%s/train.csv: cannot write: %s", dir, strerror(errno));
+    return -1;
+  }
+  return 0;
+}

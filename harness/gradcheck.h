@@ -1,0 +1,55 @@
+/* gradcheck.h: one backend's loss and gradients against the float64 reference, and the
+ * reference itself against central finite differences. */
+#ifndef MLPB_GRADCHECK_H
+#define MLPB_GRADCHECK_H
+
+#include "../workloads/workload.h"
+
+/* Documented tolerances on the relative L2 error of the loss and of each gradient tensor. */
+#define GC_TOL_FP32 1e-5 /* fp32 arithmetic, any summation order */
+#define GC_TOL_TF32 5e-3 /* tensor-core TF32 products (10-bit mantissa inputs) */
+#define GC_TOL_FD 1e-6   /* float64 reference vs central differences */
+
+typedef struct {
+  double rel_l2, max_abs, nmse;
+} gc_err;
+
+typedef struct {
+  double loss, loss_ref, loss_rel;
+  gc_err t[4]; /* W1 b1 W2 b2 */
+  double worst, tol;
+  int pass;
+} gc_result;
+
+typedef struct {
+  int checked, skipped_kinks;
+  double max_rel;
+  int pass;
+} gc_fd_result;
+
+extern const char *const gc_tensor_names[4];
+
+/* The batch gradcheck uses: the first min(batch, n_train) samples of a seeded shuffle. */
+typedef struct {
+  mlp_batch b;
+  float *x;
+  int32_t *labels;
+} gc_batch;
+int gc_batch_make(const workload *w, uint64_t seed, gc_batch *gb);
+void gc_batch_free(gc_batch *gb);
+
+/* The reference: loss and gradients in float64 of the float weights `params`. */
+int gc_reference(const workload *w, const float *params, const mlp_batch *b, double *loss,
+                 double **grads);
+
+int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const workload *w,
+                     const mlp_batch *b, const float *params, double ref_loss,
+                     const double *ref_grads, double tol, gc_result *r, char *err, size_t len);
+
+/* Central differences of the float64 loss on `per_tensor` random parameters of each tensor,
+ * skipping any perturbation that flips a ReLU (the loss has a kink there). */
+int gc_finite_differences(const workload *w, const float *params, const mlp_batch *b,
+                          const double *ref_grads, int per_tensor, uint64_t seed,
+                          gc_fd_result *r);
+
+#endif

@@ -1,0 +1,40 @@
+/* mlpbench: train, time and cross-check MLP backends. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: mlpbench COMMAND [options]   (mlpbench COMMAND --help for its options)\n\n"
+             "commands:\n"
+             "  list        backends, available or not and why\n"
+             "  train       train a workload on one or more backends\n"
+             "  bench       per-epoch timing of every backend, after a gradient check\n"
+             "  gradcheck   gradients of every backend against a float64 reference\n"
+             "  export-png  write a data set as train.csv + PNG images (the tutorial's layout)\n\n"
+             "exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 runtime failure\n"
+             "(a backend failed, training diverged, out of memory)\n");
+}
+
+int main(int argc, char **argv) {
+  static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+  } cmds[] = {{"list", cmd_list},
+              {"train", cmd_train},
+              {"bench", cmd_bench},
+              {"gradcheck", cmd_gradcheck},
+              {"export-png", cmd_export_png}};
+  cli_argv = argv;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+    if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "mlpbench: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return EXIT_USAGE;
+}

@@ -1,0 +1,81 @@
+#include "ref64.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b, double *loss,
+                    double *grads, uint8_t *relu_mask) {
+  const int B = b->n, I = s->n_in, H = s->n_hidden, O = s->n_out;
+  size_t off[4];
+  mlp_param_offsets(s, off);
+  const double *W1 = params + off[0], *b1 = params + off[1];
+  const double *W2 = params + off[2], *b2 = params + off[3];
+  double *h = malloc((size_t)B * H * sizeof *h);  // h (B, H)
+  double *z = malloc((size_t)B * O * sizeof *z);  // z (B, O)
+  double *dz = malloc((size_t)B * O * sizeof *dz);
+  double *dh = malloc((size_t)B * H * sizeof *dh);
+  int rc = -1;
+  if (!h || !z || !dz || !dh) goto done;
+  for (int n = 0; n < B; n++)
+    for (int j = 0; j < H; j++) {
+      double a = b1[j];
+      for (int i = 0; i < I; i++) a += (double)b->x[(size_t)n * I + i] * W1[(size_t)i * H + j];
+      if (relu_mask) relu_mask[(size_t)n * H + j] = a > 0.0;
+      h[(size_t)n * H + j] = s->act == MLP_ACT_RELU ? (a > 0.0 ? a : 0.0) : 1.0 / (1.0 + exp(-a));
+    }
+  for (int n = 0; n < B; n++)
+    for (int o = 0; o < O; o++) {
+      double a = b2[o];
+      for (int j = 0; j < H; j++) a += h[(size_t)n * H + j] * W2[(size_t)j * O + o];
+      z[(size_t)n * O + o] = a;
+    }
+  double L = 0.0;
+  for (int n = 0; n < B; n++) {
+    double *zn = z + (size_t)n * O, *dzn = dz + (size_t)n * O;
+    if (s->loss == MLP_LOSS_SOFTMAX_CE) {
+      double mx = zn[0], sum = 0.0;
+      for (int o = 1; o < O; o++) mx = zn[o] > mx ? zn[o] : mx;
+      for (int o = 0; o < O; o++) sum += exp(zn[o] - mx);
+      int y = b->labels[n];
+      L += (log(sum) + mx - zn[y]) / B;
+      for (int o = 0; o < O; o++) dzn[o] = (exp(zn[o] - mx) / sum - (o == y)) / B;
+    } else {
+      for (int o = 0; o < O; o++) {
+        double out = 1.0 / (1.0 + exp(-zn[o])), e = b->y[(size_t)n * O + o] - out;
+        L += 0.5 * e * e;
+        dzn[o] = -e * out * (1.0 - out);
+      }
+    }
+  }
+  *loss = L;
+  rc = 0;
+  if (!grads) goto done;
+  double *dW1 = grads + off[0], *db1 = grads + off[1], *dW2 = grads + off[2], *db2 = grads + off[3];
+  memset(grads, 0, mlp_param_count(s) * sizeof *grads);
+  for (int n = 0; n < B; n++)
+    for (int o = 0; o < O; o++) {
+      double d = dz[(size_t)n * O + o];
+      db2[o] += d;
+      for (int j = 0; j < H; j++) dW2[(size_t)j * O + o] += h[(size_t)n * H + j] * d;
+    }
+  for (int n = 0; n < B; n++)
+    for (int j = 0; j < H; j++) {
+      double a = 0.0, hv = h[(size_t)n * H + j];
+      for (int o = 0; o < O; o++) a += dz[(size_t)n * O + o] * W2[(size_t)j * O + o];
+      dh[(size_t)n * H + j] = s->act == MLP_ACT_RELU ? (hv > 0.0 ? a : 0.0) : a * hv * (1.0 - hv);
+    }
+  for (int n = 0; n < B; n++)
+    for (int j = 0; j < H; j++) {
+      double d = dh[(size_t)n * H + j];
+      db1[j] += d;
+      if (d == 0.0) continue;
+      for (int i = 0; i < I; i++) dW1[(size_t)i * H + j] += (double)b->x[(size_t)n * I + i] * d;
+    }
+done:
+  free(h);
+  free(z);
+  free(dz);
+  free(dh);
+  return rc;
+}

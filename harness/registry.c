@@ -1,0 +1,42 @@
+#include "registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern const mlp_backend mlp_backend_naive;
+#ifdef MLPBENCH_HAVE_BLAS
+extern const mlp_backend mlp_backend_blas;
+#endif
+#ifdef MLPBENCH_HAVE_CUDA
+extern const mlp_backend mlp_backend_cuda;
+#endif
+
+/* A backend left out at configure time still shows in `list`, with the reason. */
+#ifndef MLPBENCH_HAVE_BLAS
+static int blas_missing(char *why, size_t len) {
+  snprintf(why, len, "not built: no CBLAS found at configure time (apt-get install "
+                     "libopenblas-dev, then reconfigure)");
+  return 0;
+}
+static const mlp_backend mlp_backend_blas = {.name = "blas", .available = blas_missing};
+#endif
+#ifndef MLPBENCH_HAVE_CUDA
+static int cuda_missing(char *why, size_t len) {
+  snprintf(why, len, "not built (needs the CUDA toolkit and -DMLPBENCH_CUDA=AUTO|ON)");
+  return 0;
+}
+static const mlp_backend mlp_backend_cuda = {.name = "cuda", .available = cuda_missing};
+#endif
+
+static const mlp_backend *const all[] = {&mlp_backend_naive, &mlp_backend_blas,
+                                         &mlp_backend_cuda};
+
+int registry_count(void) { return (int)(sizeof all / sizeof all[0]); }
+
+const mlp_backend *registry_get(int i) { return all[i]; }
+
+const mlp_backend *registry_find(const char *name) {
+  for (int i = 0; i < registry_count(); i++)
+    if (strcmp(all[i]->name, name) == 0) return all[i];
+  return NULL;
+}

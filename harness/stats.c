@@ -1,0 +1,38 @@
+#include "stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double stats_quantile_sorted(const double *s, int n, double q) {
+  if (n <= 0) return 0.0;
+  double pos = q * (n - 1);
+  int i = (int)pos;
+  if (i >= n - 1) return s[n - 1];
+  double f = pos - i;
+  return s[i] + f * (s[i + 1] - s[i]);
+}
+
+stats_summary stats_summarize(const double *x, int n) {
+  stats_summary r = {0};
+  r.n = n;
+  if (n <= 0) return r;
+  double *s = malloc((size_t)n * sizeof *s);
+  if (!s) return r;
+  memcpy(s, x, (size_t)n * sizeof *s);
+  qsort(s, (size_t)n, sizeof *s, cmp_double);
+  double sum = 0.0;
+  for (int i = 0; i < n; i++) sum += s[i];
+  r.mean = sum / n;
+  r.min = s[0];
+  r.max = s[n - 1];
+  r.median = stats_quantile_sorted(s, n, 0.5);
+  r.q1 = stats_quantile_sorted(s, n, 0.25);
+  r.q3 = stats_quantile_sorted(s, n, 0.75);
+  free(s);
+  return r;
+}

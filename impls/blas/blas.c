@@ -1,0 +1,120 @@
+/* blas.c: the three layer products through cblas_sgemm; the rest is cpu_mlp.c. */
+#include "blas.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/cpu_mlp.h"
+
+#ifdef MLPBENCH_OPENBLAS
+/* Debian's cblas.h declares these only for OpenBLAS; repeat them for other layouts. */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char *openblas_get_corename(void);
+char *openblas_get_config(void);
+#endif
+
+// C (M, N) = A (M, K) @ B (K, N)
+static void matmul_nn(float *C, const float *A, const float *B, int M, int N, int K) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+}
+
+// C (M, N) += A^T @ B, with A (K, M) and B (K, N)
+static void matmul_tn_acc(float *C, const float *A, const float *B, int M, int N, int K) {
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, M, B, N, 1.0f, C, N);
+}
+
+// C (M, N) = A (M, K) @ B^T, with B (N, K)
+static void matmul_nt(float *C, const float *A, const float *B, int M, int N, int K) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+}
+
+static const cpu_matmul_ops blas_matmul = {matmul_nn, matmul_tn_acc, matmul_nt};
+
+const char *blas_backend_library(void) {
+#ifdef MLPBENCH_OPENBLAS
+  return openblas_get_config();
+#else
+  return "CBLAS (not OpenBLAS: kernel and threads unknown)";
+#endif
+}
+
+const char *blas_backend_corename(void) {
+#ifdef MLPBENCH_OPENBLAS
+  return openblas_get_corename();
+#else
+  return "unknown";
+#endif
+}
+
+int blas_backend_threads(void) {
+#ifdef MLPBENCH_OPENBLAS
+  return openblas_get_num_threads();
+#else
+  return 0;
+#endif
+}
+
+const char *blas_backend_best_coretype(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+#endif
+  return NULL;
+}
+
+int blas_backend_kernel_advice(char *buf, size_t len) {
+  static const char *generic[] = {"Prescott", "Katmai",   "Coppermine", "Northwood", "Core2",
+                                  "Penryn",   "Dunnington", "Nehalem",  "Atom",      "Barcelona",
+                                  "Opteron",  "Athlon",   "Bobcat",     "Sandybridge", NULL};
+  const char *core = blas_backend_corename(), *best = blas_backend_best_coretype();
+  if (!best || !core) return 0;
+  for (int i = 0; generic[i]; i++)
+    if (strcmp(core, generic[i]) == 0) {
+      snprintf(buf, len,
+               "OpenBLAS runs its generic '%s' kernels on a CPU with %s; GEMM is then several "
+               "times slower. Run with OPENBLAS_CORETYPE=%s (or mlpbench --blas-kernel auto, "
+               "which re-runs itself that way and checks the gradients).",
+               core, strcmp(best, "SkylakeX") == 0 ? "AVX-512" : "AVX2", best);
+      return 1;
+    }
+  return 0;
+}
+
+static int blas_available(char *why, size_t len) {
+  if (len) why[0] = '\0';
+  return 1;
+}
+
+static void blas_describe(char *buf, size_t len) {
+  snprintf(buf, len, "%s; kernel %s; %d threads", blas_backend_library(), blas_backend_corename(),
+           blas_backend_threads());
+}
+
+static void *blas_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
+#ifdef MLPBENCH_OPENBLAS
+  if (opt->threads > 0) openblas_set_num_threads(opt->threads);
+#endif
+  return cpu_mlp_create(spec, opt, &blas_matmul, err, len);
+}
+
+const mlp_backend mlp_backend_blas = {
+    .name = "blas",
+    .summary = "cblas_sgemm for the layer products, loops elsewhere",
+    .available = blas_available,
+    .describe = blas_describe,
+    .create = blas_create,
+    .destroy = cpu_mlp_destroy,
+    .error = cpu_mlp_error,
+    .set_params = cpu_mlp_set_params,
+    .get_params = cpu_mlp_get_params,
+    .get_grads = cpu_mlp_get_grads,
+    .zero_grads = cpu_mlp_zero_grads,
+    .forward_backward = cpu_mlp_forward_backward,
+    .step = cpu_mlp_step,
+    .forward = cpu_mlp_forward,
+};

@@ -1,0 +1,338 @@
+/* cpu_mlp.c: the fp32 forward/backward/optimizer step for the CPU backends. */
+#include "cpu_mlp.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define CPU_HAVE_MXCSR 1
+#endif
+
+typedef struct {
+  mlp_spec spec;
+  mlp_options opt;
+  cpu_matmul_ops mm;
+  size_t n_params;
+  size_t off[4];
+  float *params; /* flat W1 b1 W2 b2 */
+  float *grads;  /* same layout */
+  float *m, *v;  /* Adam moments */
+  long t;        /* Adam step count */
+  float *h;      /* h (B, n_hidden) activations */
+  float *dh;     /* dh (B, n_hidden) */
+  float *z2;     /* z2 (B, n_out) logits, then outputs */
+  float *dz2;    /* dz2 (B, n_out) */
+  char err[256];
+} cpu_mlp;
+
+/* Subnormals: Adam's second moment decays into subnormal floats on this data, and x86
+ * handles those in microcode (tens of times slower per op). Flushing them to zero inside
+ * our own calls changes results only below 1.2e-38; the caller's FP state is restored. */
+typedef struct {
+  unsigned int saved;
+} fp_guard;
+
+static fp_guard fp_enter(const cpu_mlp *c) {
+  fp_guard g = {0};
+#ifdef CPU_HAVE_MXCSR
+  g.saved = _mm_getcsr();
+  if (c->opt.ftz) _mm_setcsr(g.saved | 0x8040); /* FTZ (bit 15) | DAZ (bit 6) */
+#else
+  (void)c;
+#endif
+  return g;
+}
+
+static void fp_leave(fp_guard g) {
+#ifdef CPU_HAVE_MXCSR
+  _mm_setcsr(g.saved);
+#else
+  (void)g;
+#endif
+}
+
+static void set_err(cpu_mlp *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->err, sizeof c->err, fmt, ap);
+  va_end(ap);
+}
+
+int cpu_mlp_check_spec(const mlp_spec *s, char *err, size_t len) {
+  const long lim = 1L << 24; /* a dimension past this is a typo, not a model */
+  if (s->n_in < 1 || s->n_hidden < 1 || s->n_out < 1 || s->max_batch < 1 || s->n_in > lim ||
+      s->n_hidden > lim || s->n_out > lim || s->max_batch > lim) {
+    snprintf(err, len, "bad model size %d-%d-%d, batch %d (each must be 1..%ld)", s->n_in,
+             s->n_hidden, s->n_out, s->max_batch, lim);
+    return -1;
+  }
+  if ((double)s->n_in * s->n_hidden + (double)s->n_hidden * s->n_out > 1e9 ||
+      (double)s->max_batch * s->n_hidden > 1e9) {
+    snprintf(err, len, "model %d-%d-%d with batch %d is too large (over 1e9 floats per buffer)",
+             s->n_in, s->n_hidden, s->n_out, s->max_batch);
+    return -1;
+  }
+  return 0;
+}
+
+void *cpu_mlp_create(const mlp_spec *spec, const mlp_options *opt, const cpu_matmul_ops *mm,
+                     char *err, size_t len) {
+  if (cpu_mlp_check_spec(spec, err, len)) return NULL;
+  cpu_mlp *c = calloc(1, sizeof *c);
+  if (!c) goto oom;
+  c->spec = *spec;
+  c->opt = *opt;
+  c->mm = *mm;
+  c->n_params = mlp_param_count(spec);
+  mlp_param_offsets(spec, c->off);
+  size_t B = (size_t)spec->max_batch;
+  c->params = calloc(c->n_params, sizeof(float));
+  c->grads = calloc(c->n_params, sizeof(float));
+  c->m = calloc(c->n_params, sizeof(float));
+  c->v = calloc(c->n_params, sizeof(float));
+  c->h = calloc(B * spec->n_hidden, sizeof(float));
+  c->dh = calloc(B * spec->n_hidden, sizeof(float));
+  c->z2 = calloc(B * spec->n_out, sizeof(float));
+  c->dz2 = calloc(B * spec->n_out, sizeof(float));
+  if (!c->params || !c->grads || !c->m || !c->v || !c->h || !c->dh || !c->z2 || !c->dz2)
+    goto oom;
+  return c;
+oom:
+  snprintf(err, len, "out of memory allocating a %d-%d-%d model for batch %d", spec->n_in,
+           spec->n_hidden, spec->n_out, spec->max_batch);
+  cpu_mlp_destroy(c);
+  return NULL;
+}
+
+void cpu_mlp_destroy(void *ctx) {
+  cpu_mlp *c = ctx;
+  if (!c) return;
+  free(c->params);
+  free(c->grads);
+  free(c->m);
+  free(c->v);
+  free(c->h);
+  free(c->dh);
+  free(c->z2);
+  free(c->dz2);
+  free(c);
+}
+
+const char *cpu_mlp_error(void *ctx) { return ((cpu_mlp *)ctx)->err; }
+
+int cpu_mlp_set_params(void *ctx, const float *flat) {
+  cpu_mlp *c = ctx;
+  memcpy(c->params, flat, c->n_params * sizeof(float));
+  return 0;
+}
+
+int cpu_mlp_get_params(void *ctx, float *flat) {
+  cpu_mlp *c = ctx;
+  memcpy(flat, c->params, c->n_params * sizeof(float));
+  return 0;
+}
+
+int cpu_mlp_get_grads(void *ctx, float *flat) {
+  cpu_mlp *c = ctx;
+  memcpy(flat, c->grads, c->n_params * sizeof(float));
+  return 0;
+}
+
+int cpu_mlp_zero_grads(void *ctx) {
+  cpu_mlp *c = ctx;
+  memset(c->grads, 0, c->n_params * sizeof(float));
+  return 0;
+}
+
+/* ---- elementwise kernels; names match the other backends' ---- */
+
+// out (B, C) += bias (C) broadcast over rows
+static void bias_forward(float *out, const float *bias, int B, int C) {
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < C; j++) out[(size_t)b * C + j] += bias[j];
+}
+
+// dbias (C) += sum over rows of dout (B, C)
+static void bias_backward(float *dbias, const float *dout, int B, int C) {
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < C; j++) dbias[j] += dout[(size_t)b * C + j];
+}
+
+static void sigmoid_forward(float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+// d (n) *= out*(1-out), given the sigmoid's output
+static void sigmoid_backward(float *d, const float *out, size_t n) {
+  for (size_t i = 0; i < n; i++) d[i] *= out[i] * (1.0f - out[i]);
+}
+
+static void relu_forward(float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+// d (n) zeroed where the ReLU's output is 0 (its gradient at 0 is taken as 0, as PyTorch)
+static void relu_backward(float *d, const float *out, size_t n) {
+  for (size_t i = 0; i < n; i++) d[i] = out[i] > 0.0f ? d[i] : 0.0f;
+}
+
+// logits (B, V) -> probs in place; dlogits (B, V) = (probs - onehot) / B; returns mean loss
+static float softmax_xent_forward_backward(float *dlogits, float *logits, const int32_t *labels,
+                                           int B, int V) {
+  double loss = 0.0;
+  for (int b = 0; b < B; b++) {
+    float *z = logits + (size_t)b * V;
+    float *dz = dlogits + (size_t)b * V;
+    float mx = z[0];
+    for (int k = 1; k < V; k++) mx = z[k] > mx ? z[k] : mx;
+    float sum = 0.0f;
+    for (int k = 0; k < V; k++) {
+      z[k] = expf(z[k] - mx);
+      sum += z[k];
+    }
+    float inv = 1.0f / sum;
+    for (int k = 0; k < V; k++) z[k] *= inv;
+    int y = labels[b];
+    loss += -logf(z[y] > 1e-30f ? z[y] : 1e-30f);
+    for (int k = 0; k < V; k++) dz[k] = (z[k] - (k == y ? 1.0f : 0.0f)) / (float)B;
+  }
+  return (float)(loss / B);
+}
+
+// out (B, V) = sigmoid(logits) in place; dlogits = -(y - out) * out * (1 - out)
+static float sigmoid_se_forward_backward(float *dlogits, float *logits, const float *y, int B,
+                                         int V) {
+  size_t n = (size_t)B * V;
+  sigmoid_forward(logits, n);
+  double loss = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    float e = y[i] - logits[i];
+    loss += 0.5 * (double)e * e;
+    dlogits[i] = -e * logits[i] * (1.0f - logits[i]);
+  }
+  return (float)loss;
+}
+
+static void sgd_update(float *p, const float *g, size_t n, float lr) {
+  for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
+}
+
+// PyTorch's Adam (non-fused, non-amsgrad), bias corrections computed in double as it does
+static void adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr,
+                        float beta1, float beta2, float eps, long t) {
+  double bc1 = 1.0 - pow(beta1, (double)t), bc2 = 1.0 - pow(beta2, (double)t);
+  float step_size = (float)(lr / bc1);
+  float bc2_sqrt = (float)sqrt(bc2);
+  for (size_t i = 0; i < n; i++) {
+    m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
+    v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+    float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+    p[i] -= step_size * m[i] / denom;
+  }
+}
+
+/* ---- the layer pair ---- */
+
+// h (B, H) = act(x W1 + b1); z2 (B, O) = h W2 + b2 (logits)
+static void mlp_forward(cpu_mlp *c, const float *x, int B) {
+  const mlp_spec *s = &c->spec;
+  const float *W1 = c->params + c->off[0], *b1 = c->params + c->off[1];
+  const float *W2 = c->params + c->off[2], *b2 = c->params + c->off[3];
+  size_t nh = (size_t)B * s->n_hidden;
+  c->mm.matmul_nn(c->h, x, W1, B, s->n_hidden, s->n_in);
+  bias_forward(c->h, b1, B, s->n_hidden);
+  if (s->act == MLP_ACT_RELU)
+    relu_forward(c->h, nh);
+  else
+    sigmoid_forward(c->h, nh);
+  c->mm.matmul_nn(c->z2, c->h, W2, B, s->n_out, s->n_hidden);
+  bias_forward(c->z2, b2, B, s->n_out);
+}
+
+// given dz2 (B, O): accumulate dW2, db2, dW1, db1
+static void mlp_backward(cpu_mlp *c, const float *x, int B) {
+  const mlp_spec *s = &c->spec;
+  const float *W2 = c->params + c->off[2];
+  float *dW1 = c->grads + c->off[0], *db1 = c->grads + c->off[1];
+  float *dW2 = c->grads + c->off[2], *db2 = c->grads + c->off[3];
+  size_t nh = (size_t)B * s->n_hidden;
+  c->mm.matmul_tn_acc(dW2, c->h, c->dz2, s->n_hidden, s->n_out, B);
+  bias_backward(db2, c->dz2, B, s->n_out);
+  c->mm.matmul_nt(c->dh, c->dz2, W2, B, s->n_hidden, s->n_out);
+  if (s->act == MLP_ACT_RELU)
+    relu_backward(c->dh, c->h, nh);
+  else
+    sigmoid_backward(c->dh, c->h, nh);
+  c->mm.matmul_tn_acc(dW1, x, c->dh, s->n_in, s->n_hidden, B);
+  bias_backward(db1, c->dh, B, s->n_hidden);
+}
+
+int cpu_mlp_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
+  cpu_mlp *c = ctx;
+  const mlp_spec *s = &c->spec;
+  if (b->n < 1 || b->n > s->max_batch) {
+    set_err(c, "batch of %d outside 1..%d", b->n, s->max_batch);
+    return -1;
+  }
+  if (s->loss == MLP_LOSS_SOFTMAX_CE)
+    for (int i = 0; i < b->n; i++)
+      if (b->labels[i] < 0 || b->labels[i] >= s->n_out) {
+        set_err(c, "label %d of batch row %d outside 0..%d", b->labels[i], i, s->n_out - 1);
+        return -1;
+      }
+  fp_guard g = fp_enter(c);
+  mlp_forward(c, b->x, b->n);
+  float l;
+  if (s->loss == MLP_LOSS_SOFTMAX_CE)
+    l = softmax_xent_forward_backward(c->dz2, c->z2, b->labels, b->n, s->n_out);
+  else
+    l = sigmoid_se_forward_backward(c->dz2, c->z2, b->y, b->n, s->n_out);
+  mlp_backward(c, b->x, b->n);
+  fp_leave(g);
+  if (loss) *loss = l;
+  return 0;
+}
+
+int cpu_mlp_step(void *ctx) {
+  cpu_mlp *c = ctx;
+  const mlp_spec *s = &c->spec;
+  fp_guard g = fp_enter(c);
+  if (s->opt == MLP_OPT_ADAM)
+    adam_update(c->params, c->grads, c->m, c->v, c->n_params, s->lr, s->beta1, s->beta2, s->eps,
+                ++c->t);
+  else
+    sgd_update(c->params, c->grads, c->n_params, s->lr);
+  fp_leave(g);
+  return 0;
+}
+
+static void softmax_rows(float *z, int B, int V) {
+  for (int b = 0; b < B; b++) {
+    float *r = z + (size_t)b * V;
+    float mx = r[0], sum = 0.0f;
+    for (int k = 1; k < V; k++) mx = r[k] > mx ? r[k] : mx;
+    for (int k = 0; k < V; k++) sum += (r[k] = expf(r[k] - mx));
+    for (int k = 0; k < V; k++) r[k] /= sum;
+  }
+}
+
+int cpu_mlp_forward(void *ctx, const float *x, int n, float *out) {
+  cpu_mlp *c = ctx;
+  const mlp_spec *s = &c->spec;
+  fp_guard g = fp_enter(c);
+  for (int at = 0; at < n; at += s->max_batch) {
+    int B = n - at < s->max_batch ? n - at : s->max_batch;
+    mlp_forward(c, x + (size_t)at * s->n_in, B);
+    if (s->loss == MLP_LOSS_SOFTMAX_CE)
+      softmax_rows(c->z2, B, s->n_out);
+    else
+      sigmoid_forward(c->z2, (size_t)B * s->n_out);
+    memcpy(out + (size_t)at * s->n_out, c->z2, (size_t)B * s->n_out * sizeof(float));
+  }
+  fp_leave(g);
+  return 0;
+}

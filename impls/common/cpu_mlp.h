@@ -1,0 +1,38 @@
+/* cpu_mlp.h: the fp32 CPU training step shared by the naive and blas backends.
+ *
+ * The two CPU backends differ only in how they multiply matrices: naive uses plain
+ * loops, blas calls cblas_sgemm. Everything elementwise (bias, activations, softmax
+ * cross-entropy, optimizers) is this one file, so a difference between the two
+ * backends' gradients can only come from their products.
+ */
+#ifndef CPU_MLP_H
+#define CPU_MLP_H
+
+#include "../mlp_backend.h"
+
+/* The three products of a two-layer MLP step, all row-major. */
+typedef struct {
+  /* C (M, N) = A (M, K) @ B (K, N) */
+  void (*matmul_nn)(float *C, const float *A, const float *B, int M, int N, int K);
+  /* C (M, N) += A^T @ B, A (K, M), B (K, N): weight gradients, accumulated */
+  void (*matmul_tn_acc)(float *C, const float *A, const float *B, int M, int N, int K);
+  /* C (M, N) = A (M, K) @ B^T, B (N, K): the hidden delta */
+  void (*matmul_nt)(float *C, const float *A, const float *B, int M, int N, int K);
+} cpu_matmul_ops;
+
+void *cpu_mlp_create(const mlp_spec *spec, const mlp_options *opt, const cpu_matmul_ops *mm,
+                     char *err, size_t len);
+void cpu_mlp_destroy(void *ctx);
+const char *cpu_mlp_error(void *ctx);
+int cpu_mlp_set_params(void *ctx, const float *flat);
+int cpu_mlp_get_params(void *ctx, float *flat);
+int cpu_mlp_get_grads(void *ctx, float *flat);
+int cpu_mlp_zero_grads(void *ctx);
+int cpu_mlp_forward_backward(void *ctx, const mlp_batch *b, float *loss);
+int cpu_mlp_step(void *ctx);
+int cpu_mlp_forward(void *ctx, const float *x, int n, float *out);
+
+/* Checks a spec for sizes a backend can allocate; 0 if fine, else writes why. */
+int cpu_mlp_check_spec(const mlp_spec *s, char *err, size_t len);
+
+#endif

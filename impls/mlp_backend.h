@@ -1,0 +1,93 @@
+/* mlp_backend.h: the one interface every mlpbench backend implements.
+ *
+ * A backend is a const table of function pointers plus a private context (the
+ * ggml-backend / Redis ae.c pattern). The harness never sees a backend's buffers:
+ * parameters, gradients and batches cross the boundary only as host arrays through the
+ * calls below, so a device backend can keep everything resident.
+ *
+ * Model: out = f_out(act(x W1 + b1) W2 + b2), a two-layer perceptron.
+ * Flat parameter layout (also used for gradients), row-major:
+ *   W1 (n_in, n_hidden) | b1 (n_hidden) | W2 (n_hidden, n_out) | b2 (n_out)
+ *
+ * Loss conventions (what forward_backward returns and differentiates):
+ *   MLP_LOSS_SIGMOID_SE:  out = sigmoid(z2), loss = 0.5 * sum_b sum_o (y - out)^2
+ *                         (the tutorial's delta E*out*(1-out) is minus this gradient)
+ *   MLP_LOSS_SOFTMAX_CE:  loss = mean_b -log softmax(z2)[label]
+ *
+ * Gradients accumulate: forward_backward adds into the gradient buffer, zero_grads
+ * clears it (PyTorch semantics, so the tutorial's missing zero_grad is reproducible).
+ * Every call returns 0 on success; on failure the message is in error(ctx).
+ */
+#ifndef MLP_BACKEND_H
+#define MLP_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { MLP_ACT_SIGMOID = 0, MLP_ACT_RELU = 1 } mlp_act;
+typedef enum { MLP_LOSS_SIGMOID_SE = 0, MLP_LOSS_SOFTMAX_CE = 1 } mlp_loss;
+typedef enum { MLP_OPT_SGD = 0, MLP_OPT_ADAM = 1 } mlp_opt;
+
+typedef struct {
+  int n_in, n_hidden, n_out;
+  mlp_act act;
+  mlp_loss loss;
+  mlp_opt opt;
+  float lr;
+  float beta1, beta2, eps; /* Adam only; PyTorch defaults 0.9, 0.999, 1e-8 */
+  int max_batch;           /* largest batch any call will pass */
+} mlp_spec;
+
+typedef struct {
+  int threads; /* 0: the library's default */
+  int ftz;     /* flush subnormals to zero (FTZ+DAZ) inside backend calls */
+  int tf32;    /* device backends: allow TF32 tensor-core math */
+} mlp_options;
+
+typedef struct {
+  const float *x;        /* x (B, n_in) */
+  const float *y;        /* y (B, n_out) targets, MLP_LOSS_SIGMOID_SE only */
+  const int32_t *labels; /* labels (B,), MLP_LOSS_SOFTMAX_CE only */
+  int n;                 /* B */
+} mlp_batch;
+
+typedef struct mlp_backend {
+  const char *name;
+  const char *summary;
+  /* 1 if usable on this machine; otherwise 0 and why (e.g. "not built", "no device"). */
+  int (*available)(char *why, size_t len);
+  /* Optional: library, kernel and device details for reports. */
+  void (*describe)(char *buf, size_t len);
+  void *(*create)(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len);
+  void (*destroy)(void *ctx);
+  const char *(*error)(void *ctx);
+  int (*set_params)(void *ctx, const float *flat);
+  int (*get_params)(void *ctx, float *flat);
+  int (*get_grads)(void *ctx, float *flat);
+  int (*zero_grads)(void *ctx);
+  /* Adds this batch's gradients; *loss (if loss != NULL) gets the batch loss. */
+  int (*forward_backward)(void *ctx, const mlp_batch *b, float *loss);
+  /* One optimizer step with the accumulated gradients (Adam counts its own steps). */
+  int (*step)(void *ctx);
+  /* out (n, n_out): sigmoid outputs or softmax probabilities. */
+  int (*forward)(void *ctx, const float *x, int n, float *out);
+  /* Optional (NULL): keep a dataset resident and train from index lists into it. */
+  int (*set_dataset)(void *ctx, const float *x, const int32_t *labels, int n);
+  int (*forward_backward_idx)(void *ctx, const int32_t *idx, int n, float *loss);
+  /* Optional (NULL): wait until queued work is done, so host timers are honest. */
+  int (*sync)(void *ctx);
+} mlp_backend;
+
+static inline size_t mlp_param_count(const mlp_spec *s) {
+  return (size_t)s->n_in * s->n_hidden + s->n_hidden + (size_t)s->n_hidden * s->n_out + s->n_out;
+}
+
+/* Offsets of W1, b1, W2, b2 in the flat layout. */
+static inline void mlp_param_offsets(const mlp_spec *s, size_t off[4]) {
+  off[0] = 0;
+  off[1] = (size_t)s->n_in * s->n_hidden;
+  off[2] = off[1] + s->n_hidden;
+  off[3] = off[2] + (size_t)s->n_hidden * s->n_out;
+}
+
+#endif

@@ -1,0 +1,38 @@
+/* toy.c: the tutorial's numpy network, exactly. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workload.h"
+
+static const float toy_x[3][4] = {{1, 0, 1, 0}, {1, 0, 1, 1}, {0, 1, 0, 1}};
+static const float toy_y[3] = {1, 1, 0};
+
+int workload_toy(workload *w, const wl_config *cfg, char *err, size_t len) {
+  memset(w, 0, sizeof *w);
+  w->kind = WL_TOY;
+  w->name = "toy";
+  w->spec = (mlp_spec){.n_in = 4,
+                       .n_hidden = cfg->hidden > 0 ? cfg->hidden : 3,
+                       .n_out = 1,
+                       .act = MLP_ACT_SIGMOID,
+                       .loss = MLP_LOSS_SIGMOID_SE,
+                       .opt = MLP_OPT_SGD,
+                       .lr = cfg->lr > 0 ? cfg->lr : 0.1f,
+                       .max_batch = 3};
+  w->epochs = cfg->epochs > 0 ? cfg->epochs : 5000;
+  w->batch = 3;
+  w->zero_grad = 1;
+  w->batches_per_epoch = 1;
+  w->n_train = 3;
+  w->x_train = malloc(sizeof toy_x);
+  w->t_train = malloc(sizeof toy_y);
+  if (!w->x_train || !w->t_train) {
+    snprintf(err, len, "toy: out of memory");
+    workload_free(w);
+    return -1;
+  }
+  memcpy(w->x_train, toy_x, sizeof toy_x);
+  memcpy(w->t_train, toy_y, sizeof toy_y);
+  return 0;
+}
