@@ -54,9 +54,9 @@ void cli_print_help(const char *cmd, const char *allowed, const char *synopsis) 
   for (int i = 0; i < N_DOCS; i++) {
     if (!strchr(allowed, docs[i].key) && docs[i].key != 'h') continue;
     char left[48];
-    snprintf(left, sizeof left, "--%s%s%s", docs[i].name, docs[i].arg ? " " : "",
+    snprintf(left, sizeof left, "-%c, --%s%s%s", docs[i].key, docs[i].name, docs[i].arg ? " " : "",
              docs[i].arg ? docs[i].arg : "");
-    printf("  %-22s %s\n", left, docs[i].help);
+    printf("  %-26s %s\n", left, docs[i].help);
   }
   printf("\nexit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 runtime failure\n");
 }
@@ -130,7 +130,8 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
 
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_opts *o) {
   struct option longs[N_DOCS + 1];
-  int nl = 0;
+  char shorts[3 * N_DOCS + 2] = "+";
+  int nl = 0, ns = 1;
   memset(o, 0, sizeof *o);
   o->cmd = cmd;
   o->seed = 128;
@@ -141,17 +142,22 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   o->quiet = !isatty(2);
   for (int i = 0; i < N_DOCS; i++)
     if (strchr(allowed, docs[i].key) || docs[i].key == 'h')
+    {
       longs[nl++] = (struct option){docs[i].name, docs[i].has_arg, NULL, docs[i].key};
+      shorts[ns++] = (char)docs[i].key;
+      if (docs[i].has_arg) shorts[ns++] = ':';
+    }
+  shorts[ns] = '\0';
   longs[nl] = (struct option){0};
   optind = 1;
   opterr = 0;
   for (;;) {
-    int li = -1, c = getopt_long(argc, argv, "+", longs, &li);
+    int li = -1, c = getopt_long(argc, argv, shorts, longs, &li);
     if (c == -1) break;
     if (c == 'h') return -1;
     if (c == '?' || c == ':') {
       const char *bad = argv[optind - 1];
-      if (optopt && strncmp(bad, "--", 2) == 0)
+      if (c == ':' || (optopt && strncmp(bad, "--", 2) == 0))
         fprintf(stderr, "mlpbench %s: option '%s' needs a value (see mlpbench %s --help)\n", cmd,
                 bad, cmd);
       else
@@ -159,7 +165,10 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
                 cmd);
       return EXIT_USAGE;
     }
-    if (apply(o, cmd, c, longs[li].name, optarg)) return EXIT_USAGE;
+    const char *name = "?";
+    for (int i = 0; i < nl; i++)
+      if (longs[i].val == c) name = longs[i].name;
+    if (apply(o, cmd, c, name, optarg)) return EXIT_USAGE;
   }
   if (optind < argc) {
     fprintf(stderr, "mlpbench %s: unexpected argument '%s' (see mlpbench %s --help)\n", cmd,
