@@ -91,7 +91,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   case 'l': {
     char *end = NULL;
     double x = strtod(arg, &end);
-    if (!*arg || *end || !(x > 0.0 && x < 1e3)) break;
+    if (!*arg || *end || !(x > 0.0 && x < 1e38)) break;
     o->wl.lr = (float)x;
     return 0;
   }

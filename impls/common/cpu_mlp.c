@@ -187,7 +187,7 @@ static float softmax_xent_forward_backward(float *dlogits, float *logits, const 
   for (int b = 0; b < B; b++) {
     float *z = logits + (size_t)b * V;
     float *dz = dlogits + (size_t)b * V;
-    float mx = z[0];
+    float mx = z[0], zy = z[labels[b]];
     for (int k = 1; k < V; k++) mx = z[k] > mx ? z[k] : mx;
     float sum = 0.0f;
     for (int k = 0; k < V; k++) {
@@ -195,9 +195,10 @@ static float softmax_xent_forward_backward(float *dlogits, float *logits, const 
       sum += z[k];
     }
     float inv = 1.0f / sum;
-    for (int k = 0; k < V; k++) z[k] *= inv;
     int y = labels[b];
-    loss += -logf(z[y] > 1e-30f ? z[y] : 1e-30f);
+    /* -log p_y as log-sum-exp, exact where p_y underflows (as PyTorch's log_softmax) */
+    loss += logf(sum) + mx - zy;
+    for (int k = 0; k < V; k++) z[k] *= inv;
     for (int k = 0; k < V; k++) dz[k] = (z[k] - (k == y ? 1.0f : 0.0f)) / (float)B;
   }
   return (float)(loss / B);

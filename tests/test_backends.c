@@ -1,0 +1,253 @@
+/* test_backends.c: every available backend against the float64 reference on random shapes
+ * (batch 1, odd widths, n_out 1), gradient accumulation, and Adam against its formula. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "../harness/gradcheck.h"
+#include "../harness/ref64.h"
+#include "../harness/registry.h"
+#include "../harness/rng.h"
+#include "t.h"
+
+typedef struct {
+  int B, I, H, O;
+  mlp_act act;
+  mlp_loss loss;
+} shape;
+
+static const shape shapes[] = {
+    {1, 784, 500, 10, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE},
+    {128, 784, 500, 10, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE},
+    {3, 4, 3, 1, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE},
+    {7, 13, 17, 1, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE},
+    {33, 65, 1, 3, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE},
+    {1, 1, 1, 1, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE},
+    {129, 31, 257, 10, MLP_ACT_SIGMOID, MLP_LOSS_SOFTMAX_CE},
+    {64, 100, 63, 2, MLP_ACT_RELU, MLP_LOSS_SIGMOID_SE},
+};
+
+typedef struct {
+  mlp_spec spec;
+  float *x, *y, *params;
+  int32_t *labels;
+  mlp_batch b;
+} problem;
+
+static void problem_make(problem *p, const shape *s, uint64_t seed) {
+  rng_t r;
+  rng_seed(&r, seed, 9);
+  p->spec = (mlp_spec){.n_in = s->I, .n_hidden = s->H, .n_out = s->O, .act = s->act,
+                       .loss = s->loss, .opt = MLP_OPT_ADAM, .lr = 1e-3f, .beta1 = 0.9f,
+                       .beta2 = 0.999f, .eps = 1e-8f, .max_batch = s->B};
+  size_t n = mlp_param_count(&p->spec);
+  p->x = malloc((size_t)s->B * s->I * sizeof(float));
+  p->y = malloc((size_t)s->B * s->O * sizeof(float));
+  p->labels = malloc((size_t)s->B * sizeof(int32_t));
+  p->params = malloc(n * sizeof(float));
+  for (int i = 0; i < s->B * s->I; i++) p->x[i] = rng_uniform(&r);
+  for (int i = 0; i < s->B * s->O; i++) p->y[i] = rng_uniform(&r) < 0.5f ? 0.0f : 1.0f;
+  for (int i = 0; i < s->B; i++) p->labels[i] = (int32_t)rng_below(&r, (uint32_t)s->O);
+  float k = 1.0f / sqrtf((float)s->I);
+  for (size_t i = 0; i < n; i++) p->params[i] = (2.0f * rng_uniform(&r) - 1.0f) * k;
+  p->b = (mlp_batch){.x = p->x, .y = p->y, .labels = p->labels, .n = s->B};
+}
+
+static void problem_free(problem *p) {
+  free(p->x);
+  free(p->y);
+  free(p->labels);
+  free(p->params);
+}
+
+static double rel_l2(const float *a, const double *b, size_t n) {
+  double se = 0, sr = 0;
+  for (size_t i = 0; i < n; i++) {
+    se += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    sr += b[i] * b[i];
+  }
+  return sr > 0 ? sqrt(se / sr) : sqrt(se);
+}
+
+static const mlp_options opts = {.threads = 0, .ftz = 1};
+
+static void test_gradients_match_reference(void) {
+  for (int bi = 0; bi < registry_count(); bi++) {
+    const mlp_backend *be = registry_get(bi);
+    char why[256];
+    if (!be->available(why, sizeof why)) continue;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+      problem p;
+      problem_make(&p, &shapes[si], 100 + si);
+      size_t n = mlp_param_count(&p.spec);
+      double *ref = malloc(n * sizeof(double)), *pd = malloc(n * sizeof(double)), loss_ref;
+      float *g = malloc(n * sizeof(float)), loss = 0;
+      for (size_t i = 0; i < n; i++) pd[i] = p.params[i];
+      T_CHECK(ref64_loss_grad(&p.spec, pd, &p.b, &loss_ref, ref, NULL) == 0, "ref64");
+      char err[256];
+      void *ctx = be->create(&p.spec, &opts, err, sizeof err);
+      T_CHECK(ctx != NULL, "%s: %s", be->name, err);
+      if (ctx) {
+        be->set_params(ctx, p.params);
+        be->zero_grads(ctx);
+        T_CHECK(be->forward_backward(ctx, &p.b, &loss) == 0, "%s", be->error(ctx));
+        be->get_grads(ctx, g);
+        double e = rel_l2(g, ref, n), le = fabs(loss - loss_ref) / fmax(fabs(loss_ref), 1e-30);
+        T_CHECK(e <= GC_TOL_FP32 && le <= GC_TOL_FP32,
+                "%s shape %zu (%d,%d,%d,%d): grad rel %.2e loss rel %.2e", be->name, si,
+                shapes[si].B, shapes[si].I, shapes[si].H, shapes[si].O, e, le);
+        be->destroy(ctx);
+      }
+      free(ref);
+      free(pd);
+      free(g);
+      problem_free(&p);
+    }
+  }
+}
+
+/* forward_backward adds into the gradients; zero_grads clears them. */
+static void test_gradient_accumulation(void) {
+  for (int bi = 0; bi < registry_count(); bi++) {
+    const mlp_backend *be = registry_get(bi);
+    char why[256];
+    if (!be->available(why, sizeof why)) continue;
+    problem p;
+    problem_make(&p, &shapes[4], 7);
+    size_t n = mlp_param_count(&p.spec);
+    float *g1 = malloc(n * sizeof(float)), *g2 = malloc(n * sizeof(float));
+    void *ctx = be->create(&p.spec, &opts, why, sizeof why);
+    be->set_params(ctx, p.params);
+    be->zero_grads(ctx);
+    be->forward_backward(ctx, &p.b, NULL);
+    be->get_grads(ctx, g1);
+    be->forward_backward(ctx, &p.b, NULL);
+    be->get_grads(ctx, g2);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++)
+      worst = fmax(worst, fabs(g2[i] - 2 * g1[i]) / fmax(fabs(g1[i]), 1e-6));
+    T_CHECK(worst < 1e-5, "%s: second pass should double the gradient (worst %.2e)", be->name,
+            worst);
+    be->zero_grads(ctx);
+    be->get_grads(ctx, g2);
+    int all_zero = 1;
+    for (size_t i = 0; i < n; i++) all_zero &= g2[i] == 0.0f;
+    T_CHECK(all_zero, "%s: zero_grads left non-zero gradients", be->name);
+    be->destroy(ctx);
+    free(g1);
+    free(g2);
+    problem_free(&p);
+  }
+}
+
+/* Two Adam steps: the backend's parameters against Adam's formula written out in double. */
+static void test_adam_steps(void) {
+  for (int bi = 0; bi < registry_count(); bi++) {
+    const mlp_backend *be = registry_get(bi);
+    char why[256];
+    if (!be->available(why, sizeof why)) continue;
+    problem p;
+    problem_make(&p, &shapes[3], 11);
+    p.spec.lr = 0.01f;
+    size_t n = mlp_param_count(&p.spec);
+    float *g = malloc(n * sizeof(float)), *now = malloc(n * sizeof(float));
+    double *m = calloc(n, sizeof(double)), *v = calloc(n, sizeof(double));
+    double *want = malloc(n * sizeof(double));
+    for (size_t i = 0; i < n; i++) want[i] = p.params[i];
+    void *ctx = be->create(&p.spec, &opts, why, sizeof why);
+    be->set_params(ctx, p.params);
+    double worst = 0;
+    for (int t = 1; t <= 2; t++) {
+      be->zero_grads(ctx);
+      be->forward_backward(ctx, &p.b, NULL);
+      be->get_grads(ctx, g);
+      T_CHECK(be->step(ctx) == 0, "%s", be->error(ctx));
+      be->get_params(ctx, now);
+      for (size_t i = 0; i < n; i++) {
+        m[i] = 0.9 * m[i] + 0.1 * g[i];
+        v[i] = 0.999 * v[i] + 0.001 * (double)g[i] * g[i];
+        double mhat = m[i] / (1 - pow(0.9, t)), vhat = v[i] / (1 - pow(0.999, t));
+        want[i] -= 0.01 * mhat / (sqrt(vhat) + 1e-8);
+        worst = fmax(worst, fabs(now[i] - want[i]));
+      }
+    }
+    /* the first Adam step moves every parameter with a non-zero gradient by lr */
+    T_CHECK(worst < 1e-6, "%s: Adam differs from its formula by %.2e", be->name, worst);
+    be->destroy(ctx);
+    free(g);
+    free(now);
+    free(m);
+    free(v);
+    free(want);
+    problem_free(&p);
+  }
+}
+
+/* Several Adam steps on naive and blas, parameter by parameter. */
+static void test_backends_agree_over_steps(void) {
+  const mlp_backend *ref = registry_find("naive");
+  for (int bi = 0; bi < registry_count(); bi++) {
+    const mlp_backend *be = registry_get(bi);
+    char why[256];
+    if (be == ref || !be->available(why, sizeof why)) continue;
+    problem p;
+    problem_make(&p, &shapes[1], 5);
+    size_t n = mlp_param_count(&p.spec);
+    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
+    void *ca = ref->create(&p.spec, &opts, why, sizeof why);
+    void *cb = be->create(&p.spec, &opts, why, sizeof why);
+    ref->set_params(ca, p.params);
+    be->set_params(cb, p.params);
+    for (int s = 0; s < 5; s++) {
+      ref->zero_grads(ca);
+      be->zero_grads(cb);
+      ref->forward_backward(ca, &p.b, NULL);
+      be->forward_backward(cb, &p.b, NULL);
+      ref->step(ca);
+      be->step(cb);
+    }
+    ref->get_params(ca, a);
+    be->get_params(cb, b);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(a[i] - b[i]));
+    /* Adam moves each parameter by about lr per step, so 5 steps differ by << lr */
+    T_CHECK(worst < 1e-4, "%s vs naive after 5 Adam steps: max abs diff %.2e", be->name, worst);
+    ref->destroy(ca);
+    be->destroy(cb);
+    free(a);
+    free(b);
+    problem_free(&p);
+  }
+}
+
+static void test_bad_calls_are_errors(void) {
+  for (int bi = 0; bi < registry_count(); bi++) {
+    const mlp_backend *be = registry_get(bi);
+    char why[256];
+    if (!be->available(why, sizeof why)) continue;
+    problem p;
+    problem_make(&p, &shapes[4], 3);
+    void *ctx = be->create(&p.spec, &opts, why, sizeof why);
+    mlp_batch big = p.b;
+    big.n = p.spec.max_batch + 1;
+    T_CHECK(be->forward_backward(ctx, &big, NULL) != 0, "%s: oversize batch accepted", be->name);
+    p.labels[2] = p.spec.n_out;
+    T_CHECK(be->forward_backward(ctx, &p.b, NULL) != 0, "%s: label out of range accepted",
+            be->name);
+    T_CHECK(strlen(be->error(ctx)) > 0, "%s: no error message", be->name);
+    be->destroy(ctx);
+    mlp_spec zero = p.spec;
+    zero.n_hidden = 0;
+    T_CHECK(be->create(&zero, &opts, why, sizeof why) == NULL, "%s: hidden 0 accepted",
+            be->name);
+    problem_free(&p);
+  }
+}
+
+int main(void) {
+  T_RUN(test_gradients_match_reference);
+  T_RUN(test_gradient_accumulation);
+  T_RUN(test_adam_steps);
+  T_RUN(test_backends_agree_over_steps);
+  T_RUN(test_bad_calls_are_errors);
+  T_EXIT();
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# test_cli.sh MLPBENCH: the command line's exit codes and messages, as a user meets them.
+set -u
+bin=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# expect CODE "what it proves" PATTERN -- command...: exit code and a pattern in stdout+stderr
+expect() {
+  local code=$1 what=$2 pat=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" = "$code" ] && grep -qE -- "$pat" <<<"$out"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL: $what: exit $rc (want $code), output lacks /$pat/ or differs:"
+    head -c 1200 <<<"$out"
+    echo
+  fi
+}
+
+expect 2 "no command" "usage: mlpbench" -- "$bin"
+expect 0 "--help" "exit codes" -- "$bin" --help
+expect 2 "unknown command" "unknown command 'frobnicate'" -- "$bin" frobnicate
+expect 0 "list" "naive +available" -- "$bin" list
+expect 0 "subcommand help" "--sampling" -- "$bin" bench --help
+expect 2 "unknown flag" "unknown option '--fast'" -- "$bin" train --fast
+expect 2 "flag of another command" "unknown option '--out'" -- "$bin" train --out x
+expect 2 "missing value" "needs a value" -- "$bin" train --epochs
+expect 2 "bad number" "--epochs must be an integer" -- "$bin" train --epochs 0
+expect 2 "bad workload" "bad value 'cnn' for --workload" -- "$bin" train --workload cnn
+expect 2 "bad sampling" "bad value" -- "$bin" bench --sampling sometimes
+expect 2 "unknown backend" "unknown backend 'tpu'" -- "$bin" train --backend tpu
+expect 2 "stray argument" "unexpected argument 'extra'" -- "$bin" gradcheck extra
+expect 2 "missing data" "/nonexistent: no such file" -- "$bin" train --data /nonexistent
+expect 2 "empty data folder" "no train-images-idx3-ubyte" -- "$bin" train --data "$tmp"
+printf 'not idx at all' >"$tmp/train-images-idx3-ubyte"
+printf '\0\0\10\1\0\0\0\1\7' >"$tmp/train-labels-idx1-ubyte"
+expect 2 "corrupt IDX" "train-images-idx3-ubyte: not an IDX file" -- "$bin" train --data "$tmp"
+expect 2 "hidden 0" "--hidden must be" -- "$bin" train --hidden 0
+expect 2 "batch larger than the data" "batch 512 is larger" -- \
+  "$bin" train --data synthetic:300 --batch 512
+expect 2 "warm-up eats every sample" "leaves no timed samples" -- \
+  "$bin" bench --workload mnist --epochs 1 --data synthetic:300
+expect 0 "gradcheck passes" "\| naive +\| .* pass \|" -- "$bin" gradcheck --data synthetic:600
+expect 0 "toy trains as in the tutorial" "predicted: \[0\.9[0-9]+, 0\.9[0-9]+, 0\.0" -- \
+  "$bin" train --workload toy --backend naive
+expect 0 "export-png" "wrote 200 images" -- "$bin" export-png --data synthetic:200 --out "$tmp/png"
+expect 0 "train on CSV+PNG" "\| naive \| [0-9.]+ \| 0\.[0-9]+ \|" -- \
+  "$bin" train --data "$tmp/png" --epochs 1 --batch 32 --backend naive
+expect 0 "train on the CSV file itself" "naive +epoch 1" -- \
+  "$bin" train --data "$tmp/png/train.csv" --epochs 1 --batch 32 --backend naive
+expect 0 "bench table" "\| naive \| [0-9.]+ (us|ms|s) \|" -- \
+  "$bin" bench --workload mnist --data synthetic:600 --epochs 2 --backend naive
+expect 3 "divergence stops with epoch and step" "diverged: loss is (NaN|infinite) at epoch 1, step" -- \
+  "$bin" train --data synthetic:600 --lr 1e30 --epochs 2 --backend naive
+expect 2 "unwritable export" "cannot create folder" -- \
+  "$bin" export-png --data synthetic:5 --out /proc/mlpbench-no
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

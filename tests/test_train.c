@@ -1,0 +1,153 @@
+/* test_train.c: the workloads end to end: the toy net converges as in the tutorial, the
+ * classifier learns the embedded digits identically on every backend, finite differences
+ * agree with the float64 reference, and the generator and statistics behave. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "../harness/gradcheck.h"
+#include "../harness/registry.h"
+#include "../harness/stats.h"
+#include "../harness/trainer.h"
+#include "t.h"
+
+static const mlp_options opts = {.ftz = 1};
+
+static void test_toy_converges(void) {
+  workload w;
+  wl_config cfg = {0};
+  char err[256];
+  T_CHECK(workload_toy(&w, &cfg, err, sizeof err) == 0, "%s", err);
+  for (int bi = 0; bi < registry_count(); bi++) {
+    const mlp_backend *be = registry_get(bi);
+    if (!be->available(err, sizeof err)) continue;
+    trainer t;
+    double sec, loss;
+    float out[3];
+    T_CHECK(trainer_open(&t, be, &opts, &w, 128) == 0, "%s", t.err);
+    T_CHECK(trainer_epochs(&t, 5000, &sec, &loss) == 0, "%s", t.err);
+    T_CHECK(trainer_predict(&t, w.x_train, 3, out) == 0, "%s", t.err);
+    /* the tutorial prints about [0.97, 0.96, 0.05] after 5000 epochs */
+    T_CHECK(out[0] > 0.93f && out[1] > 0.93f && out[2] < 0.08f, "%s: [%.3f %.3f %.3f]", be->name,
+            out[0], out[1], out[2]);
+    trainer_close(&t);
+  }
+  workload_free(&w);
+}
+
+static void test_classifier_learns_identically(void) {
+  mlpb_dataset d;
+  workload w;
+  char err[512];
+  wl_config cfg = {.limit = 3000, .epochs = 2};
+  T_CHECK(dataset_load(NULL, &d, err, sizeof err) == 0, "%s", err);
+  T_CHECK(workload_mnist(&w, &d, &cfg, err, sizeof err) == 0, "%s", err);
+  T_CHECK(w.n_train == 2100 && w.n_val == 900, "split %d/%d", w.n_train, w.n_val);
+  double first_loss[8] = {0}, val[8] = {0};
+  int nb = 0;
+  for (int bi = 0; bi < registry_count(); bi++) {
+    const mlp_backend *be = registry_get(bi);
+    if (!be->available(err, sizeof err)) continue;
+    trainer t;
+    double sec, loss0, loss1;
+    T_CHECK(trainer_open(&t, be, &opts, &w, 7) == 0, "%s", t.err);
+    T_CHECK(trainer_epochs(&t, 1, &sec, &loss0) == 0, "%s", t.err);
+    T_CHECK(trainer_epochs(&t, 1, &sec, &loss1) == 0, "%s", t.err);
+    T_CHECK(trainer_accuracy(&t, w.x_val, w.y_val, w.n_val, &val[nb]) == 0, "%s", t.err);
+    T_CHECK(loss1 < loss0 && loss1 < 0.6, "%s: loss %.3f -> %.3f", be->name, loss0, loss1);
+    T_CHECK(val[nb] > 0.85, "%s: validation accuracy %.3f after 2 epochs", be->name, val[nb]);
+    first_loss[nb++] = loss1;
+    trainer_close(&t);
+  }
+  /* same weights, same batches: the loss curves must coincide to fp32 rounding */
+  for (int i = 1; i < nb; i++)
+    T_CHECK(fabs(first_loss[i] - first_loss[0]) < 1e-4 * first_loss[0] &&
+                fabs(val[i] - val[0]) <= 2.0 / w.n_val,
+            "backend %d: loss %.6f vs %.6f, val %.4f vs %.4f", i, first_loss[i], first_loss[0],
+            val[i], val[0]);
+  workload_free(&w);
+  dataset_free(&d);
+}
+
+static void test_tutorial_sampling(void) {
+  mlpb_dataset d;
+  workload w;
+  char err[512];
+  wl_config cfg = {.limit = 1000, .sampling = WL_SAMPLE_TUTORIAL, .no_zero_grad = 1};
+  T_CHECK(dataset_load("synthetic:1000", &d, err, sizeof err) == 0, "%s", err);
+  T_CHECK(workload_mnist(&w, &d, &cfg, err, sizeof err) == 0, "%s", err);
+  T_CHECK(w.batches_per_epoch == 1000 / 128, "int(N/128) batches, got %d", w.batches_per_epoch);
+  T_CHECK(!w.zero_grad, "no-zero-grad ignored");
+  workload_free(&w);
+  dataset_free(&d);
+}
+
+static void test_finite_differences(void) {
+  mlpb_dataset d;
+  workload w;
+  char err[512];
+  wl_config cfg = {.limit = 400, .hidden = 37};
+  T_CHECK(dataset_load(NULL, &d, err, sizeof err) == 0, "%s", err);
+  T_CHECK(workload_mnist(&w, &d, &cfg, err, sizeof err) == 0, "%s", err);
+  gc_batch gb;
+  T_CHECK(gc_batch_make(&w, 3, &gb) == 0, "batch");
+  float *p = malloc(mlp_param_count(&w.spec) * sizeof(float));
+  workload_init_params(&w, 3, p);
+  double loss, *g = NULL;
+  T_CHECK(gc_reference(&w, p, &gb.b, &loss, &g) == 0, "reference");
+  gc_fd_result fd;
+  T_CHECK(gc_finite_differences(&w, p, &gb.b, g, 10, 3, &fd) == 0, "fd");
+  T_CHECK(fd.pass && fd.checked >= 30, "checked %d, max rel %.2e", fd.checked, fd.max_rel);
+  /* a wrong gradient must be caught */
+  for (size_t i = 0; i < mlp_param_count(&w.spec); i++) g[i] *= 1.001;
+  T_CHECK(gc_finite_differences(&w, p, &gb.b, g, 10, 3, &fd) == 0 && !fd.pass,
+          "a 0.1%% gradient error went unnoticed (max rel %.2e)", fd.max_rel);
+  free(g);
+  free(p);
+  gc_batch_free(&gb);
+  workload_free(&w);
+  dataset_free(&d);
+}
+
+static void test_rng_and_init_deterministic(void) {
+  workload w;
+  wl_config cfg = {0};
+  char err[128];
+  workload_toy(&w, &cfg, err, sizeof err);
+  float a[19], b[19], c[19];
+  workload_init_params(&w, 1, a);
+  workload_init_params(&w, 1, b);
+  workload_init_params(&w, 2, c);
+  T_CHECK(memcmp(a, b, sizeof a) == 0, "same seed, different weights");
+  T_CHECK(memcmp(a, c, sizeof a) != 0, "different seeds, same weights");
+  for (int i = 0; i < 19; i++) T_CHECK(a[i] >= 0 && a[i] < 1, "toy init %f outside [0,1)", a[i]);
+  rng_t r;
+  rng_seed(&r, 42, 1);
+  uint64_t first = rng_u64(&r);
+  /* pinned: weights must not change across machines or releases */
+  T_CHECK(first == 0x0030425e2a3dc334ULL, "rng stream changed: %016llx", (unsigned long long)first);
+  int hist[7] = {0};
+  for (int i = 0; i < 70000; i++) hist[rng_below(&r, 7)]++;
+  for (int k = 0; k < 7; k++) T_CHECK(abs(hist[k] - 10000) < 500, "bucket %d: %d", k, hist[k]);
+  workload_free(&w);
+}
+
+static void test_stats(void) {
+  double x[] = {5, 1, 4, 2, 3};
+  stats_summary s = stats_summarize(x, 5);
+  T_CHECK(s.median == 3 && s.min == 1 && s.max == 5 && s.q1 == 2 && s.q3 == 4, "%g %g %g %g %g",
+          s.median, s.min, s.max, s.q1, s.q3);
+  double y[] = {1, 2, 3, 4};
+  s = stats_summarize(y, 4);
+  T_CHECK(s.median == 2.5 && fabs(s.q1 - 1.75) < 1e-12 && fabs(s.q3 - 3.25) < 1e-12,
+          "%g %g %g", s.median, s.q1, s.q3);
+}
+
+int main(void) {
+  T_RUN(test_toy_converges);
+  T_RUN(test_classifier_learns_identically);
+  T_RUN(test_tutorial_sampling);
+  T_RUN(test_finite_differences);
+  T_RUN(test_rng_and_init_deterministic);
+  T_RUN(test_stats);
+  T_EXIT();
+}
