@@ -66,8 +66,8 @@ static int parse_int(const char *cmd, const char *name, const char *s, long lo, 
   errno = 0;
   long v = strtol(s, &end, 10);
   if (!*s || *end || errno || v < lo || v > hi) {
-    fprintf(stderr, "mlpbench %s: --%s must be an integer in %ld..%ld (got '%s')\n", cmd, name,
-            lo, hi, s);
+    fprintf(stderr, "mlpbench %s: --%s must be an integer in %ld..%ld (got '%s')\n", cmd, name, lo,
+            hi, s);
     return -1;
   }
   *out = (int)v;
@@ -78,16 +78,24 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   const long big = 1L << 30;
   int v = 0;
   switch (key) {
-  case 'b': o->backends = arg; return 0;
+  case 'b':
+    o->backends = arg;
+    return 0;
   case 'w':
     if (strcmp(arg, "toy") && strcmp(arg, "mnist") && strcmp(arg, "all")) break;
     o->workload = arg;
     return 0;
-  case 'd': o->data = arg; return 0;
-  case 'n': return parse_int(cmd, name, arg, 2, big, &o->wl.limit);
-  case 'e': return parse_int(cmd, name, arg, 1, big, &o->wl.epochs);
-  case 'B': return parse_int(cmd, name, arg, 1, 1 << 20, &o->wl.batch);
-  case 'H': return parse_int(cmd, name, arg, 1, 1 << 16, &o->wl.hidden);
+  case 'd':
+    o->data = arg;
+    return 0;
+  case 'n':
+    return parse_int(cmd, name, arg, 2, big, &o->wl.limit);
+  case 'e':
+    return parse_int(cmd, name, arg, 1, big, &o->wl.epochs);
+  case 'B':
+    return parse_int(cmd, name, arg, 1, 1 << 20, &o->wl.batch);
+  case 'H':
+    return parse_int(cmd, name, arg, 1, 1 << 16, &o->wl.hidden);
   case 'l': {
     char *end = NULL;
     double x = strtod(arg, &end);
@@ -103,7 +111,9 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     else
       break;
     return 0;
-  case 'Z': o->wl.no_zero_grad = 1; return 0;
+  case 'Z':
+    o->wl.no_zero_grad = 1;
+    return 0;
   case 's': {
     char *end = NULL;
     errno = 0;
@@ -112,17 +122,34 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     o->seed = x;
     return 0;
   }
-  case 't': return parse_int(cmd, name, arg, 1, 1024, &o->threads);
-  case 'F': o->ftz = 0; return 0;
-  case 'T': o->tf32 = 1; return 0;
-  case 'W': return parse_int(cmd, name, arg, 0, 1000, &o->warmup);
-  case 'r': return parse_int(cmd, name, arg, 1, 1000, &o->repeat);
-  case 'k': return parse_int(cmd, name, arg, 1, big, &o->block);
-  case 'K': o->blas_kernel = arg; return 0;
-  case 'f': return parse_int(cmd, name, arg, 1, 1000, &o->fd_samples);
-  case 'o': o->out_dir = arg; return 0;
-  case 'q': o->quiet = 1; return 0;
-  default: (void)v; return -1;
+  case 't':
+    return parse_int(cmd, name, arg, 1, 1024, &o->threads);
+  case 'F':
+    o->ftz = 0;
+    return 0;
+  case 'T':
+    o->tf32 = 1;
+    return 0;
+  case 'W':
+    return parse_int(cmd, name, arg, 0, 1000, &o->warmup);
+  case 'r':
+    return parse_int(cmd, name, arg, 1, 1000, &o->repeat);
+  case 'k':
+    return parse_int(cmd, name, arg, 1, big, &o->block);
+  case 'K':
+    o->blas_kernel = arg;
+    return 0;
+  case 'f':
+    return parse_int(cmd, name, arg, 1, 1000, &o->fd_samples);
+  case 'o':
+    o->out_dir = arg;
+    return 0;
+  case 'q':
+    o->quiet = 1;
+    return 0;
+  default:
+    (void)v;
+    return -1;
   }
   fprintf(stderr, "mlpbench %s: bad value '%s' for --%s\n", cmd, arg, name);
   return -1;
@@ -141,8 +168,7 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   o->wl.lr = 0.0f;
   o->quiet = !isatty(2);
   for (int i = 0; i < N_DOCS; i++)
-    if (strchr(allowed, docs[i].key) || docs[i].key == 'h')
-    {
+    if (strchr(allowed, docs[i].key) || docs[i].key == 'h') {
       longs[nl++] = (struct option){docs[i].name, docs[i].has_arg, NULL, docs[i].key};
       shorts[ns++] = (char)docs[i].key;
       if (docs[i].has_arg) shorts[ns++] = ':';

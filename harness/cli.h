@@ -53,8 +53,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_export_png(int argc, char **argv);
 
-
-
 /* Loads --data (mnist only) and builds the workload; prints the error, returns an exit code. */
 int cli_setup_workload(const cli_opts *o, wl_kind kind, mlpb_dataset *d, workload *w);
 mlp_options cli_backend_options(const cli_opts *o);

@@ -34,9 +34,18 @@ static void fmt_time(char *buf, size_t len, double s) {
     snprintf(buf, len, "%.3f s", s);
 }
 
+/* Toy epochs are sub-microsecond: time them in blocks (default: a tenth of the run, at most
+ * 500 epochs, so 5000 epochs give 10 samples of ~0.1 ms, far above the clock's resolution). */
+static int bench_block(const cli_opts *o, const workload *w) {
+  if (w->kind != WL_TOY) return 1;
+  if (o->block) return o->block;
+  int b = w->epochs / 10;
+  return b < 1 ? 1 : b > 500 ? 500 : b;
+}
+
 /* One run from fresh weights: the timed samples (per-epoch seconds) go to row->samples. */
 static int bench_run(const cli_opts *o, const workload *w, bench_row *row, int last) {
-  const int block = w->kind == WL_TOY ? (o->block ? o->block : 500) : 1;
+  const int block = bench_block(o, w);
   const int n_blocks = (w->epochs + block - 1) / block;
   mlp_options bo = cli_backend_options(o);
   trainer t;
@@ -75,10 +84,10 @@ static int cmp_rows(const void *a, const void *b) {
 }
 
 static double samples_per_epoch(const workload *w) {
-  return w->kind == WL_TOY ? w->n_train
-                           : (w->sampling == WL_SAMPLE_TUTORIAL
-                                  ? (double)w->batches_per_epoch * w->batch
-                                  : (double)w->n_train);
+  return w->kind == WL_TOY
+             ? w->n_train
+             : (w->sampling == WL_SAMPLE_TUTORIAL ? (double)w->batches_per_epoch * w->batch
+                                                  : (double)w->n_train);
 }
 
 static void print_header(const cli_opts *o, const workload *w, const mlpb_dataset *d, int block) {
@@ -156,7 +165,7 @@ static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int
   float *params = NULL;
   int rc = cli_setup_workload(o, kind, &d, &w);
   if (rc) return rc;
-  const int block = kind == WL_TOY ? (o->block ? o->block : 500) : 1;
+  const int block = bench_block(o, &w);
   const int repeat = o->repeat ? o->repeat : (kind == WL_TOY ? 5 : 1);
   const int per_run = (w.epochs + block - 1) / block;
   memset(rows, 0, sizeof rows);
@@ -190,7 +199,8 @@ static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int
     }
     if (!r->gc.pass && rc == EXIT_OK) rc = EXIT_CHECK;
     int failed = 0;
-    for (int k = 0; k < repeat && !failed; k++) failed = bench_run(o, &w, r, k == repeat - 1);
+    for (int k = 0; k < repeat && !failed; k++)
+      failed = bench_run(o, &w, r, k == repeat - 1);
     if (failed) {
       fprintf(stderr, "mlpbench bench: %s\n", r->err);
       rc = EXIT_RUNTIME;
@@ -204,7 +214,8 @@ static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int
 oom:
   fprintf(stderr, "mlpbench bench: out of memory\n");
 done:
-  for (int i = 0; i < nb; i++) free(rows[i].samples);
+  for (int i = 0; i < nb; i++)
+    free(rows[i].samples);
   gc_batch_free(&gb);
   free(ref);
   free(params);

@@ -15,7 +15,8 @@ static double tol_for(const mlp_backend *be, const cli_opts *o) {
 
 static void print_row(const char *be, const gc_result *r) {
   printf("| %-6s | %.3e |", be, r->loss_rel);
-  for (int t = 0; t < 4; t++) printf(" %.2e / %.1e |", r->t[t].rel_l2, r->t[t].max_abs);
+  for (int t = 0; t < 4; t++)
+    printf(" %.2e / %.1e |", r->t[t].rel_l2, r->t[t].max_abs);
   printf(" %.2e | %.0e | %s |\n", r->worst * r->worst, r->tol, r->pass ? "pass" : "FAIL");
 }
 

@@ -20,8 +20,7 @@ int cmd_list(int argc, char **argv) {
     int ok = be->available(why, sizeof why);
     if (ok && be->describe) be->describe(desc, sizeof desc);
     if (ok)
-      printf("%-6s available    %s%s%s\n", be->name, be->summary, desc[0] ? "\n       " : "",
-             desc);
+      printf("%-6s available    %s%s%s\n", be->name, be->summary, desc[0] ? "\n       " : "", desc);
     else
       printf("%-6s unavailable  %s\n", be->name, why);
   }

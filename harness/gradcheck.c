@@ -28,7 +28,8 @@ int gc_batch_make(const workload *w, uint64_t seed, gc_batch *gb) {
   }
   rng_t r;
   rng_seed(&r, seed, RNG_STREAM_TEST);
-  for (int i = 0; i < w->n_train; i++) order[i] = i;
+  for (int i = 0; i < w->n_train; i++)
+    order[i] = i;
   rng_shuffle_i32(&r, order, w->n_train);
   for (int i = 0; i < n; i++) {
     memcpy(gb->x + (size_t)i * n_in, w->x_train + (size_t)order[i] * n_in,
@@ -49,7 +50,8 @@ void gc_batch_free(gc_batch *gb) {
 static double *to_double(const float *p, size_t n) {
   double *d = malloc(n * sizeof *d);
   if (d)
-    for (size_t i = 0; i < n; i++) d[i] = p[i];
+    for (size_t i = 0; i < n; i++)
+      d[i] = p[i];
   return d;
 }
 
@@ -137,8 +139,7 @@ static int loss_at(const mlp_spec *s, double *p, size_t i, double v, const mlp_b
 }
 
 int gc_finite_differences(const workload *w, const float *params, const mlp_batch *b,
-                          const double *ref_grads, int per_tensor, uint64_t seed,
-                          gc_fd_result *r) {
+                          const double *ref_grads, int per_tensor, uint64_t seed, gc_fd_result *r) {
   const mlp_spec *s = &w->spec;
   size_t n = mlp_param_count(s), off[4], mlen = (size_t)b->n * s->n_hidden;
   mlp_param_offsets(s, off);

@@ -49,7 +49,6 @@ int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const worklo
 /* Central differences of the float64 loss on `per_tensor` random parameters of each tensor,
  * skipping any perturbation that flips a ReLU (the loss has a kink there). */
 int gc_finite_differences(const workload *w, const float *params, const mlp_batch *b,
-                          const double *ref_grads, int per_tensor, uint64_t seed,
-                          gc_fd_result *r);
+                          const double *ref_grads, int per_tensor, uint64_t seed, gc_fd_result *r);
 
 #endif

@@ -11,8 +11,8 @@ int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b,
   mlp_param_offsets(s, off);
   const double *W1 = params + off[0], *b1 = params + off[1];
   const double *W2 = params + off[2], *b2 = params + off[3];
-  double *h = malloc((size_t)B * H * sizeof *h);  // h (B, H)
-  double *z = malloc((size_t)B * O * sizeof *z);  // z (B, O)
+  double *h = malloc((size_t)B * H * sizeof *h); // h (B, H)
+  double *z = malloc((size_t)B * O * sizeof *z); // z (B, O)
   double *dz = malloc((size_t)B * O * sizeof *dz);
   double *dh = malloc((size_t)B * H * sizeof *dh);
   int rc = -1;
@@ -20,14 +20,16 @@ int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b,
   for (int n = 0; n < B; n++)
     for (int j = 0; j < H; j++) {
       double a = b1[j];
-      for (int i = 0; i < I; i++) a += (double)b->x[(size_t)n * I + i] * W1[(size_t)i * H + j];
+      for (int i = 0; i < I; i++)
+        a += (double)b->x[(size_t)n * I + i] * W1[(size_t)i * H + j];
       if (relu_mask) relu_mask[(size_t)n * H + j] = a > 0.0;
       h[(size_t)n * H + j] = s->act == MLP_ACT_RELU ? (a > 0.0 ? a : 0.0) : 1.0 / (1.0 + exp(-a));
     }
   for (int n = 0; n < B; n++)
     for (int o = 0; o < O; o++) {
       double a = b2[o];
-      for (int j = 0; j < H; j++) a += h[(size_t)n * H + j] * W2[(size_t)j * O + o];
+      for (int j = 0; j < H; j++)
+        a += h[(size_t)n * H + j] * W2[(size_t)j * O + o];
       z[(size_t)n * O + o] = a;
     }
   double L = 0.0;
@@ -35,11 +37,14 @@ int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b,
     double *zn = z + (size_t)n * O, *dzn = dz + (size_t)n * O;
     if (s->loss == MLP_LOSS_SOFTMAX_CE) {
       double mx = zn[0], sum = 0.0;
-      for (int o = 1; o < O; o++) mx = zn[o] > mx ? zn[o] : mx;
-      for (int o = 0; o < O; o++) sum += exp(zn[o] - mx);
+      for (int o = 1; o < O; o++)
+        mx = zn[o] > mx ? zn[o] : mx;
+      for (int o = 0; o < O; o++)
+        sum += exp(zn[o] - mx);
       int y = b->labels[n];
       L += (log(sum) + mx - zn[y]) / B;
-      for (int o = 0; o < O; o++) dzn[o] = (exp(zn[o] - mx) / sum - (o == y)) / B;
+      for (int o = 0; o < O; o++)
+        dzn[o] = (exp(zn[o] - mx) / sum - (o == y)) / B;
     } else {
       for (int o = 0; o < O; o++) {
         double out = 1.0 / (1.0 + exp(-zn[o])), e = b->y[(size_t)n * O + o] - out;
@@ -57,12 +62,14 @@ int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b,
     for (int o = 0; o < O; o++) {
       double d = dz[(size_t)n * O + o];
       db2[o] += d;
-      for (int j = 0; j < H; j++) dW2[(size_t)j * O + o] += h[(size_t)n * H + j] * d;
+      for (int j = 0; j < H; j++)
+        dW2[(size_t)j * O + o] += h[(size_t)n * H + j] * d;
     }
   for (int n = 0; n < B; n++)
     for (int j = 0; j < H; j++) {
       double a = 0.0, hv = h[(size_t)n * H + j];
-      for (int o = 0; o < O; o++) a += dz[(size_t)n * O + o] * W2[(size_t)j * O + o];
+      for (int o = 0; o < O; o++)
+        a += dz[(size_t)n * O + o] * W2[(size_t)j * O + o];
       dh[(size_t)n * H + j] = s->act == MLP_ACT_RELU ? (hv > 0.0 ? a : 0.0) : a * hv * (1.0 - hv);
     }
   for (int n = 0; n < B; n++)
@@ -70,7 +77,8 @@ int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b,
       double d = dh[(size_t)n * H + j];
       db1[j] += d;
       if (d == 0.0) continue;
-      for (int i = 0; i < I; i++) dW1[(size_t)i * H + j] += (double)b->x[(size_t)n * I + i] * d;
+      for (int i = 0; i < I; i++)
+        dW1[(size_t)i * H + j] += (double)b->x[(size_t)n * I + i] * d;
     }
 done:
   free(h);

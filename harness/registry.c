@@ -14,8 +14,9 @@ extern const mlp_backend mlp_backend_cuda;
 /* A backend left out at configure time still shows in `list`, with the reason. */
 #ifndef MLPBENCH_HAVE_BLAS
 static int blas_missing(char *why, size_t len) {
-  snprintf(why, len, "not built: no CBLAS found at configure time (apt-get install "
-                     "libopenblas-dev, then reconfigure)");
+  snprintf(why, len,
+           "not built: no CBLAS found at configure time (apt-get install "
+           "libopenblas-dev, then reconfigure)");
   return 0;
 }
 static const mlp_backend mlp_backend_blas = {.name = "blas", .available = blas_missing};
@@ -28,12 +29,15 @@ static int cuda_missing(char *why, size_t len) {
 static const mlp_backend mlp_backend_cuda = {.name = "cuda", .available = cuda_missing};
 #endif
 
-static const mlp_backend *const all[] = {&mlp_backend_naive, &mlp_backend_blas,
-                                         &mlp_backend_cuda};
+static const mlp_backend *const all[] = {&mlp_backend_naive, &mlp_backend_blas, &mlp_backend_cuda};
 
-int registry_count(void) { return (int)(sizeof all / sizeof all[0]); }
+int registry_count(void) {
+  return (int)(sizeof all / sizeof all[0]);
+}
 
-const mlp_backend *registry_get(int i) { return all[i]; }
+const mlp_backend *registry_get(int i) {
+  return all[i];
+}
 
 const mlp_backend *registry_find(const char *name) {
   for (int i = 0; i < registry_count(); i++)

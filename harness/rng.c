@@ -9,10 +9,13 @@ static uint64_t splitmix64(uint64_t *x) {
 
 void rng_seed(rng_t *r, uint64_t seed, uint64_t stream) {
   uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL);
-  for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+  for (int i = 0; i < 4; i++)
+    r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 uint64_t rng_u64(rng_t *r) {
   uint64_t *s = r->s;
@@ -26,7 +29,9 @@ uint64_t rng_u64(rng_t *r) {
   return out;
 }
 
-float rng_uniform(rng_t *r) { return (float)(rng_u64(r) >> 40) * (1.0f / 16777216.0f); }
+float rng_uniform(rng_t *r) {
+  return (float)(rng_u64(r) >> 40) * (1.0f / 16777216.0f);
+}
 
 uint32_t rng_below(rng_t *r, uint32_t n) {
   /* Lemire's multiply-shift with rejection of the biased low zone. */

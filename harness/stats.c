@@ -26,7 +26,8 @@ stats_summary stats_summarize(const double *x, int n) {
   memcpy(s, x, (size_t)n * sizeof *s);
   qsort(s, (size_t)n, sizeof *s, cmp_double);
   double sum = 0.0;
-  for (int i = 0; i < n; i++) sum += s[i];
+  for (int i = 0; i < n; i++)
+    sum += s[i];
   r.mean = sum / n;
   r.min = s[0];
   r.max = s[n - 1];

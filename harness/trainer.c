@@ -26,7 +26,8 @@ int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, cons
     snprintf(t->err, sizeof t->err, "%s: out of memory", be->name);
     goto fail;
   }
-  for (int i = 0; i < w->n_train; i++) t->order[i] = i;
+  for (int i = 0; i < w->n_train; i++)
+    t->order[i] = i;
   char why[256] = "";
   t->ctx = be->create(s, opt, why, sizeof why);
   if (!t->ctx) {
@@ -67,7 +68,8 @@ void trainer_close(trainer *t) {
 static int next_batch(trainer *t, int step) {
   const workload *w = t->w;
   if (w->sampling == WL_SAMPLE_TUTORIAL) {
-    for (int i = 0; i < w->batch; i++) t->idx[i] = (int32_t)rng_below(&t->batch_rng, w->n_train);
+    for (int i = 0; i < w->batch; i++)
+      t->idx[i] = (int32_t)rng_below(&t->batch_rng, w->n_train);
     return w->batch;
   }
   int at = step * w->batch, n = w->n_train - at < w->batch ? w->n_train - at : w->batch;
@@ -76,8 +78,8 @@ static int next_batch(trainer *t, int step) {
 }
 
 static int fail_backend(trainer *t, const char *what) {
-  snprintf(t->err, sizeof t->err, "%s: %s failed at epoch %d: %s", t->be->name, what,
-           t->epoch + 1, t->be->error(t->ctx));
+  snprintf(t->err, sizeof t->err, "%s: %s failed at epoch %d: %s", t->be->name, what, t->epoch + 1,
+           t->be->error(t->ctx));
   return -1;
 }
 

@@ -36,19 +36,31 @@ typedef struct {
 static void problem_make(problem *p, const shape *s, uint64_t seed) {
   rng_t r;
   rng_seed(&r, seed, 9);
-  p->spec = (mlp_spec){.n_in = s->I, .n_hidden = s->H, .n_out = s->O, .act = s->act,
-                       .loss = s->loss, .opt = MLP_OPT_ADAM, .lr = 1e-3f, .beta1 = 0.9f,
-                       .beta2 = 0.999f, .eps = 1e-8f, .max_batch = s->B};
+  p->spec = (mlp_spec){.n_in = s->I,
+                       .n_hidden = s->H,
+                       .n_out = s->O,
+                       .act = s->act,
+                       .loss = s->loss,
+                       .opt = MLP_OPT_ADAM,
+                       .lr = 1e-3f,
+                       .beta1 = 0.9f,
+                       .beta2 = 0.999f,
+                       .eps = 1e-8f,
+                       .max_batch = s->B};
   size_t n = mlp_param_count(&p->spec);
   p->x = malloc((size_t)s->B * s->I * sizeof(float));
   p->y = malloc((size_t)s->B * s->O * sizeof(float));
   p->labels = malloc((size_t)s->B * sizeof(int32_t));
   p->params = malloc(n * sizeof(float));
-  for (int i = 0; i < s->B * s->I; i++) p->x[i] = rng_uniform(&r);
-  for (int i = 0; i < s->B * s->O; i++) p->y[i] = rng_uniform(&r) < 0.5f ? 0.0f : 1.0f;
-  for (int i = 0; i < s->B; i++) p->labels[i] = (int32_t)rng_below(&r, (uint32_t)s->O);
+  for (int i = 0; i < s->B * s->I; i++)
+    p->x[i] = rng_uniform(&r);
+  for (int i = 0; i < s->B * s->O; i++)
+    p->y[i] = rng_uniform(&r) < 0.5f ? 0.0f : 1.0f;
+  for (int i = 0; i < s->B; i++)
+    p->labels[i] = (int32_t)rng_below(&r, (uint32_t)s->O);
   float k = 1.0f / sqrtf((float)s->I);
-  for (size_t i = 0; i < n; i++) p->params[i] = (2.0f * rng_uniform(&r) - 1.0f) * k;
+  for (size_t i = 0; i < n; i++)
+    p->params[i] = (2.0f * rng_uniform(&r) - 1.0f) * k;
   p->b = (mlp_batch){.x = p->x, .y = p->y, .labels = p->labels, .n = s->B};
 }
 
@@ -81,7 +93,8 @@ static void test_gradients_match_reference(void) {
       size_t n = mlp_param_count(&p.spec);
       double *ref = malloc(n * sizeof(double)), *pd = malloc(n * sizeof(double)), loss_ref;
       float *g = malloc(n * sizeof(float)), loss = 0;
-      for (size_t i = 0; i < n; i++) pd[i] = p.params[i];
+      for (size_t i = 0; i < n; i++)
+        pd[i] = p.params[i];
       T_CHECK(ref64_loss_grad(&p.spec, pd, &p.b, &loss_ref, ref, NULL) == 0, "ref64");
       char err[256];
       void *ctx = be->create(&p.spec, &opts, err, sizeof err);
@@ -130,7 +143,8 @@ static void test_gradient_accumulation(void) {
     be->zero_grads(ctx);
     be->get_grads(ctx, g2);
     int all_zero = 1;
-    for (size_t i = 0; i < n; i++) all_zero &= g2[i] == 0.0f;
+    for (size_t i = 0; i < n; i++)
+      all_zero &= g2[i] == 0.0f;
     T_CHECK(all_zero, "%s: zero_grads left non-zero gradients", be->name);
     be->destroy(ctx);
     free(g1);
@@ -152,7 +166,8 @@ static void test_adam_steps(void) {
     float *g = malloc(n * sizeof(float)), *now = malloc(n * sizeof(float));
     double *m = calloc(n, sizeof(double)), *v = calloc(n, sizeof(double));
     double *want = malloc(n * sizeof(double));
-    for (size_t i = 0; i < n; i++) want[i] = p.params[i];
+    for (size_t i = 0; i < n; i++)
+      want[i] = p.params[i];
     void *ctx = be->create(&p.spec, &opts, why, sizeof why);
     be->set_params(ctx, p.params);
     double worst = 0;
@@ -208,7 +223,8 @@ static void test_backends_agree_over_steps(void) {
     ref->get_params(ca, a);
     be->get_params(cb, b);
     double worst = 0;
-    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(a[i] - b[i]));
+    for (size_t i = 0; i < n; i++)
+      worst = fmax(worst, fabs(a[i] - b[i]));
     /* Adam moves each parameter by about lr per step, so 5 steps differ by << lr */
     T_CHECK(worst < 1e-4, "%s vs naive after 5 Adam steps: max abs diff %.2e", be->name, worst);
     ref->destroy(ca);
@@ -237,8 +253,7 @@ static void test_bad_calls_are_errors(void) {
     be->destroy(ctx);
     mlp_spec zero = p.spec;
     zero.n_hidden = 0;
-    T_CHECK(be->create(&zero, &opts, why, sizeof why) == NULL, "%s: hidden 0 accepted",
-            be->name);
+    T_CHECK(be->create(&zero, &opts, why, sizeof why) == NULL, "%s: hidden 0 accepted", be->name);
     problem_free(&p);
   }
 }

@@ -2,9 +2,9 @@
  * each must fail with a message naming the file and the problem, never crash. */
 #define _GNU_SOURCE
 #include <png.h>
-#include <sys/stat.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -44,7 +44,8 @@ static size_t make_idx(uint8_t *buf, int ndim, const int *dims, int mod) {
     buf[n++] = (uint8_t)dims[i];
     count *= dims[i];
   }
-  for (size_t i = 0; i < count; i++) buf[n++] = (uint8_t)(i % mod);
+  for (size_t i = 0; i < count; i++)
+    buf[n++] = (uint8_t)(i % mod);
   return n;
 }
 
@@ -85,9 +86,12 @@ static void test_embedded_digits(void) {
           d.cols);
   int counts[10] = {0};
   long ink = 0;
-  for (int i = 0; i < d.n_train; i++) counts[d.train_y[i]]++;
-  for (int i = 0; i < 784; i++) ink += d.train_x[i];
-  for (int c = 0; c < 10; c++) T_CHECK(counts[c] > 800, "class %d has %d samples", c, counts[c]);
+  for (int i = 0; i < d.n_train; i++)
+    counts[d.train_y[i]]++;
+  for (int i = 0; i < 784; i++)
+    ink += d.train_x[i];
+  for (int c = 0; c < 10; c++)
+    T_CHECK(counts[c] > 800, "class %d has %d samples", c, counts[c]);
   T_CHECK(ink > 10000, "first image is blank (%ld)", ink);
   dataset_free(&d);
 }
@@ -183,7 +187,8 @@ static void test_gzip_bad(void) {
   write_file("gztrunc/train-images-idx3-ubyte.gz", raw, n / 2, 0);
   expect_fail("gztrunc", "gztrunc/train-images-idx3-ubyte.gz", "truncated gzip");
   make_set("gzbad", 1);
-  for (size_t i = 12; i < n - 8; i += 3) raw[i] ^= 0x5a;
+  for (size_t i = 12; i < n - 8; i += 3)
+    raw[i] ^= 0x5a;
   write_file("gzbad/train-images-idx3-ubyte.gz", raw, n, 0);
   expect_fail("gzbad", "gzbad/train-images-idx3-ubyte.gz", "gzip");
   free(raw);
@@ -287,8 +292,8 @@ static void test_csv_roundtrip_and_bad(void) {
   f = fopen(csv, "w");
   fputs("00000.png,1\n00001.png,2\n", f);
   fclose(f);
-  T_CHECK(dataset_load(p, &e, err, sizeof err) == -1 && strstr(err, "00001.png: not a PNG"),
-          "%s", err);
+  T_CHECK(dataset_load(p, &e, err, sizeof err) == -1 && strstr(err, "00001.png: not a PNG"), "%s",
+          err);
   uint8_t *raw = NULL;
   size_t n = 0;
   snprintf(img, sizeof img, "%s/images/00002.png", p);
@@ -298,8 +303,8 @@ static void test_csv_roundtrip_and_bad(void) {
   fwrite(raw, 1, n / 2, f);
   fclose(f);
   free(raw);
-  T_CHECK(dataset_load(p, &e, err, sizeof err) == -1 && strstr(err, "00001.png: corrupt PNG"),
-          "%s", err);
+  T_CHECK(dataset_load(p, &e, err, sizeof err) == -1 && strstr(err, "00001.png: corrupt PNG"), "%s",
+          err);
   write_png(img, 20, 20, PNG_COLOR_TYPE_GRAY, 8, 9);
   T_CHECK(dataset_load(p, &e, err, sizeof err) == -1 && strstr(err, "size mismatch"), "%s", err);
 }
@@ -313,8 +318,10 @@ static void test_synthetic(void) {
   T_CHECK(a.hash == b.hash, "same N, different data");
   T_CHECK(memcmp(a.train_x, c.train_x, 500 * 784) == 0, "a longer set should extend, not change");
   int counts[10] = {0};
-  for (int i = 0; i < 500; i++) counts[a.train_y[i]]++;
-  for (int k = 0; k < 10; k++) T_CHECK(counts[k] > 20, "class %d: %d samples", k, counts[k]);
+  for (int i = 0; i < 500; i++)
+    counts[a.train_y[i]]++;
+  for (int k = 0; k < 10; k++)
+    T_CHECK(counts[k] > 20, "class %d: %d samples", k, counts[k]);
   T_CHECK(dataset_load("synthetic:0", &c, err, sizeof err) == -1, "size 0 accepted");
   T_CHECK(dataset_load("synthetic:12x", &c, err, sizeof err) == -1, "bad size accepted");
   dataset_free(&a);

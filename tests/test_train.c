@@ -98,7 +98,8 @@ static void test_finite_differences(void) {
   T_CHECK(gc_finite_differences(&w, p, &gb.b, g, 10, 3, &fd) == 0, "fd");
   T_CHECK(fd.pass && fd.checked >= 30, "checked %d, max rel %.2e", fd.checked, fd.max_rel);
   /* a wrong gradient must be caught */
-  for (size_t i = 0; i < mlp_param_count(&w.spec); i++) g[i] *= 1.001;
+  for (size_t i = 0; i < mlp_param_count(&w.spec); i++)
+    g[i] *= 1.001;
   T_CHECK(gc_finite_differences(&w, p, &gb.b, g, 10, 3, &fd) == 0 && !fd.pass,
           "a 0.1%% gradient error went unnoticed (max rel %.2e)", fd.max_rel);
   free(g);
@@ -119,15 +120,18 @@ static void test_rng_and_init_deterministic(void) {
   workload_init_params(&w, 2, c);
   T_CHECK(memcmp(a, b, sizeof a) == 0, "same seed, different weights");
   T_CHECK(memcmp(a, c, sizeof a) != 0, "different seeds, same weights");
-  for (int i = 0; i < 19; i++) T_CHECK(a[i] >= 0 && a[i] < 1, "toy init %f outside [0,1)", a[i]);
+  for (int i = 0; i < 19; i++)
+    T_CHECK(a[i] >= 0 && a[i] < 1, "toy init %f outside [0,1)", a[i]);
   rng_t r;
   rng_seed(&r, 42, 1);
   uint64_t first = rng_u64(&r);
   /* pinned: weights must not change across machines or releases */
   T_CHECK(first == 0x0030425e2a3dc334ULL, "rng stream changed: %016llx", (unsigned long long)first);
   int hist[7] = {0};
-  for (int i = 0; i < 70000; i++) hist[rng_below(&r, 7)]++;
-  for (int k = 0; k < 7; k++) T_CHECK(abs(hist[k] - 10000) < 500, "bucket %d: %d", k, hist[k]);
+  for (int i = 0; i < 70000; i++)
+    hist[rng_below(&r, 7)]++;
+  for (int k = 0; k < 7; k++)
+    T_CHECK(abs(hist[k] - 10000) < 500, "bucket %d: %d", k, hist[k]);
   workload_free(&w);
 }
 
@@ -138,8 +142,8 @@ static void test_stats(void) {
           s.median, s.min, s.max, s.q1, s.q3);
   double y[] = {1, 2, 3, 4};
   s = stats_summarize(y, 4);
-  T_CHECK(s.median == 2.5 && fabs(s.q1 - 1.75) < 1e-12 && fabs(s.q3 - 3.25) < 1e-12,
-          "%g %g %g", s.median, s.q1, s.q3);
+  T_CHECK(s.median == 2.5 && fabs(s.q1 - 1.75) < 1e-12 && fabs(s.q3 - 3.25) < 1e-12, "%g %g %g",
+          s.median, s.q1, s.q3);
 }
 
 int main(void) {

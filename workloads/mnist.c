@@ -12,8 +12,10 @@ static int to_float(const uint8_t *px, const uint8_t *lab, int n, int n_in, floa
   *x = malloc((size_t)n * n_in * sizeof(float) + 1);
   *y = malloc((size_t)n * sizeof(int32_t) + 1);
   if (!*x || !*y) return -1;
-  for (size_t i = 0; i < (size_t)n * n_in; i++) (*x)[i] = px[i] / 255.0f;
-  for (int i = 0; i < n; i++) (*y)[i] = lab[i];
+  for (size_t i = 0; i < (size_t)n * n_in; i++)
+    (*x)[i] = px[i] / 255.0f;
+  for (int i = 0; i < n; i++)
+    (*y)[i] = lab[i];
   return 0;
 }
 
@@ -51,9 +53,8 @@ int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, cha
     return -1;
   }
   /* tutorial: int(N/128) batches drawn with replacement, N the whole training file */
-  w->batches_per_epoch = w->sampling == WL_SAMPLE_TUTORIAL
-                             ? n_all / w->batch
-                             : (w->n_train + w->batch - 1) / w->batch;
+  w->batches_per_epoch =
+      w->sampling == WL_SAMPLE_TUTORIAL ? n_all / w->batch : (w->n_train + w->batch - 1) / w->batch;
   size_t px = (size_t)n_in;
   if (to_float(d->train_x, d->train_y, w->n_train, n_in, &w->x_train, &w->y_train) ||
       to_float(d->train_x + w->n_train * px, d->train_y + w->n_train, w->n_val, n_in, &w->x_val,
@@ -85,7 +86,8 @@ void workload_init_params(const workload *w, uint64_t seed, float *flat) {
   mlp_param_offsets(s, off);
   rng_seed(&r, seed, RNG_STREAM_INIT);
   if (w->kind == WL_TOY) { /* numpy.random.uniform: [0, 1) for weights and biases */
-    for (size_t i = 0; i < n; i++) flat[i] = rng_uniform(&r);
+    for (size_t i = 0; i < n; i++)
+      flat[i] = rng_uniform(&r);
     return;
   }
   /* nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias */

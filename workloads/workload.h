@@ -36,8 +36,7 @@ typedef struct {
 } workload;
 
 int workload_toy(workload *w, const wl_config *cfg, char *err, size_t len);
-int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err,
-                   size_t len);
+int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len);
 void workload_free(workload *w);
 
 /* The seeded initial weights every backend starts from (flat layout). */

@@ -8,14 +8,14 @@
 #define MLPB_STR2(x) #x
 #define MLPB_STR(x) MLPB_STR2(x)
 
-#define MLPB_INCBIN(sym, file)                                                                   \
-  __asm__(".section .rodata\n"                                                                   \
-          ".global " #sym "\n"                                                                   \
-          ".balign 16\n" #sym ":\n"                                                              \
-          ".incbin \"" MLPB_STR(MLPB_DIGITS_DIR) "/" file "\"\n"                                 \
-          ".global " #sym "_end\n" #sym "_end:\n"                                                \
-          ".byte 0\n"                                                                            \
-          ".previous\n")
+#define MLPB_INCBIN(sym, file)                                                                     \
+  __asm__(".section .rodata\n"                                                                     \
+          ".global " #sym "\n"                                                                     \
+          ".balign 16\n" #sym ":\n"                                                                \
+          ".incbin \"" MLPB_STR(MLPB_DIGITS_DIR) "/" file "\"\n"                                   \
+                                                 ".global " #sym "_end\n" #sym "_end:\n"           \
+                                                 ".byte 0\n"                                       \
+                                                 ".previous\n")
 
 MLPB_INCBIN(mlpb_digits_images, "train-images-idx3-ubyte.gz");
 MLPB_INCBIN(mlpb_digits_labels, "train-labels-idx1-ubyte.gz");

@@ -63,8 +63,8 @@ int gz_inflate(const uint8_t *in, size_t n, const char *name, uint8_t **out, siz
       size_t ncap = buf ? cap * 2 : cap;
       uint8_t *p = ncap <= MLPB_MAX_FILE ? realloc(buf, ncap) : NULL;
       if (!p) {
-        snprintf(err, len, "%s: decompresses to over %zu bytes (too large or out of memory)",
-                 name, cap);
+        snprintf(err, len, "%s: decompresses to over %zu bytes (too large or out of memory)", name,
+                 cap);
         goto fail;
       }
       buf = p;

@@ -79,7 +79,8 @@ int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, s
     snprintf(err, len, "%s: out of memory for a %ux%u image", path, width, height);
     goto fail;
   }
-  for (png_uint_32 y = 0; y < height; y++) rows[y] = data + (size_t)y * width;
+  for (png_uint_32 y = 0; y < height; y++)
+    rows[y] = data + (size_t)y * width;
   png_read_image(png, rows);
   png_read_end(png, NULL);
   png_destroy_read_struct(&png, &info, NULL);
@@ -120,7 +121,8 @@ int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *er
   png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_GRAY,
                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
-  for (int y = 0; y < h; y++) png_write_row(png, (png_const_bytep)(pix + (size_t)y * w));
+  for (int y = 0; y < h; y++)
+    png_write_row(png, (png_const_bytep)(pix + (size_t)y * w));
   png_write_end(png, NULL);
   png_destroy_write_struct(&png, &info);
   if (fclose(f) != 0) {
@@ -159,7 +161,8 @@ static void image_dir_for(const char *csv_path, char *out, size_t len) {
 }
 
 static char *trim(char *s) {
-  while (*s == ' ' || *s == '\t') s++;
+  while (*s == ' ' || *s == '\t')
+    s++;
   size_t n = strlen(s);
   while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
     s[--n] = '\0';

@@ -62,7 +62,8 @@ int synth_generate(int n, mlpb_dataset *d, char *err, size_t len) {
     for (int y = 0; y < SYN_SIDE; y++)
       for (int x = 0; x < SYN_SIDE; x++) {
         int sx = x - dx, sy = y - dy;
-        float v = (sx >= 0 && sx < SYN_SIDE && sy >= 0 && sy < SYN_SIDE) ? p[sy * SYN_SIDE + sx] : 0;
+        float v =
+            (sx >= 0 && sx < SYN_SIDE && sy >= 0 && sy < SYN_SIDE) ? p[sy * SYN_SIDE + sx] : 0;
         float noise = (rng_uniform(&r) + rng_uniform(&r) - 1.0f) * 0.35f;
         v = v * scale + (v > 0 || noise > 0.25f ? noise : 0);
         out[y * SYN_SIDE + x] = (uint8_t)(v <= 0 ? 0 : v >= 1 ? 255 : lrintf(v * 255.0f));

@@ -68,9 +68,10 @@ const char *blas_backend_best_coretype(void) {
 }
 
 int blas_backend_kernel_advice(char *buf, size_t len) {
-  static const char *generic[] = {"Prescott", "Katmai",   "Coppermine", "Northwood", "Core2",
-                                  "Penryn",   "Dunnington", "Nehalem",  "Atom",      "Barcelona",
-                                  "Opteron",  "Athlon",   "Bobcat",     "Sandybridge", NULL};
+  static const char *generic[] = {"Prescott", "Katmai",      "Coppermine", "Northwood",
+                                  "Core2",    "Penryn",      "Dunnington", "Nehalem",
+                                  "Atom",     "Barcelona",   "Opteron",    "Athlon",
+                                  "Bobcat",   "Sandybridge", NULL};
   const char *core = blas_backend_corename(), *best = blas_backend_best_coretype();
   if (!best || !core) return 0;
   for (int i = 0; generic[i]; i++)

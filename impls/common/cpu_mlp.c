@@ -98,8 +98,7 @@ void *cpu_mlp_create(const mlp_spec *spec, const mlp_options *opt, const cpu_mat
   c->dh = calloc(B * spec->n_hidden, sizeof(float));
   c->z2 = calloc(B * spec->n_out, sizeof(float));
   c->dz2 = calloc(B * spec->n_out, sizeof(float));
-  if (!c->params || !c->grads || !c->m || !c->v || !c->h || !c->dh || !c->z2 || !c->dz2)
-    goto oom;
+  if (!c->params || !c->grads || !c->m || !c->v || !c->h || !c->dh || !c->z2 || !c->dz2) goto oom;
   return c;
 oom:
   snprintf(err, len, "out of memory allocating a %d-%d-%d model for batch %d", spec->n_in,
@@ -122,7 +121,9 @@ void cpu_mlp_destroy(void *ctx) {
   free(c);
 }
 
-const char *cpu_mlp_error(void *ctx) { return ((cpu_mlp *)ctx)->err; }
+const char *cpu_mlp_error(void *ctx) {
+  return ((cpu_mlp *)ctx)->err;
+}
 
 int cpu_mlp_set_params(void *ctx, const float *flat) {
   cpu_mlp *c = ctx;
@@ -153,31 +154,37 @@ int cpu_mlp_zero_grads(void *ctx) {
 // out (B, C) += bias (C) broadcast over rows
 static void bias_forward(float *out, const float *bias, int B, int C) {
   for (int b = 0; b < B; b++)
-    for (int j = 0; j < C; j++) out[(size_t)b * C + j] += bias[j];
+    for (int j = 0; j < C; j++)
+      out[(size_t)b * C + j] += bias[j];
 }
 
 // dbias (C) += sum over rows of dout (B, C)
 static void bias_backward(float *dbias, const float *dout, int B, int C) {
   for (int b = 0; b < B; b++)
-    for (int j = 0; j < C; j++) dbias[j] += dout[(size_t)b * C + j];
+    for (int j = 0; j < C; j++)
+      dbias[j] += dout[(size_t)b * C + j];
 }
 
 static void sigmoid_forward(float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
+  for (size_t i = 0; i < n; i++)
+    x[i] = 1.0f / (1.0f + expf(-x[i]));
 }
 
 // d (n) *= out*(1-out), given the sigmoid's output
 static void sigmoid_backward(float *d, const float *out, size_t n) {
-  for (size_t i = 0; i < n; i++) d[i] *= out[i] * (1.0f - out[i]);
+  for (size_t i = 0; i < n; i++)
+    d[i] *= out[i] * (1.0f - out[i]);
 }
 
 static void relu_forward(float *x, size_t n) {
-  for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  for (size_t i = 0; i < n; i++)
+    x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
 // d (n) zeroed where the ReLU's output is 0 (its gradient at 0 is taken as 0, as PyTorch)
 static void relu_backward(float *d, const float *out, size_t n) {
-  for (size_t i = 0; i < n; i++) d[i] = out[i] > 0.0f ? d[i] : 0.0f;
+  for (size_t i = 0; i < n; i++)
+    d[i] = out[i] > 0.0f ? d[i] : 0.0f;
 }
 
 // logits (B, V) -> probs in place; dlogits (B, V) = (probs - onehot) / B; returns mean loss
@@ -188,7 +195,8 @@ static float softmax_xent_forward_backward(float *dlogits, float *logits, const 
     float *z = logits + (size_t)b * V;
     float *dz = dlogits + (size_t)b * V;
     float mx = z[0], zy = z[labels[b]];
-    for (int k = 1; k < V; k++) mx = z[k] > mx ? z[k] : mx;
+    for (int k = 1; k < V; k++)
+      mx = z[k] > mx ? z[k] : mx;
     float sum = 0.0f;
     for (int k = 0; k < V; k++) {
       z[k] = expf(z[k] - mx);
@@ -198,8 +206,10 @@ static float softmax_xent_forward_backward(float *dlogits, float *logits, const 
     int y = labels[b];
     /* -log p_y as log-sum-exp, exact where p_y underflows (as PyTorch's log_softmax) */
     loss += logf(sum) + mx - zy;
-    for (int k = 0; k < V; k++) z[k] *= inv;
-    for (int k = 0; k < V; k++) dz[k] = (z[k] - (k == y ? 1.0f : 0.0f)) / (float)B;
+    for (int k = 0; k < V; k++)
+      z[k] *= inv;
+    for (int k = 0; k < V; k++)
+      dz[k] = (z[k] - (k == y ? 1.0f : 0.0f)) / (float)B;
   }
   return (float)(loss / B);
 }
@@ -219,7 +229,8 @@ static float sigmoid_se_forward_backward(float *dlogits, float *logits, const fl
 }
 
 static void sgd_update(float *p, const float *g, size_t n, float lr) {
-  for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
+  for (size_t i = 0; i < n; i++)
+    p[i] -= lr * g[i];
 }
 
 // PyTorch's Adam (non-fused, non-amsgrad), bias corrections computed in double as it does
@@ -315,9 +326,12 @@ static void softmax_rows(float *z, int B, int V) {
   for (int b = 0; b < B; b++) {
     float *r = z + (size_t)b * V;
     float mx = r[0], sum = 0.0f;
-    for (int k = 1; k < V; k++) mx = r[k] > mx ? r[k] : mx;
-    for (int k = 0; k < V; k++) sum += (r[k] = expf(r[k] - mx));
-    for (int k = 0; k < V; k++) r[k] /= sum;
+    for (int k = 1; k < V; k++)
+      mx = r[k] > mx ? r[k] : mx;
+    for (int k = 0; k < V; k++)
+      sum += (r[k] = expf(r[k] - mx));
+    for (int k = 0; k < V; k++)
+      r[k] /= sum;
   }
 }
 

@@ -13,7 +13,8 @@ static void matmul_nn(float *C, const float *A, const float *B, int M, int N, in
     for (int k = 0; k < K; k++) {
       const float a = A[(size_t)i * K + k];
       const float *b = B + (size_t)k * N;
-      for (int j = 0; j < N; j++) c[j] += a * b[j];
+      for (int j = 0; j < N; j++)
+        c[j] += a * b[j];
     }
   }
 }
@@ -25,7 +26,8 @@ static void matmul_tn_acc(float *C, const float *A, const float *B, int M, int N
     for (int k = 0; k < K; k++) {
       const float a = A[(size_t)k * M + i];
       const float *b = B + (size_t)k * N;
-      for (int j = 0; j < N; j++) c[j] += a * b[j];
+      for (int j = 0; j < N; j++)
+        c[j] += a * b[j];
     }
   }
 }
@@ -37,7 +39,8 @@ static void matmul_nt(float *C, const float *A, const float *B, int M, int N, in
     for (int j = 0; j < N; j++) {
       const float *b = B + (size_t)j * K;
       float sum = 0.0f;
-      for (int k = 0; k < K; k++) sum += a[k] * b[k];
+      for (int k = 0; k < K; k++)
+        sum += a[k] * b[k];
       C[(size_t)i * N + j] = sum;
     }
   }
