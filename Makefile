@@ -19,6 +19,7 @@ bench: all
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j2
+	@grep -h "^skipped:" $(BUILD)/Testing/Temporary/LastTest.log 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)

@@ -17,11 +17,13 @@ typedef struct {
   int epoch;    /* epochs done */
   int progress; /* draw a progress line on stderr */
   const char *label;
-  int32_t *order; /* (n_train) shuffled indices */
-  int32_t *idx;   /* (batch) indices of the current batch */
-  float *xb;      /* xb (batch, n_in) */
-  int32_t *yb;    /* yb (batch) */
-  float *out;     /* out (batch, n_out) for evaluation */
+  int32_t *order;     /* (n_train) shuffled indices */
+  int32_t *idx;       /* (batch) indices of the current batch */
+  int32_t *epoch_idx; /* every index of an epoch, for backends with train_steps */
+  int resident;       /* the backend holds the training split (set_dataset) */
+  float *xb;          /* xb (batch, n_in) */
+  int32_t *yb;        /* yb (batch) */
+  float *out;         /* out (batch, n_out) for evaluation */
   char err[512];
 } trainer;
 

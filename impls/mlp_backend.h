@@ -71,9 +71,15 @@ typedef struct mlp_backend {
   int (*step)(void *ctx);
   /* out (n, n_out): sigmoid outputs or softmax probabilities. */
   int (*forward)(void *ctx, const float *x, int n, float *out);
-  /* Optional (NULL): keep a dataset resident and train from index lists into it. */
+  /* Optional (NULL): keep a data set resident (e.g. on a device) ... */
   int (*set_dataset)(void *ctx, const float *x, const int32_t *labels, int n);
-  int (*forward_backward_idx)(void *ctx, const int32_t *idx, int n, float *loss);
+  /* ... and train a whole epoch on it in one call: consecutive batches of `batch` indices
+   * from idx (n_idx of them; the last batch may be shorter), zero_grads before each step
+   * when zero_grad is set, then forward_backward and step. *mean_loss gets the mean batch
+   * loss; *seconds the steps' time if the backend times itself (device events), else < 0.
+   * A non-finite loss fails the call, and error() names the step. */
+  int (*train_steps)(void *ctx, const int32_t *idx, int n_idx, int batch, int zero_grad,
+                     float *mean_loss, double *seconds);
   /* Optional (NULL): wait until queued work is done, so host timers are honest. */
   int (*sync)(void *ctx);
 } mlp_backend;

@@ -43,6 +43,7 @@ static void test_classifier_learns_identically(void) {
   T_CHECK(workload_mnist(&w, &d, &cfg, err, sizeof err) == 0, "%s", err);
   T_CHECK(w.n_train == 2100 && w.n_val == 900, "split %d/%d", w.n_train, w.n_val);
   double first_loss[8] = {0}, val[8] = {0};
+  const char *names[8];
   int nb = 0;
   for (int bi = 0; bi < registry_count(); bi++) {
     const mlp_backend *be = registry_get(bi);
@@ -55,12 +56,15 @@ static void test_classifier_learns_identically(void) {
     T_CHECK(trainer_accuracy(&t, w.x_val, w.y_val, w.n_val, &val[nb]) == 0, "%s", t.err);
     T_CHECK(loss1 < loss0 && loss1 < 0.6, "%s: loss %.3f -> %.3f", be->name, loss0, loss1);
     T_CHECK(val[nb] > 0.85, "%s: validation accuracy %.3f after 2 epochs", be->name, val[nb]);
+    names[nb] = be->name;
     first_loss[nb++] = loss1;
     trainer_close(&t);
   }
-  /* same weights, same batches: the loss curves must coincide to fp32 rounding */
+  /* same weights, same batches: the loss curves must coincide to fp32 rounding (1e-4 on the
+   * CPU, 1e-3 for a device backend whose atomics sum in another order) */
   for (int i = 1; i < nb; i++)
-    T_CHECK(fabs(first_loss[i] - first_loss[0]) < 1e-4 * first_loss[0] &&
+    T_CHECK(fabs(first_loss[i] - first_loss[0]) <
+                    (strcmp(names[i], "cuda") ? 1e-4 : 1e-3) * first_loss[0] &&
                 fabs(val[i] - val[0]) <= 2.0 / w.n_val,
             "backend %d: loss %.6f vs %.6f, val %.4f vs %.4f", i, first_loss[i], first_loss[0],
             val[i], val[0]);
