@@ -89,7 +89,9 @@ static const char *base(const char *path) {
   } while (0)
 #define LAUNCHED() CU(cudaGetLastError())
 
-static unsigned grid_for(size_t n, int threads) { return (unsigned)((n + threads - 1) / threads); }
+static unsigned grid_for(size_t n, int threads) {
+  return (unsigned)((n + threads - 1) / threads);
+}
 
 /* ---- kernels ---- */
 
@@ -127,7 +129,8 @@ __global__ void act_bias_backward_kernel(float *dh, const float *h, float *dbias
   __syncthreads();
   if (threadIdx.y == 0 && j < C) {
     float t = 0.0f;
-    for (int r = 0; r < 8; r++) t += part[r][threadIdx.x];
+    for (int r = 0; r < 8; r++)
+      t += part[r][threadIdx.x];
     dbias[j] += t;
   }
 }
@@ -141,10 +144,14 @@ __global__ void softmax_xent_forward_backward_kernel(float *dlogits, const float
   if (row >= B) return; /* whole warps leave together */
   const float *z = logits + (size_t)row * V;
   float mx = -INFINITY, sum = 0.0f;
-  for (int k = lane; k < V; k += 32) mx = fmaxf(mx, z[k]);
-  for (int o = 16; o; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-  for (int k = lane; k < V; k += 32) sum += expf(z[k] - mx);
-  for (int o = 16; o; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+  for (int k = lane; k < V; k += 32)
+    mx = fmaxf(mx, z[k]);
+  for (int o = 16; o; o >>= 1)
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+  for (int k = lane; k < V; k += 32)
+    sum += expf(z[k] - mx);
+  for (int o = 16; o; o >>= 1)
+    sum += __shfl_xor_sync(0xffffffffu, sum, o);
   int y = labels[row];
   for (int k = lane; k < V; k += 32)
     dlogits[(size_t)row * V + k] = (expf(z[k] - mx) / sum - (k == y ? 1.0f : 0.0f)) / (float)B;
@@ -171,11 +178,16 @@ __global__ void softmax_forward_kernel(float *z, int B, int V) {
   int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
   if (row >= B) return;
   float *r = z + (size_t)row * V, mx = -INFINITY, sum = 0.0f;
-  for (int k = lane; k < V; k += 32) mx = fmaxf(mx, r[k]);
-  for (int o = 16; o; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-  for (int k = lane; k < V; k += 32) sum += expf(r[k] - mx);
-  for (int o = 16; o; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-  for (int k = lane; k < V; k += 32) r[k] = expf(r[k] - mx) / sum;
+  for (int k = lane; k < V; k += 32)
+    mx = fmaxf(mx, r[k]);
+  for (int o = 16; o; o >>= 1)
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+  for (int k = lane; k < V; k += 32)
+    sum += expf(r[k] - mx);
+  for (int o = 16; o; o >>= 1)
+    sum += __shfl_xor_sync(0xffffffffu, sum, o);
+  for (int k = lane; k < V; k += 32)
+    r[k] = expf(r[k] - mx) / sum;
 }
 
 __global__ void sigmoid_forward_kernel(float *x, size_t n) {
@@ -210,9 +222,8 @@ __global__ void adam_update_kernel(float *p, const float *g, float *m, float *v,
 }
 
 // x (B, n_in) and labels (B) from the resident set, rows idx[step * batch + b]
-__global__ void gather_kernel(float *x, int32_t *labels, const float *data_x,
-                              const int32_t *data_y, const int32_t *idx, const dev_state *st,
-                              int batch, int B, int n_in) {
+__global__ void gather_kernel(float *x, int32_t *labels, const float *data_x, const int32_t *data_y,
+                              const int32_t *idx, const dev_state *st, int batch, int B, int n_in) {
   size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
   if (i >= (size_t)B * n_in) return;
   int b = (int)(i / n_in), k = (int)(i % n_in);
@@ -227,7 +238,9 @@ __global__ void epoch_begin_kernel(dev_state *st) {
   st->step = 0;
 }
 
-__global__ void step_end_kernel(dev_state *st) { st->step++; }
+__global__ void step_end_kernel(dev_state *st) {
+  st->step++;
+}
 
 /* ---- row-major GEMMs through cuBLAS's column-major view (C^T = B^T A^T) ---- */
 
@@ -263,11 +276,11 @@ static int enqueue_forward(cuda_mlp *c, const float *x, int B) {
   size_t nh = (size_t)B * s->n_hidden, no = (size_t)B * s->n_out;
   if (matmul_nn(c, c->h, x, W1, B, s->n_hidden, s->n_in)) return -1;
   bias_act_forward_kernel<<<grid_for(nh, 256), 256, 0, c->stream>>>(c->h, b1, B, s->n_hidden,
-                                                                      s->act);
+                                                                    s->act);
   LAUNCHED();
   if (matmul_nn(c, c->z2, c->h, W2, B, s->n_out, s->n_hidden)) return -1;
   bias_act_forward_kernel<<<grid_for(no, 256), 256, 0, c->stream>>>(c->z2, b2, B, s->n_out,
-                                                                     ACT_NONE);
+                                                                    ACT_NONE);
   LAUNCHED();
   return 0;
 }
@@ -278,8 +291,8 @@ static int enqueue_loss(cuda_mlp *c, int B) {
     softmax_xent_forward_backward_kernel<<<grid_for((size_t)B, 8), 256, 0, c->stream>>>(
         c->dz2, c->z2, c->labels, B, s->n_out, c->st);
   else
-    sigmoid_se_forward_backward_kernel<<<grid_for((size_t)B * s->n_out, 256), 256, 0,
-                                         c->stream>>>(c->dz2, c->z2, c->y, B * s->n_out, c->st);
+    sigmoid_se_forward_backward_kernel<<<grid_for((size_t)B * s->n_out, 256), 256, 0, c->stream>>>(
+        c->dz2, c->z2, c->y, B * s->n_out, c->st);
   LAUNCHED();
   return 0;
 }
@@ -322,8 +335,7 @@ static int enqueue_train_step(cuda_mlp *c, int B, int batch, int zero_grad) {
   if (zero_grad) CU(cudaMemsetAsync(c->grads, 0, c->n_params * sizeof(float), c->stream));
   size_t nx = (size_t)B * c->spec.n_in;
   gather_kernel<<<grid_for(nx, 256), 256, 0, c->stream>>>(c->x, c->labels, c->data_x, c->data_y,
-                                                          c->idx, c->st, batch, B,
-                                                          c->spec.n_in);
+                                                          c->idx, c->st, batch, B, c->spec.n_in);
   LAUNCHED();
   if (enqueue_forward(c, c->x, B) || enqueue_loss(c, B) || enqueue_backward(c, c->x, B) ||
       enqueue_update(c))
@@ -386,9 +398,9 @@ extern "C" void cuda_mlp_describe(char *buf, size_t len) {
     snprintf(buf, len, "CUDA device 0 (properties unavailable)");
     return;
   }
-  snprintf(buf, len, "%s, compute capability %d.%d, %.1f GiB; driver %d.%d, runtime %d.%d",
-           p.name, p.major, p.minor, p.totalGlobalMem / 1073741824.0, drv / 1000,
-           (drv % 1000) / 10, rt / 1000, (rt % 1000) / 10);
+  snprintf(buf, len, "%s, compute capability %d.%d, %.1f GiB; driver %d.%d, runtime %d.%d", p.name,
+           p.major, p.minor, p.totalGlobalMem / 1073741824.0, drv / 1000, (drv % 1000) / 10,
+           rt / 1000, (rt % 1000) / 10);
 }
 
 static int check_spec(const mlp_spec *s, char *err, size_t len) {
@@ -463,7 +475,7 @@ extern "C" void cuda_mlp_destroy(void *ctx) {
   if (!c) return;
   if (c->stream) cudaStreamSynchronize(c->stream);
   if (c->graph) cudaGraphExecDestroy(c->graph);
-  void *bufs[] = {c->params, c->grads, c->m, c->v,     c->x,      c->y,      c->labels, c->h,
+  void *bufs[] = {c->params, c->grads, c->m,   c->v,  c->x,   c->y,      c->labels, c->h,
                   c->dh,     c->z2,    c->dz2, c->st, c->idx, c->data_x, c->data_y, c->workspace};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
     if (bufs[i]) cudaFree(bufs[i]);
@@ -475,7 +487,9 @@ extern "C" void cuda_mlp_destroy(void *ctx) {
   free(c);
 }
 
-extern "C" const char *cuda_mlp_error(void *ctx) { return ((cuda_mlp *)ctx)->err; }
+extern "C" const char *cuda_mlp_error(void *ctx) {
+  return ((cuda_mlp *)ctx)->err;
+}
 
 static int copy_sync(cuda_mlp *c, void *dst, const void *src, size_t n, cudaMemcpyKind kind) {
   CU(cudaMemcpyAsync(dst, src, n, kind, c->stream));
@@ -520,8 +534,8 @@ extern "C" int cuda_mlp_forward_backward(void *ctx, const mlp_batch *b, float *l
     CU(cudaMemcpyAsync(c->labels, b->labels, b->n * sizeof(int32_t), cudaMemcpyHostToDevice,
                        c->stream));
   } else {
-    CU(cudaMemcpyAsync(c->y, b->y, (size_t)b->n * s->n_out * sizeof(float),
-                       cudaMemcpyHostToDevice, c->stream));
+    CU(cudaMemcpyAsync(c->y, b->y, (size_t)b->n * s->n_out * sizeof(float), cudaMemcpyHostToDevice,
+                       c->stream));
   }
   CU(cudaMemcpyAsync(c->x, b->x, (size_t)b->n * s->n_in * sizeof(float), cudaMemcpyHostToDevice,
                      c->stream));
@@ -532,7 +546,9 @@ extern "C" int cuda_mlp_forward_backward(void *ctx, const mlp_batch *b, float *l
   return 0;
 }
 
-extern "C" int cuda_mlp_step(void *ctx) { return enqueue_update((cuda_mlp *)ctx); }
+extern "C" int cuda_mlp_step(void *ctx) {
+  return enqueue_update((cuda_mlp *)ctx);
+}
 
 extern "C" int cuda_mlp_forward(void *ctx, const float *x, int n, float *out) {
   cuda_mlp *c = (cuda_mlp *)ctx;
@@ -629,8 +645,9 @@ extern "C" int cuda_mlp_train_steps(void *ctx, const int32_t *idx, int n_idx, in
   *seconds = ms / 1e3;
   *mean_loss = hs.loss_sum / (float)(full + (rest > 0));
   if (hs.bad_step != INT_MAX || !isfinite(*mean_loss)) {
-    set_err(c, "training diverged: loss is NaN or infinite at step %d (learning rate %g too "
-               "high, or bad input data)",
+    set_err(c,
+            "training diverged: loss is NaN or infinite at step %d (learning rate %g too "
+            "high, or bad input data)",
             (hs.bad_step != INT_MAX ? hs.bad_step : 0) + 1, c->spec.lr);
     return -1;
   }
