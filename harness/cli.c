@@ -44,6 +44,13 @@ static const opt_doc docs[] = {
      "auto | an OPENBLAS_CORETYPE name: re-run with those OpenBLAS kernels"},
     {'f', "fd-samples", 1, "N", "finite-difference checks per tensor (8)"},
     {'o', "out", 1, "DIR", "output folder (export-png)"},
+    {'R', "results", 1, "FILE", "results file (default results/bench-DATE-HOST.json)"},
+    {'O', "format", 1, "FMT", "results format: native | gbench (Google Benchmark) | github"},
+    {'M', "markdown", 1, "FILE", "also write the timing table as Markdown"},
+    {'P', "plots", 1, "DIR", "draw PNG plots into DIR (gnuplot; the digit montage via libpng)"},
+    {'p', "peers", 1, "LIST", "also run peers on the same run: numpy,torch (python3)"},
+    {'E', "peer", 1, "NAME", "also check a peer's gradients: numpy | torch"},
+    {'x', "sweep", 0, NULL, "also time batch sizes 1..1024 and hidden widths 16..4096"},
     {'q', "quiet", 0, NULL, "no progress line"},
     {'h', "help", 0, NULL, "this help"},
 };
@@ -144,6 +151,34 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   case 'o':
     o->out_dir = arg;
     return 0;
+  case 'R':
+    o->results = arg;
+    return 0;
+  case 'p':
+  case 'E':
+    for (const char *q = arg; *q; q++)
+      if (!strchr("abcdefghijklmnopqrstuvwxyz,", *q)) goto bad;
+    o->peers = arg;
+    return 0;
+  case 'M':
+    o->markdown = arg;
+    return 0;
+  case 'P':
+    o->plots_dir = arg;
+    return 0;
+  case 'x':
+    o->sweep = 1;
+    return 0;
+  case 'O':
+    if (strcmp(arg, "native") == 0)
+      o->format = 0;
+    else if (strcmp(arg, "gbench") == 0)
+      o->format = 1;
+    else if (strcmp(arg, "github") == 0)
+      o->format = 2;
+    else
+      break;
+    return 0;
   case 'q':
     o->quiet = 1;
     return 0;
@@ -151,6 +186,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     (void)v;
     return -1;
   }
+bad:
   fprintf(stderr, "mlpbench %s: bad value '%s' for --%s\n", cmd, arg, name);
   return -1;
 }

@@ -23,6 +23,12 @@ typedef struct {
   const char *data;
   const char *blas_kernel;
   const char *out_dir;
+  const char *results;  /* bench: results file (default results/bench-DATE-HOST.json) */
+  const char *markdown; /* bench: also write the table here */
+  const char *plots_dir;
+  const char *peers; /* numpy,torch */
+  int format;        /* results_format */
+  int sweep;
   wl_config wl;
   uint64_t seed;
   int threads, ftz, tf32;
@@ -52,6 +58,8 @@ int cmd_train(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_export_png(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /* Loads --data (mnist only) and builds the workload; prints the error, returns an exit code. */
 int cli_setup_workload(const cli_opts *o, wl_kind kind, mlpb_dataset *d, workload *w);

@@ -1,4 +1,6 @@
-/* mlpbench bench: per-epoch timing of each backend on each workload, correctness first. */
+/* mlpbench bench: per-epoch timing of each backend on each workload, correctness first;
+ * writes a results file (always), and optionally a Markdown table and plots. */
+#define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,31 +10,17 @@
 #include "../impls/blas/blas.h"
 #include "cli.h"
 #include "gradcheck.h"
+#include "peers.h"
+#include "plots.h"
+#include "registry.h"
+#include "report.h"
+#include "results.h"
 #include "stats.h"
-#include "timer.h"
+#include "sweep.h"
+#include "table.h"
 #include "trainer.h"
 
-static const char *bench_allowed = "bwdneBHlSZstFTWrkKfq";
-
-typedef struct {
-  const mlp_backend *be;
-  int ran, gc_done;
-  gc_result gc;
-  double *samples;
-  int ns;
-  stats_summary st;
-  double val_acc, test_acc, loss;
-  char err[512];
-} bench_row;
-
-static void fmt_time(char *buf, size_t len, double s) {
-  if (s < 1e-3)
-    snprintf(buf, len, "%.3f us", s * 1e6);
-  else if (s < 1.0)
-    snprintf(buf, len, "%.2f ms", s * 1e3);
-  else
-    snprintf(buf, len, "%.3f s", s);
-}
+static const char *bench_allowed = "bwdneBHlSZstFTWrkKfqRMPxOp";
 
 /* Toy epochs are sub-microsecond: time them in blocks (default: a tenth of the run, at most
  * 500 epochs, so 5000 epochs give 10 samples of ~0.1 ms, far above the clock's resolution). */
@@ -43,132 +31,106 @@ static int bench_block(const cli_opts *o, const workload *w) {
   return b < 1 ? 1 : b > 500 ? 500 : b;
 }
 
-/* One run from fresh weights: the timed samples (per-epoch seconds) go to row->samples. */
-static int bench_run(const cli_opts *o, const workload *w, bench_row *row, int last) {
-  const int block = bench_block(o, w);
-  const int n_blocks = (w->epochs + block - 1) / block;
+/* One run from fresh weights; timed samples are appended to row->samples. The last run
+ * also records the per-epoch curves (evaluation is never timed). */
+static int bench_run(const cli_opts *o, const workload *w, report_row *row, int last,
+                     trainer *keep) {
+  const int block = bench_block(o, w), n_blocks = (w->epochs + block - 1) / block;
   mlp_options bo = cli_backend_options(o);
   trainer t;
-  if (trainer_open(&t, row->be, &bo, w, o->seed)) {
-    snprintf(row->err, sizeof row->err, "%s", t.err);
+  if (trainer_open(&t, registry_find(row->backend), &bo, w, o->seed)) {
+    snprintf(row->error, sizeof row->error, "%s", t.err);
     return -1;
   }
   t.progress = !o->quiet;
+  t.label = row->backend;
   for (int b = 0; b < n_blocks; b++) {
     int k = w->epochs - b * block < block ? w->epochs - b * block : block;
     double sec, loss;
-    if (trainer_epochs(&t, k, &sec, &loss)) {
-      snprintf(row->err, sizeof row->err, "%s", t.err);
-      trainer_close(&t);
-      return -1;
+    if (trainer_epochs(&t, k, &sec, &loss)) goto fail;
+    if (b >= o->warmup) {
+      row->cpu_samples[row->n_samples] = t.last_cpu / k;
+      row->samples[row->n_samples++] = sec / k;
     }
-    row->loss = loss;
-    if (b >= o->warmup) row->samples[row->ns++] = sec / k;
+    if (last && w->kind == WL_MNIST) {
+      row->epoch_loss[row->n_epochs] = loss;
+      if (trainer_accuracy(&t, w->x_val, w->y_val, w->n_val, &row->epoch_val_acc[row->n_epochs]))
+        goto fail;
+      row->n_epochs++;
+    } else if (last && row->n_epochs < n_blocks) {
+      row->epoch_loss[row->n_epochs] = loss;
+      row->epoch_val_acc[row->n_epochs++] = NAN;
+    }
   }
-  int rc = 0;
-  if (last && w->kind == WL_MNIST &&
-      (trainer_accuracy(&t, w->x_val, w->y_val, w->n_val, &row->val_acc) ||
-       trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc))) {
-    snprintf(row->err, sizeof row->err, "%s", t.err);
-    rc = -1;
+  if (last && w->kind == WL_MNIST) {
+    row->val_acc = row->n_epochs ? row->epoch_val_acc[row->n_epochs - 1] : NAN;
+    if (trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc)) goto fail;
   }
-  trainer_close(&t);
-  return rc;
-}
-
-static int cmp_rows(const void *a, const void *b) {
-  const bench_row *x = a, *y = b;
-  int gx = x->ran && x->gc.pass, gy = y->ran && y->gc.pass;
-  if (gx != gy) return gy - gx; /* unchecked or failing rows go last, unranked */
-  return (x->st.median > y->st.median) - (x->st.median < y->st.median);
-}
-
-static double samples_per_epoch(const workload *w) {
-  return w->kind == WL_TOY
-             ? w->n_train
-             : (w->sampling == WL_SAMPLE_TUTORIAL ? (double)w->batches_per_epoch * w->batch
-                                                  : (double)w->n_train);
-}
-
-static void print_header(const cli_opts *o, const workload *w, const mlpb_dataset *d, int block) {
-  char date[64], res[32];
-  time_t now = time(NULL);
-  strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
-  fmt_time(res, sizeof res, timer_resolution());
-  double flops = workload_step_flops(&w->spec, w->batch) * w->batches_per_epoch;
-  if (w->kind == WL_TOY) flops = workload_step_flops(&w->spec, w->n_train);
-  printf("\n## bench: %s %d-%d-%d", w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out);
-  if (w->kind == WL_MNIST)
-    printf(" on %s (hash %016llx): %d train / %d val, batch %d, %d steps/epoch, %s%s", d->name,
-           (unsigned long long)d->hash, w->n_train, w->n_val, w->batch, w->batches_per_epoch,
-           w->sampling == WL_SAMPLE_TUTORIAL ? "tutorial sampling" : "shuffled epochs",
-           w->zero_grad ? "" : ", no zero_grad");
+  if (keep)
+    *keep = t; /* the caller draws the montage from the trained model, then closes it */
   else
-    printf(" on the tutorial's 3x4 input, full batch, timed in blocks of %d epochs", block);
-  printf("\n\n%s; CPU %s; %d epochs, warm-up %d sample(s) excluded per run; seed %llu; FTZ/DAZ "
-         "%s; clock resolution %s; %.4g GFLOP of GEMM per epoch\n",
-         date, cli_cpu_model(), w->epochs, o->warmup, (unsigned long long)o->seed,
-         o->ftz ? "on" : "off", res, flops / 1e9);
-#ifdef MLPBENCH_HAVE_BLAS
-  char advice[512];
-  printf("BLAS: %s; kernel %s; %d threads\n", blas_backend_library(), blas_backend_corename(),
-         blas_backend_threads());
-  if (blas_backend_kernel_advice(advice, sizeof advice)) printf("warning: %s\n", advice);
-#endif
+    trainer_close(&t);
+  return 0;
+fail:
+  snprintf(row->error, sizeof row->error, "%s", t.err);
+  trainer_close(&t);
+  return -1;
 }
 
-static void print_table(const workload *w, bench_row *rows, int nb) {
-  qsort(rows, (size_t)nb, sizeof *rows, cmp_rows);
-  double fastest = 0.0, naive = 0.0;
-  double spe = samples_per_epoch(w);
-  double flops = w->kind == WL_TOY ? workload_step_flops(&w->spec, w->n_train)
-                                   : workload_step_flops(&w->spec, w->batch) * w->batches_per_epoch;
-  if (w->kind == WL_MNIST && w->sampling == WL_SAMPLE_SHUFFLE)
-    flops = workload_step_flops(&w->spec, w->n_train);
-  for (int i = 0; i < nb; i++) {
-    if (!rows[i].ran || !rows[i].gc.pass) continue;
-    if (fastest == 0.0) fastest = rows[i].st.median;
-    if (strcmp(rows[i].be->name, "naive") == 0) naive = rows[i].st.median;
+static void fill_workload_info(const cli_opts *o, const workload *w, const mlpb_dataset *d,
+                               report_workload *rw) {
+  snprintf(rw->name, sizeof rw->name, "%s", w->name);
+  rw->spec = w->spec;
+  snprintf(rw->dataset, sizeof rw->dataset, "%s", w->kind == WL_TOY ? "toy" : d->name);
+  snprintf(rw->dataset_source, sizeof rw->dataset_source, "%s",
+           w->kind == WL_TOY ? "the tutorial's 3x4 input" : d->source);
+  rw->dataset_hash = w->kind == WL_TOY ? 0 : d->hash;
+  rw->n_train = w->n_train;
+  rw->n_val = w->n_val;
+  rw->n_test = w->n_test;
+  rw->batch = w->batch;
+  rw->batches_per_epoch = w->batches_per_epoch;
+  rw->epochs = w->epochs;
+  rw->warmup = o->warmup;
+  rw->repeat = o->repeat ? o->repeat : (w->kind == WL_TOY ? 5 : 1);
+  rw->block = bench_block(o, w);
+  snprintf(rw->sampling, sizeof rw->sampling, "%s",
+           w->kind == WL_TOY                   ? "full batch"
+           : w->sampling == WL_SAMPLE_TUTORIAL ? "tutorial sampling"
+                                               : "shuffled epochs");
+  rw->zero_grad = w->zero_grad;
+  if (w->kind == WL_TOY) {
+    rw->samples_per_epoch = w->n_train;
+    rw->gflop_per_epoch = workload_step_flops(&w->spec, w->n_train) / 1e9;
+  } else if (w->sampling == WL_SAMPLE_TUTORIAL) {
+    rw->samples_per_epoch = (double)w->batches_per_epoch * w->batch;
+    rw->gflop_per_epoch = workload_step_flops(&w->spec, w->batch) * w->batches_per_epoch / 1e9;
+  } else {
+    rw->samples_per_epoch = w->n_train;
+    rw->gflop_per_epoch = workload_step_flops(&w->spec, w->n_train) / 1e9;
   }
-  printf("\n| backend | median/epoch | IQR | min | max | n | x fastest | x naive | samples/s | "
-         "GFLOP/s | val acc | gradcheck |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-  for (int i = 0; i < nb; i++) {
-    bench_row *r = &rows[i];
-    if (!r->ran) {
-      printf("| %s | failed: %s | | | | | | | | | | |\n", r->be->name, r->err);
-      continue;
-    }
-    char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48];
-    fmt_time(med, sizeof med, r->st.median);
-    fmt_time(iqr, sizeof iqr, r->st.q3 - r->st.q1);
-    fmt_time(mn, sizeof mn, r->st.min);
-    fmt_time(mx, sizeof mx, r->st.max);
-    if (w->kind == WL_MNIST) snprintf(acc, sizeof acc, "%.4f", r->val_acc);
-    snprintf(gc, sizeof gc, "%s (%.1e)", r->gc.pass ? "pass" : "FAILED, not ranked", r->gc.worst);
-    int ranked = r->gc.pass;
-    char xf[16] = "-", xn[16] = "-";
-    if (ranked) snprintf(xf, sizeof xf, "%.2f", r->st.median / fastest);
-    if (ranked && naive > 0) snprintf(xn, sizeof xn, "%.2f", naive / r->st.median);
-    printf("| %s | %s | %s | %s | %s | %d | %s | %s |", r->be->name, med, iqr, mn, mx, r->st.n, xf,
-           xn);
-    printf(" %.4g | %.2f | %s | %s |\n", spe / r->st.median, flops / r->st.median / 1e9, acc, gc);
-  }
-  if (naive > 0) printf("\nx naive: how many times faster than naive.\n");
 }
 
-static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int nb) {
+static int alloc_row(report_row *r, int n_samples, int n_epochs) {
+  r->samples = calloc((size_t)n_samples, sizeof(double));
+  r->cpu_samples = calloc((size_t)n_samples, sizeof(double));
+  r->epoch_loss = calloc((size_t)n_epochs, sizeof(double));
+  r->epoch_val_acc = calloc((size_t)n_epochs, sizeof(double));
+  return r->samples && r->cpu_samples && r->epoch_loss && r->epoch_val_acc ? 0 : -1;
+}
+
+static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int nb, report *rep) {
   mlpb_dataset d;
   workload w;
   gc_batch gb = {0};
   double ref_loss = 0.0, *ref = NULL;
-  bench_row rows[CLI_MAX_BACKENDS];
   float *params = NULL;
+  trainer montage_model = {0};
   int rc = cli_setup_workload(o, kind, &d, &w);
   if (rc) return rc;
-  const int block = bench_block(o, &w);
-  const int repeat = o->repeat ? o->repeat : (kind == WL_TOY ? 5 : 1);
-  const int per_run = (w.epochs + block - 1) / block;
-  memset(rows, 0, sizeof rows);
+  report_workload *rw = &rep->wl[rep->n_wl++];
+  fill_workload_info(o, &w, &d, rw);
+  const int per_run = (w.epochs + rw->block - 1) / rw->block;
   if (o->warmup >= per_run) {
     fprintf(stderr,
             "mlpbench bench: --warmup %d leaves no timed samples (%s has %d per run; raise "
@@ -182,40 +144,58 @@ static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int
   if (!params || gc_batch_make(&w, o->seed, &gb)) goto oom;
   workload_init_params(&w, o->seed, params);
   if (gc_reference(&w, params, &gb.b, &ref_loss, &ref)) goto oom;
-  print_header(o, &w, &d, block);
   rc = EXIT_OK;
   mlp_options bo = cli_backend_options(o);
   for (int i = 0; i < nb; i++) {
-    bench_row *r = &rows[i];
-    r->be = bes[i];
-    r->samples = malloc((size_t)repeat * per_run * sizeof(double));
-    if (!r->samples) goto oom;
-    double tol = o->tf32 && strcmp(r->be->name, "cuda") == 0 ? GC_TOL_TF32 : GC_TOL_FP32;
+    const mlp_backend *be = bes[i];
+    report_row *r = &rw->rows[rw->n_rows++];
+    snprintf(r->backend, sizeof r->backend, "%s", be->name);
+    if (be->describe) be->describe(r->details, sizeof r->details);
+    if (strcmp(be->name, "cuda") == 0)
+      snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);
+    if (alloc_row(r, rw->repeat * per_run, per_run)) goto oom;
+    double tol = o->tf32 && strcmp(be->name, "cuda") == 0 ? GC_TOL_TF32 : GC_TOL_FP32;
     /* correctness before speed: the check runs first and its verdict travels with the row */
-    if (gc_check_backend(r->be, &bo, &w, &gb.b, params, ref_loss, ref, tol, &r->gc, r->err,
-                         sizeof r->err)) {
+    if (gc_check_backend(be, &bo, &w, &gb.b, params, ref_loss, ref, tol, &r->gc, r->error,
+                         sizeof r->error)) {
+      fprintf(stderr, "mlpbench bench: %s\n", r->error);
       rc = EXIT_RUNTIME;
       continue;
     }
+    r->gc_done = 1;
     if (!r->gc.pass && rc == EXIT_OK) rc = EXIT_CHECK;
-    int failed = 0;
-    for (int k = 0; k < repeat && !failed; k++)
-      failed = bench_run(o, &w, r, k == repeat - 1);
+    int failed = 0,
+        want_model = o->plots_dir && kind == WL_MNIST && r->gc.pass && !montage_model.ctx;
+    for (int k = 0; k < rw->repeat && !failed; k++) {
+      int last = k == rw->repeat - 1;
+      failed = bench_run(o, &w, r, last, last && want_model ? &montage_model : NULL);
+    }
     if (failed) {
-      fprintf(stderr, "mlpbench bench: %s\n", r->err);
+      fprintf(stderr, "mlpbench bench: %s\n", r->error);
       rc = EXIT_RUNTIME;
       continue;
     }
     r->ran = 1;
-    r->st = stats_summarize(r->samples, r->ns);
+    r->st = stats_summarize(r->samples, r->n_samples);
+    r->samples_per_s = rw->samples_per_epoch / r->st.median;
+    r->gflops = rw->gflop_per_epoch / r->st.median;
   }
-  print_table(&w, rows, nb);
+  if (o->peers) {
+    char list[128];
+    snprintf(list, sizeof list, "%s", o->peers);
+    for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save))
+      peers_bench(p, o, &w, params, &gb.b, ref_loss, ref, rw);
+  }
+  if (o->sweep && kind == WL_MNIST) sweep_run(o, &w, rw);
+  if (montage_model.ctx) {
+    plots_montage(o->plots_dir, &w, &d, &montage_model);
+    trainer_close(&montage_model);
+  }
+  report_sort_rows(rw);
   goto done;
 oom:
   fprintf(stderr, "mlpbench bench: out of memory\n");
 done:
-  for (int i = 0; i < nb; i++)
-    free(rows[i].samples);
   gc_batch_free(&gb);
   free(ref);
   free(params);
@@ -224,27 +204,100 @@ done:
   return rc;
 }
 
+static void default_results_path(char *out, size_t len) {
+  char stamp[32];
+  time_t now = time(NULL);
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&now));
+  report_context c;
+  report_context_fill(&c, 0, NULL);
+  snprintf(out, len, "results/bench-%s-%s.json", stamp, c.host);
+}
+
+static int write_outputs(const cli_opts *o, const report *rep, const char *results_path) {
+  char err[1024];
+  json_t *j = results_to_json(rep, o->format);
+  int rc = j ? results_write(results_path, j, err, sizeof err) : -1;
+  json_decref(j);
+  if (rc) {
+    fprintf(stderr, "mlpbench bench: %s\n", j ? err : "could not build the results JSON");
+    return EXIT_RUNTIME;
+  }
+  fprintf(stderr, "mlpbench bench: results written to %s\n", results_path);
+  if (o->markdown) {
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", o->markdown);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+      fprintf(stderr, "mlpbench bench: %s: cannot write\n", tmp);
+      return EXIT_RUNTIME;
+    }
+    fprintf(f, "# mlpbench results\n");
+    for (int i = 0; i < rep->n_wl; i++) {
+      table_print_header(f, rep, &rep->wl[i]);
+      table_print(f, &rep->wl[i]);
+    }
+    if (fclose(f) != 0 || rename(tmp, o->markdown) != 0) {
+      fprintf(stderr, "mlpbench bench: %s: cannot write\n", o->markdown);
+      return EXIT_RUNTIME;
+    }
+  }
+  if (o->plots_dir) plots_draw(o->plots_dir, rep);
+  return EXIT_OK;
+}
+
 int cmd_bench(int argc, char **argv) {
   cli_opts o;
+  char results_path[1024], err[1024];
   int rc = cli_parse(argc, argv, "bench", bench_allowed, &o);
   if (rc) {
     if (rc < 0)
       cli_print_help("bench", bench_allowed,
                      "Times each backend per epoch (median, IQR, min, max over the timed "
-                     "samples) after checking its gradients.\nGFLOP/s counts the GEMMs only: "
-                     "4*n_in*H + 6*H*n_out FLOPs per sample per step.");
+                     "samples) after checking its gradients,\nand writes every sample to a "
+                     "results file. GFLOP/s counts the GEMMs only: 4*n_in*H + 6*H*n_out FLOPs "
+                     "per sample per step.");
     return rc < 0 ? EXIT_OK : rc;
   }
   cli_apply_blas_kernel(&o);
+  if (o.results)
+    snprintf(results_path, sizeof results_path, "%s", o.results);
+  else
+    default_results_path(results_path, sizeof results_path);
+  /* an unwritable destination is reported now, not after a long run */
+  if (results_check_writable(results_path, err, sizeof err) ||
+      (o.markdown && results_check_writable(o.markdown, err, sizeof err)) ||
+      (o.plots_dir && plots_check_dir(o.plots_dir, err, sizeof err))) {
+    fprintf(stderr, "mlpbench bench: %s\n", err);
+    return EXIT_USAGE;
+  }
   const void *bes[CLI_MAX_BACKENDS];
   int worst, nb = cli_select_backends(&o, bes, &worst);
   if (worst == EXIT_USAGE) return worst;
+  report rep;
+  memset(&rep, 0, sizeof rep);
+  report_context_fill(&rep.ctx, argc + 1, argv - 1);
+  rep.ctx.seed = o.seed;
+  rep.ctx.ftz = o.ftz;
+  rep.ctx.tf32 = o.tf32;
   wl_kind kinds[2];
   int nk = cli_workloads(&o, kinds);
   for (int k = 0; k < nk; k++) {
-    int r = bench_workload(&o, kinds[k], bes, nb);
-    if (r == EXIT_USAGE) return r;
+    int r = bench_workload(&o, kinds[k], bes, nb, &rep);
+    if (r == EXIT_USAGE) {
+      report_free(&rep);
+      return r;
+    }
     worst = r > worst ? r : worst;
+    report_workload *w = &rep.wl[rep.n_wl - 1];
+    table_print_header(stdout, &rep, w);
+#ifdef MLPBENCH_HAVE_BLAS
+    char advice[512];
+    if (blas_backend_kernel_advice(advice, sizeof advice)) printf("warning: %s\n", advice);
+#endif
+    table_print(stdout, w);
   }
+  int wr = write_outputs(&o, &rep, results_path);
+  worst = wr > worst ? wr : worst;
+  report_free(&rep);
   return worst;
 }

@@ -1,13 +1,16 @@
+#define _GNU_SOURCE
 /* mlpbench gradcheck: every backend's loss and gradients on identical weights and batch,
  * against the float64 reference, which is itself checked by finite differences. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "gradcheck.h"
+#include "peers.h"
 
-static const char *gc_allowed = "bwdnBHsStFTfKq";
+static const char *gc_allowed = "bwdnBHsStFTfKqE";
 
 static double tol_for(const mlp_backend *be, const cli_opts *o) {
   return o->tf32 && be->name[0] == 'c' ? GC_TOL_TF32 : GC_TOL_FP32;
@@ -66,6 +69,22 @@ static int check_workload(const cli_opts *o, wl_kind kind, const void **bes, int
     }
     print_row(be->name, &r);
     if (!r.pass && rc == EXIT_OK) rc = EXIT_CHECK;
+  }
+  if (o->peers) {
+    char list[128];
+    snprintf(list, sizeof list, "%s", o->peers);
+    for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+      gc_result r;
+      int pr = peers_gradcheck(p, o, &w, params, &gb.b, ref_loss, ref, &r);
+      if (pr == 0) {
+        char name[32];
+        snprintf(name, sizeof name, "%s (peer)", p);
+        print_row(name, &r);
+        if (!r.pass && rc == EXIT_OK) rc = EXIT_CHECK;
+      } else if (pr < 0) {
+        rc = EXIT_RUNTIME;
+      }
+    }
   }
 done_batch:
   gc_batch_free(&gb);

@@ -85,6 +85,25 @@ static gc_err compare(const float *g, const double *r, size_t n) {
   return e;
 }
 
+void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
+              const double *ref_grads, double tol, gc_result *r) {
+  size_t n = mlp_param_count(&w->spec), off[4];
+  mlp_param_offsets(&w->spec, off);
+  memset(r, 0, sizeof *r);
+  r->loss = loss;
+  r->loss_ref = ref_loss;
+  r->loss_rel = fabs(loss - ref_loss) / (fabs(ref_loss) > 0 ? fabs(ref_loss) : 1.0);
+  r->worst = isnan(loss) ? INFINITY : r->loss_rel;
+  size_t end[4] = {off[1], off[2], off[3], n};
+  for (int t = 0; t < 4; t++) {
+    r->t[t] = compare(g + off[t], ref_grads + off[t], end[t] - off[t]);
+    double e = isnan(r->t[t].rel_l2) ? INFINITY : r->t[t].rel_l2;
+    r->worst = e > r->worst ? e : r->worst;
+  }
+  r->tol = tol;
+  r->pass = r->worst <= tol;
+}
+
 int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const workload *w,
                      const mlp_batch *b, const float *params, double ref_loss,
                      const double *ref_grads, double tol, gc_result *r, char *err, size_t len) {
@@ -109,18 +128,7 @@ int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const worklo
     snprintf(err, len, "%s: %s", be->name, be->error(ctx));
     goto done;
   }
-  r->loss = loss;
-  r->loss_ref = ref_loss;
-  r->loss_rel = fabs(loss - ref_loss) / (fabs(ref_loss) > 0 ? fabs(ref_loss) : 1.0);
-  r->worst = isnan(loss) ? INFINITY : r->loss_rel;
-  size_t end[4] = {off[1], off[2], off[3], n};
-  for (int t = 0; t < 4; t++) {
-    r->t[t] = compare(g + off[t], ref_grads + off[t], end[t] - off[t]);
-    double e = isnan(r->t[t].rel_l2) ? INFINITY : r->t[t].rel_l2;
-    r->worst = e > r->worst ? e : r->worst;
-  }
-  r->tol = tol;
-  r->pass = r->worst <= tol;
+  gc_judge(w, g, loss, ref_loss, ref_grads, tol, r);
   rc = 0;
 done:
   if (ctx) be->destroy(ctx);

@@ -46,6 +46,10 @@ int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const worklo
                      const mlp_batch *b, const float *params, double ref_loss,
                      const double *ref_grads, double tol, gc_result *r, char *err, size_t len);
 
+/* Judges gradients obtained elsewhere (a peer): g and loss against the reference. */
+void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
+              const double *ref_grads, double tol, gc_result *r);
+
 /* Central differences of the float64 loss on `per_tensor` random parameters of each tensor,
  * skipping any perturbation that flips a ReLU (the loss has a kink there). */
 int gc_finite_differences(const workload *w, const float *params, const mlp_batch *b,

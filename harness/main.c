@@ -11,7 +11,9 @@ static void usage(FILE *f) {
              "  train       train a workload on one or more backends\n"
              "  bench       per-epoch timing of every backend, after a gradient check\n"
              "  gradcheck   gradients of every backend against a float64 reference\n"
-             "  export-png  write a data set as train.csv + PNG images (the tutorial's layout)\n\n"
+             "  export-png  write a data set as train.csv + PNG images (the tutorial's layout)\n"
+             "  compare     the regression gate: Mann-Whitney U on two results files\n"
+             "  plot        redraw the plots of a results file\n\n"
              "exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 runtime failure\n"
              "(a backend failed, training diverged, out of memory)\n");
 }
@@ -24,7 +26,9 @@ int main(int argc, char **argv) {
               {"train", cmd_train},
               {"bench", cmd_bench},
               {"gradcheck", cmd_gradcheck},
-              {"export-png", cmd_export_png}};
+              {"export-png", cmd_export_png},
+              {"compare", cmd_compare},
+              {"plot", cmd_plot}};
   cli_argv = argv;
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -4,5 +4,6 @@
 
 double timer_now(void);        /* seconds, CLOCK_MONOTONIC */
 double timer_resolution(void); /* seconds, as the clock reports it */
+double timer_cpu_now(void);    /* seconds of CPU time used by this process, all threads */
 
 #endif

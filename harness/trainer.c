@@ -7,6 +7,42 @@
 
 #include "timer.h"
 
+int batch_order_epoch_len(const workload *w) {
+  if (w->kind == WL_TOY) return w->n_train;
+  return w->sampling == WL_SAMPLE_TUTORIAL ? w->batches_per_epoch * w->batch : w->n_train;
+}
+
+int batch_order_init(batch_order *b, const workload *w, uint64_t seed) {
+  b->w = w;
+  rng_seed(&b->rng, seed, RNG_STREAM_BATCHES);
+  b->perm = malloc((size_t)w->n_train * sizeof(int32_t));
+  if (!b->perm) return -1;
+  for (int i = 0; i < w->n_train; i++)
+    b->perm[i] = i;
+  return 0;
+}
+
+int batch_order_next(batch_order *b, int32_t *out) {
+  const workload *w = b->w;
+  int n = batch_order_epoch_len(w);
+  if (w->kind == WL_TOY) { /* full batch, in order */
+    for (int i = 0; i < n; i++)
+      out[i] = i;
+  } else if (w->sampling == WL_SAMPLE_TUTORIAL) {
+    for (int i = 0; i < n; i++)
+      out[i] = (int32_t)rng_below(&b->rng, (uint32_t)w->n_train);
+  } else {
+    rng_shuffle_i32(&b->rng, b->perm, w->n_train);
+    memcpy(out, b->perm, (size_t)n * sizeof(int32_t));
+  }
+  return n;
+}
+
+void batch_order_free(batch_order *b) {
+  free(b->perm);
+  b->perm = NULL;
+}
+
 int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, const workload *w,
                  uint64_t seed) {
   memset(t, 0, sizeof *t);
@@ -14,23 +50,17 @@ int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, cons
   t->w = w;
   t->seed = seed;
   t->label = be->name;
-  rng_seed(&t->batch_rng, seed, RNG_STREAM_BATCHES);
   const mlp_spec *s = &w->spec;
   float *init = malloc(mlp_param_count(s) * sizeof(float));
-  t->order = malloc((size_t)w->n_train * sizeof(int32_t));
-  t->idx = malloc((size_t)w->batch * sizeof(int32_t));
   t->xb = malloc((size_t)w->batch * s->n_in * sizeof(float));
   t->yb = malloc((size_t)w->batch * sizeof(int32_t));
   t->out = malloc((size_t)s->max_batch * s->n_out * sizeof(float));
-  size_t n_epoch = (size_t)w->batches_per_epoch * w->batch;
-  n_epoch = n_epoch > (size_t)w->n_train ? n_epoch : (size_t)w->n_train;
-  t->epoch_idx = malloc(n_epoch * sizeof(int32_t));
-  if (!init || !t->order || !t->idx || !t->xb || !t->yb || !t->out || !t->epoch_idx) {
+  t->epoch_idx = malloc((size_t)batch_order_epoch_len(w) * sizeof(int32_t));
+  if (!init || !t->xb || !t->yb || !t->out || !t->epoch_idx ||
+      batch_order_init(&t->order, w, seed)) {
     snprintf(t->err, sizeof t->err, "%s: out of memory", be->name);
     goto fail;
   }
-  for (int i = 0; i < w->n_train; i++)
-    t->order[i] = i;
   char why[256] = "";
   t->ctx = be->create(s, opt, why, sizeof why);
   if (!t->ctx) {
@@ -59,56 +89,43 @@ fail:
 
 void trainer_close(trainer *t) {
   if (t->ctx) t->be->destroy(t->ctx);
-  free(t->order);
-  free(t->idx);
+  batch_order_free(&t->order);
+  free(t->epoch_idx);
   free(t->xb);
   free(t->yb);
   free(t->out);
-  free(t->epoch_idx);
-  t->epoch_idx = NULL;
   t->ctx = NULL;
-  t->order = t->idx = t->yb = NULL;
+  t->epoch_idx = t->yb = NULL;
   t->xb = t->out = NULL;
 }
 
-/* Picks batch `step` of the epoch into t->idx; returns its size. */
-static int next_batch(trainer *t, int step) {
-  const workload *w = t->w;
-  if (w->sampling == WL_SAMPLE_TUTORIAL) {
-    for (int i = 0; i < w->batch; i++)
-      t->idx[i] = (int32_t)rng_below(&t->batch_rng, w->n_train);
-    return w->batch;
-  }
-  int at = step * w->batch, n = w->n_train - at < w->batch ? w->n_train - at : w->batch;
-  memcpy(t->idx, t->order + at, (size_t)n * sizeof(int32_t));
-  return n;
-}
-
-static int fail_backend(trainer *t, const char *what) {
-  snprintf(t->err, sizeof t->err, "%s: %s failed at epoch %d: %s", t->be->name, what, t->epoch + 1,
-           t->be->error(t->ctx));
+static int fail_backend(trainer *t, const char *what, int step) {
+  snprintf(t->err, sizeof t->err, "%s: %s failed at epoch %d, step %d: %s", t->be->name, what,
+           t->epoch + 1, step + 1, t->be->error(t->ctx));
   return -1;
 }
 
-static int run_step(trainer *t, int step, float *loss) {
+/* Step `s` of the epoch: its indices are epoch_idx[s * batch ...]. */
+static int run_step(trainer *t, int s, int n_idx, float *loss) {
   const mlp_backend *be = t->be;
   const workload *w = t->w;
-  if (w->zero_grad && be->zero_grads(t->ctx)) return fail_backend(t, "zero_grads");
+  if (w->zero_grad && be->zero_grads(t->ctx)) return fail_backend(t, "zero_grads", s);
   if (w->kind == WL_TOY) {
     mlp_batch b = {.x = w->x_train, .y = w->t_train, .n = w->n_train};
-    if (be->forward_backward(t->ctx, &b, loss)) return fail_backend(t, "forward_backward");
+    if (be->forward_backward(t->ctx, &b, loss)) return fail_backend(t, "forward_backward", s);
   } else {
-    int n = next_batch(t, step);
+    const int at = s * w->batch, n = n_idx - at < w->batch ? n_idx - at : w->batch;
+    const int32_t *idx = t->epoch_idx + at;
     const int n_in = w->spec.n_in;
     for (int i = 0; i < n; i++) {
-      memcpy(t->xb + (size_t)i * n_in, w->x_train + (size_t)t->idx[i] * n_in,
+      memcpy(t->xb + (size_t)i * n_in, w->x_train + (size_t)idx[i] * n_in,
              (size_t)n_in * sizeof(float));
-      t->yb[i] = w->y_train[t->idx[i]];
+      t->yb[i] = w->y_train[idx[i]];
     }
     mlp_batch b = {.x = t->xb, .labels = t->yb, .n = n};
-    if (be->forward_backward(t->ctx, &b, loss)) return fail_backend(t, "forward_backward");
+    if (be->forward_backward(t->ctx, &b, loss)) return fail_backend(t, "forward_backward", s);
   }
-  if (be->step(t->ctx)) return fail_backend(t, "step");
+  if (be->step(t->ctx)) return fail_backend(t, "step", s);
   return 0;
 }
 
@@ -118,27 +135,32 @@ static void draw_progress(trainer *t, int step, int steps, double t0) {
           t->w->epochs, step, steps, eta);
 }
 
-/* One epoch through the backend's train_steps: every index of the epoch goes over once. */
+/* Test builds only (cmake -DMLPBENCH_SLOWDOWN_PCT=10): stretch every timed region by a
+ * known fraction, busy, so the regression gate's power can be measured. */
+#ifndef MLPBENCH_SLOWDOWN_PCT
+#define MLPBENCH_SLOWDOWN_PCT 0
+#endif
+static void injected_slowdown(double start) {
+  if (MLPBENCH_SLOWDOWN_PCT <= 0) return;
+  double until = start + (timer_now() - start) * (1.0 + MLPBENCH_SLOWDOWN_PCT / 100.0);
+  while (timer_now() < until) {
+  }
+}
+
+/* One epoch through the backend's train_steps: the index list crosses over once. */
 static int resident_epoch(trainer *t, double *seconds, double *loss) {
   const workload *w = t->w;
-  int n;
-  if (w->sampling == WL_SAMPLE_TUTORIAL) {
-    n = w->batches_per_epoch * w->batch;
-    for (int i = 0; i < n; i++)
-      t->epoch_idx[i] = (int32_t)rng_below(&t->batch_rng, w->n_train);
-  } else {
-    rng_shuffle_i32(&t->batch_rng, t->order, w->n_train);
-    n = w->n_train;
-    memcpy(t->epoch_idx, t->order, (size_t)n * sizeof(int32_t));
-  }
   float l = 0.0f;
-  double dev = -1.0, t0 = timer_now();
+  double dev = -1.0, t0 = timer_now(), c0 = timer_cpu_now();
+  int n = batch_order_next(&t->order, t->epoch_idx);
   if (t->be->train_steps(t->ctx, t->epoch_idx, n, w->batch, w->zero_grad, &l, &dev)) {
     snprintf(t->err, sizeof t->err, "%s: epoch %d: %s", t->be->name, t->epoch + 1,
              t->be->error(t->ctx));
     return -1;
   }
+  injected_slowdown(t0);
   double host = timer_now() - t0;
+  t->last_cpu = timer_cpu_now() - c0;
   t->epoch++;
   *seconds = dev >= 0.0 ? dev : host;
   *loss = l;
@@ -148,16 +170,17 @@ static int resident_epoch(trainer *t, double *seconds, double *loss) {
 int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
   if (t->resident && k == 1) return resident_epoch(t, seconds, loss);
   const workload *w = t->w;
-  const int steps = w->batches_per_epoch;
-  double sum = 0.0, start = timer_now();
+  double sum = 0.0, start = timer_now(), c0 = timer_cpu_now();
+  int steps = 1;
   for (int e = 0; e < k; e++) {
-    if (w->kind == WL_MNIST && w->sampling == WL_SAMPLE_SHUFFLE)
-      rng_shuffle_i32(&t->batch_rng, t->order, w->n_train);
+    /* the toy net's epoch is its whole 3-row input: nothing to draw */
+    int n = w->kind == WL_TOY ? w->n_train : batch_order_next(&t->order, t->epoch_idx);
+    steps = w->kind == WL_TOY ? 1 : (n + w->batch - 1) / w->batch;
     sum = 0.0;
     double t0 = t->progress && steps > 1 ? timer_now() : 0.0, last_draw = t0;
     for (int s = 0; s < steps; s++) {
       float l = 0.0f;
-      if (run_step(t, s, &l)) return -1;
+      if (run_step(t, s, n, &l)) return -1;
       if (!isfinite(l)) {
         snprintf(t->err, sizeof t->err,
                  "%s: training diverged: loss is %s at epoch %d, step %d (learning rate %g too "
@@ -173,8 +196,10 @@ int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
     }
     t->epoch++;
   }
-  if (t->be->sync && t->be->sync(t->ctx)) return fail_backend(t, "sync");
+  if (t->be->sync && t->be->sync(t->ctx)) return fail_backend(t, "sync", 0);
+  injected_slowdown(start);
   double total = timer_now() - start;
+  t->last_cpu = timer_cpu_now() - c0;
   if (t->progress && steps > 1) fprintf(stderr, "\r%72s\r", "");
   *seconds = total;
   *loss = sum / steps;
@@ -186,7 +211,7 @@ int trainer_predict(trainer *t, const float *x, int n, float *out) {
   for (int at = 0; at < n; at += mb) {
     int b = n - at < mb ? n - at : mb;
     if (t->be->forward(t->ctx, x + (size_t)at * ni, b, out + (size_t)at * no))
-      return fail_backend(t, "forward");
+      return fail_backend(t, "forward", 0);
   }
   return 0;
 }
@@ -198,7 +223,8 @@ int trainer_accuracy(trainer *t, const float *x, const int32_t *y, int n, double
   if (n == 0) return 0;
   for (int at = 0; at < n; at += mb) {
     int b = n - at < mb ? n - at : mb;
-    if (t->be->forward(t->ctx, x + (size_t)at * ni, b, t->out)) return fail_backend(t, "forward");
+    if (t->be->forward(t->ctx, x + (size_t)at * ni, b, t->out))
+      return fail_backend(t, "forward", 0);
     for (int i = 0; i < b; i++) {
       const float *p = t->out + (size_t)i * no;
       int best = 0;

@@ -1,5 +1,5 @@
 /* trainer.h: drives one backend through a workload: identical initial weights and identical
- * batches in identical order for every backend with the same seed. */
+ * batches in identical order for every backend (and every peer) with the same seed. */
 #ifndef MLPB_TRAINER_H
 #define MLPB_TRAINER_H
 
@@ -8,22 +8,35 @@
 #include "../workloads/workload.h"
 #include "rng.h"
 
+/* The batch order: every index of an epoch, drawn from the seed's batch stream. Shuffled
+ * epochs reshuffle a running permutation; tutorial sampling draws with replacement. */
+typedef struct {
+  const workload *w;
+  rng_t rng;
+  int32_t *perm; /* (n_train) the running permutation */
+} batch_order;
+
+int batch_order_init(batch_order *b, const workload *w, uint64_t seed);
+/* Indices of the next epoch into out (room for batch_order_epoch_len); returns their count. */
+int batch_order_next(batch_order *b, int32_t *out);
+int batch_order_epoch_len(const workload *w);
+void batch_order_free(batch_order *b);
+
 typedef struct {
   const mlp_backend *be;
   void *ctx;
   const workload *w;
   uint64_t seed;
-  rng_t batch_rng;
+  batch_order order;
   int epoch;    /* epochs done */
   int progress; /* draw a progress line on stderr */
   const char *label;
-  int32_t *order;     /* (n_train) shuffled indices */
-  int32_t *idx;       /* (batch) indices of the current batch */
-  int32_t *epoch_idx; /* every index of an epoch, for backends with train_steps */
-  int resident;       /* the backend holds the training split (set_dataset) */
+  int32_t *epoch_idx; /* every index of the current epoch */
   float *xb;          /* xb (batch, n_in) */
   int32_t *yb;        /* yb (batch) */
   float *out;         /* out (batch, n_out) for evaluation */
+  int resident;       /* the backend holds the training split (set_dataset + train_steps) */
+  double last_cpu;    /* process CPU seconds of the last trainer_epochs call */
   char err[512];
 } trainer;
 
@@ -33,14 +46,15 @@ int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, cons
 void trainer_close(trainer *t);
 
 /* Runs k epochs back to back (k > 1 only for the toy net's timing blocks); *seconds is the
- * wall time of the training steps alone, *loss the mean batch loss of the last epoch.
- * Fails (with t->err) on a backend error or a non-finite loss. */
+ * wall time of the training steps alone (device time when the backend times itself), *loss
+ * the mean batch loss of the last epoch. Fails (with t->err) on a backend error or a
+ * non-finite loss, naming the epoch and step. */
 int trainer_epochs(trainer *t, int k, double *seconds, double *loss);
 
 /* Accuracy on (x, y); -1 when n == 0. */
 int trainer_accuracy(trainer *t, const float *x, const int32_t *y, int n, double *acc);
 
-/* Toy outputs for its 3 inputs. */
+/* Outputs (n, n_out) for x (n, n_in). */
 int trainer_predict(trainer *t, const float *x, int n, float *out);
 
 #endif

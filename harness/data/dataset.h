@@ -52,6 +52,9 @@ int idx_to_dataset(idx_array *img, idx_array *lab, const char *img_name, const c
 int csv_dataset_load(const char *csv_path, mlpb_dataset *d, char *err, size_t len);
 int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, size_t len);
 int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *err, size_t len);
+/* channels 1 (gray) or 3 (RGB), 8 bits each, rows packed */
+int png_write_8bit(const char *path, const uint8_t *pix, int w, int h, int channels, char *err,
+                   size_t len);
 /* Writes dir/train.csv and dir/images/NNNNN.png for the training samples. */
 int dataset_export_png(const mlpb_dataset *d, const char *dir, char *err, size_t len);
 

@@ -99,6 +99,11 @@ fail:
 }
 
 int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *err, size_t len) {
+  return png_write_8bit(path, pix, w, h, 1, err, len);
+}
+
+int png_write_8bit(const char *path, const uint8_t *pix, int w, int h, int channels, char *err,
+                   size_t len) {
   png_errbox box = {{0}};
   png_structp png = NULL;
   png_infop info = NULL;
@@ -118,11 +123,12 @@ int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *er
     goto fail;
   }
   png_init_io(png, f);
-  png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_GRAY,
-               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8,
+               channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
   for (int y = 0; y < h; y++)
-    png_write_row(png, (png_const_bytep)(pix + (size_t)y * w));
+    png_write_row(png, (png_const_bytep)(pix + (size_t)y * w * channels));
   png_write_end(png, NULL);
   png_destroy_write_struct(&png, &info);
   if (fclose(f) != 0) {

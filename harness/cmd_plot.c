@@ -1,0 +1,40 @@
+/* mlpbench plot RESULTS.json --plots DIR: redraws the gnuplot plots of a saved run (the
+ * digit montage needs the trained model, so only bench draws it). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "plots.h"
+#include "results.h"
+
+int cmd_plot(int argc, char **argv) {
+  const char *file = NULL, *dir = "plots";
+  char err[1024];
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf("usage: mlpbench plot RESULTS.json [--plots DIR]   (default DIR: plots)\n\n"
+             "exit codes: 0 ok, 2 unreadable results file or unwritable folder\n");
+      return EXIT_OK;
+    }
+    if (strcmp(argv[i], "--plots") == 0 && i + 1 < argc)
+      dir = argv[++i];
+    else if (argv[i][0] != '-' && !file)
+      file = argv[i];
+    else {
+      fprintf(stderr, "mlpbench plot: unexpected argument '%s' (see --help)\n", argv[i]);
+      return EXIT_USAGE;
+    }
+  }
+  if (!file) {
+    fprintf(stderr, "mlpbench plot: needs a results file (see --help)\n");
+    return EXIT_USAGE;
+  }
+  report r;
+  if (results_read(file, &r, err, sizeof err) || plots_check_dir(dir, err, sizeof err)) {
+    fprintf(stderr, "mlpbench plot: %s\n", err);
+    return EXIT_USAGE;
+  }
+  plots_draw(dir, &r);
+  report_free(&r);
+  return EXIT_OK;
+}

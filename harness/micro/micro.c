@@ -1,0 +1,195 @@
+/* mlpbench-micro: Google Benchmark micro-benchmarks of each available backend (forward,
+ * forward+backward, optimizer step) and of the classifier's GEMM shapes, through the C shim.
+ * Takes Google Benchmark's own flags: --benchmark_filter, --benchmark_repetitions,
+ * --benchmark_format=json, ... */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../workloads/workload.h"
+#include "../registry.h"
+#include "../timer.h"
+#include "gbench_shim.h"
+
+#ifdef MLPBENCH_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+#define MAX_B 1024
+
+typedef struct {
+  const mlp_backend *be;
+  void *ctx;
+  mlp_spec spec;
+  float *x, *out;
+  int32_t *labels;
+} bench_ctx;
+
+static const int64_t batches[] = {1, 16, 128, 1024};
+#define N_BATCHES ((int)(sizeof batches / sizeof batches[0]))
+
+static const char *sync_time(bench_ctx *c, double t0, double *seconds) {
+  if (c->be->sync && c->be->sync(c->ctx)) return c->be->error(c->ctx);
+  *seconds = timer_now() - t0;
+  return NULL;
+}
+
+static const char *bm_forward(void *p, const int64_t *args, int nargs, double *seconds) {
+  bench_ctx *c = p;
+  (void)nargs;
+  double t0 = timer_now();
+  if (c->be->forward(c->ctx, c->x, (int)args[0], c->out)) return c->be->error(c->ctx);
+  return sync_time(c, t0, seconds);
+}
+
+static const char *bm_forward_backward(void *p, const int64_t *args, int nargs, double *seconds) {
+  bench_ctx *c = p;
+  mlp_batch b = {.x = c->x, .labels = c->labels, .n = (int)args[0]};
+  (void)nargs;
+  double t0 = timer_now();
+  if (c->be->zero_grads(c->ctx) || c->be->forward_backward(c->ctx, &b, NULL))
+    return c->be->error(c->ctx);
+  return sync_time(c, t0, seconds);
+}
+
+static const char *bm_step(void *p, const int64_t *args, int nargs, double *seconds) {
+  bench_ctx *c = p;
+  (void)args;
+  (void)nargs;
+  double t0 = timer_now();
+  if (c->be->step(c->ctx)) return c->be->error(c->ctx);
+  return sync_time(c, t0, seconds);
+}
+
+static double fwd_flops(void *p, int64_t b) {
+  const mlp_spec *s = &((bench_ctx *)p)->spec;
+  return 2.0 * b * ((double)s->n_in * s->n_hidden + (double)s->n_hidden * s->n_out);
+}
+static double fb_flops(void *p, int64_t b) {
+  return workload_step_flops(&((bench_ctx *)p)->spec, (int)b);
+}
+static double samples(void *p, int64_t b) {
+  (void)p;
+  return (double)b;
+}
+
+#ifdef MLPBENCH_HAVE_BLAS
+/* The classifier's products, as the blas backend calls them (row-major). */
+typedef struct {
+  int M, N, K, ta, beta_one;
+  float *A, *B, *C;
+} gemm_ctx;
+
+static const char *bm_gemm(void *p, const int64_t *args, int nargs, double *seconds) {
+  gemm_ctx *g = p;
+  int M = g->M ? g->M : (int)args[0], K = g->K ? g->K : (int)args[0];
+  (void)nargs;
+  (void)seconds;
+  cblas_sgemm(CblasRowMajor, g->ta == 1 ? CblasTrans : CblasNoTrans,
+              g->ta == 2 ? CblasTrans : CblasNoTrans, M, g->N, K, 1.0f, g->A, g->ta == 1 ? M : K,
+              g->B, g->ta == 2 ? K : g->N, g->beta_one ? 1.0f : 0.0f, g->C, g->N);
+  return NULL;
+}
+
+static double gemm_flops(void *p, int64_t b) {
+  gemm_ctx *g = p;
+  return 2.0 * (g->M ? g->M : b) * g->N * (g->K ? g->K : b);
+}
+
+static void register_gemms(void) {
+  static gemm_ctx g[3];
+  float *buf = calloc((size_t)4 * MAX_B * 784, sizeof(float));
+  if (!buf) return;
+  for (size_t i = 0; i < (size_t)4 * MAX_B * 784; i++)
+    buf[i] = (float)(i % 97) / 97.0f - 0.5f;
+  float *A = buf, *B = buf + MAX_B * 784, *C = buf + 2 * MAX_B * 784;
+  /* h (B,500) = x (B,784) W1 (784,500) */
+  g[0] = (gemm_ctx){.M = 0, .N = 500, .K = 784, .ta = 0, .A = A, .B = B, .C = C};
+  /* dW1 (784,500) += x^T (784,B) dh (B,500) */
+  g[1] = (gemm_ctx){.M = 784, .N = 500, .K = 0, .ta = 1, .beta_one = 1, .A = A, .B = B, .C = C};
+  /* dh (B,500) = dz2 (B,10) W2^T (10,500) */
+  g[2] = (gemm_ctx){.M = 0, .N = 500, .K = 10, .ta = 2, .A = A, .B = B, .C = C};
+  static const char *names[3] = {"blas/sgemm_forward_784x500", "blas/sgemm_weight_grad_784x500",
+                                 "blas/sgemm_hidden_delta_10x500"};
+  for (int i = 0; i < 3; i++) {
+    gbs_benchmark b = {.name = names[i],
+                       .fn = bm_gemm,
+                       .ctx = &g[i],
+                       .args = batches,
+                       .nargs = N_BATCHES,
+                       .flops_for = gemm_flops};
+    gbs_register(&b);
+  }
+}
+#endif
+
+static int register_backend(const mlp_backend *be, const mlpb_dataset *d) {
+  static char names[8][3][48];
+  static int nreg;
+  char err[256];
+  bench_ctx *c = calloc(1, sizeof *c);
+  workload w;
+  wl_config cfg = {.batch = MAX_B};
+  if (!c || nreg >= 8 || workload_mnist(&w, d, &cfg, err, sizeof err)) return -1;
+  c->be = be;
+  c->spec = w.spec;
+  c->x = malloc((size_t)MAX_B * w.spec.n_in * sizeof(float));
+  c->out = malloc((size_t)MAX_B * w.spec.n_out * sizeof(float));
+  c->labels = malloc(MAX_B * sizeof(int32_t));
+  float *p = malloc(mlp_param_count(&w.spec) * sizeof(float));
+  mlp_options opt = {.ftz = 1};
+  c->ctx = be->create(&w.spec, &opt, err, sizeof err);
+  if (!c->x || !c->out || !c->labels || !p || !c->ctx) {
+    fprintf(stderr, "mlpbench-micro: %s: %s\n", be->name, c->ctx ? "out of memory" : err);
+    return -1;
+  }
+  memcpy(c->x, w.x_train, (size_t)MAX_B * w.spec.n_in * sizeof(float));
+  memcpy(c->labels, w.y_train, MAX_B * sizeof(int32_t));
+  workload_init_params(&w, 1, p);
+  be->set_params(c->ctx, p);
+  be->zero_grads(c->ctx);
+  free(p);
+  int manual = be->sync != NULL;
+  snprintf(names[nreg][0], 48, "%s/forward", be->name);
+  snprintf(names[nreg][1], 48, "%s/forward_backward", be->name);
+  snprintf(names[nreg][2], 48, "%s/optimizer_step", be->name);
+  gbs_benchmark f = {.name = names[nreg][0],
+                     .fn = bm_forward,
+                     .ctx = c,
+                     .args = batches,
+                     .nargs = N_BATCHES,
+                     .manual_time = manual,
+                     .items_for = samples,
+                     .flops_for = fwd_flops};
+  gbs_benchmark fb = f;
+  fb.name = names[nreg][1];
+  fb.fn = bm_forward_backward;
+  fb.flops_for = fb_flops;
+  gbs_benchmark st = {.name = names[nreg][2],
+                      .fn = bm_step,
+                      .ctx = c,
+                      .manual_time = manual,
+                      .items_per_iter = (double)mlp_param_count(&w.spec)};
+  nreg++;
+  workload_free(&w);
+  return gbs_register(&f) || gbs_register(&fb) || gbs_register(&st);
+}
+
+int main(int argc, char **argv) {
+  mlpb_dataset d;
+  char err[512];
+  if (dataset_load(NULL, &d, err, sizeof err)) {
+    fprintf(stderr, "mlpbench-micro: %s\n", err);
+    return 2;
+  }
+  for (int i = 0; i < registry_count(); i++) {
+    const mlp_backend *be = registry_get(i);
+    if (be->available(err, sizeof err) && register_backend(be, &d)) return 3;
+  }
+#ifdef MLPBENCH_HAVE_BLAS
+  register_gemms();
+#endif
+  int rc = gbs_run(&argc, argv);
+  dataset_free(&d);
+  return rc;
+}

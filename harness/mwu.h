@@ -1,0 +1,16 @@
+/* mwu.h: the two-sided Mann-Whitney U test, as scipy.stats.mannwhitneyu computes it with
+ * method='auto' (exact when either sample has at most 8 values and there are no ties,
+ * otherwise the normal approximation with tie and continuity corrections). */
+#ifndef MLPB_MWU_H
+#define MLPB_MWU_H
+
+typedef struct {
+  double u1; /* U statistic of the first sample */
+  double p;  /* two-sided p-value */
+  int exact;
+} mwu_result;
+
+/* 0 on success; -1 if a sample is empty or out of memory. */
+int mwu_test(const double *x, int n1, const double *y, int n2, mwu_result *r);
+
+#endif

@@ -1,0 +1,289 @@
+#define _GNU_SOURCE
+#include "plots.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "results.h"
+
+int plots_check_dir(const char *dir, char *err, size_t len) {
+  char probe[1100];
+  snprintf(probe, sizeof probe, "%s/x", dir);
+  return results_check_writable(probe, err, len);
+}
+
+int plots_have_gnuplot(void) {
+  const char *path = getenv("PATH");
+  char buf[4096], exe[4200];
+  snprintf(buf, sizeof buf, "%s", path ? path : "/usr/bin:/bin");
+  for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+    snprintf(exe, sizeof exe, "%s/gnuplot", d);
+    if (access(exe, X_OK) == 0) return 1;
+  }
+  return 0;
+}
+
+/* Seconds to a display unit chosen from the fastest time. */
+static double unit_scale(double fastest, const char **unit) {
+  if (fastest < 1e-3) {
+    *unit = "us";
+    return 1e6;
+  }
+  if (fastest < 1.0) {
+    *unit = "ms";
+    return 1e3;
+  }
+  *unit = "s";
+  return 1.0;
+}
+
+static int run_gnuplot(const char *script, const char *what) {
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
+  FILE *p = popen(cmd, "r");
+  char line[512];
+  int printed = 0;
+  while (p && fgets(line, sizeof line, p))
+    if (printed++ < 5) fprintf(stderr, "gnuplot (%s): %s", what, line);
+  int rc = p ? pclose(p) : -1;
+  if (rc != 0) fprintf(stderr, "mlpbench: gnuplot failed drawing %s\n", what);
+  return rc;
+}
+
+/* (a) median per backend as horizontal bars, fastest on top, min-max whiskers, labels. */
+static void plot_times(const char *dir, const char *tmp, const report *rep,
+                       const report_workload *w) {
+  char dat[1200], gp[1200];
+  double lo = INFINITY, hi = 0, fastest = 0;
+  int n = 0;
+  for (int i = 0; i < w->n_rows; i++) {
+    const report_row *r = &w->rows[i];
+    if (!r->ran) continue;
+    if (fastest == 0 && r->gc.pass) fastest = r->st.median;
+    lo = fmin(lo, r->st.min);
+    hi = fmax(hi, r->st.max);
+    n++;
+  }
+  if (!n) return;
+  if (fastest == 0) fastest = w->rows[0].st.median;
+  const char *unit;
+  double k = unit_scale(fastest, &unit);
+  int logx = hi / lo > 20;
+  snprintf(dat, sizeof dat, "%s/%s-time.dat", tmp, w->name);
+  snprintf(gp, sizeof gp, "%s/%s-time.gp", tmp, w->name);
+  FILE *f = fopen(dat, "w");
+  if (!f) return;
+  int y = n;
+  for (int i = 0; i < w->n_rows; i++) { /* top row = fastest */
+    const report_row *r = &w->rows[i];
+    if (!r->ran) continue;
+    fprintf(f, "%d \"%s\" %g %g %g \"%.3g %s (%.2fx)%s\" %d\n", y--, r->backend, r->st.median * k,
+            r->st.min * k, r->st.max * k, r->st.median * k, unit, r->st.median / fastest,
+            r->gc.pass ? "" : "  gradcheck FAILED", r->gc.pass ? 1 : 2);
+  }
+  fclose(f);
+  f = fopen(gp, "w");
+  if (!f) return;
+  double xmin = logx ? lo * k / 2 : 0, xmax = logx ? hi * k * 8 : hi * k * 1.45;
+  fprintf(f,
+          "set terminal pngcairo size 900,%d font 'sans,10'\n"
+          "set output '%s/%s-epoch-time.png'\n"
+          "set title \"%s %d-%d-%d on %s: median time per epoch (whiskers: min-max)\\n%s, %s\"\n"
+          "set xlabel 'time per epoch (%s)%s'\n"
+          "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\n"
+          "set grid xtics\nunset key\nset style fill solid 0.6 border -1\n"
+          "set linetype 1 lc rgb '#4477aa'\nset linetype 2 lc rgb '#cc3311'\n"
+          "plot '%s' using 3:1:(%g):3:($1-0.3):($1+0.3):7:ytic(2) with boxxyerror lc variable, "
+          "'' using 3:1:4:5 with xerrorbars pt -1 lc rgb 'black', "
+          "'' using 5:1:6 with labels left offset 1,0\n",
+          180 + 60 * n, dir, w->name, w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out,
+          w->dataset, rep->ctx.cpu, rep->ctx.date, unit, logx ? ", log scale" : "", n, xmin, xmax,
+          logx ? "set logscale x" : "", dat, xmin);
+  fclose(f);
+  run_gnuplot(gp, "timing bars");
+}
+
+/* (b) time per epoch against batch size and hidden width, one line per backend, log-log. */
+static void plot_sweep(const char *dir, const char *tmp, const report_workload *w) {
+  if (!w->n_sweep) return;
+  char dat[1200], gp[1200];
+  snprintf(dat, sizeof dat, "%s/sweep.dat", tmp);
+  snprintf(gp, sizeof gp, "%s/sweep.gp", tmp);
+  FILE *f = fopen(dat, "w"), *g = fopen(gp, "w");
+  if (!f || !g) {
+    if (f) fclose(f);
+    if (g) fclose(g);
+    return;
+  }
+  const char *params[2] = {"batch", "hidden"};
+  fprintf(g,
+          "set terminal pngcairo size 1200,500 font 'sans,10'\n"
+          "set output '%s/mnist-scaling.png'\nset multiplot layout 1,2 title "
+          "\"%s %d-%d-%d on %s: time per epoch (extrapolated from the median step)\"\n"
+          "set logscale xy\nset grid\nset key top left\nset ylabel 'seconds per epoch'\n",
+          dir, w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out, w->dataset);
+  int block = 0;
+  for (int p = 0; p < 2; p++) {
+    fprintf(g, "set xlabel '%s'\nplot ",
+            p == 0 ? "batch size (hidden 500)" : "hidden width (batch 128)");
+    int first = 1;
+    for (int r = 0; r < w->n_rows; r++) {
+      int any = 0;
+      for (int i = 0; i < w->n_sweep; i++)
+        if (strcmp(w->sweep[i].param, params[p]) == 0 &&
+            strcmp(w->sweep[i].backend, w->rows[r].backend) == 0) {
+          fprintf(f, "%d %g\n", w->sweep[i].value, w->sweep[i].seconds);
+          any = 1;
+        }
+      if (!any) continue;
+      fprintf(f, "\n\n");
+      fprintf(g, "%s'%s' index %d using 1:2 with linespoints lw 2 title '%s'", first ? "" : ", ",
+              dat, block++, w->rows[r].backend);
+      first = 0;
+    }
+    if (first) fprintf(g, "NaN notitle");
+    fprintf(g, "\n");
+  }
+  fprintf(g, "unset multiplot\n");
+  fclose(f);
+  fclose(g);
+  run_gnuplot(gp, "scaling");
+}
+
+/* (c) loss and validation accuracy per epoch, one line per backend. */
+static void plot_curves(const char *dir, const char *tmp, const report_workload *w) {
+  char dat[1200], gp[1200];
+  snprintf(dat, sizeof dat, "%s/curves.dat", tmp);
+  snprintf(gp, sizeof gp, "%s/curves.gp", tmp);
+  FILE *f = fopen(dat, "w"), *g = fopen(gp, "w");
+  if (!f || !g) {
+    if (f) fclose(f);
+    if (g) fclose(g);
+    return;
+  }
+  int n = 0;
+  for (int r = 0; r < w->n_rows; r++) {
+    const report_row *row = &w->rows[r];
+    if (!row->ran || !row->n_epochs) continue;
+    for (int e = 0; e < row->n_epochs; e++)
+      fprintf(f, "%d %.8g %.8g\n", e + 1, row->epoch_loss[e], row->epoch_val_acc[e]);
+    fprintf(f, "\n\n");
+    n++;
+  }
+  fclose(f);
+  fprintf(g,
+          "set terminal pngcairo size 1200,500 font 'sans,10'\n"
+          "set output '%s/mnist-curves.png'\nset multiplot layout 1,2 title "
+          "\"%s on %s: training curves (same weights, same batches: lines should coincide)\"\n"
+          "set grid\nset xtics 1\nset xlabel 'epoch'\nset key top right\nset ylabel 'mean training "
+          "loss'\n",
+          dir, w->name, w->dataset);
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) fprintf(g, "set key bottom right\nset ylabel 'validation accuracy'\n");
+    fprintf(g, "plot ");
+    int k = 0;
+    for (int r = 0; r < w->n_rows; r++) {
+      const report_row *row = &w->rows[r];
+      if (!row->ran || !row->n_epochs) continue;
+      fprintf(g, "%s'%s' index %d using 1:%d with linespoints lw 2 dt %d title '%s'", k ? ", " : "",
+              dat, k, pass ? 3 : 2, k + 1, row->backend);
+      k++;
+    }
+    if (!k) fprintf(g, "NaN notitle");
+    fprintf(g, "\n");
+  }
+  fprintf(g, "unset multiplot\n");
+  fclose(g);
+  if (n) run_gnuplot(gp, "training curves");
+}
+
+void plots_draw(const char *dir, const report *r) {
+  if (!plots_have_gnuplot()) {
+    fprintf(stderr, "mlpbench: plots skipped: gnuplot not found (apt-get install gnuplot-nox)\n");
+    return;
+  }
+  char tmp[] = "/tmp/mlpbench-plot-XXXXXX";
+  if (!mkdtemp(tmp)) {
+    fprintf(stderr, "mlpbench: plots skipped: no temporary folder: %s\n", strerror(errno));
+    return;
+  }
+  for (int i = 0; i < r->n_wl; i++) {
+    const report_workload *w = &r->wl[i];
+    plot_times(dir, tmp, r, w);
+    if (strcmp(w->name, "mnist") == 0) {
+      plot_sweep(dir, tmp, w);
+      plot_curves(dir, tmp, w);
+    }
+  }
+  char cmd[200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+  if (system(cmd) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", tmp);
+  fprintf(stderr, "mlpbench: plots written to %s/\n", dir);
+}
+
+/* ---- (d) the montage, with a 3x5 pixel font for the labels ---- */
+
+static const char *const glyphs[10] = {
+    "111101101101111", "010110010010111", "111001111100111", "111001111001111", "101101111001001",
+    "111100111001111", "111100111101111", "111001001001001", "111101111101111", "111101111001111"};
+
+static void put(uint8_t *img, int W, int x, int y, const uint8_t rgb[3]) {
+  memcpy(img + ((size_t)y * W + x) * 3, rgb, 3);
+}
+
+static void draw_digit(uint8_t *img, int W, int x0, int y0, int d, const uint8_t rgb[3]) {
+  for (int y = 0; y < 5; y++)
+    for (int x = 0; x < 3; x++)
+      if (glyphs[d][y * 3 + x] == '1')
+        for (int s = 0; s < 4; s++)
+          put(img, W, x0 + 2 * x + s % 2, y0 + 2 * y + s / 2, rgb);
+}
+
+int plots_montage(const char *dir, const workload *w, const mlpb_dataset *d, trainer *t) {
+  enum { GRID = 10, CELL_W = 64, CELL_H = 80 };
+  const int n = w->n_val < GRID * GRID ? w->n_val : GRID * GRID, side = d->rows;
+  if (n < 1 || side != 28 || d->cols != 28) return 0; /* the layout assumes 28x28 digits */
+  const int W = GRID * CELL_W, H = ((n + GRID - 1) / GRID) * CELL_H;
+  uint8_t *img = calloc((size_t)W * H * 3, 1);
+  float *out = malloc((size_t)n * w->spec.n_out * sizeof(float));
+  char path[1200], err[512];
+  int rc = -1;
+  if (!img || !out || trainer_predict(t, w->x_val, n, out)) goto done;
+  static const uint8_t bg[3] = {40, 40, 40}, red[3] = {230, 40, 30}, green[3] = {60, 200, 80},
+                       gray[3] = {200, 200, 200};
+  for (size_t i = 0; i < (size_t)W * H; i++)
+    memcpy(img + i * 3, bg, 3);
+  for (int k = 0; k < n; k++) {
+    int cx = (k % GRID) * CELL_W, cy = (k / GRID) * CELL_H, truth = w->y_val[k], pred = 0;
+    for (int c = 1; c < w->spec.n_out; c++)
+      if (out[(size_t)k * w->spec.n_out + c] > out[(size_t)k * w->spec.n_out + pred]) pred = c;
+    const float *px = w->x_val + (size_t)k * side * side;
+    for (int y = 0; y < 2 * side; y++)
+      for (int x = 0; x < 2 * side; x++) {
+        uint8_t v = (uint8_t)(px[(y / 2) * side + x / 2] * 255.0f + 0.5f), rgb[3] = {v, v, v};
+        put(img, W, cx + 4 + x, cy + 4 + y, rgb);
+      }
+    if (pred != truth) /* a red frame marks a miss */
+      for (int i = 0; i < 2 * side + 4; i++)
+        for (int b = 0; b < 2; b++) {
+          put(img, W, cx + 2 + i, cy + 2 + b, red);
+          put(img, W, cx + 2 + i, cy + 2 * side + 4 + b, red);
+          put(img, W, cx + 2 + b, cy + 2 + i, red);
+          put(img, W, cx + 2 * side + 4 + b, cy + 2 + i, red);
+        }
+    draw_digit(img, W, cx + 14, cy + 2 * side + 9, truth, gray);
+    draw_digit(img, W, cx + 38, cy + 2 * side + 9, pred, pred == truth ? green : red);
+  }
+  snprintf(path, sizeof path, "%s/mnist-montage.png", dir);
+  rc = png_write_8bit(path, img, W, H, 3, err, sizeof err);
+  if (rc) fprintf(stderr, "mlpbench: %s\n", err);
+done:
+  free(img);
+  free(out);
+  return rc;
+}

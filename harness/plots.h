@@ -1,0 +1,19 @@
+/* plots.h: pictures for reports. gnuplot (pngcairo) draws the timing bars, the scaling
+ * sweeps and the training curves from a report; libpng writes the digit montage. Without
+ * gnuplot the gnuplot plots are skipped with one message. */
+#ifndef MLPB_PLOTS_H
+#define MLPB_PLOTS_H
+
+#include <stddef.h>
+
+#include "report.h"
+#include "trainer.h"
+
+int plots_check_dir(const char *dir, char *err, size_t len);
+int plots_have_gnuplot(void);
+/* DIR/<workload>-epoch-time.png, DIR/mnist-scaling.png, DIR/mnist-curves.png */
+void plots_draw(const char *dir, const report *r);
+/* DIR/mnist-montage.png: 100 validation digits, true and predicted label, misses framed red */
+int plots_montage(const char *dir, const workload *w, const mlpb_dataset *d, trainer *t);
+
+#endif

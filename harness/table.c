@@ -1,0 +1,64 @@
+#include "table.h"
+
+#include <string.h>
+
+void table_fmt_time(char *buf, size_t len, double s) {
+  if (s < 1e-3)
+    snprintf(buf, len, "%.3f us", s * 1e6);
+  else if (s < 1.0)
+    snprintf(buf, len, "%.2f ms", s * 1e3);
+  else
+    snprintf(buf, len, "%.3f s", s);
+}
+
+void table_print_header(FILE *f, const report *r, const report_workload *w) {
+  const report_context *c = &r->ctx;
+  fprintf(f, "\n## %s %d-%d-%d", w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out);
+  if (strcmp(w->name, "mnist") == 0)
+    fprintf(f, " on %s (hash %016llx): %d train / %d val, batch %d, %d steps/epoch, %s%s",
+            w->dataset, (unsigned long long)w->dataset_hash, w->n_train, w->n_val, w->batch,
+            w->batches_per_epoch, w->sampling, w->zero_grad ? "" : ", no zero_grad");
+  else
+    fprintf(f, " on the tutorial's 3x4 input, full batch, timed in blocks of %d epochs", w->block);
+  fprintf(f,
+          "\n\n%s; %s (%d cores; %s); %s; %d epochs x %d runs, first %d sample(s) of each run "
+          "dropped; seed %llu; FTZ/DAZ %s; %.4g GFLOP of GEMM per epoch\n",
+          c->date, c->cpu, c->cores, c->caches, c->commit, w->epochs, w->repeat, w->warmup,
+          (unsigned long long)c->seed, c->ftz ? "on" : "off", w->gflop_per_epoch);
+  if (c->blas_library[0])
+    fprintf(f, "BLAS: %s; kernel %s; %d threads\n", c->blas_library, c->blas_kernel,
+            c->blas_threads);
+  if (c->gpu[0]) fprintf(f, "GPU: %s\n", c->gpu);
+}
+
+void table_print(FILE *f, const report_workload *w) {
+  double fastest = 0.0, naive = 0.0;
+  for (int i = 0; i < w->n_rows; i++) {
+    const report_row *r = &w->rows[i];
+    if (!r->ran || !r->gc.pass) continue;
+    if (fastest == 0.0) fastest = r->st.median;
+    if (strcmp(r->backend, "naive") == 0) naive = r->st.median;
+  }
+  fprintf(f, "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs naive | "
+             "samples/s | GFLOP/s | val acc | gradcheck |\n"
+             "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (int i = 0; i < w->n_rows; i++) {
+    const report_row *r = &w->rows[i];
+    if (!r->ran) {
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | |\n", r->backend, r->error);
+      continue;
+    }
+    char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[16] = "-", xn[16] = "-";
+    table_fmt_time(med, sizeof med, r->st.median);
+    table_fmt_time(iqr, sizeof iqr, r->st.q3 - r->st.q1);
+    table_fmt_time(mn, sizeof mn, r->st.min);
+    table_fmt_time(mx, sizeof mx, r->st.max);
+    if (strcmp(w->name, "mnist") == 0) snprintf(acc, sizeof acc, "%.4f", r->val_acc);
+    snprintf(gc, sizeof gc, "%s (%.1e)", r->gc.pass ? "pass" : "**FAILED, not ranked**",
+             r->gc.worst);
+    if (r->gc.pass) snprintf(xf, sizeof xf, "%.2f", r->st.median / fastest);
+    if (r->gc.pass && naive > 0) snprintf(xn, sizeof xn, "%.2f", naive / r->st.median);
+    fprintf(f, "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s |\n", r->backend,
+            med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc, gc);
+  }
+}

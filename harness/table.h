@@ -1,0 +1,14 @@
+/* table.h: the Markdown timing table, in the spirit of the benchmark the tutorial cites. */
+#ifndef MLPB_TABLE_H
+#define MLPB_TABLE_H
+
+#include <stdio.h>
+
+#include "report.h"
+
+void table_fmt_time(char *buf, size_t len, double seconds);
+void table_print_header(FILE *f, const report *r, const report_workload *w);
+/* Rows must be sorted (report_sort_rows): ranked rows first, fastest first. */
+void table_print(FILE *f, const report_workload *w);
+
+#endif

@@ -1,0 +1,194 @@
+/* test_results.c: the results files (round trip, Google Benchmark and github schemas,
+ * atomic writes), the gate's statistics against scipy's p-values, and the montage PNG. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../harness/mwu.h"
+#include "../harness/results.h"
+#include "t.h"
+
+static char dir[64];
+
+static void fill_report(report *r) {
+  memset(r, 0, sizeof *r);
+  report_context_fill(&r->ctx, 0, NULL);
+  r->ctx.seed = 7;
+  r->n_wl = 1;
+  report_workload *w = &r->wl[0];
+  snprintf(w->name, sizeof w->name, "mnist");
+  w->spec = (mlp_spec){.n_in = 784,
+                       .n_hidden = 500,
+                       .n_out = 10,
+                       .act = MLP_ACT_RELU,
+                       .loss = MLP_LOSS_SOFTMAX_CE,
+                       .opt = MLP_OPT_ADAM,
+                       .lr = 1e-3f};
+  snprintf(w->dataset, sizeof w->dataset, "synthetic:100");
+  w->epochs = 4;
+  w->batch = 128;
+  w->samples_per_epoch = 7000;
+  w->gflop_per_epoch = 11.2;
+  w->n_rows = 2;
+  const char *names[2] = {"blas", "naive"};
+  for (int i = 0; i < 2; i++) {
+    report_row *row = &w->rows[i];
+    snprintf(row->backend, sizeof row->backend, "%s", names[i]);
+    row->ran = 1;
+    row->gc_done = 1;
+    row->gc.pass = i == 0;
+    row->gc.worst = i == 0 ? 2e-7 : 0.5;
+    row->gc.tol = 1e-5;
+    row->n_samples = 5;
+    row->samples = malloc(5 * sizeof(double));
+    row->cpu_samples = malloc(5 * sizeof(double));
+    for (int k = 0; k < 5; k++) {
+      row->samples[k] = (i + 1) * 0.1 + 0.001 * k;
+      row->cpu_samples[k] = row->samples[k] * 1.9;
+    }
+    row->st = stats_summarize(row->samples, 5);
+    row->n_epochs = 2;
+    row->epoch_loss = malloc(2 * sizeof(double));
+    row->epoch_val_acc = malloc(2 * sizeof(double));
+    row->epoch_loss[0] = 1.5;
+    row->epoch_loss[1] = NAN; /* a diverged epoch must survive as null */
+    row->epoch_val_acc[0] = 0.8;
+    row->epoch_val_acc[1] = 0.9;
+    row->val_acc = 0.9;
+  }
+}
+
+static void test_round_trip(void) {
+  report r, back;
+  char path[128], err[512];
+  fill_report(&r);
+  snprintf(path, sizeof path, "%s/r.json", dir);
+  json_t *j = results_to_json(&r, RESULTS_NATIVE);
+  T_CHECK(results_write(path, j, err, sizeof err) == 0, "%s", err);
+  json_decref(j);
+  T_CHECK(results_read(path, &back, err, sizeof err) == 0, "%s", err);
+  T_CHECK(back.n_wl == 1 && back.wl[0].n_rows == 2, "%d workloads", back.n_wl);
+  for (int i = 0; i < 2 && back.n_wl == 1; i++) {
+    report_row *a = &r.wl[0].rows[i], *b = &back.wl[0].rows[i];
+    T_CHECK(strcmp(a->backend, b->backend) == 0, "%s vs %s", a->backend, b->backend);
+    T_CHECK(b->n_samples == 5 && memcmp(a->samples, b->samples, 5 * sizeof(double)) == 0,
+            "samples differ");
+    T_CHECK(b->st.median == a->st.median, "median %g vs %g", b->st.median, a->st.median);
+    T_CHECK(b->gc.pass == a->gc.pass && b->gc_done, "gradcheck verdict lost");
+    T_CHECK(b->n_epochs == 2 && b->epoch_loss[0] == 1.5 && isnan(b->epoch_loss[1]) &&
+                b->epoch_val_acc[1] == 0.9,
+            "curves differ");
+  }
+  T_CHECK(strcmp(back.ctx.commit, r.ctx.commit) == 0, "commit %s", back.ctx.commit);
+  report_free(&back);
+  /* no temp file is left behind */
+  char tmp[160];
+  snprintf(tmp, sizeof tmp, "%s/r.json.tmp.%d", dir, (int)getpid());
+  T_CHECK(access(tmp, F_OK) != 0, "temp file left behind");
+  report_free(&r);
+}
+
+static void test_gbench_schema(void) {
+  report r;
+  fill_report(&r);
+  json_t *j = results_to_json(&r, RESULTS_GBENCH), *list = json_object_get(j, "benchmarks");
+  T_CHECK(json_is_object(json_object_get(j, "context")), "no context");
+  int iters = 0, aggs = 0, medians = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(list, i, e) {
+    /* the fields google/benchmark's tools/compare.py reads */
+    const char *fields[] = {"name",      "run_type", "real_time",   "cpu_time",
+                            "time_unit", "run_name", "repetitions", "iterations"};
+    for (int f = 0; f < 8; f++)
+      T_CHECK(json_object_get(e, fields[f]) != NULL, "entry %zu lacks %s", i, fields[f]);
+    const char *rt = json_string_value(json_object_get(e, "run_type"));
+    if (rt && strcmp(rt, "iteration") == 0) iters++;
+    if (rt && strcmp(rt, "aggregate") == 0) {
+      aggs++;
+      const char *an = json_string_value(json_object_get(e, "aggregate_name"));
+      if (an && strcmp(an, "median") == 0) {
+        medians++;
+        T_CHECK(fabs(json_real_value(json_object_get(e, "real_time")) - 102.0) < 1e-9 ||
+                    fabs(json_real_value(json_object_get(e, "real_time")) - 202.0) < 1e-9,
+                "median %g ms", json_real_value(json_object_get(e, "real_time")));
+      }
+    }
+  }
+  T_CHECK(iters == 10 && aggs == 8 && medians == 2, "%d iterations, %d aggregates", iters, aggs);
+  json_decref(j);
+  j = results_to_json(&r, RESULTS_GITHUB);
+  T_CHECK(json_is_array(j) && json_array_size(j) == 2, "github list");
+  json_t *first = json_array_get(j, 0);
+  T_CHECK(strcmp(json_string_value(json_object_get(first, "unit")), "ms") == 0 &&
+              json_object_get(first, "value") && json_object_get(first, "range"),
+          "customSmallerIsBetter fields");
+  json_decref(j);
+  report_free(&r);
+}
+
+static void test_unwritable(void) {
+  char err[512];
+  T_CHECK(results_check_writable("/proc/mlpbench/r.json", err, sizeof err) == -1 &&
+              strstr(err, "/proc/mlpbench"),
+          "%s", err);
+  char ro[128];
+  snprintf(ro, sizeof ro, "%s/ro", dir);
+  mkdir(ro, 0555);
+  snprintf(ro, sizeof ro, "%s/ro/r.json", dir);
+  if (geteuid() != 0) /* root writes anywhere */
+    T_CHECK(results_check_writable(ro, err, sizeof err) == -1, "read-only folder accepted");
+  T_CHECK(results_read("/nonexistent.json", NULL == NULL ? &(report){0} : NULL, err, sizeof err) ==
+              -1,
+          "missing file read");
+}
+
+/* p-values from scipy.stats.mannwhitneyu(x, y, alternative='two-sided'), scipy 1.16 */
+static void test_mann_whitney(void) {
+  struct {
+    double x[16], y[16];
+    int n1, n2;
+    double u, p;
+  } c[] = {
+      {{1, 2, 3}, {4, 5, 6}, 3, 3, 0.0, 0.1},
+      {{1.5, 2.5, 3.1, 0.2, 9.0}, {4, 5, 6, 7.5, 8, 10.1, 11}, 5, 7, 5.0, 0.04797979797979798},
+      {{1, 2, 2, 3, 4}, {2, 3, 5, 6, 6, 7}, 5, 6, 4.5, 0.06414661873440437},
+      {{10, 11, 12, 13, 14, 15, 16, 17, 18, 19},
+       {10.5, 11.5, 12.5, 13.5, 14.5, 15.5, 16.5, 17.5, 18.5, 19.5},
+       10,
+       10,
+       45.0,
+       0.7337299956962472},
+  };
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+    mwu_result r;
+    T_CHECK(mwu_test(c[i].x, c[i].n1, c[i].y, c[i].n2, &r) == 0, "case %zu", i);
+    T_CHECK(fabs(r.u1 - c[i].u) < 1e-12 && fabs(r.p - c[i].p) < 1e-9 * fmax(1, c[i].p),
+            "case %zu: U %g p %.12g, scipy U %g p %.12g", i, r.u1, r.p, c[i].u, c[i].p);
+  }
+  /* 12 vs 15 evenly spaced values: normal approximation, scipy p = 0.001788007438567641 */
+  double a[12], b[15];
+  for (int i = 0; i < 12; i++)
+    a[i] = 1.0 + i / 11.0;
+  for (int i = 0; i < 15; i++)
+    b[i] = 1.5 + i / 14.0;
+  mwu_result r;
+  mwu_test(a, 12, b, 15, &r);
+  T_CHECK(r.u1 == 25.5 && fabs(r.p - 0.001788007438567641) < 1e-9, "U %g p %.12g", r.u1, r.p);
+  T_CHECK(mwu_test(a, 0, b, 15, &r) == -1, "empty sample accepted");
+}
+
+int main(void) {
+  snprintf(dir, sizeof dir, "/tmp/mlpb-test-results-XXXXXX");
+  if (!mkdtemp(dir)) return 1;
+  T_RUN(test_round_trip);
+  T_RUN(test_gbench_schema);
+  T_RUN(test_unwritable);
+  T_RUN(test_mann_whitney);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) return 1;
+  T_EXIT();
+}
