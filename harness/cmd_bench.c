@@ -10,6 +10,7 @@
 #include "../impls/blas/blas.h"
 #include "cli.h"
 #include "gradcheck.h"
+#include "interrupt.h"
 #include "peers.h"
 #include "plots.h"
 #include "registry.h"
@@ -146,7 +147,7 @@ static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int
   if (gc_reference(&w, params, &gb.b, &ref_loss, &ref)) goto oom;
   rc = EXIT_OK;
   mlp_options bo = cli_backend_options(o);
-  for (int i = 0; i < nb; i++) {
+  for (int i = 0; i < nb && !mlpb_stop_signal; i++) {
     const mlp_backend *be = bes[i];
     report_row *r = &rw->rows[rw->n_rows++];
     snprintf(r->backend, sizeof r->backend, "%s", be->name);
@@ -180,17 +181,15 @@ static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int
     r->samples_per_s = rw->samples_per_epoch / r->st.median;
     r->gflops = rw->gflop_per_epoch / r->st.median;
   }
-  if (o->peers) {
+  if (o->peers && !mlpb_stop_signal) {
     char list[128];
     snprintf(list, sizeof list, "%s", o->peers);
     for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save))
       peers_bench(p, o, &w, params, &gb.b, ref_loss, ref, rw);
   }
-  if (o->sweep && kind == WL_MNIST) sweep_run(o, &w, rw);
-  if (montage_model.ctx) {
-    plots_montage(o->plots_dir, &w, &d, &montage_model);
-    trainer_close(&montage_model);
-  }
+  if (o->sweep && kind == WL_MNIST && !mlpb_stop_signal) sweep_run(o, &w, rw);
+  if (montage_model.ctx && !mlpb_stop_signal) plots_montage(o->plots_dir, &w, &d, &montage_model);
+  if (montage_model.ctx) trainer_close(&montage_model);
   report_sort_rows(rw);
   goto done;
 oom:
@@ -281,7 +280,8 @@ int cmd_bench(int argc, char **argv) {
   rep.ctx.tf32 = o.tf32;
   wl_kind kinds[2];
   int nk = cli_workloads(&o, kinds);
-  for (int k = 0; k < nk; k++) {
+  interrupt_install();
+  for (int k = 0; k < nk && !mlpb_stop_signal; k++) {
     int r = bench_workload(&o, kinds[k], bes, nb, &rep);
     if (r == EXIT_USAGE) {
       report_free(&rep);
@@ -295,6 +295,13 @@ int cmd_bench(int argc, char **argv) {
     if (blas_backend_kernel_advice(advice, sizeof advice)) printf("warning: %s\n", advice);
 #endif
     table_print(stdout, w);
+  }
+  if (mlpb_stop_signal) {
+    /* what finished is on the screen above; a results file must hold a whole run */
+    fprintf(stderr, "mlpbench bench: interrupted by signal %d: no results file written\n",
+            (int)mlpb_stop_signal);
+    report_free(&rep);
+    return interrupt_exit_code();
   }
   int wr = write_outputs(&o, &rep, results_path);
   worst = wr > worst ? wr : worst;

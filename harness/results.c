@@ -299,12 +299,16 @@ static int inum(const json_t *o, const char *k) {
   return isfinite(v) && fabs(v) < 2e9 ? (int)v : 0;
 }
 
-static int read_array(const json_t *a, double **out) {
-  size_t n = json_is_array(a) ? json_array_size(a) : 0;
-  *out = calloc(n ? n : 1, sizeof **out);
+/* Reads a number array; with want >= 0 the result has exactly want entries (NaN-padded or
+ * cut), so arrays that must run in parallel always do, whatever the file says. */
+static int read_array(const json_t *a, double **out, int want) {
+  size_t have = json_is_array(a) ? json_array_size(a) : 0;
+  if (have > (1u << 26)) have = 1u << 26;
+  size_t n = want >= 0 ? (size_t)want : have;
+  *out = malloc((n ? n : 1) * sizeof **out);
   if (!*out) return -1;
   for (size_t i = 0; i < n; i++) {
-    json_t *v = json_array_get(a, i);
+    json_t *v = i < have ? json_array_get(a, i) : NULL;
     (*out)[i] = json_is_number(v) ? json_number_value(v) : NAN;
   }
   return (int)n;
@@ -329,15 +333,17 @@ static int row_from_json(const json_t *o, report_row *r) {
     r->gc.worst = num(gc, "worst_rel");
     r->gc.loss_rel = num(gc, "loss_rel");
   }
-  r->n_samples = read_array(json_object_get(o, "epoch_seconds"), &r->samples);
-  if (r->n_samples < 0 || read_array(json_object_get(o, "epoch_cpu_seconds"), &r->cpu_samples) < 0)
+  r->n_samples = read_array(json_object_get(o, "epoch_seconds"), &r->samples, -1);
+  if (r->n_samples < 0 ||
+      read_array(json_object_get(o, "epoch_cpu_seconds"), &r->cpu_samples, r->n_samples) < 0)
     return -1;
   r->st = stats_summarize(r->samples, r->n_samples);
   r->samples_per_s = num(o, "samples_per_s");
   r->gflops = num(o, "gflops");
   json_t *cv = json_object_get(o, "curves");
-  r->n_epochs = read_array(json_object_get(cv, "loss"), &r->epoch_loss);
-  if (r->n_epochs < 0 || read_array(json_object_get(cv, "val_acc"), &r->epoch_val_acc) < 0)
+  r->n_epochs = read_array(json_object_get(cv, "loss"), &r->epoch_loss, -1);
+  if (r->n_epochs < 0 ||
+      read_array(json_object_get(cv, "val_acc"), &r->epoch_val_acc, r->n_epochs) < 0)
     return -1;
   r->val_acc = num(o, "val_acc");
   r->test_acc = num(o, "test_acc");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interrupt.h"
 #include "registry.h"
 #include "stats.h"
 #include "timer.h"
@@ -54,7 +55,7 @@ void sweep_run(const cli_opts *o, const workload *w, report_workload *rw) {
   for (int r = 0; r < rw->n_rows; r++) {
     const mlp_backend *be = registry_find(rw->rows[r].backend);
     if (!be || !rw->rows[r].ran || !rw->rows[r].gc.pass) continue;
-    for (int k = 0; k < nb + nh; k++) {
+    for (int k = 0; k < nb + nh && !mlpb_stop_signal; k++) {
       mlp_spec s = w->spec;
       int is_batch = k < nb, v = is_batch ? batches[k] : hiddens[k - nb];
       if (is_batch && v > max_b) continue;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interrupt.h"
 #include "timer.h"
 
 int batch_order_epoch_len(const workload *w) {
@@ -150,6 +151,11 @@ static void injected_slowdown(double start) {
 /* One epoch through the backend's train_steps: the index list crosses over once. */
 static int resident_epoch(trainer *t, double *seconds, double *loss) {
   const workload *w = t->w;
+  if (mlpb_stop_signal) {
+    snprintf(t->err, sizeof t->err, "%s: interrupted by signal %d before epoch %d", t->be->name,
+             (int)mlpb_stop_signal, t->epoch + 1);
+    return -1;
+  }
   float l = 0.0f;
   double dev = -1.0, t0 = timer_now(), c0 = timer_cpu_now();
   int n = batch_order_next(&t->order, t->epoch_idx);
@@ -180,6 +186,11 @@ int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
     double t0 = t->progress && steps > 1 ? timer_now() : 0.0, last_draw = t0;
     for (int s = 0; s < steps; s++) {
       float l = 0.0f;
+      if (mlpb_stop_signal) {
+        snprintf(t->err, sizeof t->err, "%s: interrupted by signal %d at epoch %d, step %d",
+                 t->be->name, (int)mlpb_stop_signal, t->epoch + 1, s + 1);
+        return -1;
+      }
       if (run_step(t, s, n, &l)) return -1;
       if (!isfinite(l)) {
         snprintf(t->err, sizeof t->err,

@@ -47,6 +47,12 @@ int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, cha
     snprintf(err, len, "%s: %d samples are too few for a 70:30 split", d->name, n_all);
     return -1;
   }
+  double per_buf = (double)w->batch * (w->spec.n_hidden > n_in ? w->spec.n_hidden : n_in);
+  if ((double)mlp_param_count(&w->spec) > 1e9 || per_buf > 1e9) {
+    snprintf(err, len, "model %d-%d-%d with batch %d is too large (over 1e9 floats in one buffer)",
+             n_in, w->spec.n_hidden, w->spec.n_out, w->batch);
+    return -1;
+  }
   if (w->batch > w->n_train) {
     snprintf(err, len, "batch %d is larger than the %d training samples of %s", w->batch,
              w->n_train, d->name);

@@ -51,6 +51,11 @@ int idx_to_dataset(idx_array *img, idx_array *lab, const char *img_name, const c
 
 int csv_dataset_load(const char *csv_path, mlpb_dataset *d, char *err, size_t len);
 int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, size_t len);
+/* The same from memory; any colour type and depth comes out as 8-bit gray. */
+int png_decode_gray8(const uint8_t *buf, size_t n, const char *name, uint8_t **pix, int *w, int *h,
+                     char *err, size_t len);
+/* One CSV data line "filename,label" (modified in place); 0, or -1 with why. */
+int csv_parse_line(char *line, char **name, int *label, const char **why);
 int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *err, size_t len);
 /* channels 1 (gray) or 3 (RGB), 8 bits each, rows packed */
 int png_write_8bit(const char *path, const uint8_t *pix, int w, int h, int channels, char *err,

@@ -28,34 +28,41 @@ static void on_png_warning(png_structp png, png_const_charp msg) {
   (void)msg; /* warnings (e.g. bad sRGB chunks) do not make an image unusable */
 }
 
-int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, size_t len) {
+typedef struct {
+  const uint8_t *p;
+  size_t n, at;
+} png_mem;
+
+static void read_mem(png_structp png, png_bytep out, size_t n) {
+  png_mem *m = png_get_io_ptr(png);
+  if (n > m->n - m->at) png_error(png, "file ends early (truncated)");
+  memcpy(out, m->p + m->at, n);
+  m->at += n;
+}
+
+int png_decode_gray8(const uint8_t *buf, size_t n, const char *name, uint8_t **pix, int *w, int *h,
+                     char *err, size_t len) {
   png_errbox box = {{0}};
   png_structp png = NULL;
   png_infop info = NULL;
   uint8_t *volatile data = NULL;
   png_bytep *volatile rows = NULL;
-  unsigned char sig[8];
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, len, "%s: cannot open image: %s", path, strerror(errno));
+  png_mem mem = {buf, n, 0};
+  if (n < 8 || png_sig_cmp(buf, 0, 8)) {
+    snprintf(err, len, "%s: not a PNG file", name);
     return -1;
-  }
-  if (fread(sig, 1, 8, f) != 8 || png_sig_cmp(sig, 0, 8)) {
-    snprintf(err, len, "%s: not a PNG file", path);
-    goto fail;
   }
   png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &box, on_png_error, on_png_warning);
   info = png ? png_create_info_struct(png) : NULL;
   if (!info) {
-    snprintf(err, len, "%s: out of memory starting libpng", path);
+    snprintf(err, len, "%s: out of memory starting libpng", name);
     goto fail;
   }
   if (setjmp(png_jmpbuf(png))) {
-    snprintf(err, len, "%s: corrupt PNG (%s)", path, box.msg);
+    snprintf(err, len, "%s: corrupt PNG (%s)", name, box.msg);
     goto fail;
   }
-  png_init_io(png, f);
-  png_set_sig_bytes(png, 8);
+  png_set_read_fn(png, &mem, read_mem);
   png_set_user_limits(png, PNG_MAX_SIDE, PNG_MAX_SIDE);
   png_read_info(png, info);
   png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
@@ -69,14 +76,14 @@ int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, s
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
   if (png_get_rowbytes(png, info) != width || png_get_channels(png, info) != 1) {
-    snprintf(err, len, "%s: could not convert to 8-bit gray (%d channels)", path,
+    snprintf(err, len, "%s: could not convert to 8-bit gray (%d channels)", name,
              png_get_channels(png, info));
     goto fail;
   }
   data = malloc((size_t)width * height);
   rows = malloc(height * sizeof(png_bytep));
   if (!data || !rows) {
-    snprintf(err, len, "%s: out of memory for a %ux%u image", path, width, height);
+    snprintf(err, len, "%s: out of memory for a %ux%u image", name, width, height);
     goto fail;
   }
   for (png_uint_32 y = 0; y < height; y++)
@@ -84,7 +91,6 @@ int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, s
   png_read_image(png, rows);
   png_read_end(png, NULL);
   png_destroy_read_struct(&png, &info, NULL);
-  fclose(f);
   free(rows);
   *pix = data;
   *w = (int)width;
@@ -92,10 +98,23 @@ int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, s
   return 0;
 fail:
   if (png) png_destroy_read_struct(&png, info ? &info : NULL, NULL);
-  fclose(f);
   free(data);
   free(rows);
   return -1;
+}
+
+int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, size_t len) {
+  uint8_t *buf = NULL;
+  size_t n = 0;
+  char why[512];
+  if (file_read_all(path, &buf, &n, why, sizeof why)) {
+    const char *cause = strstr(why, "cannot open: ");
+    snprintf(err, len, "%s: cannot open image: %s", path, cause ? cause + 13 : why);
+    return -1;
+  }
+  int rc = png_decode_gray8(buf, n, path, pix, w, h, err, len);
+  free(buf);
+  return rc;
 }
 
 int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *err, size_t len) {
@@ -176,7 +195,7 @@ static char *trim(char *s) {
 }
 
 /* One data line: "name,label". Returns 0 and fills, or -1 with why. */
-static int csv_parse_line(char *line, char **name, int *label, const char **why) {
+int csv_parse_line(char *line, char **name, int *label, const char **why) {
   char *comma = strchr(line, ',');
   if (!comma) {
     *why = "expected 'filename,label'";

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# test_harness.sh MLPBENCH: what `make bench` hands a user: results files, the Markdown
+# table, valid PNG plots, the regression gate's verdicts and exit codes.
+set -u
+bin=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+check() { # check "what" COMMAND...: passes when the command succeeds
+  local what=$1
+  shift
+  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
+}
+is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+
+"$bin" bench --workload all --data synthetic:1500 --epochs 3 --backend naive,blas --quiet \
+  --results "$tmp/r.json" --markdown "$tmp/r.md" --plots "$tmp/plots" --sweep >"$tmp/out" 2>&1
+check "bench exits 0" test $? = 0
+check "results file is JSON with both workloads" \
+  grep -q '"schema": "mlpbench-results-1"' "$tmp/r.json"
+check "markdown table has a ranked row" grep -qE '^\| (naive|blas) \| [0-9.]+ (us|ms|s) ' "$tmp/r.md"
+check "montage is a PNG" is_png "$tmp/plots/mnist-montage.png"
+if command -v gnuplot >/dev/null; then
+  for p in mnist-epoch-time toy-epoch-time mnist-scaling mnist-curves; do
+    check "$p.png is a PNG" is_png "$tmp/plots/$p.png"
+  done
+  rm -f "$tmp/plots/mnist-curves.png"
+  check "plot redraws from a results file" "$bin" plot "$tmp/r.json" --plots "$tmp/plots"
+  check "redrawn curves are a PNG" is_png "$tmp/plots/mnist-curves.png"
+else
+  check "without gnuplot, one message" grep -q "plots skipped: gnuplot not found" "$tmp/out"
+fi
+
+"$bin" bench --workload toy --epochs 200 --quiet --format gbench --results "$tmp/g.json" >/dev/null 2>&1
+check "gbench format has aggregates" grep -q '"aggregate_name": "median"' "$tmp/g.json"
+"$bin" bench --workload toy --epochs 200 --quiet --format github --results "$tmp/gh.json" >/dev/null 2>&1
+check "github format has ranges" grep -q '"range"' "$tmp/gh.json"
+
+# the gate: identical runs pass, a 1.5x slower copy fails, garbage is unusable. One real
+# run, copied with small fixed spreads, so the verdicts cannot depend on machine noise.
+"$bin" bench --workload mnist --data synthetic:800 --epochs 3 --backend naive --quiet \
+  --results "$tmp/run.json" >/dev/null 2>&1
+scaled() { # scaled IN OUT FACTOR: a copy of IN with every epoch time multiplied by FACTOR
+  awk -v k="$3" '
+    /"epoch_seconds"|"epoch_cpu_seconds"/ { inarr = 1; print; next }
+    inarr && /\]/ { inarr = 0 }
+    inarr { v = $1; sub(/,$/, "", v); c = ($1 ~ /,$/) ? "," : ""; printf "   %.17g%s\n", v * k, c; next }
+    { print }' "$1" >"$2"
+}
+i=0
+for f in 1.00 1.01 0.99 1.02 0.98; do
+  i=$((i + 1))
+  scaled "$tmp/run.json" "$tmp/a$i.json" "$f"
+  scaled "$tmp/run.json" "$tmp/s$i.json" "$(awk -v f="$f" 'BEGIN { print f * 1.5 }')"
+done
+A=$tmp/a1.json,$tmp/a2.json,$tmp/a3.json,$tmp/a4.json,$tmp/a5.json
+S=$tmp/s1.json,$tmp/s2.json,$tmp/s3.json,$tmp/s4.json,$tmp/s5.json
+"$bin" compare "$A" "$A" >"$tmp/c0" 2>&1
+check "gate passes identical runs (exit 0)" test $? = 0
+"$bin" compare "$A" "$S" >"$tmp/c1" 2>&1
+check "gate fails a 1.5x slowdown (exit 1)" test $? = 1
+check "gate compares runs, not samples" grep -q "5 / 5 runs" "$tmp/c1"
+"$bin" compare "$S" "$A" >"$tmp/c2" 2>&1
+check "a speed-up is no regression (exit 0)" test $? = 0
+echo '{"not": "results"}' >"$tmp/bad.json"
+"$bin" compare "$tmp/bad.json" "$A" >/dev/null 2>&1
+check "unusable input (exit 2)" test $? = 2
+"$bin" compare "$tmp/missing.json" "$A" >/dev/null 2>&1
+check "missing file (exit 2)" test $? = 2
+"$bin" bench --workload toy --epochs 50 --results /proc/nope/r.json >"$tmp/u" 2>&1
+check "unwritable results folder is refused before the run (exit 2)" test $? = 2
+check "... with a message naming it" grep -q "/proc/nope" "$tmp/u"
+
+"$bin" bench --workload toy --epochs 50 --plots /proc/nope >"$tmp/u" 2>&1
+check "unwritable plots folder is refused before the run (exit 2)" test $? = 2
+
+# SIGINT mid-run: what finished is printed, no results file (not even a temp file) is left
+"$bin" bench --workload mnist --data synthetic:3000 --epochs 100 --backend naive,blas \
+  --results "$tmp/int/r.json" >"$tmp/int.out" 2>&1 &
+pid=$!
+sleep 2 # inside the first backend's run (100 naive epochs take over 10 s here)
+kill -INT $pid
+wait $pid
+check "SIGINT exits 130" test $? = 130
+check "SIGINT says nothing was written" grep -q "interrupted by signal 2: no results file" "$tmp/int.out"
+check "SIGINT leaves no results file" test -z "$(ls -A "$tmp/int" 2>/dev/null)"
+check "SIGINT prints the table of what ran" grep -qE '^\| (naive|blas) \|' "$tmp/int.out"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# test_peers.sh MLPBENCH: numpy and PyTorch on the same run as the backends: their
+# gradients must pass the float64 check and their loss curves follow naive's. Skips (77)
+# when no python3 has torch.
+set -u
+bin=$1
+py=
+for c in "${MLPBENCH_PYTHON:-}" python3 /usr/bin/python3; do
+  [ -n "$c" ] && "$c" -c 'import numpy, torch' >/dev/null 2>&1 && py=$c && break
+done
+[ -n "$py" ] || { echo "skipped: no python3 with numpy and torch (apt-get install python3-torch)"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+out=$("$bin" gradcheck --peer numpy,torch --data synthetic:600 2>&1)
+for p in numpy torch; do
+  n=$(grep -cE "^\| $p \(peer\) .* pass \|$" <<<"$out")
+  [ "$n" = 2 ] || { echo "FAIL: $p gradients (both workloads):"; echo "$out"; fail=1; }
+done
+"$bin" bench --workload mnist --data synthetic:1200 --epochs 3 --backend naive --peers numpy,torch \
+  --quiet --results "$tmp/r.json" >"$tmp/out" 2>&1 || { echo "FAIL: bench --peers"; cat "$tmp/out"; fail=1; }
+MLPB_RESULTS=$tmp/r.json "$py" - <<'PY' || fail=1
+import json, os, sys
+r = json.load(open(os.environ["MLPB_RESULTS"]))
+rows = {x["backend"]: x for x in r["workloads"][0]["results"]}
+ok = True
+for p in ("numpy", "torch"):
+    if p not in rows or not rows[p]["gradcheck"]["pass"]:
+        print(f"FAIL: no passing {p} row"); ok = False; continue
+    a, b = rows["naive"]["curves"]["loss"], rows[p]["curves"]["loss"]
+    worst = max(abs(x - y) / x for x, y in zip(a, b))
+    # same weights, same batches: fp32 rounding only (1e-3 relative after 3 epochs)
+    if len(a) != len(b) or worst > 1e-3:
+        print(f"FAIL: {p} loss curve {b} vs naive {a}"); ok = False
+    print(f"{p}: loss curve within {worst:.1e} of naive")
+sys.exit(0 if ok else 1)
+PY
+[ $fail = 0 ] && echo "2 passed, 0 failed" || echo "0 passed, 1 failed"
+exit $fail
