@@ -4,6 +4,9 @@
 #   make bench BENCH_ARGS="..."    any mlpbench bench options
 #   make bench-check [BASE=rev]    the regression gate: BASE (HEAD~1) vs the working tree
 #   make micro MICRO_ARGS="..."    Google Benchmark micro-benchmarks (--benchmark_filter=...)
+#   make sanitize                  the whole test suite under ASan + UBSan (build-asan)
+#   make valgrind                  a short training run under valgrind memcheck
+#   make fuzz [FUZZ=60s|RUNS]      the libFuzzer targets (clang), 10M executions each by default
 BUILD ?= build
 CMAKE_FLAGS ?=
 DATA ?=
@@ -14,7 +17,8 @@ MICRO_ARGS ?=
 DEPS_EXTRA = $(if $(filter fashion,$(DATA)),dataset-fashion-mnist) \
              $(if $(PEERS),python3-numpy python3-torch)
 
-.PHONY: all deps bench bench-check micro test clean
+.PHONY: all deps bench bench-check micro test sanitize valgrind fuzz clean
+FUZZ ?= 10000000
 
 all: deps
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
@@ -38,5 +42,28 @@ test: all
 	cd $(BUILD) && ctest --output-on-failure -j2
 	@grep -h "^skipped:" $(BUILD)/Testing/Temporary/LastTest.log 2>/dev/null || true
 
+sanitize: deps
+	@test -f build-asan/CMakeCache.txt || cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLPBENCH_SANITIZE=ON
+	cmake --build build-asan -j2
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2
+
+# valgrind 3.19 knows no AVX-512: a build without -march=native, OpenBLAS on its AVX2 kernels
+valgrind: deps
+	@bash harness/scripts/deps.sh valgrind
+	@test -f build-valgrind/CMakeCache.txt || cmake -S . -B build-valgrind \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLPBENCH_NATIVE=OFF -DMLPBENCH_CUDA=OFF
+	cmake --build build-valgrind -j2 --target mlpbench
+	OPENBLAS_CORETYPE=Haswell valgrind --error-exitcode=9 --leak-check=full \
+	  --errors-for-leak-kinds=definite,indirect --suppressions=tests/valgrind.supp \
+	  ./build-valgrind/mlpbench train --backend naive,blas --limit 600 --epochs 1 --quiet
+	OPENBLAS_CORETYPE=Haswell valgrind --error-exitcode=9 --leak-check=full \
+	  --errors-for-leak-kinds=definite,indirect --suppressions=tests/valgrind.supp \
+	  ./build-valgrind/mlpbench bench --workload all --data synthetic:400 --epochs 2 --quiet \
+	  --results /tmp/mlpbench-valgrind.json
+
+fuzz:
+	@bash harness/scripts/deps.sh clang libclang-rt-14-dev
+	bash tests/fuzz/run-fuzz.sh $(FUZZ)
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz build-valgrind

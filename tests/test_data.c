@@ -322,6 +322,7 @@ static void test_synthetic(void) {
     counts[a.train_y[i]]++;
   for (int k = 0; k < 10; k++)
     T_CHECK(counts[k] > 20, "class %d: %d samples", k, counts[k]);
+  dataset_free(&c);
   T_CHECK(dataset_load("synthetic:0", &c, err, sizeof err) == -1, "size 0 accepted");
   T_CHECK(dataset_load("synthetic:12x", &c, err, sizeof err) == -1, "bad size accepted");
   dataset_free(&a);

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# run-fuzz.sh [RUNS|SECONDSs]: builds the libFuzzer targets with clang (ASan + UBSan) in
+# build-fuzz and runs each one from its seed corpus: for RUNS executions (default 10000000)
+# or, as "60s", for that many seconds. A crash stops the script with the input saved under
+# tests/fuzz/regress/TARGET/, where the replay tests keep running it from then on.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+limit=${1:-10000000}
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DMLPBENCH_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  >/dev/null || exit 2
+cmake --build build-fuzz -j2 --target fuzz_idx fuzz_png fuzz_csv fuzz_results >/dev/null || exit 2
+case "$limit" in
+*s) arg="-max_total_time=${limit%s}" ;;
+*) arg="-runs=$limit" ;;
+esac
+rc=0
+for t in idx png csv results; do
+  work=$(mktemp -d)
+  maxlen=4096
+  [ $t = results ] && maxlen=16384
+  ./build-fuzz/fuzz_$t $arg -max_len=$maxlen -print_final_stats=1 \
+    -artifact_prefix="tests/fuzz/regress/$t/" "$work" "tests/fuzz/corpus/$t" >"/tmp/fuzz-$t.log" 2>&1
+  r=$?
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "/tmp/fuzz-$t.log" | grep -o '[0-9]*$')
+  echo "fuzz_$t: ${runs:-?} executions, exit $r$([ $r != 0 ] && echo ' (CRASH: input kept in tests/fuzz/regress/'$t'/)')"
+  [ $r = 0 ] || { tail -30 "/tmp/fuzz-$t.log"; rc=1; }
+  rm -rf "$work"
+done
+exit $rc
