@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .gpu-deps .gpu-data/fashion
 (cd .gpu-deps && apt-get download zlib1g-dev libpng-dev libpng16-16 libopenblas-dev \
-  libopenblas0-pthread libopenblas-pthread-dev libgfortran5 2>/dev/null)
+  libopenblas0-pthread libopenblas-pthread-dev libgfortran5 libjansson-dev libjansson4 2>/dev/null)
 src=${MLPBENCH_FASHION_DIR:-/usr/share/datasets/fashion-mnist}
 if [ -f "$src/train-images-idx3-ubyte.gz" ]; then
   cp "$src"/*-ubyte.gz .gpu-data/fashion/
