@@ -102,8 +102,8 @@ static void plot_times(const char *dir, const char *tmp, const report *rep,
           "'' using 3:1:4:5 with xerrorbars pt -1 lc rgb 'black', "
           "'' using 5:1:6 with labels left offset 1,0\n",
           180 + 60 * n, dir, w->name, w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out,
-          w->dataset, rep->ctx.cpu, rep->ctx.date, unit, logx ? ", log scale" : "", n, xmin, xmax,
-          logx ? "set logscale x" : "", dat, xmin);
+          strcmp(w->name, "toy") == 0 ? "its 3x4 input" : w->dataset, rep->ctx.cpu, rep->ctx.date,
+          unit, logx ? ", log scale" : "", n, xmin, xmax, logx ? "set logscale x" : "", dat, xmin);
   fclose(f);
   run_gnuplot(gp, "timing bars");
 }
