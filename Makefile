@@ -14,6 +14,7 @@ PEERS ?=
 BASE ?= HEAD~1
 BENCH_ARGS ?=
 MICRO_ARGS ?=
+comma := ,
 DEPS_EXTRA = $(if $(filter fashion,$(DATA)),dataset-fashion-mnist) \
              $(if $(PEERS),python3-numpy python3-torch)
 
@@ -29,7 +30,7 @@ deps:
 
 bench: all
 	./$(BUILD)/mlpbench bench --results results/latest.json --markdown results/latest.md \
-	  --plots plots --sweep $(if $(DATA),--data $(DATA)) $(if $(PEERS),--peers numpy,torch) \
+	  --plots plots --sweep $(if $(DATA),--data $(DATA)) $(if $(PEERS),--peers numpy$(comma)torch) \
 	  $(BENCH_ARGS)
 
 bench-check: all
