@@ -14,16 +14,19 @@ case "$limit" in
 *) arg="-runs=$limit" ;;
 esac
 rc=0
+logs=$(mktemp -d /tmp/mlpbench-fuzz-XXXXXX)
 for t in idx png csv results; do
   work=$(mktemp -d)
   maxlen=4096
   [ $t = results ] && maxlen=16384
   ./build-fuzz/fuzz_$t $arg -max_len=$maxlen -print_final_stats=1 \
-    -artifact_prefix="tests/fuzz/regress/$t/" "$work" "tests/fuzz/corpus/$t" >"/tmp/fuzz-$t.log" 2>&1
+    -artifact_prefix="tests/fuzz/regress/$t/" "$work" "tests/fuzz/corpus/$t" >"$logs/$t.log" 2>&1
   r=$?
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "/tmp/fuzz-$t.log" | grep -o '[0-9]*$')
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$logs/$t.log" | grep -o '[0-9]*$')
   echo "fuzz_$t: ${runs:-?} executions, exit $r$([ $r != 0 ] && echo ' (CRASH: input kept in tests/fuzz/regress/'$t'/)')"
-  [ $r = 0 ] || { tail -30 "/tmp/fuzz-$t.log"; rc=1; }
+  [ $r = 0 ] || { tail -30 "$logs/$t.log"; rc=1; }
+  grep -E '^#[0-9]+.*DONE' "$logs/$t.log" | tail -1
   rm -rf "$work"
 done
+echo "full logs: $logs"
 exit $rc
