@@ -83,7 +83,6 @@ static int parse_int(const char *cmd, const char *name, const char *s, long lo, 
 
 static int apply(cli_opts *o, const char *cmd, int key, const char *name, const char *arg) {
   const long big = 1L << 30;
-  int v = 0;
   switch (key) {
   case 'b':
     o->backends = arg;
@@ -183,7 +182,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     o->quiet = 1;
     return 0;
   default:
-    (void)v;
+    fprintf(stderr, "mlpbench %s: option --%s is not handled (a bug)\n", cmd, name);
     return -1;
   }
 bad:

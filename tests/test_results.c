@@ -140,9 +140,10 @@ static void test_unwritable(void) {
   snprintf(ro, sizeof ro, "%s/ro/r.json", dir);
   if (geteuid() != 0) /* root writes anywhere */
     T_CHECK(results_check_writable(ro, err, sizeof err) == -1, "read-only folder accepted");
-  T_CHECK(results_read("/nonexistent.json", NULL == NULL ? &(report){0} : NULL, err, sizeof err) ==
-              -1,
-          "missing file read");
+  report missing;
+  T_CHECK(results_read("/nonexistent.json", &missing, err, sizeof err) == -1 &&
+              strstr(err, "/nonexistent.json"),
+          "missing file read: %s", err);
 }
 
 /* p-values from scipy.stats.mannwhitneyu(x, y, alternative='two-sided'), scipy 1.16 */

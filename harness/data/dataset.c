@@ -98,9 +98,8 @@ static int load_any(const char *spec, mlpb_dataset *d, char *err, size_t len) {
   if (!spec || !*spec || strcmp(spec, "digits") == 0) {
     snprintf(d->name, sizeof d->name, "mnist-digits-10k");
     snprintf(d->source, sizeof d->source, "embedded (workloads/data/mnist-digits-10k)");
-    return idx_from_memory(
-        mlpb_digits_images, (size_t)(mlpb_digits_images_end - mlpb_digits_images),
-        mlpb_digits_labels, (size_t)(mlpb_digits_labels_end - mlpb_digits_labels), d, err, len);
+    return idx_from_memory(mlpb_digits_images, (size_t)mlpb_digits_images_size, mlpb_digits_labels,
+                           (size_t)mlpb_digits_labels_size, d, err, len);
   }
   if (strncmp(spec, "synthetic:", 10) == 0) {
     char *end = NULL;

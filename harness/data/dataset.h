@@ -68,7 +68,7 @@ int dataset_export_png(const mlpb_dataset *d, const char *dir, char *err, size_t
 int synth_generate(int n, mlpb_dataset *d, char *err, size_t len);
 
 /* The embedded digits (gzip bytes linked into the binary). */
-extern const unsigned char mlpb_digits_images[], mlpb_digits_images_end[];
-extern const unsigned char mlpb_digits_labels[], mlpb_digits_labels_end[];
+extern const unsigned char mlpb_digits_images[], mlpb_digits_labels[];
+extern const uint64_t mlpb_digits_images_size, mlpb_digits_labels_size;
 
 #endif

@@ -8,13 +8,16 @@
 #define MLPB_STR2(x) #x
 #define MLPB_STR(x) MLPB_STR2(x)
 
+/* sym: the bytes; sym_size: their count, computed by the assembler (no pointer arithmetic
+ * across two objects in C) */
 #define MLPB_INCBIN(sym, file)                                                                     \
   __asm__(".section .rodata\n"                                                                     \
           ".global " #sym "\n"                                                                     \
           ".balign 16\n" #sym ":\n"                                                                \
-          ".incbin \"" MLPB_STR(MLPB_DIGITS_DIR) "/" file "\"\n"                                   \
-                                                 ".global " #sym "_end\n" #sym "_end:\n"           \
-                                                 ".byte 0\n"                                       \
+          ".incbin \"" MLPB_STR(MLPB_DIGITS_DIR) "/" file "\"\n" #sym "_end:\n"                    \
+                                                 ".balign 8\n"                                     \
+                                                 ".global " #sym "_size\n" #sym "_size:\n"         \
+                                                 ".quad " #sym "_end - " #sym "\n"                 \
                                                  ".previous\n")
 
 MLPB_INCBIN(mlpb_digits_images, "train-images-idx3-ubyte.gz");

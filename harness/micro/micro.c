@@ -130,7 +130,10 @@ static int register_backend(const mlp_backend *be, const mlpb_dataset *d) {
   bench_ctx *c = calloc(1, sizeof *c);
   workload w;
   wl_config cfg = {.batch = MAX_B};
-  if (!c || nreg >= 8 || workload_mnist(&w, d, &cfg, err, sizeof err)) return -1;
+  if (!c || nreg >= 8 || workload_mnist(&w, d, &cfg, err, sizeof err)) {
+    free(c);
+    return -1;
+  }
   c->be = be;
   c->spec = w.spec;
   c->x = malloc((size_t)MAX_B * w.spec.n_in * sizeof(float));
@@ -141,6 +144,13 @@ static int register_backend(const mlp_backend *be, const mlpb_dataset *d) {
   c->ctx = be->create(&w.spec, &opt, err, sizeof err);
   if (!c->x || !c->out || !c->labels || !p || !c->ctx) {
     fprintf(stderr, "mlpbench-micro: %s: %s\n", be->name, c->ctx ? "out of memory" : err);
+    if (c->ctx) be->destroy(c->ctx);
+    free(c->x);
+    free(c->out);
+    free(c->labels);
+    free(c);
+    free(p);
+    workload_free(&w);
     return -1;
   }
   memcpy(c->x, w.x_train, (size_t)MAX_B * w.spec.n_in * sizeof(float));
