@@ -63,9 +63,11 @@ static int bench_run(const cli_opts *o, const workload *w, report_row *row, int 
       row->epoch_val_acc[row->n_epochs++] = NAN;
     }
   }
+  row->val_acc = row->test_acc = NAN; /* null in the results file unless measured */
   if (last && w->kind == WL_MNIST) {
     row->val_acc = row->n_epochs ? row->epoch_val_acc[row->n_epochs - 1] : NAN;
-    if (trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc)) goto fail;
+    if (w->n_test && trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc))
+      goto fail;
   }
   if (keep)
     *keep = t; /* the caller draws the montage from the trained model, then closes it */
