@@ -322,6 +322,17 @@ fail:
   return EXIT_USAGE;
 }
 
+int cli_timing_block(const cli_opts *o, const workload *w) {
+  if (w->kind != WL_TOY) return 1;
+  if (o->block) return o->block;
+  int b = w->epochs / 10;
+  return b < 1 ? 1 : b > 500 ? 500 : b;
+}
+
+int cli_repeat(const cli_opts *o, const workload *w) {
+  return o->repeat ? o->repeat : (w->kind == WL_TOY ? 5 : 1);
+}
+
 mlp_options cli_backend_options(const cli_opts *o) {
   return (mlp_options){.threads = o->threads, .ftz = o->ftz, .tf32 = o->tf32};
 }

@@ -65,6 +65,11 @@ int cmd_plot(int argc, char **argv);
 int cli_setup_workload(const cli_opts *o, wl_kind kind, mlpb_dataset *d, workload *w);
 mlp_options cli_backend_options(const cli_opts *o);
 
+/* Timing layout shared by bench and the peers: epochs per timing sample (toy epochs are
+ * sub-microsecond, so a tenth of the run, at most 500; else 1) and runs per backend. */
+int cli_timing_block(const cli_opts *o, const workload *w);
+int cli_repeat(const cli_opts *o, const workload *w);
+
 /* The CPU's model name, for report headers. */
 const char *cli_cpu_model(void);
 #endif

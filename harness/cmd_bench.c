@@ -23,20 +23,11 @@
 
 static const char *bench_allowed = "bwdneBHlSZstFTWrkKfqRMPxOp";
 
-/* Toy epochs are sub-microsecond: time them in blocks (default: a tenth of the run, at most
- * 500 epochs, so 5000 epochs give 10 samples of ~0.1 ms, far above the clock's resolution). */
-static int bench_block(const cli_opts *o, const workload *w) {
-  if (w->kind != WL_TOY) return 1;
-  if (o->block) return o->block;
-  int b = w->epochs / 10;
-  return b < 1 ? 1 : b > 500 ? 500 : b;
-}
-
 /* One run from fresh weights; timed samples are appended to row->samples. The last run
  * also records the per-epoch curves (evaluation is never timed). */
 static int bench_run(const cli_opts *o, const workload *w, report_row *row, int last,
                      trainer *keep) {
-  const int block = bench_block(o, w), n_blocks = (w->epochs + block - 1) / block;
+  const int block = cli_timing_block(o, w), n_blocks = (w->epochs + block - 1) / block;
   mlp_options bo = cli_backend_options(o);
   trainer t;
   if (trainer_open(&t, registry_find(row->backend), &bo, w, o->seed)) {
@@ -95,8 +86,8 @@ static void fill_workload_info(const cli_opts *o, const workload *w, const mlpb_
   rw->batches_per_epoch = w->batches_per_epoch;
   rw->epochs = w->epochs;
   rw->warmup = o->warmup;
-  rw->repeat = o->repeat ? o->repeat : (w->kind == WL_TOY ? 5 : 1);
-  rw->block = bench_block(o, w);
+  rw->repeat = cli_repeat(o, w);
+  rw->block = cli_timing_block(o, w);
   snprintf(rw->sampling, sizeof rw->sampling, "%s",
            w->kind == WL_TOY                   ? "full batch"
            : w->sampling == WL_SAMPLE_TUTORIAL ? "tutorial sampling"

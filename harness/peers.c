@@ -47,12 +47,7 @@ static int export_run(const char *dir, const cli_opts *o, const workload *w, con
                       const mlp_batch *gc) {
   const mlp_spec *s = &w->spec;
   int toy = w->kind == WL_TOY, n_idx = batch_order_epoch_len(w);
-  int block = toy ? (o->block ? o->block
-                              : (w->epochs / 10 < 1     ? 1
-                                 : w->epochs / 10 > 500 ? 500
-                                                        : w->epochs / 10))
-                  : 1;
-  int repeat = o->repeat ? o->repeat : (toy ? 5 : 1);
+  int block = cli_timing_block(o, w), repeat = cli_repeat(o, w);
   json_t *run = json_pack(
       "{s:s,s:i,s:i,s:i,s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:i,s:i,s:i,s:i}",
       "workload", w->name, "n_in", s->n_in, "n_hidden", s->n_hidden, "n_out", s->n_out,
