@@ -148,7 +148,7 @@ static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int
     if (strcmp(be->name, "cuda") == 0)
       snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);
     if (alloc_row(r, rw->repeat * per_run, per_run)) goto oom;
-    double tol = o->tf32 && strcmp(be->name, "cuda") == 0 ? GC_TOL_TF32 : GC_TOL_FP32;
+    double tol = gc_tolerance(be, o->tf32);
     /* correctness before speed: the check runs first and its verdict travels with the row */
     if (gc_check_backend(be, &bo, &w, &gb.b, params, ref_loss, ref, tol, &r->gc, r->error,
                          sizeof r->error)) {

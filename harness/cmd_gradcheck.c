@@ -12,10 +12,6 @@
 
 static const char *gc_allowed = "bwdnBHsStFTfKqE";
 
-static double tol_for(const mlp_backend *be, const cli_opts *o) {
-  return o->tf32 && be->name[0] == 'c' ? GC_TOL_TF32 : GC_TOL_FP32;
-}
-
 static void print_row(const char *be, const gc_result *r) {
   printf("| %-6s | %.3e |", be, r->loss_rel);
   for (int t = 0; t < 4; t++)
@@ -61,8 +57,8 @@ static int check_workload(const cli_opts *o, wl_kind kind, const void **bes, int
     const mlp_backend *be = bes[i];
     gc_result r;
     char err[512];
-    if (gc_check_backend(be, &bo, &w, &gb.b, params, ref_loss, ref, tol_for(be, o), &r, err,
-                         sizeof err)) {
+    if (gc_check_backend(be, &bo, &w, &gb.b, params, ref_loss, ref, gc_tolerance(be, o->tf32), &r,
+                         err, sizeof err)) {
       printf("| %-6s | error: %s |\n", be->name, err);
       rc = EXIT_RUNTIME;
       continue;

@@ -10,6 +10,10 @@
 
 const char *const gc_tensor_names[4] = {"W1", "b1", "W2", "b2"};
 
+double gc_tolerance(const mlp_backend *be, int tf32) {
+  return tf32 && strcmp(be->name, "cuda") == 0 ? GC_TOL_TF32 : GC_TOL_FP32;
+}
+
 int gc_batch_make(const workload *w, uint64_t seed, gc_batch *gb) {
   memset(gb, 0, sizeof *gb);
   const int n_in = w->spec.n_in;

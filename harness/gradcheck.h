@@ -10,6 +10,9 @@
 #define GC_TOL_TF32 5e-3 /* tensor-core TF32 products (10-bit mantissa inputs) */
 #define GC_TOL_FD 1e-6   /* float64 reference vs central differences */
 
+/* The documented tolerance for a backend: TF32 applies only to cuda run with --tf32. */
+double gc_tolerance(const mlp_backend *be, int tf32);
+
 typedef struct {
   double rel_l2, max_abs, nmse;
 } gc_err;
