@@ -2,7 +2,9 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +83,56 @@ static int parse_int(const char *cmd, const char *name, const char *s, long lo, 
   return 0;
 }
 
+static int peer_known(const char *p) {
+  return strcmp(p, "numpy") == 0 || strcmp(p, "torch") == 0;
+}
+
+/* A comma list: no empty item, no repeat, at most `max` items, each known when asked. */
+static int check_list(const char *cmd, const char *name, const char *arg,
+                      int (*known)(const char *), int max) {
+  char buf[256], *items[64];
+  int n = 0;
+  const char *why = NULL;
+  if (strlen(arg) >= sizeof buf) {
+    why = "too long";
+    goto bad;
+  }
+  snprintf(buf, sizeof buf, "%s", arg);
+  for (char *p = buf;; p++) {
+    char *c = strchr(p, ',');
+    if (c) *c = '\0';
+    if (!*p) {
+      why = "an empty name";
+      goto bad;
+    }
+    if (known && !known(p)) {
+      fprintf(stderr, "mlpbench %s: --%s: unknown name '%s' (numpy, torch)\n", cmd, name, p);
+      return -1;
+    }
+    for (int i = 0; i < n; i++)
+      if (strcmp(items[i], p) == 0) {
+        why = "a name twice";
+        goto bad;
+      }
+    if (n == max || n == 64) {
+      fprintf(stderr, "mlpbench %s: --%s: more than %d names\n", cmd, name, max);
+      return -1;
+    }
+    items[n++] = p;
+    if (!c) break;
+    p = c;
+  }
+  return 0;
+bad:
+  fprintf(stderr, "mlpbench %s: --%s '%s': %s\n", cmd, name, arg, why);
+  return -1;
+}
+
 static int apply(cli_opts *o, const char *cmd, int key, const char *name, const char *arg) {
   const long big = 1L << 30;
   switch (key) {
   case 'b':
+    if (strcmp(arg, "all") && check_list(cmd, name, arg, NULL, CLI_MAX_BACKENDS)) return -1;
     o->backends = arg;
     return 0;
   case 'w':
@@ -105,8 +153,16 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   case 'l': {
     char *end = NULL;
     double x = strtod(arg, &end);
-    if (!*arg || *end || !(x > 0.0 && x < 1e38)) break;
-    o->wl.lr = (float)x;
+    float fx = (float)x;
+    /* the value must survive the trip to fp32: no 0 from underflow, no Inf from overflow */
+    if (!*arg || *end || !(x > 0.0) || !(fx >= FLT_MIN) || isinf(fx)) {
+      fprintf(stderr,
+              "mlpbench %s: --%s must be a positive number that fp32 holds (%g..%g), got '%s'\n",
+              cmd, name, (double)FLT_MIN, (double)FLT_MAX, arg);
+      return -1;
+    }
+    o->wl.lr = fx;
+    o->wl.lr_set = 1;
     return 0;
   }
   case 'S':
@@ -143,6 +199,15 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   case 'k':
     return parse_int(cmd, name, arg, 1, big, &o->block);
   case 'K':
+#ifdef MLPBENCH_HAVE_BLAS
+    if (strcmp(arg, "auto") && !blas_backend_known_coretype(arg)) {
+      fprintf(stderr,
+              "mlpbench %s: --%s '%s' is not an OpenBLAS kernel name (auto, Haswell, SkylakeX, "
+              "Zen, Sandybridge, Prescott, ...)\n",
+              cmd, name, arg);
+      return -1;
+    }
+#endif
     o->blas_kernel = arg;
     return 0;
   case 'f':
@@ -155,8 +220,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     return 0;
   case 'p':
   case 'E':
-    for (const char *q = arg; *q; q++)
-      if (!strchr("abcdefghijklmnopqrstuvwxyz,", *q)) goto bad;
+    if (check_list(cmd, name, arg, peer_known, CLI_MAX_PEERS)) return -1;
     o->peers = arg;
     return 0;
   case 'M':
@@ -185,7 +249,6 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     fprintf(stderr, "mlpbench %s: option --%s is not handled (a bug)\n", cmd, name);
     return -1;
   }
-bad:
   fprintf(stderr, "mlpbench %s: bad value '%s' for --%s\n", cmd, arg, name);
   return -1;
 }

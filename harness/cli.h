@@ -15,6 +15,7 @@ enum {
 };
 
 #define CLI_MAX_BACKENDS 8
+#define CLI_MAX_PEERS 2
 
 typedef struct {
   const char *cmd;

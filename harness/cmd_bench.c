@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "gradcheck.h"
 #include "interrupt.h"
+#include "outfile.h"
 #include "peers.h"
 #include "plots.h"
 #include "registry.h"
@@ -142,16 +143,19 @@ static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int
   mlp_options bo = cli_backend_options(o);
   for (int i = 0; i < nb && !mlpb_stop_signal; i++) {
     const mlp_backend *be = bes[i];
+    if (rw->n_rows >= REPORT_MAX_ROWS) break; /* cmd_bench caps backends + peers up front */
     report_row *r = &rw->rows[rw->n_rows++];
     snprintf(r->backend, sizeof r->backend, "%s", be->name);
-    if (be->describe) be->describe(r->details, sizeof r->details);
-    if (strcmp(be->name, "cuda") == 0)
-      snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);
     if (alloc_row(r, rw->repeat * per_run, per_run)) goto oom;
     double tol = gc_tolerance(be, o->tf32);
     /* correctness before speed: the check runs first and its verdict travels with the row */
-    if (gc_check_backend(be, &bo, &w, &gb.b, params, ref_loss, ref, tol, &r->gc, r->error,
-                         sizeof r->error)) {
+    int gc_failed = gc_check_backend(be, &bo, &w, &gb.b, params, ref_loss, ref, tol, &r->gc,
+                                     r->error, sizeof r->error);
+    /* described once a context exists, so options applied at create (threads) show */
+    if (be->describe) be->describe(r->details, sizeof r->details);
+    if (strcmp(be->name, "cuda") == 0)
+      snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);
+    if (gc_failed) {
       fprintf(stderr, "mlpbench bench: %s\n", r->error);
       rc = EXIT_RUNTIME;
       continue;
@@ -178,7 +182,7 @@ static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int
     char list[128];
     snprintf(list, sizeof list, "%s", o->peers);
     for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save))
-      peers_bench(p, o, &w, params, &gb.b, ref_loss, ref, rw);
+      if (peers_bench(p, o, &w, params, &gb.b, ref_loss, ref, rw) < 0) rc = EXIT_RUNTIME;
   }
   if (o->sweep && kind == WL_MNIST && !mlpb_stop_signal) sweep_run(o, &w, rw);
   if (montage_model.ctx && !mlpb_stop_signal) plots_montage(o->plots_dir, &w, &d, &montage_model);
@@ -216,24 +220,22 @@ static int write_outputs(const cli_opts *o, const report *rep, const char *resul
   }
   fprintf(stderr, "mlpbench bench: results written to %s\n", results_path);
   if (o->markdown) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", o->markdown);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-      fprintf(stderr, "mlpbench bench: %s: cannot write\n", tmp);
+    outfile md;
+    if (outfile_open(&md, o->markdown, err, sizeof err)) {
+      fprintf(stderr, "mlpbench bench: %s\n", err);
       return EXIT_RUNTIME;
     }
-    fprintf(f, "# mlpbench results\n");
+    fprintf(md.f, "# mlpbench results\n");
     for (int i = 0; i < rep->n_wl; i++) {
-      table_print_header(f, rep, &rep->wl[i]);
-      table_print(f, &rep->wl[i]);
+      table_print_header(md.f, rep, &rep->wl[i]);
+      table_print(md.f, &rep->wl[i]);
     }
-    if (fclose(f) != 0 || rename(tmp, o->markdown) != 0) {
-      fprintf(stderr, "mlpbench bench: %s: cannot write\n", o->markdown);
+    if (outfile_commit(&md, err, sizeof err)) {
+      fprintf(stderr, "mlpbench bench: %s\n", err);
       return EXIT_RUNTIME;
     }
   }
-  if (o->plots_dir) plots_draw(o->plots_dir, rep);
+  if (o->plots_dir && plots_draw(o->plots_dir, rep)) return EXIT_RUNTIME;
   return EXIT_OK;
 }
 
@@ -265,6 +267,14 @@ int cmd_bench(int argc, char **argv) {
   const void *bes[CLI_MAX_BACKENDS];
   int worst, nb = cli_select_backends(&o, bes, &worst);
   if (worst == EXIT_USAGE) return worst;
+  int n_peers = 0;
+  for (const char *p = o.peers; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : "")
+    n_peers++;
+  if (nb + n_peers > REPORT_MAX_ROWS) {
+    fprintf(stderr, "mlpbench bench: %d backends and %d peers: a table holds at most %d rows\n", nb,
+            n_peers, REPORT_MAX_ROWS);
+    return EXIT_USAGE;
+  }
   report rep;
   memset(&rep, 0, sizeof rep);
   report_context_fill(&rep.ctx, argc + 1, argv - 1);
@@ -282,6 +292,7 @@ int cmd_bench(int argc, char **argv) {
     }
     worst = r > worst ? r : worst;
     report_workload *w = &rep.wl[rep.n_wl - 1];
+    report_context_refresh(&rep.ctx); /* what the backends set up (BLAS threads) */
     table_print_header(stdout, &rep, w);
 #ifdef MLPBENCH_HAVE_BLAS
     char advice[512];

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "interrupt.h"
 
 static const char *export_allowed = "dno";
 
@@ -27,9 +28,12 @@ int cmd_export_png(int argc, char **argv) {
   }
   dataset_truncate(&d, o.wl.limit);
   rc = EXIT_OK;
-  if (dataset_export_png(&d, o.out_dir, err, sizeof err)) {
-    fprintf(stderr, "mlpbench export-png: %s\n", err);
-    rc = EXIT_USAGE;
+  interrupt_install();
+  int st = dataset_export_png(&d, o.out_dir, &mlpb_stop_signal, err, sizeof err);
+  if (st) {
+    fprintf(stderr, "mlpbench export-png: %s%s\n", err,
+            st == -2 ? ": nothing written, the folder is as it was" : "");
+    rc = st == -2 ? interrupt_exit_code() : EXIT_USAGE;
   } else {
     printf("wrote %d images of %s to %s/train.csv and %s/images/\n", d.n_train, d.name, o.out_dir,
            o.out_dir);

@@ -12,8 +12,10 @@ int cmd_plot(int argc, char **argv) {
   char err[1024];
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf("usage: mlpbench plot RESULTS.json [--plots DIR]   (default DIR: plots)\n\n"
-             "exit codes: 0 ok, 2 unreadable results file or unwritable folder\n");
+      printf(
+          "usage: mlpbench plot RESULTS.json [--plots DIR]   (default DIR: plots)\n\n"
+          "exit codes: 0 ok, 2 unreadable results file or unwritable folder, 3 a plot could not be "
+          "drawn (the previous one is kept)\n");
       return EXIT_OK;
     }
     if (strcmp(argv[i], "--plots") == 0 && i + 1 < argc)
@@ -30,11 +32,12 @@ int cmd_plot(int argc, char **argv) {
     return EXIT_USAGE;
   }
   report r;
+  int rc;
   if (results_read(file, &r, err, sizeof err) || plots_check_dir(dir, err, sizeof err)) {
     fprintf(stderr, "mlpbench plot: %s\n", err);
     return EXIT_USAGE;
   }
-  plots_draw(dir, &r);
+  rc = plots_draw(dir, &r) ? EXIT_RUNTIME : EXIT_OK;
   report_free(&r);
-  return EXIT_OK;
+  return rc;
 }

@@ -75,6 +75,14 @@ void report_context_fill(report_context *c, int argc, char **argv) {
                              argv[i]);
 }
 
+void report_context_refresh(report_context *c) {
+#ifdef MLPBENCH_HAVE_BLAS
+  c->blas_threads = blas_backend_threads();
+#else
+  (void)c;
+#endif
+}
+
 static int row_rank(const report_row *r) {
   return r->ran && r->gc.pass ? 0 : 1;
 }

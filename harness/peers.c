@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "results.h"
+#include "spawn.h"
 #include "trainer.h"
 
 #ifndef MLPB_PEER_SCRIPT
@@ -32,10 +33,9 @@ static const char *find_python(const char *peer) {
   const char *cands[] = {env && *env ? env : NULL, "python3", "/usr/bin/python3"};
   for (int i = 0; i < 3; i++) {
     if (!cands[i]) continue;
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "%s -c 'import numpy%s' >/dev/null 2>&1", cands[i],
-             strcmp(peer, "torch") == 0 ? ", torch" : "");
-    if (system(cmd) == 0) {
+    const char *argv[] = {
+        cands[i], "-c", strcmp(peer, "torch") == 0 ? "import numpy, torch" : "import numpy", NULL};
+    if (spawn_run(argv, NULL, 0) == 0) {
       snprintf(found, sizeof found, "%s", cands[i]);
       return found;
     }
@@ -110,14 +110,19 @@ static int run_peer(const char *peer, const cli_opts *o, const workload *w, cons
     return -1;
   }
   const char *script = getenv("MLPBENCH_PEER_SCRIPT");
-  char cmd[2048], path[1200], err[1024];
-  snprintf(cmd, sizeof cmd, "%s '%s' --peer %s --run '%s'%s", py,
-           script && *script ? script : MLPB_PEER_SCRIPT, peer, dir,
-           grads_only ? " --grads-only" : "");
+  char path[1200], err[1024], tag[32];
+  const char *argv[] = {py,
+                        script && *script ? script : MLPB_PEER_SCRIPT,
+                        "--peer",
+                        peer,
+                        "--run",
+                        dir,
+                        grads_only ? "--grads-only" : NULL,
+                        NULL};
   if (!o->quiet) fprintf(stderr, "  running peer %s ...\n", peer);
-  int st = system(cmd);
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  snprintf(tag, sizeof tag, "peer %s", peer);
+  int code = spawn_run(argv, tag, 20);
+  if (code != 0) {
     fprintf(stderr, "mlpbench: peer %s %s (exit %d)\n", peer,
             code == 77 ? "skipped: its library is missing" : "failed", code);
     return code == 77 ? 1 : -1;
@@ -144,9 +149,7 @@ static int run_peer(const char *peer, const cli_opts *o, const workload *w, cons
 }
 
 static void remove_dir(const char *dir) {
-  char cmd[200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system(cmd) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", dir);
+  if (rmtree(dir) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", dir);
 }
 
 int peers_gradcheck(const char *peer, const cli_opts *o, const workload *w, const float *params,

@@ -9,12 +9,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "results.h"
+#include "outfile.h"
+#include "plot_text.h"
+#include "spawn.h"
+
+/* How plots are made safely (see plot_text.h for the quoting rule): every script, data file
+ * and PNG is first written inside a private mkdtemp folder, so no user path ever appears in
+ * a script; a PNG that gnuplot finished (exit 0, PNG signature, IEND chunk) is then copied
+ * into the user's folder through outfile (mkstemp, fsync, rename). A failure leaves the old
+ * plot in place and is reported. */
 
 int plots_check_dir(const char *dir, char *err, size_t len) {
-  char probe[1100];
-  snprintf(probe, sizeof probe, "%s/x", dir);
-  return results_check_writable(probe, err, len);
+  return outfile_check_dir(dir, err, len);
 }
 
 int plots_have_gnuplot(void) {
@@ -42,25 +48,102 @@ static double unit_scale(double fastest, const char **unit) {
   return 1.0;
 }
 
-static int run_gnuplot(const char *script, const char *what) {
-  char cmd[1200];
-  snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
-  FILE *p = popen(cmd, "r");
-  char line[512];
-  int printed = 0;
-  while (p && fgets(line, sizeof line, p))
-    if (printed++ < 5) fprintf(stderr, "gnuplot (%s): %s", what, line);
-  int rc = p ? pclose(p) : -1;
-  if (rc != 0) fprintf(stderr, "mlpbench: gnuplot failed drawing %s\n", what);
-  return rc;
+/* A finished PNG: signature first, IEND chunk last. */
+static int png_complete(const char *path) {
+  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  unsigned char head[8], tail[8];
+  FILE *f = fopen(path, "rb");
+  int ok = f && fread(head, 1, 8, f) == 8 && memcmp(head, sig, 8) == 0 &&
+           fseek(f, -8, SEEK_END) == 0 && fread(tail, 1, 8, f) == 8 && memcmp(tail, "IEND", 4) == 0;
+  if (f) fclose(f);
+  return ok;
+}
+
+static int copy_into(const char *from, const char *to, char *err, size_t len) {
+  outfile o;
+  char buf[65536];
+  size_t n;
+  FILE *in = fopen(from, "rb");
+  if (!in) {
+    snprintf(err, len, "%s: cannot read: %s", from, strerror(errno));
+    return -1;
+  }
+  if (outfile_open(&o, to, err, len)) {
+    fclose(in);
+    return -1;
+  }
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, o.f) != n) break;
+  int bad = ferror(in);
+  fclose(in);
+  if (bad) {
+    outfile_abort(&o);
+    snprintf(err, len, "%s: cannot read: %s", from, strerror(errno));
+    return -1;
+  }
+  return outfile_commit(&o, err, len);
+}
+
+typedef struct {
+  const char *dir, *tmp; /* the user's folder; our private temp folder */
+  int failed;
+} plot_job;
+
+/* Opens TMP/NAME.gp and TMP/NAME.dat and starts the script: terminal and (temp) output. */
+static int job_begin(plot_job *j, const char *name, int w, int h, FILE **gp, FILE **dat,
+                     char *dat_path, size_t dlen) {
+  char path[PATH_MAX], png[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s.gp", j->tmp, name);
+  snprintf(png, sizeof png, "%s/%s.png", j->tmp, name);
+  snprintf(dat_path, dlen, "%s/%s.dat", j->tmp, name);
+  *gp = fopen(path, "w");
+  *dat = fopen(dat_path, "w");
+  if (!*gp || !*dat) {
+    if (*gp) fclose(*gp);
+    if (*dat) fclose(*dat);
+    fprintf(stderr, "mlpbench: %s: cannot write a plot script: %s\n", j->tmp, strerror(errno));
+    j->failed = 1;
+    return -1;
+  }
+  fprintf(*gp, "set terminal pngcairo noenhanced size %d,%d font 'sans,10'\nset output ", w, h);
+  gp_quote(*gp, png);
+  fprintf(*gp, "\n");
+  return 0;
+}
+
+/* Closes the files, runs gnuplot on TMP/NAME.gp, checks the PNG and puts it in place. */
+static void job_end(plot_job *j, const char *name, FILE *gp, FILE *dat, const char *what) {
+  char script[PATH_MAX], png[PATH_MAX], dest[PATH_MAX], err[PATH_MAX + 200];
+  snprintf(script, sizeof script, "%s/%s.gp", j->tmp, name);
+  snprintf(png, sizeof png, "%s/%s.png", j->tmp, name);
+  int bad = fclose(dat) != 0;
+  bad |= fclose(gp) != 0;
+  if (bad) {
+    fprintf(stderr, "mlpbench: %s: cannot write a plot script\n", j->tmp);
+    j->failed = 1;
+    return;
+  }
+  const char *argv[] = {"gnuplot", script, NULL};
+  int rc = spawn_run(argv, "gnuplot", 5);
+  if (rc != 0 || !png_complete(png)) {
+    fprintf(stderr, "mlpbench: gnuplot failed drawing %s (exit %d)\n", what, rc);
+    j->failed = 1;
+    return;
+  }
+  if (snprintf(dest, sizeof dest, "%s/%s.png", j->dir, name) >= (int)sizeof dest ||
+      copy_into(png, dest, err, sizeof err)) {
+    fprintf(stderr, "mlpbench: %s\n", dest[0] ? err : "plot path too long");
+    j->failed = 1;
+  }
 }
 
 /* (a) median per backend as horizontal bars, fastest on top, min-max whiskers, labels. */
-static void plot_times(const char *dir, const char *tmp, const report *rep,
-                       const report_workload *w) {
-  char dat[1200], gp[1200];
+static void plot_times(plot_job *j, const report *rep, const report_workload *w,
+                       const char *wname) {
+  char name[64], dat[PATH_MAX];
   double lo = INFINITY, hi = 0, fastest = 0;
   int n = 0;
+  FILE *f, *g;
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) continue;
@@ -71,62 +154,64 @@ static void plot_times(const char *dir, const char *tmp, const report *rep,
   }
   if (!n) return;
   if (fastest == 0) fastest = w->rows[0].st.median;
+  if (!(fastest > 0) || !(lo > 0)) return; /* nothing positive to draw on a time axis */
   const char *unit;
   double k = unit_scale(fastest, &unit);
   int logx = hi / lo > 20;
-  snprintf(dat, sizeof dat, "%s/%s-time.dat", tmp, w->name);
-  snprintf(gp, sizeof gp, "%s/%s-time.gp", tmp, w->name);
-  FILE *f = fopen(dat, "w");
-  if (!f) return;
+  snprintf(name, sizeof name, "%s-epoch-time", wname);
+  if (job_begin(j, name, 900, 180 + 60 * n, &g, &f, dat, sizeof dat)) return;
   int y = n;
   for (int i = 0; i < w->n_rows; i++) { /* top row = fastest */
     const report_row *r = &w->rows[i];
+    char label[96];
     if (!r->ran) continue;
-    fprintf(f, "%d \"%s\" %g %g %g \"%.3g %s (%.2fx)%s\" %d\n", y--, r->backend, r->st.median * k,
-            r->st.min * k, r->st.max * k, r->st.median * k, unit, r->st.median / fastest,
-            r->gc.pass ? "" : "  gradcheck FAILED", r->gc.pass ? 1 : 2);
+    snprintf(label, sizeof label, "%.3g %s (%.2fx)%s", r->st.median * k, unit,
+             r->st.median / fastest, r->gc.pass ? "" : "  gradcheck FAILED");
+    fprintf(f, "%d ", y--);
+    gp_data_str(f, r->backend);
+    fprintf(f, " %g %g %g ", r->st.median * k, r->st.min * k, r->st.max * k);
+    gp_data_str(f, label);
+    fprintf(f, " %d\n", r->gc.pass ? 1 : 2);
   }
-  fclose(f);
-  f = fopen(gp, "w");
-  if (!f) return;
   double xmin = logx ? lo * k / 2 : 0, xmax = logx ? hi * k * 8 : hi * k * 1.45;
-  fprintf(f,
-          "set terminal pngcairo size 900,%d font 'sans,10'\n"
-          "set output '%s/%s-epoch-time.png'\n"
-          "set title \"%s %d-%d-%d on %s: median time per epoch (whiskers: min-max)\\n%s, %s\"\n"
-          "set xlabel 'time per epoch (%s)%s'\n"
+  char title[1024];
+  snprintf(title, sizeof title, "%s %d-%d-%d on %s: median time per epoch (whiskers: min-max)",
+           w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out,
+           strcmp(w->name, "toy") == 0 ? "its 3x4 input" : w->dataset);
+  fprintf(g, "set title ");
+  gp_quote(g, title);
+  fprintf(g, " . \"\\n\" . ");
+  snprintf(title, sizeof title, "%s, %s", rep->ctx.cpu, rep->ctx.date);
+  gp_quote(g, title);
+  fprintf(g,
+          "\nset xlabel 'time per epoch (%s)%s'\n"
           "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\n"
           "set grid xtics\nunset key\nset style fill solid 0.6 border -1\n"
-          "set linetype 1 lc rgb '#4477aa'\nset linetype 2 lc rgb '#cc3311'\n"
-          "plot '%s' using 3:1:(%g):3:($1-0.3):($1+0.3):7:ytic(2) with boxxyerror lc variable, "
+          "set linetype 1 lc rgb '#4477aa'\nset linetype 2 lc rgb '#cc3311'\nplot ",
+          unit, logx ? ", log scale" : "", n, xmin, xmax, logx ? "set logscale x" : "");
+  gp_quote(g, dat);
+  fprintf(g,
+          " using 3:1:(%g):3:($1-0.3):($1+0.3):7:ytic(2) with boxxyerror lc variable, "
           "'' using 3:1:4:5 with xerrorbars pt -1 lc rgb 'black', "
           "'' using 5:1:6 with labels left offset 1,0\n",
-          180 + 60 * n, dir, w->name, w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out,
-          strcmp(w->name, "toy") == 0 ? "its 3x4 input" : w->dataset, rep->ctx.cpu, rep->ctx.date,
-          unit, logx ? ", log scale" : "", n, xmin, xmax, logx ? "set logscale x" : "", dat, xmin);
-  fclose(f);
-  run_gnuplot(gp, "timing bars");
+          xmin);
+  job_end(j, name, g, f, "timing bars");
 }
 
 /* (b) time per epoch against batch size and hidden width, one line per backend, log-log. */
-static void plot_sweep(const char *dir, const char *tmp, const report_workload *w) {
+static void plot_sweep(plot_job *j, const report_workload *w, const char *wname) {
   if (!w->n_sweep) return;
-  char dat[1200], gp[1200];
-  snprintf(dat, sizeof dat, "%s/sweep.dat", tmp);
-  snprintf(gp, sizeof gp, "%s/sweep.gp", tmp);
-  FILE *f = fopen(dat, "w"), *g = fopen(gp, "w");
-  if (!f || !g) {
-    if (f) fclose(f);
-    if (g) fclose(g);
-    return;
-  }
+  char name[64], dat[PATH_MAX], title[512];
+  FILE *f, *g;
+  snprintf(name, sizeof name, "%s-scaling", wname);
+  if (job_begin(j, name, 1200, 500, &g, &f, dat, sizeof dat)) return;
   const char *params[2] = {"batch", "hidden"};
-  fprintf(g,
-          "set terminal pngcairo size 1200,500 font 'sans,10'\n"
-          "set output '%s/mnist-scaling.png'\nset multiplot layout 1,2 title "
-          "\"%s %d-%d-%d on %s: time per epoch (extrapolated from the median step)\"\n"
-          "set logscale xy\nset grid\nset key top left\nset ylabel 'seconds per epoch'\n",
-          dir, w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out, w->dataset);
+  snprintf(title, sizeof title,
+           "%s %d-%d-%d on %s: time per epoch (extrapolated from the median step)", w->name,
+           w->spec.n_in, w->spec.n_hidden, w->spec.n_out, w->dataset);
+  fprintf(g, "set multiplot layout 1,2 title ");
+  gp_quote(g, title);
+  fprintf(g, "\nset logscale xy\nset grid\nset key top left\nset ylabel 'seconds per epoch'\n");
   int block = 0;
   for (int p = 0; p < 2; p++) {
     fprintf(g, "set xlabel '%s'\nplot ",
@@ -142,47 +227,47 @@ static void plot_sweep(const char *dir, const char *tmp, const report_workload *
         }
       if (!any) continue;
       fprintf(f, "\n\n");
-      fprintf(g, "%s'%s' index %d using 1:2 with linespoints lw 2 title '%s'", first ? "" : ", ",
-              dat, block++, w->rows[r].backend);
+      fprintf(g, "%s", first ? "" : ", ");
+      gp_quote(g, dat);
+      fprintf(g, " index %d using 1:2 with linespoints lw 2 title ", block++);
+      gp_quote(g, w->rows[r].backend);
       first = 0;
     }
     if (first) fprintf(g, "NaN notitle");
     fprintf(g, "\n");
   }
   fprintf(g, "unset multiplot\n");
-  fclose(f);
-  fclose(g);
-  run_gnuplot(gp, "scaling");
+  job_end(j, name, g, f, "scaling");
+}
+
+static int has_curves(const report_workload *w) {
+  for (int r = 0; r < w->n_rows; r++)
+    for (int e = 0; w->rows[r].ran && e < w->rows[r].n_epochs; e++)
+      if (isfinite(w->rows[r].epoch_val_acc[e])) return 1;
+  return 0;
 }
 
 /* (c) loss and validation accuracy per epoch, one line per backend. */
-static void plot_curves(const char *dir, const char *tmp, const report_workload *w) {
-  char dat[1200], gp[1200];
-  snprintf(dat, sizeof dat, "%s/curves.dat", tmp);
-  snprintf(gp, sizeof gp, "%s/curves.gp", tmp);
-  FILE *f = fopen(dat, "w"), *g = fopen(gp, "w");
-  if (!f || !g) {
-    if (f) fclose(f);
-    if (g) fclose(g);
-    return;
-  }
-  int n = 0;
+static void plot_curves(plot_job *j, const report_workload *w, const char *wname) {
+  if (!has_curves(w)) return;
+  char name[64], dat[PATH_MAX], title[512];
+  FILE *f, *g;
+  snprintf(name, sizeof name, "%s-curves", wname);
+  if (job_begin(j, name, 1200, 500, &g, &f, dat, sizeof dat)) return;
   for (int r = 0; r < w->n_rows; r++) {
     const report_row *row = &w->rows[r];
     if (!row->ran || !row->n_epochs) continue;
     for (int e = 0; e < row->n_epochs; e++)
       fprintf(f, "%d %.8g %.8g\n", e + 1, row->epoch_loss[e], row->epoch_val_acc[e]);
     fprintf(f, "\n\n");
-    n++;
   }
-  fclose(f);
-  fprintf(g,
-          "set terminal pngcairo size 1200,500 font 'sans,10'\n"
-          "set output '%s/mnist-curves.png'\nset multiplot layout 1,2 title "
-          "\"%s on %s: training curves (same weights, same batches: lines should coincide)\"\n"
-          "set grid\nset xtics 1\nset xlabel 'epoch'\nset key top right\nset ylabel 'mean training "
-          "loss'\n",
-          dir, w->name, w->dataset);
+  snprintf(title, sizeof title,
+           "%s on %s: training curves (same weights, same batches: lines should coincide)", w->name,
+           w->dataset);
+  fprintf(g, "set multiplot layout 1,2 title ");
+  gp_quote(g, title);
+  fprintf(g, "\nset grid\nset xtics 1\nset xlabel 'epoch'\nset key top right\n"
+             "set ylabel 'mean training loss'\n");
   for (int pass = 0; pass < 2; pass++) {
     if (pass) fprintf(g, "set key bottom right\nset ylabel 'validation accuracy'\n");
     fprintf(g, "plot ");
@@ -190,40 +275,45 @@ static void plot_curves(const char *dir, const char *tmp, const report_workload 
     for (int r = 0; r < w->n_rows; r++) {
       const report_row *row = &w->rows[r];
       if (!row->ran || !row->n_epochs) continue;
-      fprintf(g, "%s'%s' index %d using 1:%d with linespoints lw 2 dt %d title '%s'", k ? ", " : "",
-              dat, k, pass ? 3 : 2, k + 1, row->backend);
+      fprintf(g, "%s", k ? ", " : "");
+      gp_quote(g, dat);
+      fprintf(g, " index %d using 1:%d with linespoints lw 2 dt %d title ", k, pass ? 3 : 2, k + 1);
+      gp_quote(g, row->backend);
       k++;
     }
-    if (!k) fprintf(g, "NaN notitle");
     fprintf(g, "\n");
   }
   fprintf(g, "unset multiplot\n");
-  fclose(g);
-  if (n) run_gnuplot(gp, "training curves");
+  job_end(j, name, g, f, "training curves");
 }
 
-void plots_draw(const char *dir, const report *r) {
+int plots_draw(const char *dir, const report *r) {
   if (!plots_have_gnuplot()) {
     fprintf(stderr, "mlpbench: plots skipped: gnuplot not found (apt-get install gnuplot-nox)\n");
-    return;
+    return 0;
   }
   char tmp[] = "/tmp/mlpbench-plot-XXXXXX";
   if (!mkdtemp(tmp)) {
-    fprintf(stderr, "mlpbench: plots skipped: no temporary folder: %s\n", strerror(errno));
-    return;
+    fprintf(stderr, "mlpbench: plots not drawn: no temporary folder: %s\n", strerror(errno));
+    return -1;
   }
+  plot_job j = {dir, tmp, 0};
   for (int i = 0; i < r->n_wl; i++) {
     const report_workload *w = &r->wl[i];
-    plot_times(dir, tmp, r, w);
-    if (strcmp(w->name, "mnist") == 0) {
-      plot_sweep(dir, tmp, w);
-      plot_curves(dir, tmp, w);
-    }
+    char wname[32];
+    safe_name(wname, sizeof wname, w->name);
+    plot_times(&j, r, w, wname);
+    plot_sweep(&j, w, wname);
+    plot_curves(&j, w, wname);
   }
-  char cmd[200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-  if (system(cmd) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", tmp);
+  if (rmtree(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", tmp);
+  if (j.failed) {
+    fprintf(stderr, "mlpbench: some plots were not drawn; the previous ones in %s/ are kept\n",
+            dir);
+    return -1;
+  }
   fprintf(stderr, "mlpbench: plots written to %s/\n", dir);
+  return 0;
 }
 
 /* ---- (d) the montage, with a 3x5 pixel font for the labels ---- */
@@ -251,7 +341,7 @@ int plots_montage(const char *dir, const workload *w, const mlpb_dataset *d, tra
   const int W = GRID * CELL_W, H = ((n + GRID - 1) / GRID) * CELL_H;
   uint8_t *img = calloc((size_t)W * H * 3, 1);
   float *out = malloc((size_t)n * w->spec.n_out * sizeof(float));
-  char path[1200], err[512];
+  char path[PATH_MAX], err[PATH_MAX + 200];
   int rc = -1;
   if (!img || !out || trainer_predict(t, w->x_val, n, out)) goto done;
   static const uint8_t bg[3] = {40, 40, 40}, red[3] = {230, 40, 30}, green[3] = {60, 200, 80},
@@ -279,8 +369,8 @@ int plots_montage(const char *dir, const workload *w, const mlpb_dataset *d, tra
     draw_digit(img, W, cx + 14, cy + 2 * side + 9, truth, gray);
     draw_digit(img, W, cx + 38, cy + 2 * side + 9, pred, pred == truth ? green : red);
   }
-  snprintf(path, sizeof path, "%s/mnist-montage.png", dir);
-  rc = png_write_8bit(path, img, W, H, 3, err, sizeof err);
+  rc = path_join(path, sizeof path, dir, "mnist-montage.png", err, sizeof err);
+  if (!rc) rc = png_write_8bit(path, img, W, H, 3, err, sizeof err);
   if (rc) fprintf(stderr, "mlpbench: %s\n", err);
 done:
   free(img);

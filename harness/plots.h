@@ -1,6 +1,6 @@
 /* plots.h: pictures for reports. gnuplot (pngcairo) draws the timing bars, the scaling
  * sweeps and the training curves from a report; libpng writes the digit montage. Without
- * gnuplot the gnuplot plots are skipped with one message. */
+ * gnuplot the gnuplot plots are skipped with one message. Every output is atomic. */
 #ifndef MLPB_PLOTS_H
 #define MLPB_PLOTS_H
 
@@ -11,8 +11,10 @@
 
 int plots_check_dir(const char *dir, char *err, size_t len);
 int plots_have_gnuplot(void);
-/* DIR/<workload>-epoch-time.png, DIR/mnist-scaling.png, DIR/mnist-curves.png */
-void plots_draw(const char *dir, const report *r);
+/* DIR/<workload>-epoch-time.png, and where the report has them DIR/<workload>-scaling.png
+ * and DIR/<workload>-curves.png; 0, or -1 after a message when any plot could not be drawn
+ * (the previous file of that name is then left as it was). */
+int plots_draw(const char *dir, const report *r);
 /* DIR/mnist-montage.png: 100 validation digits, true and predicted label, misses framed red */
 int plots_montage(const char *dir, const workload *w, const mlpb_dataset *d, trainer *t);
 

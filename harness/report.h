@@ -69,6 +69,8 @@ typedef struct {
 } report;
 
 void report_context_fill(report_context *c, int argc, char **argv);
+/* Re-reads what the backends may have changed since (the BLAS thread count). */
+void report_context_refresh(report_context *c);
 void report_free(report *r);
 
 /* Rows that passed their gradient check, fastest first; the others after, unranked. */

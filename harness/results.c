@@ -2,14 +2,12 @@
 #include "results.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "outfile.h"
 
 #define SCHEMA "mlpbench-results-1"
 
@@ -242,49 +240,20 @@ json_t *results_to_json(const report *r, results_format f) {
   return root;
 }
 
-static void dir_of(const char *path, char *out, size_t len) {
-  char tmp[1024];
-  snprintf(tmp, sizeof tmp, "%s", path);
-  snprintf(out, len, "%s", dirname(tmp));
-}
-
 int results_check_writable(const char *path, char *err, size_t len) {
-  char dir[1024], probe[1100];
-  dir_of(path, dir, sizeof dir);
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-    snprintf(err, len, "%s: cannot create folder: %s", dir, strerror(errno));
-    return -1;
-  }
-  snprintf(probe, sizeof probe, "%s/.mlpbench-probe-%d", dir, (int)getpid());
-  int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
-  if (fd < 0) {
-    snprintf(err, len, "%s: cannot write results there: %s", dir, strerror(errno));
-    return -1;
-  }
-  close(fd);
-  unlink(probe);
-  return 0;
+  return outfile_check(path, err, len);
 }
 
 int results_write(const char *path, json_t *j, char *err, size_t len) {
-  char tmp[1100];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    snprintf(err, len, "%s: cannot write: %s", tmp, strerror(errno));
-    return -1;
-  }
-  int bad = json_dumpf(j, f, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0;
-  bad |= fputc('\n', f) == EOF;
-  bad |= fflush(f) != 0;
-  bad |= fsync(fileno(f)) != 0;
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
+  outfile o;
+  if (outfile_open(&o, path, err, len)) return -1;
+  if (json_dumpf(j, o.f, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0 ||
+      fputc('\n', o.f) == EOF) {
     snprintf(err, len, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
-    unlink(tmp);
+    outfile_abort(&o);
     return -1;
   }
-  return 0;
+  return outfile_commit(&o, err, len);
 }
 
 /* ---- reading back ---- */

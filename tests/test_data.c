@@ -255,7 +255,7 @@ static void test_csv_roundtrip_and_bad(void) {
   memset(&d, 0, sizeof d);
   T_CHECK(synth_generate(30, &d, err, sizeof err) == 0, "%s", err);
   path_of(p, sizeof p, "csv");
-  T_CHECK(dataset_export_png(&d, p, err, sizeof err) == 0, "%s", err);
+  T_CHECK(dataset_export_png(&d, p, NULL, err, sizeof err) == 0, "%s", err);
   T_CHECK(dataset_load(p, &e, err, sizeof err) == 0, "%s", err);
   T_CHECK(e.n_train == 30 && e.rows == 28, "n %d", e.n_train);
   T_CHECK(memcmp(d.train_x, e.train_x, 30 * 784) == 0, "pixels differ after PNG round trip");

@@ -33,7 +33,7 @@ int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, cha
                        .act = MLP_ACT_RELU,
                        .loss = MLP_LOSS_SOFTMAX_CE,
                        .opt = MLP_OPT_ADAM,
-                       .lr = cfg->lr > 0 ? cfg->lr : 1e-3f,
+                       .lr = cfg->lr_set ? cfg->lr : 1e-3f,
                        .beta1 = 0.9f,
                        .beta2 = 0.999f,
                        .eps = 1e-8f,

@@ -18,7 +18,7 @@ int workload_toy(workload *w, const wl_config *cfg, char *err, size_t len) {
                        .act = MLP_ACT_SIGMOID,
                        .loss = MLP_LOSS_SIGMOID_SE,
                        .opt = MLP_OPT_SGD,
-                       .lr = cfg->lr > 0 ? cfg->lr : 0.1f,
+                       .lr = cfg->lr_set ? cfg->lr : 0.1f,
                        .max_batch = 3};
   w->epochs = cfg->epochs > 0 ? cfg->epochs : 5000;
   w->batch = 3;

@@ -13,10 +13,12 @@
 typedef enum { WL_TOY = 0, WL_MNIST = 1 } wl_kind;
 typedef enum { WL_SAMPLE_SHUFFLE = 0, WL_SAMPLE_TUTORIAL = 1 } wl_sampling;
 
-/* Overrides from the command line; 0 (or a negative lr) keeps the workload's default. */
+/* Overrides from the command line; 0 keeps the workload's default, and so does an lr whose
+ * lr_set is 0 (an explicit state: no value of lr means "unset"). */
 typedef struct {
   int epochs, batch, hidden, limit;
   float lr;
+  int lr_set;
   wl_sampling sampling;
   int no_zero_grad;
 } wl_config;

@@ -4,7 +4,9 @@
 #ifndef MLPB_DATASET_H
 #define MLPB_DATASET_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define MLPB_N_CLASSES 10
@@ -62,8 +64,14 @@ int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *er
 /* channels 1 (gray) or 3 (RGB), 8 bits each, rows packed */
 int png_write_8bit(const char *path, const uint8_t *pix, int w, int h, int channels, char *err,
                    size_t len);
-/* Writes dir/train.csv and dir/images/NNNNN.png for the training samples. */
-int dataset_export_png(const mlpb_dataset *d, const char *dir, char *err, size_t len);
+int png_write_8bit_to(FILE *f, const char *path, const uint8_t *pix, int w, int h, int channels,
+                      char *err, size_t len);
+/* Writes dir/train.csv and dir/images/NNNNN.png for the training samples: all of it into a
+ * private folder beside dir, renamed into place at the end, so dir holds a whole export or
+ * what it held before. An existing dir is replaced only if it holds nothing but an earlier
+ * export. -2 when *stop became non-zero (nothing is left behind), -1 on error. */
+int dataset_export_png(const mlpb_dataset *d, const char *dir, const volatile sig_atomic_t *stop,
+                       char *err, size_t len);
 
 int synth_generate(int n, mlpb_dataset *d, char *err, size_t len);
 

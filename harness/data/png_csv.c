@@ -1,14 +1,19 @@
 /* png_csv.c: the tutorial's layout, a CSV of filename,label beside a folder of PNG images,
  * read and written with libpng. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
 #include <png.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "../outfile.h"
 #include "dataset.h"
 
 #define PNG_MAX_SIDE 4096
@@ -130,14 +135,20 @@ int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *er
 
 int png_write_8bit(const char *path, const uint8_t *pix, int w, int h, int channels, char *err,
                    size_t len) {
+  outfile o;
+  if (outfile_open(&o, path, err, len)) return -1;
+  if (png_write_8bit_to(o.f, path, pix, w, h, channels, err, len)) {
+    outfile_abort(&o);
+    return -1;
+  }
+  return outfile_commit(&o, err, len);
+}
+
+int png_write_8bit_to(FILE *f, const char *path, const uint8_t *pix, int w, int h, int channels,
+                      char *err, size_t len) {
   png_errbox box = {{0}};
   png_structp png = NULL;
   png_infop info = NULL;
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
-    return -1;
-  }
   png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &box, on_png_error, on_png_warning);
   info = png ? png_create_info_struct(png) : NULL;
   if (!info) {
@@ -157,14 +168,9 @@ int png_write_8bit(const char *path, const uint8_t *pix, int w, int h, int chann
     png_write_row(png, (png_const_bytep)(pix + (size_t)y * w * channels));
   png_write_end(png, NULL);
   png_destroy_write_struct(&png, &info);
-  if (fclose(f) != 0) {
-    snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
-    return -1;
-  }
   return 0;
 fail:
   if (png) png_destroy_write_struct(&png, info ? &info : NULL);
-  fclose(f);
   return -1;
 }
 
@@ -306,18 +312,43 @@ fail:
   return -1;
 }
 
-int dataset_export_png(const mlpb_dataset *d, const char *dir, char *err, size_t len) {
-  char path[1200];
-  snprintf(path, sizeof path, "%s/images", dir);
-  if (mkdir(dir, 0777) && errno != EEXIST) {
-    snprintf(err, len, "%s: cannot create folder: %s", dir, strerror(errno));
+/* An export folder may be replaced whole only when it holds nothing but an earlier export. */
+static int export_dest_ok(const char *dir, int *exists, char *err, size_t len) {
+  struct stat st;
+  *exists = 0;
+  if (lstat(dir, &st) != 0) return 0;
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(err, len, "%s: exists and is not a folder: refusing to replace it", dir);
     return -1;
   }
-  if (mkdir(path, 0777) && errno != EEXIST) {
+  DIR *dp = opendir(dir);
+  struct dirent *e;
+  if (!dp) {
+    snprintf(err, len, "%s: cannot read folder: %s", dir, strerror(errno));
+    return -1;
+  }
+  while ((e = readdir(dp)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "train.csv") &&
+        strcmp(e->d_name, "images")) {
+      snprintf(err, len, "%s: holds '%.100s', not only an earlier export: refusing to replace it",
+               dir, e->d_name);
+      closedir(dp);
+      return -1;
+    }
+  closedir(dp);
+  *exists = 1;
+  return 0;
+}
+
+static int export_into(const mlpb_dataset *d, const char *tmp, const volatile sig_atomic_t *stop,
+                       char *err, size_t len) {
+  char path[PATH_MAX];
+  if (path_join(path, sizeof path, tmp, "images", err, len)) return -1;
+  if (mkdir(path, 0777)) {
     snprintf(err, len, "%s: cannot create folder: %s", path, strerror(errno));
     return -1;
   }
-  snprintf(path, sizeof path, "%s/train.csv", dir);
+  if (path_join(path, sizeof path, tmp, "train.csv", err, len)) return -1;
   FILE *f = fopen(path, "w");
   if (!f) {
     snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
@@ -326,18 +357,81 @@ int dataset_export_png(const mlpb_dataset *d, const char *dir, char *err, size_t
   fprintf(f, "filename,label\n");
   size_t img_bytes = (size_t)d->rows * d->cols;
   for (int i = 0; i < d->n_train; i++) {
+    if (stop && *stop) {
+      snprintf(err, len, "interrupted by signal %d", (int)*stop);
+      fclose(f);
+      return -2;
+    }
     char name[32];
     snprintf(name, sizeof name, "%05d.png", i);
     fprintf(f, "%s,%d\n", name, d->train_y[i]);
-    snprintf(path, sizeof path, "%s/images/%s", dir, name);
-    if (png_write_gray8(path, d->train_x + i * img_bytes, d->cols, d->rows, err, len)) {
+    char rel[64];
+    snprintf(rel, sizeof rel, "images/%s", name);
+    if (path_join(path, sizeof path, tmp, rel, err, len)) {
+      fclose(f);
+      return -1;
+    }
+    FILE *img = fopen(path, "wb");
+    int bad = !img || png_write_8bit_to(img, path, d->train_x + i * img_bytes, d->cols, d->rows, 1,
+                                        err, len);
+    if (img && fclose(img) != 0 && !bad) {
+      snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
+      bad = 1;
+    }
+    if (bad) {
+      if (!img) snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
       fclose(f);
       return -1;
     }
   }
-  if (fclose(f) != 0) {
-    snprintf(err, len, "%s/train.csv: cannot write: %s", dir, strerror(errno));
+  int bad = fflush(f) != 0 || fsync(fileno(f)) != 0 || syncfs(fileno(f)) != 0;
+  if ((fclose(f) != 0) | bad) {
+    snprintf(err, len, "%s/train.csv: cannot write: %s", tmp, strerror(errno));
     return -1;
   }
   return 0;
+}
+
+int dataset_export_png(const mlpb_dataset *d, const char *dir, const volatile sig_atomic_t *stop,
+                       char *err, size_t len) {
+  char parent[PATH_MAX], tmp[PATH_MAX], old[PATH_MAX], base[PATH_MAX];
+  int exists;
+  if (!*dir || strlen(dir) >= PATH_MAX - 64) {
+    snprintf(err, len, "%.200s: not a usable folder name (empty or too long)", dir);
+    return -1;
+  }
+  if (export_dest_ok(dir, &exists, err, len)) return -1;
+  snprintf(tmp, sizeof tmp, "%s", dir);
+  snprintf(parent, sizeof parent, "%s", dirname(tmp));
+  snprintf(tmp, sizeof tmp, "%s", dir);
+  snprintf(base, sizeof base, "%s", basename(tmp));
+  char name[128];
+  snprintf(name, sizeof name, ".%.100s.export-XXXXXX", base);
+  if (path_join(tmp, sizeof tmp, parent, name, err, len)) return -1;
+  snprintf(name, sizeof name, ".%.100s.old-XXXXXX", base);
+  if (path_join(old, sizeof old, parent, name, err, len)) return -1;
+  /* everything is written into a private folder beside the destination, then renamed */
+  if (!mkdtemp(tmp)) {
+    snprintf(err, len, "%s: cannot create folder: %s", dir, strerror(errno));
+    return -1;
+  }
+  int rc = export_into(d, tmp, stop, err, len);
+  if (rc) goto fail;
+  if (exists && (!mkdtemp(old) || rename(dir, old) != 0)) {
+    snprintf(err, len, "%s: cannot move the earlier export aside: %s", dir, strerror(errno));
+    if (old[strlen(old) - 1] != 'X') rmdir(old);
+    rc = -1;
+    goto fail;
+  }
+  if (rename(tmp, dir) != 0) {
+    snprintf(err, len, "%s: cannot write: %s", dir, strerror(errno));
+    if (exists) rename(old, dir);
+    rc = -1;
+    goto fail;
+  }
+  if (exists && rmtree(old) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", old);
+  return 0;
+fail:
+  rmtree(tmp);
+  return rc;
 }

@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../common/cpu_mlp.h"
 
@@ -65,6 +66,19 @@ const char *blas_backend_best_coretype(void) {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
 #endif
   return NULL;
+}
+
+int blas_backend_known_coretype(const char *name) {
+  /* the names OpenBLAS's DYNAMIC_ARCH build takes in OPENBLAS_CORETYPE (x86_64) */
+  static const char *known[] = {
+      "Katmai",       "Coppermine",     "Northwood",  "Prescott",    "Banias", "Atom",
+      "Core2",        "Penryn",         "Dunnington", "Nehalem",     "Athlon", "Opteron",
+      "Opteron_SSE3", "Barcelona",      "Nano",       "Sandybridge", "Bobcat", "Bulldozer",
+      "Piledriver",   "Steamroller",    "Excavator",  "Haswell",     "Zen",    "SkylakeX",
+      "Cooperlake",   "SapphireRapids", NULL};
+  for (int i = 0; known[i]; i++)
+    if (strcasecmp(name, known[i]) == 0) return 1;
+  return 0;
 }
 
 int blas_backend_kernel_advice(char *buf, size_t len) {
