@@ -13,8 +13,17 @@
 #include "stats.h"
 #include "table.h"
 
+/* What makes two rows comparable: the same model, data, batch and batch order. */
+typedef struct {
+  int n_in, n_hidden, n_out, n_train, batch, zero_grad;
+  unsigned long long hash;
+  char sampling[24];
+  char file[256]; /* where it was first seen, for messages */
+} wl_sig;
+
 typedef struct {
   char workload[8], backend[24];
+  wl_sig sig;
   double *x; /* every per-epoch sample */
   int n, cap;
   double *runs; /* one median per results file (process run) */
@@ -78,8 +87,46 @@ static void pools_free(pools *ps) {
   memset(ps, 0, sizeof *ps);
 }
 
-/* Reads every file of a comma list; only rows that ran and passed their check count. */
-static int load_side(const char *list, pools *ps) {
+static wl_sig sig_of(const report_workload *w, const char *file) {
+  wl_sig g = {w->spec.n_in,
+              w->spec.n_hidden,
+              w->spec.n_out,
+              w->n_train,
+              w->batch,
+              w->zero_grad,
+              (unsigned long long)w->dataset_hash,
+              "",
+              ""};
+  snprintf(g.sampling, sizeof g.sampling, "%s", w->sampling);
+  snprintf(g.file, sizeof g.file, "%s", file);
+  return g;
+}
+
+/* 0 when a and b match, else -1 and the first difference in words. */
+static int sig_diff(const wl_sig *a, const wl_sig *b, char *why, size_t len) {
+  if (a->n_in != b->n_in || a->n_hidden != b->n_hidden || a->n_out != b->n_out)
+    snprintf(why, len, "model %d-%d-%d in %s, %d-%d-%d in %s", a->n_in, a->n_hidden, a->n_out,
+             a->file, b->n_in, b->n_hidden, b->n_out, b->file);
+  else if (a->hash != b->hash || a->n_train != b->n_train)
+    snprintf(why, len, "data %016llx (%d training samples) in %s, %016llx (%d) in %s", a->hash,
+             a->n_train, a->file, b->hash, b->n_train, b->file);
+  else if (a->batch != b->batch)
+    snprintf(why, len, "batch %d in %s, %d in %s", a->batch, a->file, b->batch, b->file);
+  else if (strcmp(a->sampling, b->sampling) || a->zero_grad != b->zero_grad)
+    snprintf(why, len, "sampling '%s'%s in %s, '%s'%s in %s", a->sampling,
+             a->zero_grad ? "" : " without zero_grad", a->file, b->sampling,
+             b->zero_grad ? "" : " without zero_grad", b->file);
+  else
+    return 0;
+  return -1;
+}
+
+/* Bounds what one side may pool: the test is O(n log n), but memory and reading are not free. */
+#define COMPARE_MAX_SAMPLES 10000000
+
+/* Reads every file of a comma list; only rows that ran and passed their check count. Rows of
+ * one workload x backend must describe the same workload in every file (else -1). */
+static int load_side(const char *list, pools *ps, int force) {
   char buf[4096], err[1024];
   snprintf(buf, sizeof buf, "%s", list);
   for (char *save = NULL, *f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
@@ -92,7 +139,23 @@ static int load_side(const char *list, pools *ps) {
       for (int k = 0; k < r.wl[w].n_rows; k++) {
         report_row *row = &r.wl[w].rows[k];
         if (!row->ran || (row->gc_done && !row->gc.pass)) continue;
+        int fresh = !find_pool(ps, r.wl[w].name, row->backend, 0);
         pool *p = find_pool(ps, r.wl[w].name, row->backend, 1);
+        wl_sig g = sig_of(&r.wl[w], f);
+        char why[1024];
+        if (p && fresh) p->sig = g;
+        if (p && !fresh && !force && sig_diff(&p->sig, &g, why, sizeof why)) {
+          fprintf(stderr, "mlpbench compare: %s/%s: not comparable: %s (--force compares anyway)\n",
+                  p->workload, p->backend, why);
+          report_free(&r);
+          return -1;
+        }
+        if (p && p->n + row->n_samples > COMPARE_MAX_SAMPLES) {
+          fprintf(stderr, "mlpbench compare: %s/%s: over %d samples on one side (%s): too large\n",
+                  p->workload, p->backend, COMPARE_MAX_SAMPLES, f);
+          report_free(&r);
+          return -1;
+        }
         if (!p || pool_add(p, row->samples, row->n_samples) ||
             (row->n_samples && pool_add_run(p, row->st.median))) {
           report_free(&r);
@@ -108,16 +171,18 @@ static int load_side(const char *list, pools *ps) {
 int cmd_compare(int argc, char **argv) {
   double alpha = 0.05, min_effect = 0.05;
   const char *files[2] = {NULL, NULL};
-  int nf = 0;
+  int nf = 0, force = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       printf("usage: mlpbench compare BASE.json[,BASE2.json...] NEW.json[,NEW2.json...] "
-             "[--alpha P] [--min-effect F]\n\n"
+             "[--alpha P] [--min-effect F] [--force]\n\n"
              "For every workload x backend in both: a two-sided Mann-Whitney U test. With at "
              "least 3 files a side the\nunit is the run (one median per file: samples of one "
              "process are not independent); otherwise\nthe per-epoch samples, as "
              "google/benchmark's compare.py does. A regression is p < alpha (0.05)\nand a "
-             "median slower by more than min-effect (0.05 = 5%%).\n\n"
+             "median slower by more than min-effect (0.05 = 5%%).\nRows are compared only when "
+             "model, data (hash), batch and sampling agree in every file: otherwise\nexit 2 "
+             "naming the difference, unless --force.\n\n"
              "exit codes: 0 no regression, 1 regression, 2 unusable input\n");
       return EXIT_OK;
     }
@@ -130,6 +195,8 @@ int cmd_compare(int argc, char **argv) {
       }
       *(argv[i][2] == 'a' ? &alpha : &min_effect) = v;
       i++;
+    } else if (strcmp(argv[i], "--force") == 0) {
+      force = 1;
     } else if (argv[i][0] == '-') {
       fprintf(stderr, "mlpbench compare: unknown option '%s'\n", argv[i]);
       return EXIT_USAGE;
@@ -146,7 +213,16 @@ int cmd_compare(int argc, char **argv) {
   }
   pools base = {0}, cur = {0};
   int rc = EXIT_USAGE, compared = 0, regressions = 0;
-  if (load_side(files[0], &base) || load_side(files[1], &cur)) goto done;
+  if (load_side(files[0], &base, force) || load_side(files[1], &cur, force)) goto done;
+  for (int i = 0; i < base.n && !force; i++) {
+    pool *a = &base.p[i], *b = find_pool(&cur, a->workload, a->backend, 0);
+    char why[1024];
+    if (b && sig_diff(&a->sig, &b->sig, why, sizeof why)) {
+      fprintf(stderr, "mlpbench compare: %s/%s: not comparable: %s (--force compares anyway)\n",
+              a->workload, a->backend, why);
+      goto done;
+    }
+  }
   printf("| workload | backend | base median | new median | change | p-value | n | verdict |\n"
          "|---|---|---|---|---|---|---|---|\n");
   for (int i = 0; i < base.n; i++) {

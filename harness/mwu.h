@@ -1,6 +1,8 @@
 /* mwu.h: the two-sided Mann-Whitney U test, as scipy.stats.mannwhitneyu computes it with
  * method='auto' (exact when either sample has at most 8 values and there are no ties,
- * otherwise the normal approximation with tie and continuity corrections). */
+ * otherwise the normal approximation with tie and continuity corrections), except that the
+ * exact count, O(n1^2 n2^2) here, is used only while n1 * n2 <= 2000: past that the normal
+ * approximation is within about 1e-3 of it and a 7-against-40,000 comparison stays instant. */
 #ifndef MLPB_MWU_H
 #define MLPB_MWU_H
 

@@ -345,6 +345,18 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
     str(w->name, sizeof w->name, wo, "name");
     json_t *ds = json_object_get(wo, "dataset");
     str(w->dataset, sizeof w->dataset, ds, "name");
+    str(w->dataset_source, sizeof w->dataset_source, ds, "source");
+    const char *hash = json_string_value(json_object_get(ds, "hash"));
+    w->dataset_hash = hash ? strtoull(hash, NULL, 16) : 0;
+    w->n_train = inum(wo, "n_train");
+    w->n_val = inum(wo, "n_val");
+    w->n_test = inum(wo, "n_test");
+    w->batches_per_epoch = inum(wo, "batches_per_epoch");
+    w->warmup = inum(wo, "warmup");
+    w->repeat = inum(wo, "repeat");
+    w->block = inum(wo, "block");
+    str(w->sampling, sizeof w->sampling, wo, "sampling");
+    w->zero_grad = json_is_true(json_object_get(wo, "zero_grad"));
     w->epochs = inum(wo, "epochs");
     w->batch = inum(wo, "batch");
     w->samples_per_epoch = num(wo, "samples_per_epoch");

@@ -158,7 +158,7 @@ static void test_idx_bad(void) {
 
   make_set("swap", 0); /* labels where images belong */
   write_file("swap/train-images-idx3-ubyte", lab_buf, lab_n, 0);
-  expect_fail("swap", "swap/train-images", "expected images");
+  expect_fail("swap", "swap/train-images", "wrong magic 0x00000801 for an images file");
 
   make_set("missing", 0);
   char p[512];

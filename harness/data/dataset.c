@@ -1,6 +1,7 @@
 /* dataset.c: resolves --data to a loader and hashes what it loaded. */
 #include "dataset.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,11 +51,23 @@ done:
   return rc;
 }
 
-/* dir/base or dir/base.gz, whichever exists; 0 if neither. */
-static int find_idx(const char *dir, const char *base, char *out, size_t len) {
-  snprintf(out, len, "%s/%s", dir, base);
+/* "dir/name" into out (PATH_MAX); 0, or -1 with a message when it does not fit. */
+static int join(char *out, const char *dir, const char *name, char *err, size_t len) {
+  int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+  if (n < 0 || n >= PATH_MAX) {
+    snprintf(err, len, "%.200s...: path longer than %d bytes", dir, PATH_MAX - 1);
+    return -1;
+  }
+  return 0;
+}
+
+/* dir/base or dir/base.gz, whichever exists; 0 if neither, -1 if the path is too long. */
+static int find_idx(const char *dir, const char *base, char *out, char *err, size_t len) {
+  char gz[64];
+  snprintf(gz, sizeof gz, "%s.gz", base);
+  if (join(out, dir, base, err, len)) return -1;
   if (exists(out)) return 1;
-  snprintf(out, len, "%s/%s.gz", dir, base);
+  if (join(out, dir, gz, err, len)) return -1;
   return exists(out);
 }
 
@@ -73,18 +86,21 @@ done:
 }
 
 static int idx_dir_load(const char *dir, mlpb_dataset *d, char *err, size_t len) {
-  char ip[600], lp[600];
-  if (!find_idx(dir, "train-images-idx3-ubyte", ip, sizeof ip)) {
-    snprintf(err, len, "%s/train-images-idx3-ubyte[.gz]: missing file", dir);
+  char ip[PATH_MAX], lp[PATH_MAX];
+  int found = find_idx(dir, "train-images-idx3-ubyte", ip, err, len);
+  if (found <= 0) {
+    if (!found) snprintf(err, len, "%s/train-images-idx3-ubyte[.gz]: missing file", dir);
     return -1;
   }
-  if (!find_idx(dir, "train-labels-idx1-ubyte", lp, sizeof lp)) {
-    snprintf(err, len, "%s/train-labels-idx1-ubyte[.gz]: missing file", dir);
+  found = find_idx(dir, "train-labels-idx1-ubyte", lp, err, len);
+  if (found <= 0) {
+    if (!found) snprintf(err, len, "%s/train-labels-idx1-ubyte[.gz]: missing file", dir);
     return -1;
   }
   if (load_pair(ip, lp, 0, d, err, len)) return -1;
-  int has_ti = find_idx(dir, "t10k-images-idx3-ubyte", ip, sizeof ip);
-  int has_tl = find_idx(dir, "t10k-labels-idx1-ubyte", lp, sizeof lp);
+  int has_ti = find_idx(dir, "t10k-images-idx3-ubyte", ip, err, len);
+  int has_tl = find_idx(dir, "t10k-labels-idx1-ubyte", lp, err, len);
+  if (has_ti < 0 || has_tl < 0) return -1;
   if (has_ti != has_tl) {
     snprintf(err, len, "%s: missing file (the test set needs both images and labels)",
              has_ti ? lp : ip);
@@ -94,7 +110,8 @@ static int idx_dir_load(const char *dir, mlpb_dataset *d, char *err, size_t len)
 }
 
 static int load_any(const char *spec, mlpb_dataset *d, char *err, size_t len) {
-  char probe[600];
+  char probe[PATH_MAX];
+  int found;
   if (!spec || !*spec || strcmp(spec, "digits") == 0) {
     snprintf(d->name, sizeof d->name, "mnist-digits-10k");
     snprintf(d->source, sizeof d->source, "embedded (workloads/data/mnist-digits-10k)");
@@ -115,7 +132,8 @@ static int load_any(const char *spec, mlpb_dataset *d, char *err, size_t len) {
   if (strcmp(spec, "fashion") == 0) {
     const char *dir = getenv("MLPBENCH_FASHION_DIR");
     dir = dir && *dir ? dir : MLPB_FASHION_DIR;
-    if (!find_idx(dir, "train-images-idx3-ubyte", probe, sizeof probe)) {
+    if ((found = find_idx(dir, "train-images-idx3-ubyte", probe, err, len)) <= 0) {
+      if (found < 0) return -1;
       snprintf(err, len,
                "%s/train-images-idx3-ubyte.gz: missing file (install Fashion-MNIST: apt-get "
                "install dataset-fashion-mnist)",
@@ -126,17 +144,21 @@ static int load_any(const char *spec, mlpb_dataset *d, char *err, size_t len) {
     snprintf(d->source, sizeof d->source, "%s", dir);
     return idx_dir_load(dir, d, err, len);
   }
+  size_t n = strlen(spec);
+  if (n >= PATH_MAX - 32) {
+    snprintf(err, len, "%.200s...: path longer than %d bytes", spec, PATH_MAX - 33);
+    return -1;
+  }
   snprintf(d->name, sizeof d->name, "%.63s", spec);
   snprintf(d->source, sizeof d->source, "%s", spec);
-  size_t n = strlen(spec);
   if (n > 4 && strcmp(spec + n - 4, ".csv") == 0) return csv_dataset_load(spec, d, err, len);
   if (!exists(spec)) {
     snprintf(err, len, "%s: no such file or folder", spec);
     return -1;
   }
-  if (find_idx(spec, "train-images-idx3-ubyte", probe, sizeof probe))
-    return idx_dir_load(spec, d, err, len);
-  snprintf(probe, sizeof probe, "%s/train.csv", spec);
+  if ((found = find_idx(spec, "train-images-idx3-ubyte", probe, err, len)) != 0)
+    return found < 0 ? -1 : idx_dir_load(spec, d, err, len);
+  if (join(probe, spec, "train.csv", err, len)) return -1;
   if (exists(probe)) return csv_dataset_load(probe, d, err, len);
   snprintf(err, len, "%s: no train-images-idx3-ubyte[.gz] or train.csv in this folder", spec);
   return -1;

@@ -6,8 +6,8 @@
 
 #include <signal.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define MLPB_N_CLASSES 10
 #define MLPB_FASHION_DIR "/usr/share/datasets/fashion-mnist"
@@ -40,7 +40,12 @@ typedef struct {
   uint8_t *data; /* owned, product(dims) bytes */
 } idx_array;
 
-/* Whole file into memory (gunzipped when it starts with the gzip magic). */
+/* A whole regular file into memory (anything else, a FIFO or a device, is refused before a
+ * byte is read), at most max bytes; with a magic, its first bytes must match it ("PATH: not
+ * WHAT" otherwise) before the rest is read. */
+int file_read_max(const char *path, size_t max, const uint8_t *magic, size_t n_magic,
+                  const char *what, uint8_t **buf, size_t *n, char *err, size_t len);
+/* file_read_max up to 2 GiB, any content. */
 int file_read_all(const char *path, uint8_t **buf, size_t *n, char *err, size_t len);
 int gz_inflate(const uint8_t *in, size_t n, const char *name, uint8_t **out, size_t *outn,
                char *err, size_t len);

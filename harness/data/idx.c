@@ -1,49 +1,75 @@
 /* idx.c: IDX files (LeCun's MNIST format), raw or gzip, from disk or memory. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "dataset.h"
 
 #define MLPB_MAX_FILE ((size_t)1 << 31) /* 2 GiB, compressed or not */
 
-int file_read_all(const char *path, uint8_t **buf, size_t *n, char *err, size_t len) {
+int file_read_max(const char *path, size_t max, const uint8_t *magic, size_t n_magic,
+                  const char *what, uint8_t **buf, size_t *n, char *err, size_t len) {
+  struct stat st;
   uint8_t *data = NULL;
-  size_t cap = 0, used = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+  /* O_NONBLOCK: opening a FIFO must not hang; only regular files are read */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     snprintf(err, len, "%s: cannot open: %s", path, strerror(errno));
     return -1;
   }
-  for (;;) {
-    if (used == cap) {
-      size_t ncap = cap ? cap * 2 : 1 << 16;
-      uint8_t *p = ncap <= MLPB_MAX_FILE ? realloc(data, ncap) : NULL;
-      if (!p) {
-        snprintf(err, len, "%s: too large or out of memory (over %zu bytes)", path, cap);
-        goto fail;
-      }
-      data = p;
-      cap = ncap;
-    }
-    size_t got = fread(data + used, 1, cap - used, f);
-    used += got;
-    if (got == 0) break;
-  }
-  if (ferror(f)) {
-    snprintf(err, len, "%s: read error: %s", path, strerror(errno));
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    snprintf(err, len, "%s: not a regular file", path);
     goto fail;
   }
-  fclose(f);
+  if ((uint64_t)st.st_size > max) {
+    snprintf(err, len, "%s: %lld bytes, over the %zu-byte limit for %s", path,
+             (long long)st.st_size, max, what);
+    goto fail;
+  }
+  size_t size = (size_t)st.st_size, used = 0;
+  data = malloc(size ? size : 1);
+  if (!data) {
+    snprintf(err, len, "%s: out of memory (%zu bytes)", path, size);
+    goto fail;
+  }
+  while (used < size) {
+    /* the signature first, so a wrong file is refused before the rest is read */
+    size_t want = used < n_magic ? n_magic - used : size - used;
+    ssize_t got = read(fd, data + used, want);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    used += (size_t)got;
+    if (n_magic && used == n_magic && memcmp(data, magic, n_magic) != 0) {
+      snprintf(err, len, "%s: not %s", path, what);
+      goto fail;
+    }
+  }
+  if (used != size) {
+    snprintf(err, len, "%s: read error (file changed while read?)", path);
+    goto fail;
+  }
+  if (n_magic && used < n_magic) {
+    snprintf(err, len, "%s: not %s", path, what);
+    goto fail;
+  }
+  close(fd);
   *buf = data;
   *n = used;
   return 0;
 fail:
-  fclose(f);
+  close(fd);
   free(data);
   return -1;
+}
+
+int file_read_all(const char *path, uint8_t **buf, size_t *n, char *err, size_t len) {
+  return file_read_max(path, MLPB_MAX_FILE, NULL, 0, "a data file", buf, n, err, len);
 }
 
 int gz_inflate(const uint8_t *in, size_t n, const char *name, uint8_t **out, size_t *outn,
@@ -58,7 +84,7 @@ int gz_inflate(const uint8_t *in, size_t n, const char *name, uint8_t **out, siz
   uint8_t *buf = NULL;
   int rc = Z_OK;
   zs.next_in = (Bytef *)in;
-  while (rc != Z_STREAM_END) {
+  for (;;) {
     if (used == cap || !buf) {
       size_t ncap = buf ? cap * 2 : cap;
       uint8_t *p = ncap <= MLPB_MAX_FILE ? realloc(buf, ncap) : NULL;
@@ -78,7 +104,17 @@ int gz_inflate(const uint8_t *in, size_t n, const char *name, uint8_t **out, siz
     uInt before = zs.avail_out;
     rc = inflate(&zs, Z_NO_FLUSH);
     used += before - zs.avail_out;
-    if (rc == Z_STREAM_END) break;
+    if (rc == Z_STREAM_END) {
+      /* gzip allows members one after another (`cat a.gz b.gz`): read them all */
+      size_t rest = n - (size_t)((const uint8_t *)zs.next_in - in);
+      if (rest == 0) break;
+      if (rest >= 2 && zs.next_in[0] == 0x1f && zs.next_in[1] == 0x8b) {
+        inflateReset(&zs);
+        continue;
+      }
+      snprintf(err, len, "%s: %zu bytes of trailing garbage after the gzip data", name, rest);
+      goto fail;
+    }
     if (rc == Z_BUF_ERROR && zs.avail_in == 0 && zs.avail_out > 0) {
       snprintf(err, len, "%s: truncated gzip stream (ends after %zu bytes of data)", name, used);
       goto fail;
@@ -183,13 +219,17 @@ done:
 int idx_to_dataset(idx_array *img, idx_array *lab, const char *img_name, const char *lab_name,
                    int test, mlpb_dataset *d, char *err, size_t len) {
   if (img->ndim != 3) {
-    snprintf(err, len, "%s: holds a %d-dimensional array, expected images (N, rows, cols)",
-             img_name, img->ndim);
+    snprintf(err, len,
+             "%s: wrong magic 0x%08x for an images file (expected 0x00000803; this holds a "
+             "%d-dimensional array, a labels file?)",
+             img_name, 0x800 | img->ndim, img->ndim);
     return -1;
   }
   if (lab->ndim != 1) {
-    snprintf(err, len, "%s: holds a %d-dimensional array, expected labels (N)", lab_name,
-             lab->ndim);
+    snprintf(err, len,
+             "%s: wrong magic 0x%08x for a labels file (expected 0x00000801; this holds a "
+             "%d-dimensional array, an images file?)",
+             lab_name, 0x800 | lab->ndim, lab->ndim);
     return -1;
   }
   int n = img->dims[0];

@@ -4,12 +4,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <png.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +19,8 @@
 #include "dataset.h"
 
 #define PNG_MAX_SIDE 4096
+/* a 4096x4096 16-bit RGBA image stored uncompressed is 128 MiB */
+#define PNG_MAX_FILE ((size_t)160 << 20)
 
 typedef struct {
   char msg[200];
@@ -73,16 +77,30 @@ int png_decode_gray8(const uint8_t *buf, size_t n, const char *name, uint8_t **p
     snprintf(err, len, "%s: corrupt PNG (%s)", name, box.msg);
     goto fail;
   }
+  /* a size over the limit is named as such, not as libpng's "Invalid IHDR data" */
+  if (n >= 24 && memcmp(buf + 12, "IHDR", 4) == 0) {
+    uint32_t iw =
+        (uint32_t)buf[16] << 24 | (uint32_t)buf[17] << 16 | (uint32_t)buf[18] << 8 | buf[19];
+    uint32_t ih =
+        (uint32_t)buf[20] << 24 | (uint32_t)buf[21] << 16 | (uint32_t)buf[22] << 8 | buf[23];
+    if (iw > PNG_MAX_SIDE || ih > PNG_MAX_SIDE) {
+      snprintf(err, len, "%s: %ux%u image is larger than the %dx%d limit", name, iw, ih,
+               PNG_MAX_SIDE, PNG_MAX_SIDE);
+      goto fail;
+    }
+  }
   png_set_read_fn(png, &mem, read_mem);
   if (png_fuzzing) png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
   png_set_user_limits(png, PNG_MAX_SIDE, PNG_MAX_SIDE);
   png_read_info(png, info);
   png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
   int color = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
+  int trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
   if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+  if (trns) png_set_tRNS_to_alpha(png); /* transparency is dropped like an alpha channel */
   if (depth == 16) png_set_strip_16(png);
-  if (color & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+  if ((color & PNG_COLOR_MASK_ALPHA) || trns) png_set_strip_alpha(png);
   if (color == PNG_COLOR_TYPE_PALETTE || (color & PNG_COLOR_MASK_COLOR))
     png_set_rgb_to_gray_fixed(png, 1, -1, -1);
   png_set_interlace_handling(png);
@@ -116,12 +134,16 @@ fail:
 }
 
 int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, size_t len) {
+  static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   uint8_t *buf = NULL;
   size_t n = 0;
-  char why[512];
-  if (file_read_all(path, &buf, &n, why, sizeof why)) {
+  char why[PATH_MAX + 200];
+  if (file_read_max(path, PNG_MAX_FILE, sig, 8, "a PNG file", &buf, &n, why, sizeof why)) {
     const char *cause = strstr(why, "cannot open: ");
-    snprintf(err, len, "%s: cannot open image: %s", path, cause ? cause + 13 : why);
+    if (cause)
+      snprintf(err, len, "%s: cannot open image: %s", path, cause + 13);
+    else
+      snprintf(err, len, "%s", why);
     return -1;
   }
   int rc = png_decode_gray8(buf, n, path, pix, w, h, err, len);
@@ -182,8 +204,12 @@ static int is_dir(const char *p) {
 }
 
 /* The tutorial keeps images in Train/Images/train or Images/train; export writes images/. */
-static void image_dir_for(const char *csv_path, char *out, size_t len) {
-  char dir[512];
+static int image_dir_for(const char *csv_path, char *out, char *err, size_t len) {
+  char dir[PATH_MAX];
+  if (strlen(csv_path) >= PATH_MAX - 32) {
+    snprintf(err, len, "%.200s...: path longer than %d bytes", csv_path, PATH_MAX - 33);
+    return -1;
+  }
   snprintf(dir, sizeof dir, "%s", csv_path);
   char *slash = strrchr(dir, '/');
   if (slash)
@@ -192,10 +218,37 @@ static void image_dir_for(const char *csv_path, char *out, size_t len) {
     snprintf(dir, sizeof dir, ".");
   static const char *subs[] = {"images", "Images/train", "Train/Images/train", NULL};
   for (int i = 0; subs[i]; i++) {
-    snprintf(out, len, "%s/%s", dir, subs[i]);
-    if (is_dir(out)) return;
+    if (path_join(out, PATH_MAX, dir, subs[i], err, len)) return -1;
+    if (is_dir(out)) return 0;
   }
-  snprintf(out, len, "%s", dir);
+  snprintf(out, PATH_MAX, "%s", dir);
+  return 0;
+}
+
+/* A listed name stays inside the image folder: relative, no ".." component. */
+static int name_escapes(const char *name) {
+  if (name[0] == '/') return 1;
+  for (const char *p = name; *p;) {
+    size_t n = strcspn(p, "/");
+    if (n == 2 && p[0] == '.' && p[1] == '.') return 1;
+    p += n;
+    if (*p == '/') p++;
+  }
+  return 0;
+}
+
+/* The next line of buf (ends at \n, \r\n or a lone \r), NUL-terminated in place. */
+static char *next_line(char **cur, char *end) {
+  char *s = *cur;
+  if (s >= end) return NULL;
+  char *e = s;
+  while (e < end && *e != '\n' && *e != '\r')
+    e++;
+  char *next = e < end ? e + 1 : e;
+  if (e < end && *e == '\r' && next < end && *next == '\n') next++;
+  *e = '\0';
+  *cur = next;
+  return s;
 }
 
 static char *trim(char *s) {
@@ -251,31 +304,43 @@ static int grow(mlpb_dataset *d, int *cap, size_t img_bytes) {
   return 0;
 }
 
+#define CSV_MAX_FILE ((size_t)256 << 20)
+
 int csv_dataset_load(const char *csv_path, mlpb_dataset *d, char *err, size_t len) {
-  char imgdir[600], path[1200];
-  char *line = NULL;
-  size_t linecap = 0;
-  int cap = 0, lineno = 0;
-  FILE *f = fopen(csv_path, "r");
-  if (!f) {
-    snprintf(err, len, "%s: cannot open: %s", csv_path, strerror(errno));
+  char imgdir[PATH_MAX], path[PATH_MAX];
+  uint8_t *text = NULL;
+  size_t n = 0;
+  int cap = 0, lineno = 0, seen_data = 0;
+  if (image_dir_for(csv_path, imgdir, err, len) ||
+      file_read_max(csv_path, CSV_MAX_FILE, NULL, 0, "a CSV file", &text, &n, err, len))
     return -1;
+  char *cur = (char *)text, *end = cur + n, *raw;
+  if (n >= 3 && memcmp(cur, "\xef\xbb\xbf", 3) == 0) cur += 3; /* UTF-8 byte order mark */
+  if (memchr(cur, '\0', (size_t)(end - cur))) {
+    snprintf(err, len, "%s: holds NUL bytes: not a text CSV file", csv_path);
+    goto fail;
   }
-  image_dir_for(csv_path, imgdir, sizeof imgdir);
-  while (getline(&line, &linecap, f) != -1) {
+  while ((raw = next_line(&cur, end))) {
     lineno++;
-    char *s = trim(line), *name;
+    char *s = trim(raw), *name;
     const char *why = NULL;
     int label, w, h;
     if (!*s) continue;
-    if (lineno == 1 && strncmp(s, "filename", 8) == 0) continue; /* header */
+    /* a header is the first non-blank line, when it names the column */
+    if (!seen_data++ && strncasecmp(s, "filename", 8) == 0) continue;
     if (csv_parse_line(s, &name, &label, &why)) {
       snprintf(err, len, "%s:%d: malformed line: %s", csv_path, lineno, why);
       goto fail;
     }
+    if (name_escapes(name)) {
+      snprintf(err, len, "%s:%d: image name '%.200s' leaves the image folder", csv_path, lineno,
+               name);
+      goto fail;
+    }
     uint8_t *pix = NULL;
-    snprintf(path, sizeof path, "%s/%s", imgdir, name);
-    if (png_read_gray8(path, &pix, &w, &h, err, len)) goto fail;
+    if (path_join(path, sizeof path, imgdir, name, err, len) ||
+        png_read_gray8(path, &pix, &w, &h, err, len))
+      goto fail;
     if (d->n_train == 0) {
       d->rows = h;
       d->cols = w;
@@ -295,20 +360,14 @@ int csv_dataset_load(const char *csv_path, mlpb_dataset *d, char *err, size_t le
     d->train_y[d->n_train++] = (uint8_t)label;
     free(pix);
   }
-  if (ferror(f)) {
-    snprintf(err, len, "%s: read error", csv_path);
-    goto fail;
-  }
   if (d->n_train == 0) {
     snprintf(err, len, "%s: no images listed", csv_path);
     goto fail;
   }
-  free(line);
-  fclose(f);
+  free(text);
   return 0;
 fail:
-  free(line);
-  fclose(f);
+  free(text);
   return -1;
 }
 
