@@ -127,13 +127,14 @@ static int sig_diff(const wl_sig *a, const wl_sig *b, char *why, size_t len) {
 /* Reads every file of a comma list; only rows that ran and passed their check count. Rows of
  * one workload x backend must describe the same workload in every file (else -1). */
 static int load_side(const char *list, pools *ps, int force) {
-  char buf[4096], err[1024];
-  snprintf(buf, sizeof buf, "%s", list);
+  char err[1024];
+  char *buf = strdup(list); /* any length: a fixed buffer would drop files silently */
+  if (!buf) return -1;
   for (char *save = NULL, *f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
     report r;
     if (results_read(f, &r, err, sizeof err)) {
       fprintf(stderr, "mlpbench compare: %s\n", err);
-      return -1;
+      goto fail;
     }
     for (int w = 0; w < r.n_wl; w++)
       for (int k = 0; k < r.wl[w].n_rows; k++) {
@@ -148,24 +149,28 @@ static int load_side(const char *list, pools *ps, int force) {
           fprintf(stderr, "mlpbench compare: %s/%s: not comparable: %s (--force compares anyway)\n",
                   p->workload, p->backend, why);
           report_free(&r);
-          return -1;
+          goto fail;
         }
         if (p && p->n + row->n_samples > COMPARE_MAX_SAMPLES) {
           fprintf(stderr, "mlpbench compare: %s/%s: over %d samples on one side (%s): too large\n",
                   p->workload, p->backend, COMPARE_MAX_SAMPLES, f);
           report_free(&r);
-          return -1;
+          goto fail;
         }
         if (!p || pool_add(p, row->samples, row->n_samples) ||
             (row->n_samples && pool_add_run(p, row->st.median))) {
           report_free(&r);
           fprintf(stderr, "mlpbench compare: out of memory\n");
-          return -1;
+          goto fail;
         }
       }
     report_free(&r);
   }
+  free(buf);
   return 0;
+fail:
+  free(buf);
+  return -1;
 }
 
 int cmd_compare(int argc, char **argv) {

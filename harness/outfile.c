@@ -62,10 +62,23 @@ static int probe_dir(const char *dir, char *err, size_t len) {
   return 0;
 }
 
+/* mkdir -p: each missing folder on the way is created. */
+static int make_dirs(const char *dir) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s", dir);
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/') {
+      *s = '\0';
+      if (mkdir(p, 0777) != 0 && errno != EEXIST) return -1;
+      *s = '/';
+    }
+  return mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 int outfile_check_dir(const char *dir, char *err, size_t len) {
   struct stat st;
   if (too_long(dir, err, len)) return -1;
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+  if (make_dirs(dir) != 0) {
     snprintf(err, len, "%s: cannot create folder: %s", dir, strerror(errno));
     return -1;
   }

@@ -3,9 +3,11 @@
  * The rule, for every string that came from a results file, an option, a path or the
  * environment (names, CPU model, data set, dates, folders):
  *  - in a script it is written only by gp_quote(), as a single-quoted gnuplot literal:
- *    gnuplot performs no backquote, macro (@) or backslash substitution inside single quotes,
- *    a quote is doubled, and control characters (newlines above all) are dropped, so the
- *    string can neither end its literal nor start a new command line;
+ *    gnuplot performs no backquote, macro (@) or backslash substitution inside single quotes;
+ *    a quote in the text ends the literal and comes back as the expression "'" joined with
+ *    '.', and control characters (newlines above all) are dropped, so the string can neither
+ *    escape its literal nor start a new command line. The result is a string expression,
+ *    usable wherever gnuplot takes one (titles, labels, file names);
  *  - the terminal runs with `noenhanced`, so ^ _ @ { } in such text are shown, not parsed;
  *  - in a data file it is written by gp_data_str(): double quotes and control characters are
  *    replaced, so a field cannot split into others;

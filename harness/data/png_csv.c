@@ -470,6 +470,7 @@ int dataset_export_png(const mlpb_dataset *d, const char *dir, const volatile si
   snprintf(name, sizeof name, ".%.100s.old-XXXXXX", base);
   if (path_join(old, sizeof old, parent, name, err, len)) return -1;
   /* everything is written into a private folder beside the destination, then renamed */
+  if (outfile_check_dir(parent, err, len)) return -1;
   if (!mkdtemp(tmp)) {
     snprintf(err, len, "%s: cannot create folder: %s", dir, strerror(errno));
     return -1;
