@@ -33,7 +33,7 @@ int file_read_max(const char *path, size_t max, const uint8_t *magic, size_t n_m
     goto fail;
   }
   size_t size = (size_t)st.st_size, used = 0;
-  data = malloc(size ? size : 1);
+  data = malloc(size + 1); /* one more: text readers may end the last line in place */
   if (!data) {
     snprintf(err, len, "%s: out of memory (%zu bytes)", path, size);
     goto fail;
@@ -59,6 +59,7 @@ int file_read_max(const char *path, size_t max, const uint8_t *magic, size_t n_m
     goto fail;
   }
   close(fd);
+  data[used] = 0;
   *buf = data;
   *n = used;
   return 0;
