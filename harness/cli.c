@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../impls/blas/blas.h"
 #include "registry.h"
 
 /* One table of every option: letter (for `allowed`), long name, argument, help. */
@@ -23,7 +22,7 @@ typedef struct {
 
 static const opt_doc docs[] = {
     {'b', "backend", 1, "LIST", "backends, comma-separated (default: every available one)"},
-    {'w', "workload", 1, "NAME", "toy | mnist | all"},
+    {'w', "workload", 1, "NAME", "mnist | toy | wide | all (all: mnist and toy)"},
     {'d', "data", 1, "SPEC",
      "digits (embedded, default) | fashion | synthetic:N | FOLDER | FILE.csv"},
     {'n', "limit", 1, "N", "use only the first N samples of the training file"},
@@ -128,6 +127,21 @@ bad:
   return -1;
 }
 
+/* A tuning request must be known to some backend that takes requests. */
+static int check_tuning(const char *cmd, const char *name, const char *arg) {
+  char n[64], v[64], err[256] = "";
+  int takers = 0;
+  for (int i = 0; i < registry_count(); i++) {
+    const mlp_backend *be = registry_get(i);
+    if (!be->tuned_env) continue;
+    takers++;
+    if (be->tuned_env(arg, n, sizeof n, v, sizeof v, err, sizeof err) >= 0) return 0;
+  }
+  if (!takers) return 0; /* no backend takes requests in this build: nothing to apply */
+  fprintf(stderr, "mlpbench %s: --%s %s\n", cmd, name, err);
+  return -1;
+}
+
 static int apply(cli_opts *o, const char *cmd, int key, const char *name, const char *arg) {
   const long big = 1L << 30;
   switch (key) {
@@ -136,7 +150,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     o->backends = arg;
     return 0;
   case 'w':
-    if (strcmp(arg, "toy") && strcmp(arg, "mnist") && strcmp(arg, "all")) break;
+    if (strcmp(arg, "all") && !workload_find(arg)) break;
     o->workload = arg;
     return 0;
   case 'd':
@@ -199,15 +213,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   case 'k':
     return parse_int(cmd, name, arg, 1, big, &o->block);
   case 'K':
-#ifdef MLPBENCH_HAVE_BLAS
-    if (strcmp(arg, "auto") && !blas_backend_known_coretype(arg)) {
-      fprintf(stderr,
-              "mlpbench %s: --%s '%s' is not an OpenBLAS kernel name (auto, Haswell, SkylakeX, "
-              "Zen, Sandybridge, Prescott, ...)\n",
-              cmd, name, arg);
-      return -1;
-    }
-#endif
+    if (check_tuning(cmd, name, arg)) return -1;
     o->blas_kernel = arg;
     return 0;
   case 'f':
@@ -302,117 +308,88 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   return 0;
 }
 
-int cli_select_backends(const cli_opts *o, const void *out[CLI_MAX_BACKENDS], int *exit_code) {
-  int n = 0;
+/* Backends named in o->backends (or every available one); unknown names are usage errors,
+ * unavailable ones named explicitly are reported and skipped (*worst becomes EXIT_RUNTIME). */
+static int plan_backends(const cli_opts *o, run_plan *p, int *worst) {
   char why[256];
-  *exit_code = 0;
   if (!o->backends || strcmp(o->backends, "all") == 0) {
-    for (int i = 0; i < registry_count() && n < CLI_MAX_BACKENDS; i++)
-      if (registry_get(i)->available(why, sizeof why)) out[n++] = registry_get(i);
-    return n;
+    for (int i = 0; i < registry_count() && p->n_backends < PLAN_MAX_BACKENDS; i++)
+      if (registry_get(i)->available(why, sizeof why))
+        p->backends[p->n_backends++] = registry_get(i);
+    return 0;
   }
   char list[256];
-  snprintf(list, sizeof list, "%s", o->backends);
+  snprintf(list, sizeof list, "%s", o->backends); /* check_list bounded it */
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
        tok = strtok_r(NULL, ",", &save)) {
     const mlp_backend *be = registry_find(tok);
     if (!be) {
       fprintf(stderr, "mlpbench %s: unknown backend '%s' (see mlpbench list)\n", o->cmd, tok);
-      *exit_code = EXIT_USAGE;
-      return 0;
+      return EXIT_USAGE;
     }
     if (!be->available(why, sizeof why)) {
       fprintf(stderr, "mlpbench %s: backend %s unavailable: %s\n", o->cmd, tok, why);
-      *exit_code = EXIT_RUNTIME;
+      *worst = EXIT_RUNTIME;
       continue;
     }
-    if (n < CLI_MAX_BACKENDS) out[n++] = be;
+    p->backends[p->n_backends++] = be;
   }
-  return n;
+  return 0;
 }
 
-int cli_workloads(const cli_opts *o, wl_kind kinds[2]) {
-  if (!o->workload || strcmp(o->workload, "all") == 0) {
-    kinds[0] = WL_MNIST;
-    kinds[1] = WL_TOY;
-    return 2;
+int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *worst) {
+  memset(p, 0, sizeof *p);
+  *worst = EXIT_OK;
+  int rc = plan_backends(o, p, worst);
+  if (rc) return rc;
+  const char *wl = o->workload ? o->workload : default_workload;
+  for (int i = 0; i < workload_count(); i++) {
+    const wl_entry *e = workload_get(i);
+    if (strcmp(wl, "all") == 0 ? e->in_all : strcmp(wl, e->name) == 0)
+      p->workloads[p->n_workloads++] = e;
   }
-  kinds[0] = strcmp(o->workload, "toy") == 0 ? WL_TOY : WL_MNIST;
-  return 1;
+  static char peers[64];
+  snprintf(peers, sizeof peers, "%s", o->peers ? o->peers : "");
+  for (char *save = NULL, *tok = strtok_r(peers, ",", &save); tok && p->n_peers < PLAN_MAX_PEERS;
+       tok = strtok_r(NULL, ",", &save))
+    p->peers[p->n_peers++] = tok;
+  p->data = o->data;
+  p->wl = o->wl;
+  p->opts = (mlp_options){.threads = o->threads, .ftz = o->ftz, .tf32 = o->tf32};
+  p->seed = o->seed;
+  p->warmup = o->warmup;
+  p->repeat = o->repeat;
+  p->block = o->block;
+  p->fd_samples = o->fd_samples;
+  p->quiet = o->quiet;
+  p->sweep = o->sweep;
+  p->out.results = o->results;
+  p->out.markdown = o->markdown;
+  p->out.plots = o->plots_dir;
+  p->out.format = o->format;
+  return 0;
 }
 
 char **cli_argv;
 
-void cli_apply_blas_kernel(const cli_opts *o) {
-#ifdef MLPBENCH_HAVE_BLAS
+/* --blas-kernel: each backend that knows the request names the environment variable its
+ * library reads at load time; this process then re-runs itself with it set. */
+void cli_apply_tuning(const cli_opts *o) {
+  char name[64], value[64], err[256];
   if (!o->blas_kernel || getenv("MLPBENCH_REEXEC")) return;
-  const char *want = o->blas_kernel;
-  if (strcmp(want, "auto") == 0) {
-    char advice[512];
-    want = blas_backend_best_coretype();
-    if (!want || !blas_backend_kernel_advice(advice, sizeof advice)) return;
+  int any = 0;
+  for (int i = 0; i < registry_count(); i++) {
+    const mlp_backend *be = registry_get(i);
+    if (!be->tuned_env ||
+        be->tuned_env(o->blas_kernel, name, sizeof name, value, sizeof value, err, sizeof err) != 1)
+      continue;
+    setenv(name, value, 1);
+    fprintf(stderr, "mlpbench: re-running with %s=%s\n", name, value);
+    any = 1;
   }
-  if (strcmp(want, blas_backend_corename()) == 0) return;
-  /* OpenBLAS picks its kernels when it loads, so the setting needs a fresh process */
-  setenv("OPENBLAS_CORETYPE", want, 1);
+  if (!any) return;
   setenv("MLPBENCH_REEXEC", "1", 1);
-  fprintf(stderr, "mlpbench: re-running with OPENBLAS_CORETYPE=%s\n", want);
   fflush(NULL);
   execv("/proc/self/exe", cli_argv);
-  fprintf(stderr, "mlpbench: could not re-run itself (%s); continuing with kernel %s\n",
-          strerror(errno), blas_backend_corename());
-#else
-  (void)o;
-
-#endif
-}
-
-int cli_setup_workload(const cli_opts *o, wl_kind kind, mlpb_dataset *d, workload *w) {
-  char err[1024];
-  memset(d, 0, sizeof *d);
-  if (kind == WL_TOY) {
-    if (workload_toy(w, &o->wl, err, sizeof err)) goto fail;
-    return 0;
-  }
-  if (dataset_load(o->data, d, err, sizeof err)) goto fail;
-  if (workload_mnist(w, d, &o->wl, err, sizeof err)) {
-    dataset_free(d);
-    goto fail;
-  }
-  return 0;
-fail:
-  fprintf(stderr, "mlpbench %s: %s\n", o->cmd, err);
-  return EXIT_USAGE;
-}
-
-int cli_timing_block(const cli_opts *o, const workload *w) {
-  if (w->kind != WL_TOY) return 1;
-  if (o->block) return o->block;
-  int b = w->epochs / 10;
-  return b < 1 ? 1 : b > 500 ? 500 : b;
-}
-
-int cli_repeat(const cli_opts *o, const workload *w) {
-  return o->repeat ? o->repeat : (w->kind == WL_TOY ? 5 : 1);
-}
-
-mlp_options cli_backend_options(const cli_opts *o) {
-  return (mlp_options){.threads = o->threads, .ftz = o->ftz, .tf32 = o->tf32};
-}
-
-const char *cli_cpu_model(void) {
-  static char model[128] = "";
-  if (model[0]) return model;
-  snprintf(model, sizeof model, "unknown CPU");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  char line[256];
-  while (f && fgets(line, sizeof line, f))
-    if (strncmp(line, "model name", 10) == 0) {
-      char *c = strchr(line, ':');
-      if (c) snprintf(model, sizeof model, "%s", c + 2);
-      model[strcspn(model, "\n")] = '\0';
-      break;
-    }
-  if (f) fclose(f);
-  return model;
+  fprintf(stderr, "mlpbench: could not re-run itself (%s); continuing as it is\n", strerror(errno));
 }

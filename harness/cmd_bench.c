@@ -8,16 +8,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "../impls/blas/blas.h"
+#include "../workloads/data/outfile.h"
 #include "cli.h"
-#include "gradcheck.h"
 #include "interrupt.h"
-#include "outfile.h"
 #include "peers.h"
 #include "plots.h"
 #include "registry.h"
 #include "report.h"
 #include "results.h"
+#include "session.h"
 #include "stats.h"
 #include "sweep.h"
 #include "table.h"
@@ -27,37 +26,34 @@ static const char *bench_allowed = "bwdneBHlSZstFTWrkKfqRMPxOp";
 
 /* One run from fresh weights; timed samples are appended to row->samples. The last run
  * also records the per-epoch curves (evaluation is never timed). */
-static int bench_run(const cli_opts *o, const workload *w, report_row *row, int last,
-                     trainer *keep) {
-  const int block = cli_timing_block(o, w), n_blocks = (w->epochs + block - 1) / block;
-  mlp_options bo = cli_backend_options(o);
+static int bench_run(const run_plan *p, const mlp_backend *be, const workload *w, report_row *row,
+                     int last, trainer *keep) {
+  const int block = plan_block(p, w), n_blocks = (w->epochs + block - 1) / block;
   trainer t;
-  if (trainer_open(&t, registry_find(row->backend), &bo, w, o->seed)) {
+  if (trainer_open(&t, be, &p->opts, w, p->seed)) {
     snprintf(row->error, sizeof row->error, "%s", t.err);
     return -1;
   }
-  t.progress = !o->quiet;
+  t.progress = !p->quiet;
   t.label = row->backend;
+  if (be->path && !row->path[0]) be->path(t.h.ctx, row->path, sizeof row->path);
   for (int b = 0; b < n_blocks; b++) {
     int k = w->epochs - b * block < block ? w->epochs - b * block : block;
     double sec, loss;
     if (trainer_epochs(&t, k, &sec, &loss)) goto fail;
-    if (b >= o->warmup) {
+    if (b >= p->warmup) {
       row->cpu_samples[row->n_samples] = t.last_cpu / k;
       row->samples[row->n_samples++] = sec / k;
     }
-    if (last && w->kind == WL_MNIST) {
-      row->epoch_loss[row->n_epochs] = loss;
-      if (trainer_accuracy(&t, w->x_val, w->y_val, w->n_val, &row->epoch_val_acc[row->n_epochs]))
-        goto fail;
-      row->n_epochs++;
-    } else if (last && row->n_epochs < n_blocks) {
-      row->epoch_loss[row->n_epochs] = loss;
-      row->epoch_val_acc[row->n_epochs++] = NAN;
-    }
+    if (!last) continue;
+    row->epoch_loss[row->n_epochs] = loss;
+    row->epoch_val_acc[row->n_epochs] = NAN;
+    if (w->has_accuracy &&
+        trainer_accuracy(&t, w->x_val, w->y_val, w->n_val, &row->epoch_val_acc[row->n_epochs]))
+      goto fail;
+    row->n_epochs++;
   }
-  row->val_acc = row->test_acc = NAN; /* null in the results file unless measured */
-  if (last && w->kind == WL_MNIST) {
+  if (last && w->has_accuracy) {
     row->val_acc = row->n_epochs ? row->epoch_val_acc[row->n_epochs - 1] : NAN;
     if (w->n_test && trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc))
       goto fail;
@@ -73,38 +69,28 @@ fail:
   return -1;
 }
 
-static void fill_workload_info(const cli_opts *o, const workload *w, const mlpb_dataset *d,
-                               report_workload *rw) {
+static void fill_workload_info(const run_plan *p, const workload *w, report_workload *rw) {
   snprintf(rw->name, sizeof rw->name, "%s", w->name);
   rw->spec = w->spec;
-  snprintf(rw->dataset, sizeof rw->dataset, "%s", w->kind == WL_TOY ? "toy" : d->name);
-  snprintf(rw->dataset_source, sizeof rw->dataset_source, "%s",
-           w->kind == WL_TOY ? "the tutorial's 3x4 input" : d->source);
-  rw->dataset_hash = w->kind == WL_TOY ? 0 : d->hash;
+  snprintf(rw->dataset, sizeof rw->dataset, "%s", w->data_label);
+  snprintf(rw->dataset_source, sizeof rw->dataset_source, "%s", w->data_source);
+  snprintf(rw->data_title, sizeof rw->data_title, "%s", w->data_title);
+  rw->dataset_hash = w->data_hash;
   rw->n_train = w->n_train;
   rw->n_val = w->n_val;
   rw->n_test = w->n_test;
   rw->batch = w->batch;
   rw->batches_per_epoch = w->batches_per_epoch;
   rw->epochs = w->epochs;
-  rw->warmup = o->warmup;
-  rw->repeat = cli_repeat(o, w);
-  rw->block = cli_timing_block(o, w);
-  snprintf(rw->sampling, sizeof rw->sampling, "%s",
-           w->kind == WL_TOY                   ? "full batch"
-           : w->sampling == WL_SAMPLE_TUTORIAL ? "tutorial sampling"
-                                               : "shuffled epochs");
+  rw->warmup = p->warmup;
+  rw->repeat = plan_repeat(p, w);
+  rw->block = plan_block(p, w);
+  snprintf(rw->sampling, sizeof rw->sampling, "%s", w->sampling_label);
   rw->zero_grad = w->zero_grad;
-  if (w->kind == WL_TOY) {
-    rw->samples_per_epoch = w->n_train;
-    rw->gflop_per_epoch = workload_step_flops(&w->spec, w->n_train) / 1e9;
-  } else if (w->sampling == WL_SAMPLE_TUTORIAL) {
-    rw->samples_per_epoch = (double)w->batches_per_epoch * w->batch;
-    rw->gflop_per_epoch = workload_step_flops(&w->spec, w->batch) * w->batches_per_epoch / 1e9;
-  } else {
-    rw->samples_per_epoch = w->n_train;
-    rw->gflop_per_epoch = workload_step_flops(&w->spec, w->n_train) / 1e9;
-  }
+  rw->has_accuracy = w->has_accuracy;
+  rw->full_batch = w->order == WL_ORDER_FULL;
+  rw->samples_per_epoch = w->samples_per_epoch;
+  rw->gflop_per_epoch = w->gflop_per_epoch;
 }
 
 static int alloc_row(report_row *r, int n_samples, int n_epochs) {
@@ -115,89 +101,79 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
   return r->samples && r->cpu_samples && r->epoch_loss && r->epoch_val_acc ? 0 : -1;
 }
 
-static int bench_workload(const cli_opts *o, wl_kind kind, const void **bes, int nb, report *rep) {
-  mlpb_dataset d;
-  workload w;
-  gc_batch gb = {0};
-  double ref_loss = 0.0, *ref = NULL;
-  float *params = NULL;
-  trainer montage_model = {0};
-  int rc = cli_setup_workload(o, kind, &d, &w);
+/* The check, then every repeat, of one backend; the verdict and samples land in r. */
+static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_session *s, report *rep,
+                         report_workload *rw, report_row *r, trainer *montage) {
+  const workload *w = &s->w;
+  const int per_run = (w->epochs + rw->block - 1) / rw->block;
+  snprintf(r->backend, sizeof r->backend, "%s", be->name);
+  r->reference = be_props(be)->reference;
+  if (alloc_row(r, rw->repeat * per_run, per_run)) {
+    snprintf(r->error, sizeof r->error, "out of memory");
+    return EXIT_RUNTIME;
+  }
+  /* correctness before speed: the check runs first and its verdict travels with the row */
+  int gc_failed = gc_check_backend(be, &p->opts, w, &s->gb.b, s->params, s->ref_loss, s->ref,
+                                   gc_tolerance(be, &p->opts), &r->gc, r->error, sizeof r->error);
+  /* described once a context has existed, so options applied at create (threads) show */
+  if (be->describe) be->describe(r->details, sizeof r->details);
+  if (be_props(be)->device) snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);
+  if (gc_failed) {
+    fprintf(stderr, "mlpbench bench: %s\n", r->error);
+    return EXIT_RUNTIME;
+  }
+  r->gc_done = 1;
+  int want_model = p->out.plots && w->montage_side && r->gc.pass && !montage->h.ctx;
+  for (int k = 0; k < rw->repeat; k++) {
+    int last = k == rw->repeat - 1;
+    if (bench_run(p, be, w, r, last, last && want_model ? montage : NULL)) {
+      fprintf(stderr, "mlpbench bench: %s\n", r->error);
+      return EXIT_RUNTIME;
+    }
+  }
+  r->ran = 1;
+  r->st = stats_summarize(r->samples, r->n_samples);
+  r->samples_per_s = rw->samples_per_epoch / r->st.median;
+  r->gflops = rw->gflop_per_epoch / r->st.median;
+  return r->gc.pass ? EXIT_OK : EXIT_CHECK;
+}
+
+static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
+  wl_session s;
+  trainer montage = {0};
+  int rc = session_open(&s, e, p, 1, "bench");
   if (rc) return rc;
-  report_workload *rw = &rep->wl[rep->n_wl++];
-  fill_workload_info(o, &w, &d, rw);
-  const int per_run = (w.epochs + rw->block - 1) / rw->block;
-  if (o->warmup >= per_run) {
+  const workload *w = &s.w;
+  report_workload *rw = report_add_workload(rep);
+  if (!rw) {
+    session_close(&s);
+    return EXIT_USAGE;
+  }
+  fill_workload_info(p, w, rw);
+  const int per_run = (w->epochs + rw->block - 1) / rw->block;
+  if (p->warmup >= per_run) {
     fprintf(stderr,
             "mlpbench bench: --warmup %d leaves no timed samples (%s has %d per run; raise "
             "--epochs or lower --warmup)\n",
-            o->warmup, w.name, per_run);
-    rc = EXIT_USAGE;
-    goto done;
+            p->warmup, w->name, per_run);
+    session_close(&s);
+    return EXIT_USAGE;
   }
-  rc = EXIT_RUNTIME;
-  params = malloc(mlp_param_count(&w.spec) * sizeof(float));
-  if (!params || gc_batch_make(&w, o->seed, &gb)) goto oom;
-  workload_init_params(&w, o->seed, params);
-  if (gc_reference(&w, params, &gb.b, &ref_loss, &ref)) goto oom;
   rc = EXIT_OK;
-  mlp_options bo = cli_backend_options(o);
-  for (int i = 0; i < nb && !mlpb_stop_signal; i++) {
-    const mlp_backend *be = bes[i];
-    if (rw->n_rows >= REPORT_MAX_ROWS) break; /* cmd_bench caps backends + peers up front */
-    report_row *r = &rw->rows[rw->n_rows++];
-    snprintf(r->backend, sizeof r->backend, "%s", be->name);
-    if (alloc_row(r, rw->repeat * per_run, per_run)) goto oom;
-    double tol = gc_tolerance(be, o->tf32);
-    /* correctness before speed: the check runs first and its verdict travels with the row */
-    int gc_failed = gc_check_backend(be, &bo, &w, &gb.b, params, ref_loss, ref, tol, &r->gc,
-                                     r->error, sizeof r->error);
-    /* described once a context exists, so options applied at create (threads) show */
-    if (be->describe) be->describe(r->details, sizeof r->details);
-    if (strcmp(be->name, "cuda") == 0)
-      snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);
-    if (gc_failed) {
-      fprintf(stderr, "mlpbench bench: %s\n", r->error);
-      rc = EXIT_RUNTIME;
-      continue;
-    }
-    r->gc_done = 1;
-    if (!r->gc.pass && rc == EXIT_OK) rc = EXIT_CHECK;
-    int failed = 0,
-        want_model = o->plots_dir && kind == WL_MNIST && r->gc.pass && !montage_model.ctx;
-    for (int k = 0; k < rw->repeat && !failed; k++) {
-      int last = k == rw->repeat - 1;
-      failed = bench_run(o, &w, r, last, last && want_model ? &montage_model : NULL);
-    }
-    if (failed) {
-      fprintf(stderr, "mlpbench bench: %s\n", r->error);
-      rc = EXIT_RUNTIME;
-      continue;
-    }
-    r->ran = 1;
-    r->st = stats_summarize(r->samples, r->n_samples);
-    r->samples_per_s = rw->samples_per_epoch / r->st.median;
-    r->gflops = rw->gflop_per_epoch / r->st.median;
+  for (int i = 0; i < p->n_backends && !mlpb_stop_signal; i++) {
+    report_row *r = report_add_row(rw); /* the plan caps backends + peers (plan.c) */
+    if (!r) break;
+    int br = bench_backend(p, p->backends[i], &s, rep, rw, r, &montage);
+    rc = br > rc ? br : rc;
   }
-  if (o->peers && !mlpb_stop_signal) {
-    char list[128];
-    snprintf(list, sizeof list, "%s", o->peers);
-    for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save))
-      if (peers_bench(p, o, &w, params, &gb.b, ref_loss, ref, rw) < 0) rc = EXIT_RUNTIME;
-  }
-  if (o->sweep && kind == WL_MNIST && !mlpb_stop_signal) sweep_run(o, &w, rw);
-  if (montage_model.ctx && !mlpb_stop_signal) plots_montage(o->plots_dir, &w, &d, &montage_model);
-  if (montage_model.ctx) trainer_close(&montage_model);
+  for (int i = 0; i < p->n_peers && !mlpb_stop_signal; i++)
+    if (peers_bench(p->peers[i], p, &s, rw) < 0) rc = EXIT_RUNTIME;
+  if (p->sweep && !mlpb_stop_signal)
+    sweep_run(p->backends, p->n_backends, &p->opts, p->quiet, w, rw);
+  if (montage.h.ctx && !mlpb_stop_signal) plots_montage(p->out.plots, w, &montage);
+  if (montage.h.ctx) trainer_close(&montage);
   report_sort_rows(rw);
-  goto done;
-oom:
-  fprintf(stderr, "mlpbench bench: out of memory\n");
-done:
-  gc_batch_free(&gb);
-  free(ref);
-  free(params);
-  workload_free(&w);
-  dataset_free(&d);
+  session_close(&s);
   return rc;
 }
 
@@ -210,9 +186,9 @@ static void default_results_path(char *out, size_t len) {
   snprintf(out, len, "results/bench-%s-%s.json", stamp, c.host);
 }
 
-static int write_outputs(const cli_opts *o, const report *rep, const char *results_path) {
+static int write_outputs(const run_plan *p, const report *rep, const char *results_path) {
   char err[PATH_MAX + 256];
-  json_t *j = results_to_json(rep, o->format);
+  json_t *j = results_to_json(rep, p->out.format);
   int rc = j ? results_write(results_path, j, err, sizeof err) : -1;
   json_decref(j);
   if (rc) {
@@ -220,9 +196,9 @@ static int write_outputs(const cli_opts *o, const report *rep, const char *resul
     return EXIT_RUNTIME;
   }
   fprintf(stderr, "mlpbench bench: results written to %s\n", results_path);
-  if (o->markdown) {
+  if (p->out.markdown) {
     outfile md;
-    if (outfile_open(&md, o->markdown, err, sizeof err)) {
+    if (outfile_open(&md, p->out.markdown, err, sizeof err)) {
       fprintf(stderr, "mlpbench bench: %s\n", err);
       return EXIT_RUNTIME;
     }
@@ -236,15 +212,27 @@ static int write_outputs(const cli_opts *o, const report *rep, const char *resul
       return EXIT_RUNTIME;
     }
   }
-  if (o->plots_dir && plots_draw(o->plots_dir, rep)) return EXIT_RUNTIME;
+  if (p->out.plots && plots_draw(p->out.plots, rep)) return EXIT_RUNTIME;
   return EXIT_OK;
+}
+
+/* An unwritable destination is reported now, not after a long run. */
+static int check_destinations(const run_plan *p, const char *results_path) {
+  char err[PATH_MAX + 256];
+  if (outfile_check(results_path, err, sizeof err) ||
+      (p->out.markdown && outfile_check(p->out.markdown, err, sizeof err)) ||
+      (p->out.plots && plots_check_dir(p->out.plots, err, sizeof err))) {
+    fprintf(stderr, "mlpbench bench: %s\n", err);
+    return EXIT_USAGE;
+  }
+  return 0;
 }
 
 int cmd_bench(int argc, char **argv) {
   cli_opts o;
-  char default_path[256], err[PATH_MAX + 256];
-  const char *results_path = default_path;
-  int rc = cli_parse(argc, argv, "bench", bench_allowed, &o);
+  run_plan p;
+  char default_path[256];
+  int worst, rc = cli_parse(argc, argv, "bench", bench_allowed, &o);
   if (rc) {
     if (rc < 0)
       cli_print_help("bench", bench_allowed,
@@ -254,40 +242,23 @@ int cmd_bench(int argc, char **argv) {
                      "per sample per step.");
     return rc < 0 ? EXIT_OK : rc;
   }
-  cli_apply_blas_kernel(&o);
-  if (o.results)
-    results_path = o.results; /* never copied into a fixed buffer: checked, not truncated */
-  else
+  cli_apply_tuning(&o);
+  if ((rc = cli_plan(&o, "all", &p, &worst))) return rc;
+  const char *results_path = p.out.results; /* never copied: checked, not truncated */
+  if (!results_path) {
     default_results_path(default_path, sizeof default_path);
-  /* an unwritable destination is reported now, not after a long run */
-  if (results_check_writable(results_path, err, sizeof err) ||
-      (o.markdown && results_check_writable(o.markdown, err, sizeof err)) ||
-      (o.plots_dir && plots_check_dir(o.plots_dir, err, sizeof err))) {
-    fprintf(stderr, "mlpbench bench: %s\n", err);
-    return EXIT_USAGE;
+    results_path = default_path;
   }
-  const void *bes[CLI_MAX_BACKENDS];
-  int worst, nb = cli_select_backends(&o, bes, &worst);
-  if (worst == EXIT_USAGE) return worst;
-  int n_peers = 0;
-  for (const char *p = o.peers; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : "")
-    n_peers++;
-  if (nb + n_peers > REPORT_MAX_ROWS) {
-    fprintf(stderr, "mlpbench bench: %d backends and %d peers: a table holds at most %d rows\n", nb,
-            n_peers, REPORT_MAX_ROWS);
-    return EXIT_USAGE;
-  }
+  if ((rc = check_destinations(&p, results_path))) return rc;
   report rep;
   memset(&rep, 0, sizeof rep);
   report_context_fill(&rep.ctx, argc + 1, argv - 1);
-  rep.ctx.seed = o.seed;
-  rep.ctx.ftz = o.ftz;
-  rep.ctx.tf32 = o.tf32;
-  wl_kind kinds[2];
-  int nk = cli_workloads(&o, kinds);
+  rep.ctx.seed = p.seed;
+  rep.ctx.ftz = p.opts.ftz;
+  rep.ctx.tf32 = p.opts.tf32;
   interrupt_install();
-  for (int k = 0; k < nk && !mlpb_stop_signal; k++) {
-    int r = bench_workload(&o, kinds[k], bes, nb, &rep);
+  for (int k = 0; k < p.n_workloads && !mlpb_stop_signal; k++) {
+    int r = bench_workload(&p, p.workloads[k], &rep);
     if (r == EXIT_USAGE) {
       report_free(&rep);
       return r;
@@ -296,10 +267,7 @@ int cmd_bench(int argc, char **argv) {
     report_workload *w = &rep.wl[rep.n_wl - 1];
     report_context_refresh(&rep.ctx); /* what the backends set up (BLAS threads) */
     table_print_header(stdout, &rep, w);
-#ifdef MLPBENCH_HAVE_BLAS
-    char advice[512];
-    if (blas_backend_kernel_advice(advice, sizeof advice)) printf("warning: %s\n", advice);
-#endif
+    registry_print_advice(stdout, "warning: ");
     table_print(stdout, w);
   }
   if (mlpb_stop_signal) {
@@ -309,7 +277,7 @@ int cmd_bench(int argc, char **argv) {
     report_free(&rep);
     return interrupt_exit_code();
   }
-  int wr = write_outputs(&o, &rep, results_path);
+  int wr = write_outputs(&p, &rep, results_path);
   worst = wr > worst ? wr : worst;
   report_free(&rep);
   return worst;

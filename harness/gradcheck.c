@@ -5,49 +5,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../workloads/rng.h"
 #include "ref64.h"
-#include "rng.h"
 
 const char *const gc_tensor_names[4] = {"W1", "b1", "W2", "b2"};
 
-double gc_tolerance(const mlp_backend *be, int tf32) {
-  return tf32 && strcmp(be->name, "cuda") == 0 ? GC_TOL_TF32 : GC_TOL_FP32;
+double gc_tolerance(const mlp_backend *be, const mlp_options *opt) {
+  return opt->tf32 && be_props(be)->tf32 ? GC_TOL_TF32 : GC_TOL_FP32;
 }
 
 int gc_batch_make(const workload *w, uint64_t seed, gc_batch *gb) {
   memset(gb, 0, sizeof *gb);
-  const int n_in = w->spec.n_in;
-  if (w->kind == WL_TOY) {
-    gb->b = (mlp_batch){.x = w->x_train, .y = w->t_train, .n = w->n_train};
-    return 0;
-  }
-  int n = w->batch < w->n_train ? w->batch : w->n_train;
+  const int n_in = w->spec.n_in, n_out = w->spec.n_out;
+  int n = w->order == WL_ORDER_FULL || w->batch > w->n_train ? w->n_train : w->batch;
   int32_t *order = malloc((size_t)w->n_train * sizeof *order);
   gb->x = malloc((size_t)n * n_in * sizeof(float));
   gb->labels = malloc((size_t)n * sizeof(int32_t));
-  if (!order || !gb->x || !gb->labels) {
+  gb->targets = malloc((size_t)n * n_out * sizeof(float));
+  if (!order || !gb->x || !gb->labels || !gb->targets) {
     free(order);
     gc_batch_free(gb);
     return -1;
   }
-  rng_t r;
-  rng_seed(&r, seed, RNG_STREAM_TEST);
   for (int i = 0; i < w->n_train; i++)
     order[i] = i;
-  rng_shuffle_i32(&r, order, w->n_train);
-  for (int i = 0; i < n; i++) {
-    memcpy(gb->x + (size_t)i * n_in, w->x_train + (size_t)order[i] * n_in,
-           (size_t)n_in * sizeof(float));
-    gb->labels[i] = w->y_train[order[i]];
+  if (w->order != WL_ORDER_FULL) {
+    rng_t r;
+    rng_seed(&r, seed, RNG_STREAM_TEST);
+    rng_shuffle_i32(&r, order, w->n_train);
   }
+  workload_gather(w, order, n, gb->x, gb->labels, gb->targets, &gb->b);
   free(order);
-  gb->b = (mlp_batch){.x = gb->x, .labels = gb->labels, .n = n};
   return 0;
 }
 
 void gc_batch_free(gc_batch *gb) {
   free(gb->x);
   free(gb->labels);
+  free(gb->targets);
   memset(gb, 0, sizeof *gb);
 }
 
@@ -118,24 +113,23 @@ int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const worklo
   spec.max_batch = b->n > spec.max_batch ? b->n : spec.max_batch;
   memset(r, 0, sizeof *r);
   float *g = malloc(n * sizeof *g);
-  void *ctx = NULL;
+  be_handle h = {0};
   int rc = -1;
   if (!g) {
     snprintf(err, len, "%s: out of memory", be->name);
     return -1;
   }
-  ctx = be->create(&spec, opt, err, len);
-  if (!ctx) goto done;
+  if (be_open(&h, be, &spec, opt, err, len)) goto done;
   float loss = 0.0f;
-  if (be->set_params(ctx, params) || be->zero_grads(ctx) || be->forward_backward(ctx, b, &loss) ||
-      be->get_grads(ctx, g)) {
-    snprintf(err, len, "%s: %s", be->name, be->error(ctx));
+  if (be->set_params(h.ctx, params) || be->zero_grads(h.ctx) ||
+      be->forward_backward(h.ctx, b, &loss) || be->get_grads(h.ctx, g)) {
+    snprintf(err, len, "%s: %s", be->name, be_error(&h));
     goto done;
   }
   gc_judge(w, g, loss, ref_loss, ref_grads, tol, r);
   rc = 0;
 done:
-  if (ctx) be->destroy(ctx);
+  be_close(&h);
   free(g);
   return rc;
 }

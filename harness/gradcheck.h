@@ -4,25 +4,17 @@
 #define MLPB_GRADCHECK_H
 
 #include "../workloads/workload.h"
+#include "be_handle.h"
+#include "report.h"
 
 /* Documented tolerances on the relative L2 error of the loss and of each gradient tensor. */
 #define GC_TOL_FP32 1e-5 /* fp32 arithmetic, any summation order */
 #define GC_TOL_TF32 5e-3 /* tensor-core TF32 products (10-bit mantissa inputs) */
 #define GC_TOL_FD 1e-6   /* float64 reference vs central differences */
 
-/* The documented tolerance for a backend: TF32 applies only to cuda run with --tf32. */
-double gc_tolerance(const mlp_backend *be, int tf32);
-
-typedef struct {
-  double rel_l2, max_abs, nmse;
-} gc_err;
-
-typedef struct {
-  double loss, loss_ref, loss_rel;
-  gc_err t[4]; /* W1 b1 W2 b2 */
-  double worst, tol;
-  int pass;
-} gc_result;
+/* The documented tolerance for a backend: TF32's applies to a backend that honours
+ * mlp_options.tf32 (props->tf32) when the run asks for it. */
+double gc_tolerance(const mlp_backend *be, const mlp_options *opt);
 
 typedef struct {
   int checked, skipped_kinks;
@@ -32,11 +24,13 @@ typedef struct {
 
 extern const char *const gc_tensor_names[4];
 
-/* The batch gradcheck uses: the first min(batch, n_train) samples of a seeded shuffle. */
+/* The batch gradcheck uses: the first min(batch, n_train) samples of a seeded shuffle (the
+ * whole input, in order, for a full-batch workload). */
 typedef struct {
   mlp_batch b;
   float *x;
   int32_t *labels;
+  float *targets;
 } gc_batch;
 int gc_batch_make(const workload *w, uint64_t seed, gc_batch *gb);
 void gc_batch_free(gc_batch *gb);

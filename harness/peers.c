@@ -3,14 +3,15 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "outfile.h"
-#include "results.h"
+#include "../workloads/data/outfile.h"
 #include "spawn.h"
+#include "stats.h"
 #include "trainer.h"
 
 #ifndef MLPB_PEER_SCRIPT
@@ -43,30 +44,33 @@ static const char *find_python(const char *peer) {
   return NULL;
 }
 
-static int export_run(const char *dir, const cli_opts *o, const workload *w, const float *params,
+static int export_run(const char *dir, const run_plan *p, const workload *w, const float *params,
                       const mlp_batch *gc) {
   const mlp_spec *s = &w->spec;
-  int toy = w->kind == WL_TOY, n_idx = batch_order_epoch_len(w);
-  int block = cli_timing_block(o, w), repeat = cli_repeat(o, w);
+  int targets = !w->has_accuracy, n_idx = workload_epoch_len(w);
+  int block = plan_block(p, w), repeat = plan_repeat(p, w);
   json_t *run = json_pack(
-      "{s:s,s:i,s:i,s:i,s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:i,s:i,s:i,s:i}",
-      "workload", w->name, "n_in", s->n_in, "n_hidden", s->n_hidden, "n_out", s->n_out,
-      "activation", s->act == MLP_ACT_RELU ? "relu" : "sigmoid", "loss",
+      "{s:s,s:b,s:b,s:i,s:i,s:i,s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:i,s:i,"
+      "s:i,s:i}",
+      "workload", w->name, "full_batch", w->order == WL_ORDER_FULL, "targets", targets, "n_in",
+      s->n_in, "n_hidden", s->n_hidden, "n_out", s->n_out, "activation",
+      s->act == MLP_ACT_RELU ? "relu" : "sigmoid", "loss",
       s->loss == MLP_LOSS_SOFTMAX_CE ? "softmax_cross_entropy" : "sigmoid_squared_error",
       "optimizer", s->opt == MLP_OPT_ADAM ? "adam" : "sgd", "lr", (double)s->lr, "beta1",
       (double)s->beta1, "beta2", (double)s->beta2, "eps", (double)s->eps, "batch", w->batch,
-      "epochs", w->epochs, "warmup", o->warmup, "block", block, "repeat", repeat, "zero_grad",
+      "epochs", w->epochs, "warmup", p->warmup, "block", block, "repeat", repeat, "zero_grad",
       w->zero_grad, "n_train", w->n_train, "n_val", w->n_val, "n_test", w->n_test, "n_idx", n_idx,
       "n_gc", gc->n);
   char path[1200], err[256];
   snprintf(path, sizeof path, "%s/run.json", dir);
-  int rc = run ? results_write(path, run, err, sizeof err) : -1;
+  (void)err;
+  int rc = run ? json_dump_file(run, path, 0) : -1;
   json_decref(run);
   size_t fl = sizeof(float), il = sizeof(int32_t), I = (size_t)s->n_in, O = (size_t)s->n_out;
   rc |= write_raw(dir, "params.f32", params, mlp_param_count(s) * fl);
   rc |= write_raw(dir, "gc_x.f32", gc->x, gc->n * I * fl);
   rc |= write_raw(dir, "x_train.f32", w->x_train, w->n_train * I * fl);
-  if (toy) {
+  if (targets) {
     rc |= write_raw(dir, "gc_t.f32", gc->y, gc->n * O * fl);
     return rc | write_raw(dir, "t_train.f32", w->t_train, w->n_train * O * fl);
   }
@@ -81,7 +85,7 @@ static int export_run(const char *dir, const cli_opts *o, const workload *w, con
   /* every epoch's indices, exactly as the trainer draws them for each backend */
   batch_order bo;
   int32_t *all = malloc((size_t)w->epochs * n_idx * il);
-  if (!all || batch_order_init(&bo, w, o->seed)) {
+  if (!all || batch_order_init(&bo, w, p->seed)) {
     free(all);
     return -1;
   }
@@ -93,10 +97,68 @@ static int export_run(const char *dir, const cli_opts *o, const workload *w, con
   return rc;
 }
 
-/* Exports, runs the peer, and loads its result; *out_report owned by the caller. */
-static int run_peer(const char *peer, const cli_opts *o, const workload *w, const float *params,
-                    const mlp_batch *gc, int grads_only, char *dir, report *out, float *grads,
-                    double *gc_loss) {
+static double jnum_or_nan(const json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A JSON array of numbers (null: NaN) into a new array; its length, or -1. */
+static int jarray_read(const json_t *a, double **out) {
+  size_t n = json_is_array(a) ? json_array_size(a) : 0;
+  *out = calloc(n ? n : 1, sizeof **out);
+  if (!*out) return -1;
+  for (size_t i = 0; i < n; i++) {
+    json_t *v = json_array_get(a, i);
+    (*out)[i] = json_is_number(v) ? json_number_value(v) : NAN;
+  }
+  return (int)n;
+}
+
+/* peer.json ("mlpbench-peer-1") into a report row (its arrays owned by the row). */
+static int read_exchange(const char *path, report_row *row, double *gc_loss, char *err,
+                         size_t len) {
+  /* the path is ours (a mkdtemp folder), short; the file's content is the peer's */
+  json_error_t je;
+  json_t *j = json_load_file(path, 0, &je);
+  const char *schema = json_string_value(json_object_get(j, "schema"));
+  if (!j || !schema || strcmp(schema, "mlpbench-peer-1") != 0) {
+    snprintf(err, len, "%s: not a peer exchange file (%s)", path, j ? "schema" : je.text);
+    json_decref(j);
+    return -1;
+  }
+  const char *details = json_string_value(json_object_get(j, "details"));
+  snprintf(row->details, sizeof row->details, "%s", details ? details : "");
+  *gc_loss = jnum_or_nan(j, "gradcheck_loss");
+  json_t *cv = json_object_get(j, "curves");
+  int ns = jarray_read(json_object_get(j, "epoch_seconds"), &row->samples);
+  int nc = jarray_read(json_object_get(j, "epoch_cpu_seconds"), &row->cpu_samples);
+  int nl = jarray_read(json_object_get(cv, "loss"), &row->epoch_loss);
+  int na = jarray_read(json_object_get(cv, "val_acc"), &row->epoch_val_acc);
+  row->val_acc = jnum_or_nan(j, "val_acc");
+  row->test_acc = jnum_or_nan(j, "test_acc");
+  json_decref(j);
+  if (ns < 0 || nc < 0 || nl < 0 || na < 0 || nc != ns || na != nl) {
+    snprintf(err, len, "%s: arrays missing, of different lengths, or out of memory", path);
+    return -1;
+  }
+  row->n_samples = ns;
+  row->n_epochs = nl;
+  return 0;
+}
+
+static void free_row_arrays(report_row *r) {
+  free(r->samples);
+  free(r->cpu_samples);
+  free(r->epoch_loss);
+  free(r->epoch_val_acc);
+  r->samples = r->cpu_samples = r->epoch_loss = r->epoch_val_acc = NULL;
+}
+
+/* Exports, runs the peer, and reads back its row and gradients (the row's arrays owned by the
+ * caller). */
+static int run_peer(const char *peer, const run_plan *p, const wl_session *s, int grads_only,
+                    char *dir, report_row *row, float *grads, double *gc_loss) {
+  const workload *w = &s->w;
   const char *py = find_python(peer);
   if (!py) {
     fprintf(stderr, "mlpbench: peer %s skipped: no python3 with %s (apt-get install %s)\n", peer,
@@ -105,12 +167,12 @@ static int run_peer(const char *peer, const cli_opts *o, const workload *w, cons
     return 1;
   }
   snprintf(dir, 64, "/tmp/mlpbench-peer-XXXXXX");
-  if (!mkdtemp(dir) || export_run(dir, o, w, params, gc)) {
+  if (!mkdtemp(dir) || export_run(dir, p, w, s->params, &s->gb.b)) {
     fprintf(stderr, "mlpbench: peer %s: cannot export the run to %s\n", peer, dir);
     return -1;
   }
   const char *script = getenv("MLPBENCH_PEER_SCRIPT");
-  char path[1200], err[1024], tag[32];
+  char path[1200], err[1400], tag[32];
   const char *argv[] = {py,
                         script && *script ? script : MLPB_PEER_SCRIPT,
                         "--peer",
@@ -119,7 +181,7 @@ static int run_peer(const char *peer, const cli_opts *o, const workload *w, cons
                         dir,
                         grads_only ? "--grads-only" : NULL,
                         NULL};
-  if (!o->quiet) fprintf(stderr, "  running peer %s ...\n", peer);
+  if (!p->quiet) fprintf(stderr, "  running peer %s ...\n", peer);
   snprintf(tag, sizeof tag, "peer %s", peer);
   int code = spawn_run(argv, tag, 20);
   if (code != 0) {
@@ -127,21 +189,19 @@ static int run_peer(const char *peer, const cli_opts *o, const workload *w, cons
             code == 77 ? "skipped: its library is missing" : "failed", code);
     return code == 77 ? 1 : -1;
   }
-  snprintf(path, sizeof path, "%s/result.json", dir);
-  json_error_t je;
-  json_t *j = json_load_file(path, 0, &je);
-  json_t *row = json_array_get(
-      json_object_get(json_array_get(json_object_get(j, "workloads"), 0), "results"), 0);
-  *gc_loss = json_number_value(json_object_get(row, "gradcheck_loss"));
-  int rc = j ? results_from_json(j, out, err, sizeof err) : -1;
-  json_decref(j);
+  snprintf(path, sizeof path, "%s/peer.json", dir);
+  if (read_exchange(path, row, gc_loss, err, sizeof err)) {
+    fprintf(stderr, "mlpbench: peer %s: %s\n", peer, err);
+    free_row_arrays(row);
+    return -1;
+  }
   FILE *f = NULL;
   snprintf(path, sizeof path, "%s/grads.f32", dir);
   size_t n = mlp_param_count(&w->spec);
-  if (rc || !(f = fopen(path, "rb")) || fread(grads, sizeof(float), n, f) != n) {
-    fprintf(stderr, "mlpbench: peer %s: unreadable output in %s\n", peer, dir);
+  if (!(f = fopen(path, "rb")) || fread(grads, sizeof(float), n, f) != n) {
+    fprintf(stderr, "mlpbench: peer %s: unreadable gradients in %s\n", peer, dir);
     if (f) fclose(f);
-    if (!rc) report_free(out);
+    free_row_arrays(row);
     return -1;
   }
   fclose(f);
@@ -152,45 +212,43 @@ static void remove_dir(const char *dir) {
   if (rmtree(dir) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", dir);
 }
 
-int peers_gradcheck(const char *peer, const cli_opts *o, const workload *w, const float *params,
-                    const mlp_batch *gc, double ref_loss, const double *ref, gc_result *r) {
+int peers_gradcheck(const char *peer, const run_plan *p, const wl_session *s, gc_result *r) {
   char dir[64] = "";
-  report rep;
+  report_row row;
   double loss = 0;
-  float *g = malloc(mlp_param_count(&w->spec) * sizeof(float));
+  memset(&row, 0, sizeof row);
+  float *g = malloc(mlp_param_count(&s->w.spec) * sizeof(float));
   if (!g) return -1;
-  int rc = run_peer(peer, o, w, params, gc, 1, dir, &rep, g, &loss);
+  int rc = run_peer(peer, p, s, 1, dir, &row, g, &loss);
   if (rc == 0) {
-    gc_judge(w, g, loss, ref_loss, ref, GC_TOL_FP32, r);
-    report_free(&rep);
+    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, GC_TOL_FP32, r);
+    free_row_arrays(&row);
   }
   if (dir[0] && rc >= 0) remove_dir(dir);
   free(g);
   return rc;
 }
 
-int peers_bench(const char *peer, const cli_opts *o, const workload *w, const float *params,
-                const mlp_batch *gc, double ref_loss, const double *ref, report_workload *rw) {
+int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report_workload *rw) {
   char dir[64] = "";
-  report rep;
   double loss = 0;
-  float *g = malloc(mlp_param_count(&w->spec) * sizeof(float));
-  if (!g || rw->n_rows >= REPORT_MAX_ROWS) {
+  float *g = malloc(mlp_param_count(&s->w.spec) * sizeof(float));
+  report_row *dst = g ? report_add_row(rw) : NULL;
+  if (!dst) {
     free(g);
     return -1;
   }
-  int rc = run_peer(peer, o, w, params, gc, 0, dir, &rep, g, &loss);
+  int rc = run_peer(peer, p, s, 0, dir, dst, g, &loss);
   if (rc == 0) {
-    report_row *dst = &rw->rows[rw->n_rows++], *src = &rep.wl[0].rows[0];
-    *dst = *src;
-    memset(src, 0, sizeof *src); /* the row's arrays now belong to rw */
+    snprintf(dst->backend, sizeof dst->backend, "%s", peer);
     dst->ran = dst->n_samples > 0;
     dst->gc_done = 1;
-    gc_judge(w, g, loss, ref_loss, ref, GC_TOL_FP32, &dst->gc);
+    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, GC_TOL_FP32, &dst->gc);
     dst->st = stats_summarize(dst->samples, dst->n_samples);
     dst->samples_per_s = rw->samples_per_epoch / dst->st.median;
     dst->gflops = rw->gflop_per_epoch / dst->st.median;
-    report_free(&rep);
+  } else {
+    rw->n_rows--; /* nothing added */
   }
   if (dir[0] && rc >= 0) remove_dir(dir);
   free(g);

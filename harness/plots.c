@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "outfile.h"
+#include "../workloads/data/dataset.h"
+#include "../workloads/data/outfile.h"
 #include "plot_text.h"
 #include "spawn.h"
 
@@ -177,7 +178,7 @@ static void plot_times(plot_job *j, const report *rep, const report_workload *w,
   char title[1024];
   snprintf(title, sizeof title, "%s %d-%d-%d on %s: median time per epoch (whiskers: min-max)",
            w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out,
-           strcmp(w->name, "toy") == 0 ? "its 3x4 input" : w->dataset);
+           w->data_title[0] ? w->data_title : w->dataset);
   fprintf(g, "set title ");
   gp_quote(g, title);
   fprintf(g, " . \"\\n\" . ");
@@ -334,10 +335,10 @@ static void draw_digit(uint8_t *img, int W, int x0, int y0, int d, const uint8_t
           put(img, W, x0 + 2 * x + s % 2, y0 + 2 * y + s / 2, rgb);
 }
 
-int plots_montage(const char *dir, const workload *w, const mlpb_dataset *d, trainer *t) {
+int plots_montage(const char *dir, const workload *w, trainer *t) {
   enum { GRID = 10, CELL_W = 64, CELL_H = 80 };
-  const int n = w->n_val < GRID * GRID ? w->n_val : GRID * GRID, side = d->rows;
-  if (n < 1 || side != 28 || d->cols != 28) return 0; /* the layout assumes 28x28 digits */
+  const int n = w->n_val < GRID * GRID ? w->n_val : GRID * GRID, side = w->montage_side;
+  if (n < 1 || side != 28) return 0; /* the layout assumes 28x28 images */
   const int W = GRID * CELL_W, H = ((n + GRID - 1) / GRID) * CELL_H;
   uint8_t *img = calloc((size_t)W * H * 3, 1);
   float *out = malloc((size_t)n * w->spec.n_out * sizeof(float));
@@ -369,7 +370,10 @@ int plots_montage(const char *dir, const workload *w, const mlpb_dataset *d, tra
     draw_digit(img, W, cx + 14, cy + 2 * side + 9, truth, gray);
     draw_digit(img, W, cx + 38, cy + 2 * side + 9, pred, pred == truth ? green : red);
   }
-  rc = path_join(path, sizeof path, dir, "mnist-montage.png", err, sizeof err);
+  char name[64], safe[32];
+  safe_name(safe, sizeof safe, w->name);
+  snprintf(name, sizeof name, "%s-montage.png", safe);
+  rc = path_join(path, sizeof path, dir, name, err, sizeof err);
   if (!rc) rc = png_write_8bit(path, img, W, H, 3, err, sizeof err);
   if (rc) fprintf(stderr, "mlpbench: %s\n", err);
 done:

@@ -15,7 +15,8 @@ int plots_have_gnuplot(void);
  * and DIR/<workload>-curves.png; 0, or -1 after a message when any plot could not be drawn
  * (the previous file of that name is then left as it was). */
 int plots_draw(const char *dir, const report *r);
-/* DIR/mnist-montage.png: 100 validation digits, true and predicted label, misses framed red */
-int plots_montage(const char *dir, const workload *w, const mlpb_dataset *d, trainer *t);
+/* DIR/<workload>-montage.png: 100 validation images (w->montage_side square), true and
+ * predicted label, misses framed red */
+int plots_montage(const char *dir, const workload *w, trainer *t);
 
 #endif

@@ -4,15 +4,15 @@
 #include <string.h>
 
 extern const mlp_backend mlp_backend_naive;
-#ifdef MLPBENCH_HAVE_BLAS
+#ifdef MLPB_HAVE_BLAS
 extern const mlp_backend mlp_backend_blas;
 #endif
-#ifdef MLPBENCH_HAVE_CUDA
+#ifdef MLPB_HAVE_CUDA
 extern const mlp_backend mlp_backend_cuda;
 #endif
 
 /* A backend left out at configure time still shows in `list`, with the reason. */
-#ifndef MLPBENCH_HAVE_BLAS
+#ifndef MLPB_HAVE_BLAS
 static int blas_missing(char *why, size_t len) {
   snprintf(why, len,
            "not built: no CBLAS found at configure time (apt-get install "
@@ -21,7 +21,7 @@ static int blas_missing(char *why, size_t len) {
 }
 static const mlp_backend mlp_backend_blas = {.name = "blas", .available = blas_missing};
 #endif
-#ifndef MLPBENCH_HAVE_CUDA
+#ifndef MLPB_HAVE_CUDA
 static int cuda_missing(char *why, size_t len) {
   snprintf(why, len, "not built (needs the CUDA toolkit and -DMLPBENCH_CUDA=AUTO|ON)");
   return 0;
@@ -43,4 +43,17 @@ const mlp_backend *registry_find(const char *name) {
   for (int i = 0; i < registry_count(); i++)
     if (strcmp(all[i]->name, name) == 0) return all[i];
   return NULL;
+}
+
+int registry_print_advice(FILE *f, const char *prefix) {
+  char why[256], advice[512];
+  int n = 0;
+  for (int i = 0; i < registry_count(); i++) {
+    const mlp_backend *be = all[i];
+    if (!be->advice || !be->available(why, sizeof why) || !be->advice(advice, sizeof advice))
+      continue;
+    fprintf(f, "%s%s\n", prefix, advice);
+    n++;
+  }
+  return n;
 }

@@ -1,24 +1,37 @@
-/* report.h: everything one `mlpbench bench` run measured, in memory, before it becomes a
- * table, a results file and plots. */
+/* report.h: the result types: everything one `mlpbench bench` run measured, in memory, before
+ * it becomes a table, a results file and plots (and what `plot` and `compare` read back).
+ * Types only, plus the few functions of report.c; it includes nothing but the interface's
+ * spec and the statistics type. */
 #ifndef MLPB_REPORT_H
 #define MLPB_REPORT_H
 
 #include <stdint.h>
 
 #include "../impls/mlp_backend.h"
-#include "gradcheck.h"
 #include "stats.h"
 
-#define REPORT_MAX_ROWS 8
-#define REPORT_MAX_WORKLOADS 2
+#define REPORT_MAX_ROWS 10 /* PLAN_MAX_BACKENDS + PLAN_MAX_PEERS (checked in plan.c) */
+#define REPORT_MAX_WORKLOADS 8
+
+typedef struct {
+  double rel_l2, max_abs, nmse;
+} gc_err;
+
+/* One backend's (or peer's) loss and gradients against the float64 reference. */
+typedef struct {
+  double loss, loss_ref, loss_rel;
+  gc_err t[4]; /* W1 b1 W2 b2 */
+  double worst, tol;
+  int pass;
+} gc_result;
 
 typedef struct {
   char date[32], host[72], cpu[128], os[200], compiler[96], flags[256], commit[48];
   char caches[128]; /* e.g. "L1d 32K, L2 1024K, L3 32768K" */
   int cores;
-  char blas_library[160], blas_kernel[32];
+  char blas_library[160], blas_kernel[32]; /* the host math library, when a backend has one */
   int blas_threads;
-  char gpu[256]; /* describe() of the cuda backend when it ran, else "" */
+  char gpu[256]; /* describe() of the device backend when one ran, else "" */
   char command[512];
   uint64_t seed;
   int ftz, tf32;
@@ -27,6 +40,8 @@ typedef struct {
 typedef struct {
   char backend[24];
   char details[256]; /* the backend's describe() */
+  char path[64];     /* the code path or kernel it ran (path slot), "" when it has none */
+  int reference;     /* the plain reference row ("x vs reference") */
   int ran;           /* timed to the end */
   char error[512];
   int gc_done;
@@ -37,7 +52,7 @@ typedef struct {
   double samples_per_s, gflops;
   int n_epochs; /* curves of the last repeat */
   double *epoch_loss, *epoch_val_acc;
-  double val_acc, test_acc;
+  double val_acc, test_acc; /* NaN: not measured */
 } report_row;
 
 typedef struct {
@@ -48,13 +63,16 @@ typedef struct {
 } report_sweep;
 
 typedef struct {
-  char name[8]; /* toy | mnist */
+  char name[24];
   mlp_spec spec;
   char dataset[64], dataset_source[512];
+  char data_title[64]; /* what plots say the model trains on */
   uint64_t dataset_hash;
   int n_train, n_val, n_test, batch, batches_per_epoch, epochs, warmup, repeat, block;
   char sampling[24];
   int zero_grad;
+  int full_batch; /* an epoch is one step on the whole training set */
+  int has_accuracy;
   double gflop_per_epoch, samples_per_epoch;
   int n_rows;
   report_row rows[REPORT_MAX_ROWS];
@@ -72,8 +90,15 @@ void report_context_fill(report_context *c, int argc, char **argv);
 /* Re-reads what the backends may have changed since (the BLAS thread count). */
 void report_context_refresh(report_context *c);
 void report_free(report *r);
+/* The next free row of w, zeroed; NULL (and nothing changed) when w is full. */
+report_row *report_add_row(report_workload *w);
+/* The next workload of r, zeroed; NULL when r is full. */
+report_workload *report_add_workload(report *r);
 
 /* Rows that passed their gradient check, fastest first; the others after, unranked. */
 void report_sort_rows(report_workload *w);
+
+/* The CPU's model name, for report headers. */
+const char *report_cpu_model(void);
 
 #endif

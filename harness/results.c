@@ -3,11 +3,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "outfile.h"
+#include "../workloads/data/outfile.h"
+#include "gradcheck.h"
 
 #define SCHEMA "mlpbench-results-1"
 
@@ -23,58 +26,222 @@ static json_t *jarray(const double *x, int n) {
   return a;
 }
 
-static json_t *context_json(const report_context *c) {
-  json_t *o = json_object();
-  json_object_set_new(o, "date", json_string(c->date));
-  json_object_set_new(o, "host", json_string(c->host));
-  json_object_set_new(o, "cpu", json_string(c->cpu));
-  json_object_set_new(o, "cores", json_integer(c->cores));
-  json_object_set_new(o, "caches", json_string(c->caches));
-  json_object_set_new(o, "os", json_string(c->os));
-  json_object_set_new(o, "compiler", json_string(c->compiler));
-  json_object_set_new(o, "flags", json_string(c->flags));
-  json_object_set_new(o, "git_commit", json_string(c->commit));
-  json_object_set_new(o, "blas_library", json_string(c->blas_library));
-  json_object_set_new(o, "blas_kernel", json_string(c->blas_kernel));
-  json_object_set_new(o, "blas_threads", json_integer(c->blas_threads));
-  json_object_set_new(o, "gpu", json_string(c->gpu));
-  json_object_set_new(o, "command", json_string(c->command));
-  json_object_set_new(o, "seed", json_integer((json_int_t)c->seed));
-  json_object_set_new(o, "ftz", json_boolean(c->ftz));
-  json_object_set_new(o, "tf32", json_boolean(c->tf32));
+/* ---- one field list per struct drives both writing and reading, so a round trip keeps
+ * every key (tests/test_results.c checks write(read(write(r))) == write(r)) ---- */
+
+typedef enum { F_STR, F_INT, F_U64, F_BOOL, F_NUM, F_HEX64 } field_type;
+typedef struct {
+  const char *key;
+  field_type type;
+  size_t off, size;
+} field;
+#define FIELD(st, key, type, m)                                                                    \
+  { key, type, offsetof(st, m), sizeof(((st *)0)->m) }
+
+static const field context_fields[] = {
+    FIELD(report_context, "date", F_STR, date),
+    FIELD(report_context, "host", F_STR, host),
+    FIELD(report_context, "cpu", F_STR, cpu),
+    FIELD(report_context, "cores", F_INT, cores),
+    FIELD(report_context, "caches", F_STR, caches),
+    FIELD(report_context, "os", F_STR, os),
+    FIELD(report_context, "compiler", F_STR, compiler),
+    FIELD(report_context, "flags", F_STR, flags),
+    FIELD(report_context, "git_commit", F_STR, commit),
+    FIELD(report_context, "blas_library", F_STR, blas_library),
+    FIELD(report_context, "blas_kernel", F_STR, blas_kernel),
+    FIELD(report_context, "blas_threads", F_INT, blas_threads),
+    FIELD(report_context, "gpu", F_STR, gpu),
+    FIELD(report_context, "command", F_STR, command),
+    FIELD(report_context, "seed", F_U64, seed),
+    FIELD(report_context, "ftz", F_BOOL, ftz),
+    FIELD(report_context, "tf32", F_BOOL, tf32),
+};
+
+static const field workload_fields[] = {
+    FIELD(report_workload, "name", F_STR, name),
+    FIELD(report_workload, "n_train", F_INT, n_train),
+    FIELD(report_workload, "n_val", F_INT, n_val),
+    FIELD(report_workload, "n_test", F_INT, n_test),
+    FIELD(report_workload, "batch", F_INT, batch),
+    FIELD(report_workload, "batches_per_epoch", F_INT, batches_per_epoch),
+    FIELD(report_workload, "epochs", F_INT, epochs),
+    FIELD(report_workload, "warmup", F_INT, warmup),
+    FIELD(report_workload, "repeat", F_INT, repeat),
+    FIELD(report_workload, "block", F_INT, block),
+    FIELD(report_workload, "sampling", F_STR, sampling),
+    FIELD(report_workload, "zero_grad", F_BOOL, zero_grad),
+    FIELD(report_workload, "full_batch", F_BOOL, full_batch),
+    FIELD(report_workload, "has_accuracy", F_BOOL, has_accuracy),
+    FIELD(report_workload, "gflop_per_epoch", F_NUM, gflop_per_epoch),
+    FIELD(report_workload, "samples_per_epoch", F_NUM, samples_per_epoch),
+};
+
+static const field dataset_fields[] = {
+    FIELD(report_workload, "name", F_STR, dataset),
+    FIELD(report_workload, "source", F_STR, dataset_source),
+    FIELD(report_workload, "title", F_STR, data_title),
+    FIELD(report_workload, "hash", F_HEX64, dataset_hash),
+};
+
+static const field spec_fields[] = {
+    FIELD(mlp_spec, "n_in", F_INT, n_in),
+    FIELD(mlp_spec, "n_hidden", F_INT, n_hidden),
+    FIELD(mlp_spec, "n_out", F_INT, n_out),
+    FIELD(mlp_spec, "max_batch", F_INT, max_batch),
+};
+
+static const field row_fields[] = {
+    FIELD(report_row, "backend", F_STR, backend),
+    FIELD(report_row, "details", F_STR, details),
+    FIELD(report_row, "path", F_STR, path),
+    FIELD(report_row, "reference", F_BOOL, reference),
+    FIELD(report_row, "samples_per_s", F_NUM, samples_per_s),
+    FIELD(report_row, "gflops", F_NUM, gflops),
+    FIELD(report_row, "val_acc", F_NUM, val_acc),
+    FIELD(report_row, "test_acc", F_NUM, test_acc),
+};
+
+static const field gc_fields[] = {
+    FIELD(gc_result, "pass", F_BOOL, pass),        FIELD(gc_result, "tolerance", F_NUM, tol),
+    FIELD(gc_result, "worst_rel", F_NUM, worst),   FIELD(gc_result, "loss", F_NUM, loss),
+    FIELD(gc_result, "loss_ref", F_NUM, loss_ref), FIELD(gc_result, "loss_rel", F_NUM, loss_rel),
+};
+
+static const field gc_err_fields[] = {
+    FIELD(gc_err, "rel_l2", F_NUM, rel_l2),
+    FIELD(gc_err, "max_abs", F_NUM, max_abs),
+    FIELD(gc_err, "nmse", F_NUM, nmse),
+};
+#define N_FIELDS(a) ((int)(sizeof a / sizeof a[0]))
+
+static json_t *fields_to_json(json_t *o, const void *obj, const field *f, int n) {
+  const char *base = obj;
+  for (int i = 0; i < n; i++) {
+    const void *p = base + f[i].off;
+    json_t *v = NULL;
+    char hex[24];
+    switch (f[i].type) {
+    case F_STR:
+      v = json_string(p);
+      break;
+    case F_INT:
+      v = json_integer(*(const int *)p);
+      break;
+    case F_U64:
+      v = json_integer((json_int_t) * (const uint64_t *)p);
+      break;
+    case F_BOOL:
+      v = json_boolean(*(const int *)p);
+      break;
+    case F_NUM:
+      v = jnum(*(const double *)p);
+      break;
+    case F_HEX64:
+      snprintf(hex, sizeof hex, "%016llx", (unsigned long long)*(const uint64_t *)p);
+      v = json_string(hex);
+      break;
+    }
+    json_object_set_new(o, f[i].key, v ? v : json_null());
+  }
   return o;
 }
 
-static json_t *spec_json(const mlp_spec *s) {
-  return json_pack(
-      "{s:i,s:i,s:i,s:s,s:s,s:s,s:f,s:f,s:f,s:f}", "n_in", s->n_in, "n_hidden", s->n_hidden,
-      "n_out", s->n_out, "activation", s->act == MLP_ACT_RELU ? "relu" : "sigmoid", "loss",
-      s->loss == MLP_LOSS_SOFTMAX_CE ? "softmax_cross_entropy" : "sigmoid_squared_error",
-      "optimizer", s->opt == MLP_OPT_ADAM ? "adam" : "sgd", "lr", (double)s->lr, "beta1",
-      (double)s->beta1, "beta2", (double)s->beta2, "eps", (double)s->eps);
+/* Missing or mistyped keys read as empty, 0, false or NaN: a file from elsewhere is data,
+ * not trusted structure. */
+static void fields_from_json(void *obj, const field *f, int n, const json_t *o) {
+  char *base = obj;
+  for (int i = 0; i < n; i++) {
+    void *p = base + f[i].off;
+    json_t *v = json_object_get(o, f[i].key);
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    const char *str = json_string_value(v);
+    switch (f[i].type) {
+    case F_STR:
+      snprintf(p, f[i].size, "%s", str ? str : "");
+      break;
+    case F_INT:
+      *(int *)p = isfinite(x) && fabs(x) < 2e9 ? (int)x : 0;
+      break;
+    case F_U64:
+      *(uint64_t *)p = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+      break;
+    case F_BOOL:
+      *(int *)p = json_is_true(v);
+      break;
+    case F_NUM:
+      *(double *)p = x;
+      break;
+    case F_HEX64:
+      *(uint64_t *)p = str ? strtoull(str, NULL, 16) : 0;
+      break;
+    }
+  }
 }
 
-static json_t *gradcheck_json(const report_row *r) {
+static const char *const act_names[] = {"sigmoid", "relu"};
+static const char *const loss_names[] = {"sigmoid_squared_error", "softmax_cross_entropy"};
+static const char *const opt_names[] = {"sgd", "adam"};
+
+static int name_index(const json_t *o, const char *key, const char *const *names, int n) {
+  const char *v = json_string_value(json_object_get(o, key));
+  for (int i = 0; v && i < n; i++)
+    if (strcmp(v, names[i]) == 0) return i;
+  return 0;
+}
+
+static json_t *spec_json(const mlp_spec *s) {
+  json_t *o = fields_to_json(json_object(), s, spec_fields, N_FIELDS(spec_fields));
+  json_object_set_new(o, "activation", json_string(act_names[s->act == MLP_ACT_RELU]));
+  json_object_set_new(o, "loss", json_string(loss_names[s->loss == MLP_LOSS_SOFTMAX_CE]));
+  json_object_set_new(o, "optimizer", json_string(opt_names[s->opt == MLP_OPT_ADAM]));
+  json_object_set_new(o, "lr", json_real(s->lr));
+  json_object_set_new(o, "beta1", json_real(s->beta1));
+  json_object_set_new(o, "beta2", json_real(s->beta2));
+  json_object_set_new(o, "eps", json_real(s->eps));
+  return o;
+}
+
+static void spec_from_json(mlp_spec *s, const json_t *o) {
+  fields_from_json(s, spec_fields, N_FIELDS(spec_fields), o);
+  s->act = name_index(o, "activation", act_names, 2) ? MLP_ACT_RELU : MLP_ACT_SIGMOID;
+  s->loss = name_index(o, "loss", loss_names, 2) ? MLP_LOSS_SOFTMAX_CE : MLP_LOSS_SIGMOID_SE;
+  s->opt = name_index(o, "optimizer", opt_names, 2) ? MLP_OPT_ADAM : MLP_OPT_SGD;
+  const char *keys[4] = {"lr", "beta1", "beta2", "eps"};
+  float *dst[4] = {&s->lr, &s->beta1, &s->beta2, &s->eps};
+  for (int i = 0; i < 4; i++) {
+    json_t *v = json_object_get(o, keys[i]);
+    *dst[i] = json_is_number(v) ? (float)json_number_value(v) : 0.0f;
+  }
+}
+
+static json_t *gradcheck_json(const gc_result *g) {
   json_t *t = json_object();
   for (int i = 0; i < 4; i++)
-    json_object_set_new(t, gc_tensor_names[i],
-                        json_pack("{s:o,s:o,s:o}", "rel_l2", jnum(r->gc.t[i].rel_l2), "max_abs",
-                                  jnum(r->gc.t[i].max_abs), "nmse", jnum(r->gc.t[i].nmse)));
-  return json_pack("{s:b,s:o,s:o,s:o,s:o,s:o,s:o}", "pass", r->gc.pass, "tolerance",
-                   jnum(r->gc.tol), "worst_rel", jnum(r->gc.worst), "loss", jnum(r->gc.loss),
-                   "loss_ref", jnum(r->gc.loss_ref), "loss_rel", jnum(r->gc.loss_rel), "tensors",
-                   t);
+    json_object_set_new(
+        t, gc_tensor_names[i],
+        fields_to_json(json_object(), &g->t[i], gc_err_fields, N_FIELDS(gc_err_fields)));
+  json_t *o = fields_to_json(json_object(), g, gc_fields, N_FIELDS(gc_fields));
+  json_object_set_new(o, "tensors", t);
+  return o;
+}
+
+static void gradcheck_from_json(gc_result *g, const json_t *o) {
+  fields_from_json(g, gc_fields, N_FIELDS(gc_fields), o);
+  json_t *t = json_object_get(o, "tensors");
+  for (int i = 0; i < 4; i++)
+    fields_from_json(&g->t[i], gc_err_fields, N_FIELDS(gc_err_fields),
+                     json_object_get(t, gc_tensor_names[i]));
 }
 
 static json_t *row_json(const report_row *r) {
-  json_t *o = json_object();
-  json_object_set_new(o, "backend", json_string(r->backend));
-  json_object_set_new(o, "details", json_string(r->details));
+  json_t *o = fields_to_json(json_object(), r, row_fields, N_FIELDS(row_fields));
   json_object_set_new(o, "status", json_string(r->ran ? "ok" : "failed"));
   if (!r->ran) json_object_set_new(o, "error", json_string(r->error));
-  if (r->gc_done) json_object_set_new(o, "gradcheck", gradcheck_json(r));
+  if (r->gc_done) json_object_set_new(o, "gradcheck", gradcheck_json(&r->gc));
   json_object_set_new(o, "epoch_seconds", jarray(r->samples, r->n_samples));
   json_object_set_new(o, "epoch_cpu_seconds", jarray(r->cpu_samples, r->n_samples));
+  /* derived from epoch_seconds, for readers of the file; recomputed when read back */
   json_object_set_new(o, "median", jnum(r->st.median));
   json_object_set_new(o, "min", jnum(r->st.min));
   json_object_set_new(o, "max", jnum(r->st.max));
@@ -82,38 +249,18 @@ static json_t *row_json(const report_row *r) {
   json_object_set_new(o, "q3", jnum(r->st.q3));
   json_object_set_new(o, "iqr", jnum(r->st.q3 - r->st.q1));
   json_object_set_new(o, "mean", jnum(r->st.mean));
-  json_object_set_new(o, "samples_per_s", jnum(r->samples_per_s));
-  json_object_set_new(o, "gflops", jnum(r->gflops));
   json_object_set_new(o, "curves",
                       json_pack("{s:o,s:o}", "loss", jarray(r->epoch_loss, r->n_epochs), "val_acc",
                                 jarray(r->epoch_val_acc, r->n_epochs)));
-  json_object_set_new(o, "val_acc", jnum(r->val_acc));
-  json_object_set_new(o, "test_acc", jnum(r->test_acc));
   return o;
 }
 
 static json_t *workload_json(const report_workload *w) {
-  char hash[24];
-  snprintf(hash, sizeof hash, "%016llx", (unsigned long long)w->dataset_hash);
-  json_t *o = json_object(), *rows = json_array(), *sweep = json_array();
-  json_object_set_new(o, "name", json_string(w->name));
+  json_t *o = fields_to_json(json_object(), w, workload_fields, N_FIELDS(workload_fields));
+  json_t *rows = json_array(), *sweep = json_array();
   json_object_set_new(o, "spec", spec_json(&w->spec));
-  json_object_set_new(
-      o, "dataset",
-      json_pack("{s:s,s:s,s:s}", "name", w->dataset, "source", w->dataset_source, "hash", hash));
-  json_object_set_new(o, "n_train", json_integer(w->n_train));
-  json_object_set_new(o, "n_val", json_integer(w->n_val));
-  json_object_set_new(o, "n_test", json_integer(w->n_test));
-  json_object_set_new(o, "batch", json_integer(w->batch));
-  json_object_set_new(o, "batches_per_epoch", json_integer(w->batches_per_epoch));
-  json_object_set_new(o, "epochs", json_integer(w->epochs));
-  json_object_set_new(o, "warmup", json_integer(w->warmup));
-  json_object_set_new(o, "repeat", json_integer(w->repeat));
-  json_object_set_new(o, "block", json_integer(w->block));
-  json_object_set_new(o, "sampling", json_string(w->sampling));
-  json_object_set_new(o, "zero_grad", json_boolean(w->zero_grad));
-  json_object_set_new(o, "gflop_per_epoch", jnum(w->gflop_per_epoch));
-  json_object_set_new(o, "samples_per_epoch", jnum(w->samples_per_epoch));
+  json_object_set_new(o, "dataset",
+                      fields_to_json(json_object(), w, dataset_fields, N_FIELDS(dataset_fields)));
   for (int i = 0; i < w->n_rows; i++)
     json_array_append_new(rows, row_json(&w->rows[i]));
   for (int i = 0; i < w->n_sweep; i++)
@@ -233,7 +380,9 @@ json_t *results_to_json(const report *r, results_format f) {
   if (f == RESULTS_GITHUB) return github_json(r);
   json_t *root = json_object(), *wls = json_array();
   json_object_set_new(root, "schema", json_string(SCHEMA));
-  json_object_set_new(root, "context", context_json(&r->ctx));
+  json_object_set_new(
+      root, "context",
+      fields_to_json(json_object(), &r->ctx, context_fields, N_FIELDS(context_fields)));
   for (int i = 0; i < r->n_wl; i++)
     json_array_append_new(wls, workload_json(&r->wl[i]));
   json_object_set_new(root, "workloads", wls);
@@ -263,13 +412,12 @@ static double num(const json_t *o, const char *k) {
   return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static int inum(const json_t *o, const char *k) {
-  double v = num(o, k);
-  return isfinite(v) && fabs(v) < 2e9 ? (int)v : 0;
+static void str(char *dst, size_t len, const json_t *o, const char *k) {
+  const char *s = json_string_value(json_object_get(o, k));
+  snprintf(dst, len, "%s", s ? s : "");
 }
 
-/* Reads a number array; with want >= 0 the result has exactly want entries (NaN-padded or
- * cut), so arrays that must run in parallel always do, whatever the file says. */
+/* A JSON array of numbers (null: NaN) into a new array of `want` (or all) entries. */
 static int read_array(const json_t *a, double **out, int want) {
   size_t have = json_is_array(a) ? json_array_size(a) : 0;
   if (have > (1u << 26)) have = 1u << 26;
@@ -283,39 +431,26 @@ static int read_array(const json_t *a, double **out, int want) {
   return (int)n;
 }
 
-static void str(char *dst, size_t len, const json_t *o, const char *k) {
-  const char *s = json_string_value(json_object_get(o, k));
-  snprintf(dst, len, "%s", s ? s : "");
-}
-
 static int row_from_json(const json_t *o, report_row *r) {
-  str(r->backend, sizeof r->backend, o, "backend");
-  str(r->details, sizeof r->details, o, "details");
+  fields_from_json(r, row_fields, N_FIELDS(row_fields), o);
   str(r->error, sizeof r->error, o, "error");
   const char *status = json_string_value(json_object_get(o, "status"));
   r->ran = status && strcmp(status, "ok") == 0;
   json_t *gc = json_object_get(o, "gradcheck");
   if (json_is_object(gc)) {
     r->gc_done = 1;
-    r->gc.pass = json_is_true(json_object_get(gc, "pass"));
-    r->gc.tol = num(gc, "tolerance");
-    r->gc.worst = num(gc, "worst_rel");
-    r->gc.loss_rel = num(gc, "loss_rel");
+    gradcheck_from_json(&r->gc, gc);
   }
   r->n_samples = read_array(json_object_get(o, "epoch_seconds"), &r->samples, -1);
   if (r->n_samples < 0 ||
       read_array(json_object_get(o, "epoch_cpu_seconds"), &r->cpu_samples, r->n_samples) < 0)
     return -1;
   r->st = stats_summarize(r->samples, r->n_samples);
-  r->samples_per_s = num(o, "samples_per_s");
-  r->gflops = num(o, "gflops");
   json_t *cv = json_object_get(o, "curves");
   r->n_epochs = read_array(json_object_get(cv, "loss"), &r->epoch_loss, -1);
   if (r->n_epochs < 0 ||
       read_array(json_object_get(cv, "val_acc"), &r->epoch_val_acc, r->n_epochs) < 0)
     return -1;
-  r->val_acc = num(o, "val_acc");
-  r->test_acc = num(o, "test_acc");
   return 0;
 }
 
@@ -327,12 +462,8 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
              schema ? schema : "none", SCHEMA);
     return -1;
   }
-  json_t *c = json_object_get(j, "context");
-  str(r->ctx.date, sizeof r->ctx.date, c, "date");
-  str(r->ctx.host, sizeof r->ctx.host, c, "host");
-  str(r->ctx.cpu, sizeof r->ctx.cpu, c, "cpu");
-  str(r->ctx.commit, sizeof r->ctx.commit, c, "git_commit");
-  str(r->ctx.blas_kernel, sizeof r->ctx.blas_kernel, c, "blas_kernel");
+  fields_from_json(&r->ctx, context_fields, N_FIELDS(context_fields),
+                   json_object_get(j, "context"));
   json_t *wls = json_object_get(j, "workloads");
   if (!json_is_array(wls)) {
     snprintf(err, len, "no 'workloads' array");
@@ -341,36 +472,18 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
   for (size_t i = 0; i < json_array_size(wls) && r->n_wl < REPORT_MAX_WORKLOADS; i++) {
     json_t *wo = json_array_get(wls, i), *rows = json_object_get(wo, "results");
     json_t *sweep = json_object_get(wo, "sweep");
-    report_workload *w = &r->wl[r->n_wl++];
-    str(w->name, sizeof w->name, wo, "name");
-    json_t *ds = json_object_get(wo, "dataset");
-    str(w->dataset, sizeof w->dataset, ds, "name");
-    str(w->dataset_source, sizeof w->dataset_source, ds, "source");
-    const char *hash = json_string_value(json_object_get(ds, "hash"));
-    w->dataset_hash = hash ? strtoull(hash, NULL, 16) : 0;
-    w->n_train = inum(wo, "n_train");
-    w->n_val = inum(wo, "n_val");
-    w->n_test = inum(wo, "n_test");
-    w->batches_per_epoch = inum(wo, "batches_per_epoch");
-    w->warmup = inum(wo, "warmup");
-    w->repeat = inum(wo, "repeat");
-    w->block = inum(wo, "block");
-    str(w->sampling, sizeof w->sampling, wo, "sampling");
-    w->zero_grad = json_is_true(json_object_get(wo, "zero_grad"));
-    w->epochs = inum(wo, "epochs");
-    w->batch = inum(wo, "batch");
-    w->samples_per_epoch = num(wo, "samples_per_epoch");
-    w->gflop_per_epoch = num(wo, "gflop_per_epoch");
-    json_t *spec = json_object_get(wo, "spec");
-    w->spec.n_in = inum(spec, "n_in");
-    w->spec.n_hidden = inum(spec, "n_hidden");
-    w->spec.n_out = inum(spec, "n_out");
-    for (size_t k = 0;
-         json_is_array(rows) && k < json_array_size(rows) && w->n_rows < REPORT_MAX_ROWS; k++)
-      if (row_from_json(json_array_get(rows, k), &w->rows[w->n_rows++])) {
+    report_workload *w = report_add_workload(r);
+    fields_from_json(w, workload_fields, N_FIELDS(workload_fields), wo);
+    fields_from_json(w, dataset_fields, N_FIELDS(dataset_fields), json_object_get(wo, "dataset"));
+    spec_from_json(&w->spec, json_object_get(wo, "spec"));
+    for (size_t k = 0; json_is_array(rows) && k < json_array_size(rows); k++) {
+      report_row *row = report_add_row(w);
+      if (!row) break;
+      if (row_from_json(json_array_get(rows, k), row)) {
         snprintf(err, len, "out of memory");
         return -1;
       }
+    }
     size_t ns = json_is_array(sweep) ? json_array_size(sweep) : 0;
     w->sweep = calloc(ns ? ns : 1, sizeof *w->sweep);
     if (!w->sweep) {
@@ -382,7 +495,7 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
       report_sweep *p = &w->sweep[w->n_sweep++];
       str(p->param, sizeof p->param, s, "param");
       str(p->backend, sizeof p->backend, s, "backend");
-      p->value = inum(s, "value");
+      p->value = (int)fmin(fmax(num(s, "value"), 0), 1e9);
       p->seconds = num(s, "seconds_per_epoch");
     }
   }

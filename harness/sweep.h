@@ -2,11 +2,13 @@
 #ifndef MLPB_SWEEP_H
 #define MLPB_SWEEP_H
 
-#include "cli.h"
+#include "../workloads/workload.h"
 #include "report.h"
 
-/* For every row of rw that ran and passed its check: the median training step at each
- * size, scaled to an epoch (samples per epoch / batch steps). Fills rw->sweep. */
-void sweep_run(const cli_opts *o, const workload *w, report_workload *rw);
+/* For rows[0..nb) of rw, run by bes[0..nb), that ran and passed their check: the median
+ * training step at each size, scaled to an epoch (samples per epoch / batch steps). Fills
+ * rw->sweep. A full-batch workload has no batch size to sweep: nothing is done. */
+void sweep_run(const mlp_backend *const *bes, int nb, const mlp_options *opt, int quiet,
+               const workload *w, report_workload *rw);
 
 #endif

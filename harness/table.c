@@ -1,5 +1,6 @@
 #include "table.h"
 
+#include <math.h>
 #include <string.h>
 
 void table_fmt_time(char *buf, size_t len, double s) {
@@ -14,12 +15,13 @@ void table_fmt_time(char *buf, size_t len, double s) {
 void table_print_header(FILE *f, const report *r, const report_workload *w) {
   const report_context *c = &r->ctx;
   fprintf(f, "\n## %s %d-%d-%d", w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out);
-  if (strcmp(w->name, "mnist") == 0)
+  if (!w->full_batch)
     fprintf(f, " on %s (hash %016llx): %d train / %d val, batch %d, %d steps/epoch, %s%s",
             w->dataset, (unsigned long long)w->dataset_hash, w->n_train, w->n_val, w->batch,
             w->batches_per_epoch, w->sampling, w->zero_grad ? "" : ", no zero_grad");
   else
-    fprintf(f, " on the tutorial's 3x4 input, full batch, timed in blocks of %d epochs", w->block);
+    fprintf(f, " on %s, %s, timed in blocks of %d epochs",
+            w->dataset_source[0] ? w->dataset_source : w->dataset, w->sampling, w->block);
   fprintf(f,
           "\n\n%s; %s (%d cores; %s); %s; %d epochs x %d runs, first %d sample(s) of each run "
           "dropped; seed %llu; FTZ/DAZ %s; %.4g GFLOP of GEMM per epoch\n",
@@ -32,16 +34,22 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
 }
 
 void table_print(FILE *f, const report_workload *w) {
-  double fastest = 0.0, naive = 0.0;
+  double fastest = 0.0, ref = 0.0;
+  const char *ref_name = "reference";
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran || !r->gc.pass) continue;
     if (fastest == 0.0) fastest = r->st.median;
-    if (strcmp(r->backend, "naive") == 0) naive = r->st.median;
+    if (r->reference && ref == 0.0) {
+      ref = r->st.median;
+      ref_name = r->backend;
+    }
   }
-  fprintf(f, "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs naive | "
-             "samples/s | GFLOP/s | val acc | gradcheck |\n"
-             "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  fprintf(f,
+          "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs %s | "
+          "samples/s | GFLOP/s | val acc | gradcheck |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+          ref_name);
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
@@ -53,11 +61,11 @@ void table_print(FILE *f, const report_workload *w) {
     table_fmt_time(iqr, sizeof iqr, r->st.q3 - r->st.q1);
     table_fmt_time(mn, sizeof mn, r->st.min);
     table_fmt_time(mx, sizeof mx, r->st.max);
-    if (strcmp(w->name, "mnist") == 0) snprintf(acc, sizeof acc, "%.4f", r->val_acc);
+    if (w->has_accuracy && isfinite(r->val_acc)) snprintf(acc, sizeof acc, "%.4f", r->val_acc);
     snprintf(gc, sizeof gc, "%s (%.1e)", r->gc.pass ? "pass" : "**FAILED, not ranked**",
              r->gc.worst);
     if (r->gc.pass) snprintf(xf, sizeof xf, "%.2f", r->st.median / fastest);
-    if (r->gc.pass && naive > 0) snprintf(xn, sizeof xn, "%.2f", naive / r->st.median);
+    if (r->gc.pass && ref > 0) snprintf(xn, sizeof xn, "%.2f", ref / r->st.median);
     fprintf(f, "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s |\n", r->backend,
             med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc, gc);
   }

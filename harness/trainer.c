@@ -8,11 +8,6 @@
 #include "interrupt.h"
 #include "timer.h"
 
-int batch_order_epoch_len(const workload *w) {
-  if (w->kind == WL_TOY) return w->n_train;
-  return w->sampling == WL_SAMPLE_TUTORIAL ? w->batches_per_epoch * w->batch : w->n_train;
-}
-
 int batch_order_init(batch_order *b, const workload *w, uint64_t seed) {
   b->w = w;
   rng_seed(&b->rng, seed, RNG_STREAM_BATCHES);
@@ -25,11 +20,11 @@ int batch_order_init(batch_order *b, const workload *w, uint64_t seed) {
 
 int batch_order_next(batch_order *b, int32_t *out) {
   const workload *w = b->w;
-  int n = batch_order_epoch_len(w);
-  if (w->kind == WL_TOY) { /* full batch, in order */
+  int n = workload_epoch_len(w);
+  if (w->order == WL_ORDER_FULL) {
     for (int i = 0; i < n; i++)
       out[i] = i;
-  } else if (w->sampling == WL_SAMPLE_TUTORIAL) {
+  } else if (w->order == WL_ORDER_DRAW) {
     for (int i = 0; i < n; i++)
       out[i] = (int32_t)rng_below(&b->rng, (uint32_t)w->n_train);
   } else {
@@ -47,7 +42,7 @@ void batch_order_free(batch_order *b) {
 int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, const workload *w,
                  uint64_t seed) {
   memset(t, 0, sizeof *t);
-  t->be = be;
+  t->h.be = be;
   t->w = w;
   t->seed = seed;
   t->label = be->name;
@@ -55,30 +50,28 @@ int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, cons
   float *init = malloc(mlp_param_count(s) * sizeof(float));
   t->xb = malloc((size_t)w->batch * s->n_in * sizeof(float));
   t->yb = malloc((size_t)w->batch * sizeof(int32_t));
+  t->tb = malloc((size_t)w->batch * s->n_out * sizeof(float));
   t->out = malloc((size_t)s->max_batch * s->n_out * sizeof(float));
-  t->epoch_idx = malloc((size_t)batch_order_epoch_len(w) * sizeof(int32_t));
-  if (!init || !t->xb || !t->yb || !t->out || !t->epoch_idx ||
+  t->epoch_idx = malloc((size_t)workload_epoch_len(w) * sizeof(int32_t));
+  if (!init || !t->xb || !t->yb || !t->tb || !t->out || !t->epoch_idx ||
       batch_order_init(&t->order, w, seed)) {
     snprintf(t->err, sizeof t->err, "%s: out of memory", be->name);
     goto fail;
   }
-  char why[256] = "";
-  t->ctx = be->create(s, opt, why, sizeof why);
-  if (!t->ctx) {
-    snprintf(t->err, sizeof t->err, "%s: %s", be->name, why);
-    goto fail;
-  }
+  if (be_open(&t->h, be, s, opt, t->err, sizeof t->err)) goto fail;
   workload_init_params(w, seed, init);
-  if (be->set_params(t->ctx, init)) {
-    snprintf(t->err, sizeof t->err, "%s: set_params: %s", be->name, be->error(t->ctx));
+  if (be->set_params(t->h.ctx, init)) {
+    snprintf(t->err, sizeof t->err, "%s: set_params: %s", be->name, be_error(&t->h));
     goto fail;
   }
-  if (be->set_dataset && be->train_steps && w->kind == WL_MNIST) {
-    if (be->set_dataset(t->ctx, w->x_train, w->y_train, w->n_train)) {
-      snprintf(t->err, sizeof t->err, "%s: set_dataset: %s", be->name, be->error(t->ctx));
+  if (be->set_dataset && be->train_steps) {
+    int rc = be->set_dataset(t->h.ctx, w->x_train, w->has_accuracy ? w->y_train : NULL,
+                             w->has_accuracy ? NULL : w->t_train, w->n_train);
+    if (rc < 0) {
+      snprintf(t->err, sizeof t->err, "%s: set_dataset: %s", be->name, be_error(&t->h));
       goto fail;
     }
-    t->resident = 1;
+    t->resident = rc == 0; /* 1: declined, batches go through forward_backward */
   }
   free(init);
   return 0;
@@ -89,44 +82,39 @@ fail:
 }
 
 void trainer_close(trainer *t) {
-  if (t->ctx) t->be->destroy(t->ctx);
+  be_close(&t->h);
   batch_order_free(&t->order);
   free(t->epoch_idx);
   free(t->xb);
   free(t->yb);
+  free(t->tb);
   free(t->out);
-  t->ctx = NULL;
   t->epoch_idx = t->yb = NULL;
-  t->xb = t->out = NULL;
+  t->xb = t->tb = t->out = NULL;
 }
 
 static int fail_backend(trainer *t, const char *what, int step) {
-  snprintf(t->err, sizeof t->err, "%s: %s failed at epoch %d, step %d: %s", t->be->name, what,
-           t->epoch + 1, step + 1, t->be->error(t->ctx));
+  snprintf(t->err, sizeof t->err, "%s: %s failed at epoch %d, step %d: %s", t->h.be->name, what,
+           t->epoch + 1, step + 1, be_error(&t->h));
   return -1;
 }
 
 /* Step `s` of the epoch: its indices are epoch_idx[s * batch ...]. */
 static int run_step(trainer *t, int s, int n_idx, float *loss) {
-  const mlp_backend *be = t->be;
+  const mlp_backend *be = t->h.be;
   const workload *w = t->w;
-  if (w->zero_grad && be->zero_grads(t->ctx)) return fail_backend(t, "zero_grads", s);
-  if (w->kind == WL_TOY) {
-    mlp_batch b = {.x = w->x_train, .y = w->t_train, .n = w->n_train};
-    if (be->forward_backward(t->ctx, &b, loss)) return fail_backend(t, "forward_backward", s);
-  } else {
-    const int at = s * w->batch, n = n_idx - at < w->batch ? n_idx - at : w->batch;
-    const int32_t *idx = t->epoch_idx + at;
-    const int n_in = w->spec.n_in;
-    for (int i = 0; i < n; i++) {
-      memcpy(t->xb + (size_t)i * n_in, w->x_train + (size_t)idx[i] * n_in,
-             (size_t)n_in * sizeof(float));
-      t->yb[i] = w->y_train[idx[i]];
-    }
-    mlp_batch b = {.x = t->xb, .labels = t->yb, .n = n};
-    if (be->forward_backward(t->ctx, &b, loss)) return fail_backend(t, "forward_backward", s);
-  }
-  if (be->step(t->ctx)) return fail_backend(t, "step", s);
+  const int at = s * w->batch, n = n_idx - at < w->batch ? n_idx - at : w->batch;
+  mlp_batch b;
+  if (w->zero_grad && be->zero_grads(t->h.ctx)) return fail_backend(t, "zero_grads", s);
+  if (w->order == WL_ORDER_FULL) /* the whole training set, as it lies */
+    b = (mlp_batch){.x = w->x_train,
+                    .labels = w->has_accuracy ? w->y_train : NULL,
+                    .y = w->has_accuracy ? NULL : w->t_train,
+                    .n = w->n_train};
+  else
+    workload_gather(w, t->epoch_idx + at, n, t->xb, t->yb, t->tb, &b);
+  if (be->forward_backward(t->h.ctx, &b, loss)) return fail_backend(t, "forward_backward", s);
+  if (be->step(t->h.ctx)) return fail_backend(t, "step", s);
   return 0;
 }
 
@@ -136,14 +124,14 @@ static void draw_progress(trainer *t, int step, int steps, double t0) {
           t->w->epochs, step, steps, eta);
 }
 
-/* Test builds only (cmake -DMLPBENCH_SLOWDOWN_PCT=10): stretch every timed region by a
+/* Test builds only (cmake -DMLPB_SLOWDOWN_PCT=10): stretch every timed region by a
  * known fraction, busy, so the regression gate's power can be measured. */
-#ifndef MLPBENCH_SLOWDOWN_PCT
-#define MLPBENCH_SLOWDOWN_PCT 0
+#ifndef MLPB_SLOWDOWN_PCT
+#define MLPB_SLOWDOWN_PCT 0
 #endif
 static void injected_slowdown(double start) {
-  if (MLPBENCH_SLOWDOWN_PCT <= 0) return;
-  double until = start + (timer_now() - start) * (1.0 + MLPBENCH_SLOWDOWN_PCT / 100.0);
+  if (MLPB_SLOWDOWN_PCT <= 0) return;
+  double until = start + (timer_now() - start) * (1.0 + MLPB_SLOWDOWN_PCT / 100.0);
   while (timer_now() < until) {
   }
 }
@@ -152,16 +140,16 @@ static void injected_slowdown(double start) {
 static int resident_epoch(trainer *t, double *seconds, double *loss) {
   const workload *w = t->w;
   if (mlpb_stop_signal) {
-    snprintf(t->err, sizeof t->err, "%s: interrupted by signal %d before epoch %d", t->be->name,
+    snprintf(t->err, sizeof t->err, "%s: interrupted by signal %d before epoch %d", t->h.be->name,
              (int)mlpb_stop_signal, t->epoch + 1);
     return -1;
   }
   float l = 0.0f;
   double dev = -1.0, t0 = timer_now(), c0 = timer_cpu_now();
   int n = batch_order_next(&t->order, t->epoch_idx);
-  if (t->be->train_steps(t->ctx, t->epoch_idx, n, w->batch, w->zero_grad, &l, &dev)) {
-    snprintf(t->err, sizeof t->err, "%s: epoch %d: %s", t->be->name, t->epoch + 1,
-             t->be->error(t->ctx));
+  if (t->h.be->train_steps(t->h.ctx, t->epoch_idx, n, w->batch, w->zero_grad, &l, &dev)) {
+    snprintf(t->err, sizeof t->err, "%s: epoch %d: %s", t->h.be->name, t->epoch + 1,
+             be_error(&t->h));
     return -1;
   }
   injected_slowdown(t0);
@@ -180,15 +168,15 @@ int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
   int steps = 1;
   for (int e = 0; e < k; e++) {
     /* the toy net's epoch is its whole 3-row input: nothing to draw */
-    int n = w->kind == WL_TOY ? w->n_train : batch_order_next(&t->order, t->epoch_idx);
-    steps = w->kind == WL_TOY ? 1 : (n + w->batch - 1) / w->batch;
+    int n = w->order == WL_ORDER_FULL ? w->n_train : batch_order_next(&t->order, t->epoch_idx);
+    steps = w->order == WL_ORDER_FULL ? 1 : (n + w->batch - 1) / w->batch;
     sum = 0.0;
     double t0 = t->progress && steps > 1 ? timer_now() : 0.0, last_draw = t0;
     for (int s = 0; s < steps; s++) {
       float l = 0.0f;
       if (mlpb_stop_signal) {
         snprintf(t->err, sizeof t->err, "%s: interrupted by signal %d at epoch %d, step %d",
-                 t->be->name, (int)mlpb_stop_signal, t->epoch + 1, s + 1);
+                 t->h.be->name, (int)mlpb_stop_signal, t->epoch + 1, s + 1);
         return -1;
       }
       if (run_step(t, s, n, &l)) return -1;
@@ -196,7 +184,7 @@ int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
         snprintf(t->err, sizeof t->err,
                  "%s: training diverged: loss is %s at epoch %d, step %d (learning rate %g too "
                  "high, or bad input data)",
-                 t->be->name, isnan(l) ? "NaN" : "infinite", t->epoch + 1, s + 1, w->spec.lr);
+                 t->h.be->name, isnan(l) ? "NaN" : "infinite", t->epoch + 1, s + 1, w->spec.lr);
         return -1;
       }
       sum += l;
@@ -207,7 +195,7 @@ int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
     }
     t->epoch++;
   }
-  if (t->be->sync && t->be->sync(t->ctx)) return fail_backend(t, "sync", 0);
+  if (be_sync(&t->h)) return fail_backend(t, "sync", 0);
   injected_slowdown(start);
   double total = timer_now() - start;
   t->last_cpu = timer_cpu_now() - c0;
@@ -221,7 +209,7 @@ int trainer_predict(trainer *t, const float *x, int n, float *out) {
   const int mb = t->w->spec.max_batch, no = t->w->spec.n_out, ni = t->w->spec.n_in;
   for (int at = 0; at < n; at += mb) {
     int b = n - at < mb ? n - at : mb;
-    if (t->be->forward(t->ctx, x + (size_t)at * ni, b, out + (size_t)at * no))
+    if (t->h.be->forward(t->h.ctx, x + (size_t)at * ni, b, out + (size_t)at * no))
       return fail_backend(t, "forward", 0);
   }
   return 0;
@@ -230,11 +218,11 @@ int trainer_predict(trainer *t, const float *x, int n, float *out) {
 int trainer_accuracy(trainer *t, const float *x, const int32_t *y, int n, double *acc) {
   const int mb = t->w->spec.max_batch, no = t->w->spec.n_out, ni = t->w->spec.n_in;
   long correct = 0;
-  *acc = -1.0;
+  *acc = NAN;
   if (n == 0) return 0;
   for (int at = 0; at < n; at += mb) {
     int b = n - at < mb ? n - at : mb;
-    if (t->be->forward(t->ctx, x + (size_t)at * ni, b, t->out))
+    if (t->h.be->forward(t->h.ctx, x + (size_t)at * ni, b, t->out))
       return fail_backend(t, "forward", 0);
     for (int i = 0; i < b; i++) {
       const float *p = t->out + (size_t)i * no;

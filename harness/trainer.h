@@ -5,11 +5,13 @@
 
 #include <stdint.h>
 
+#include "../workloads/rng.h"
 #include "../workloads/workload.h"
-#include "rng.h"
+#include "be_handle.h"
 
-/* The batch order: every index of an epoch, drawn from the seed's batch stream. Shuffled
- * epochs reshuffle a running permutation; tutorial sampling draws with replacement. */
+/* The batch order: every index of an epoch, drawn from the seed's batch stream, as the
+ * workload's order says: in order (full batch), a running permutation reshuffled each epoch,
+ * or draws with replacement (tutorial sampling). */
 typedef struct {
   const workload *w;
   rng_t rng;
@@ -17,14 +19,12 @@ typedef struct {
 } batch_order;
 
 int batch_order_init(batch_order *b, const workload *w, uint64_t seed);
-/* Indices of the next epoch into out (room for batch_order_epoch_len); returns their count. */
+/* Indices of the next epoch into out (room for workload_epoch_len); returns their count. */
 int batch_order_next(batch_order *b, int32_t *out);
-int batch_order_epoch_len(const workload *w);
 void batch_order_free(batch_order *b);
 
 typedef struct {
-  const mlp_backend *be;
-  void *ctx;
+  be_handle h;
   const workload *w;
   uint64_t seed;
   batch_order order;
@@ -33,7 +33,8 @@ typedef struct {
   const char *label;
   int32_t *epoch_idx; /* every index of the current epoch */
   float *xb;          /* xb (batch, n_in) */
-  int32_t *yb;        /* yb (batch) */
+  int32_t *yb;        /* yb (batch) labels */
+  float *tb;          /* tb (batch, n_out) regression targets */
   float *out;         /* out (batch, n_out) for evaluation */
   int resident;       /* the backend holds the training split (set_dataset + train_steps) */
   double last_cpu;    /* process CPU seconds of the last trainer_epochs call */
@@ -51,7 +52,7 @@ void trainer_close(trainer *t);
  * non-finite loss, naming the epoch and step. */
 int trainer_epochs(trainer *t, int k, double *seconds, double *loss);
 
-/* Accuracy on (x, y); -1 when n == 0. */
+/* Accuracy on (x, y); NaN when n == 0 (not measured). */
 int trainer_accuracy(trainer *t, const float *x, const int32_t *y, int n, double *acc);
 
 /* Outputs (n, n_out) for x (n, n_in). */

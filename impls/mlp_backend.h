@@ -1,9 +1,9 @@
 /* mlp_backend.h: the one interface every mlpbench backend implements.
  *
- * A backend is a const table of function pointers plus a private context (the
- * ggml-backend / Redis ae.c pattern). The harness never sees a backend's buffers:
- * parameters, gradients and batches cross the boundary only as host arrays through the
- * calls below, so a device backend can keep everything resident.
+ * A backend is a const table of function pointers plus a private context (ggml-backend's
+ * run-time table: optional slots are NULL, and the harness asks the table, never the name). The
+ * harness never sees a backend's buffers: parameters, gradients and batches cross the boundary only
+ * as host arrays through the calls below, so a device backend can keep everything resident.
  *
  * Model: out = f_out(act(x W1 + b1) W2 + b2), a two-layer perceptron.
  * Flat parameter layout (also used for gradients), row-major:
@@ -18,8 +18,8 @@
  * clears it (PyTorch semantics, so the tutorial's missing zero_grad is reproducible).
  * Every call returns 0 on success; on failure the message is in error(ctx).
  */
-#ifndef MLP_BACKEND_H
-#define MLP_BACKEND_H
+#ifndef MLPB_MLP_BACKEND_H
+#define MLPB_MLP_BACKEND_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +51,19 @@ typedef struct {
   int n;                 /* B */
 } mlp_batch;
 
+/* What the harness may ask of a backend instead of its name. */
+typedef struct {
+  int device;    /* runs on an accelerator: the run's GPU in reports is its describe() */
+  int tf32;      /* honours mlp_options.tf32 (TF32 tensor-core products) */
+  int reference; /* the plain reference other rows are compared with ("x vs reference") */
+} mlp_props;
+
+/* The math library under a host backend, recorded in a results file's context. */
+typedef struct {
+  char library[160], kernel[32];
+  int threads;
+} mlp_library;
+
 typedef struct mlp_backend {
   const char *name;
   const char *summary;
@@ -71,8 +84,11 @@ typedef struct mlp_backend {
   int (*step)(void *ctx);
   /* out (n, n_out): sigmoid outputs or softmax probabilities. */
   int (*forward)(void *ctx, const float *x, int n, float *out);
-  /* Optional (NULL): keep a data set resident (e.g. on a device) ... */
-  int (*set_dataset)(void *ctx, const float *x, const int32_t *labels, int n);
+  /* Optional (NULL): keep a data set resident (e.g. on a device): x (n, n_in) with labels (n)
+   * for MLP_LOSS_SOFTMAX_CE or targets (n, n_out) for MLP_LOSS_SIGMOID_SE (the other NULL).
+   * Returns 1 to decline (this spec or kind of target is not supported resident: the caller
+   * then feeds batches through forward_backward) ... */
+  int (*set_dataset)(void *ctx, const float *x, const int32_t *labels, const float *targets, int n);
   /* ... and train a whole epoch on it in one call: consecutive batches of `batch` indices
    * from idx (n_idx of them; the last batch may be shorter), zero_grads before each step
    * when zero_grad is set, then forward_backward and step. *mean_loss gets the mean batch
@@ -82,6 +98,20 @@ typedef struct mlp_backend {
                      float *mean_loss, double *seconds);
   /* Optional (NULL): wait until queued work is done, so host timers are honest. */
   int (*sync)(void *ctx);
+
+  /* ---- optional facts and advice; NULL means none ---- */
+  const mlp_props *props; /* NULL: host, fp32 only, not the reference */
+  /* Which code path or kernel this context runs, for reports (e.g. "Haswell", "cublas"). */
+  void (*path)(void *ctx, char *buf, size_t len);
+  /* Fills *out with the library under the backend; 0, or -1 when there is none. */
+  int (*library)(mlp_library *out);
+  /* 1 and a warning when this machine's environment slows the backend down. */
+  int (*advice)(char *buf, size_t len);
+  /* A tuning request (e.g. "auto" or a kernel name): the environment variable that must be
+   * set before the library loads (the caller re-runs itself with it). 1: set name=value;
+   * 0: nothing to do; -1: not a request this backend knows (err says why). */
+  int (*tuned_env)(const char *request, char *name, size_t nlen, char *value, size_t vlen,
+                   char *err, size_t elen);
 } mlp_backend;
 
 static inline size_t mlp_param_count(const mlp_spec *s) {

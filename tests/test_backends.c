@@ -6,7 +6,7 @@
 #include "../harness/gradcheck.h"
 #include "../harness/ref64.h"
 #include "../harness/registry.h"
-#include "../harness/rng.h"
+#include "../workloads/rng.h"
 #include "t.h"
 
 typedef struct {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../harness/data/dataset.h"
+#include "../workloads/data/dataset.h"
 #include "t.h"
 
 static char dir[64];

@@ -14,10 +14,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../harness/data/dataset.h"
-#include "../harness/outfile.h"
 #include "../harness/plot_text.h"
 #include "../harness/spawn.h"
+#include "../workloads/data/dataset.h"
+#include "../workloads/data/outfile.h"
 #include "t.h"
 
 static char dir[64];

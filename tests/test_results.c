@@ -27,6 +27,19 @@ static void fill_report(report *r) {
                        .opt = MLP_OPT_ADAM,
                        .lr = 1e-3f};
   snprintf(w->dataset, sizeof w->dataset, "synthetic:100");
+  snprintf(w->dataset_source, sizeof w->dataset_source, "generated");
+  snprintf(w->data_title, sizeof w->data_title, "synthetic:100");
+  snprintf(w->sampling, sizeof w->sampling, "tutorial sampling");
+  w->dataset_hash = 0xfedcba9876543210ULL;
+  w->n_train = 70;
+  w->n_val = 30;
+  w->n_test = 12;
+  w->batches_per_epoch = 54;
+  w->warmup = 1;
+  w->repeat = 2;
+  w->block = 1;
+  w->has_accuracy = 1;
+  w->zero_grad = 1;
   w->epochs = 4;
   w->batch = 128;
   w->samples_per_epoch = 7000;
@@ -36,6 +49,15 @@ static void fill_report(report *r) {
   for (int i = 0; i < 2; i++) {
     report_row *row = &w->rows[i];
     snprintf(row->backend, sizeof row->backend, "%s", names[i]);
+    snprintf(row->details, sizeof row->details, "details %d", i);
+    snprintf(row->path, sizeof row->path, "path %d", i);
+    row->reference = i == 1;
+    row->samples_per_s = 1234.5 + i;
+    row->gflops = 77.25;
+    row->test_acc = NAN;
+    row->gc.loss = 2.25;
+    row->gc.loss_ref = 2.25;
+    row->gc.t[2].rel_l2 = 3e-7;
     row->ran = 1;
     row->gc_done = 1;
     row->gc.pass = i == 0;
@@ -82,6 +104,23 @@ static void test_round_trip(void) {
             "curves differ");
   }
   T_CHECK(strcmp(back.ctx.commit, r.ctx.commit) == 0, "commit %s", back.ctx.commit);
+  /* complete: what is read back writes the very same file (every key, every value) */
+  json_t *first = results_to_json(&r, RESULTS_NATIVE),
+         *again = results_to_json(&back, RESULTS_NATIVE);
+  T_CHECK(json_equal(first, again), "the round trip lost or changed a key");
+  if (!json_equal(first, again)) {
+    char *a = json_dumps(first, JSON_SORT_KEYS | JSON_COMPACT),
+         *b = json_dumps(again, JSON_SORT_KEYS | JSON_COMPACT);
+    size_t k = 0;
+    while (a[k] && a[k] == b[k])
+      k++;
+    fprintf(stderr, "first difference at byte %zu:\n  %.160s\n  %.160s\n", k,
+            a + (k > 40 ? k - 40 : 0), b + (k > 40 ? k - 40 : 0));
+    free(a);
+    free(b);
+  }
+  json_decref(first);
+  json_decref(again);
   report_free(&back);
   /* no temp file is left behind */
   char tmp[160];

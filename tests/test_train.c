@@ -16,7 +16,7 @@ static void test_toy_converges(void) {
   workload w;
   wl_config cfg = {0};
   char err[256];
-  T_CHECK(workload_toy(&w, &cfg, err, sizeof err) == 0, "%s", err);
+  T_CHECK(workload_toy(&w, NULL, &cfg, err, sizeof err) == 0, "%s", err);
   for (int bi = 0; bi < registry_count(); bi++) {
     const mlp_backend *be = registry_get(bi);
     if (!be->available(err, sizeof err)) continue;
@@ -43,7 +43,7 @@ static void test_classifier_learns_identically(void) {
   T_CHECK(workload_mnist(&w, &d, &cfg, err, sizeof err) == 0, "%s", err);
   T_CHECK(w.n_train == 2100 && w.n_val == 900, "split %d/%d", w.n_train, w.n_val);
   double first_loss[8] = {0}, val[8] = {0};
-  const char *names[8];
+  int device[8] = {0};
   int nb = 0;
   for (int bi = 0; bi < registry_count(); bi++) {
     const mlp_backend *be = registry_get(bi);
@@ -56,19 +56,62 @@ static void test_classifier_learns_identically(void) {
     T_CHECK(trainer_accuracy(&t, w.x_val, w.y_val, w.n_val, &val[nb]) == 0, "%s", t.err);
     T_CHECK(loss1 < loss0 && loss1 < 0.6, "%s: loss %.3f -> %.3f", be->name, loss0, loss1);
     T_CHECK(val[nb] > 0.85, "%s: validation accuracy %.3f after 2 epochs", be->name, val[nb]);
-    names[nb] = be->name;
+    device[nb] = be_props(be)->device;
     first_loss[nb++] = loss1;
     trainer_close(&t);
   }
   /* same weights, same batches: the loss curves must coincide to fp32 rounding (1e-4 on the
    * CPU, 1e-3 for a device backend whose atomics sum in another order) */
   for (int i = 1; i < nb; i++)
-    T_CHECK(fabs(first_loss[i] - first_loss[0]) <
-                    (strcmp(names[i], "cuda") ? 1e-4 : 1e-3) * first_loss[0] &&
+    T_CHECK(fabs(first_loss[i] - first_loss[0]) < (device[i] ? 1e-3 : 1e-4) * first_loss[0] &&
                 fabs(val[i] - val[0]) <= 2.0 / w.n_val,
             "backend %d: loss %.6f vs %.6f, val %.4f vs %.4f", i, first_loss[i], first_loss[0],
             val[i], val[0]);
   workload_free(&w);
+  dataset_free(&d);
+}
+
+/* A conformance check over the workload registry: each one builds, describes itself
+ * consistently, trains an epoch and has naive's gradients match the float64 reference. A new
+ * workload is covered by adding its registry line. */
+static void test_every_workload(void) {
+  mlpb_dataset d;
+  char err[512];
+  T_CHECK(dataset_load("synthetic:600", &d, err, sizeof err) == 0, "%s", err);
+  const mlp_backend *naive = registry_find("naive");
+  for (int i = 0; i < workload_count(); i++) {
+    const wl_entry *e = workload_get(i);
+    workload w;
+    wl_config cfg = {.epochs = 1, .batch = 64};
+    T_CHECK(e->build(&w, e->needs_data ? &d : NULL, &cfg, err, sizeof err) == 0, "%s: %s", e->name,
+            err);
+    T_CHECK(strcmp(w.name, e->name) == 0, "%s builds '%s'", e->name, w.name);
+    T_CHECK(w.gflop_per_epoch > 0 && w.samples_per_epoch > 0 && w.default_repeat >= 1 &&
+                w.batches_per_epoch >= 1 && workload_epoch_len(&w) >= w.batch - 1 &&
+                w.data_label[0] && w.sampling_label,
+            "%s describes itself inconsistently", e->name);
+    T_CHECK(w.has_accuracy ? w.y_train != NULL : w.t_train != NULL, "%s: no targets", e->name);
+    trainer t;
+    double sec, loss;
+    T_CHECK(trainer_open(&t, naive, &opts, &w, 3) == 0, "%s: %s", e->name, t.err);
+    T_CHECK(trainer_epochs(&t, 1, &sec, &loss) == 0 && isfinite(loss), "%s: %s", e->name, t.err);
+    trainer_close(&t);
+    gc_batch gb;
+    double ref_loss, *ref = NULL;
+    float *params = malloc(mlp_param_count(&w.spec) * sizeof(float));
+    gc_result r = {0};
+    T_CHECK(params && gc_batch_make(&w, 3, &gb) == 0, "%s: out of memory", e->name);
+    workload_init_params(&w, 3, params);
+    T_CHECK(gc_reference(&w, params, &gb.b, &ref_loss, &ref) == 0, "%s: reference", e->name);
+    T_CHECK(gc_check_backend(naive, &opts, &w, &gb.b, params, ref_loss, ref, GC_TOL_FP32, &r, err,
+                             sizeof err) == 0 &&
+                r.pass,
+            "%s: naive gradients %.2e (%s)", e->name, r.worst, err);
+    gc_batch_free(&gb);
+    free(ref);
+    free(params);
+    workload_free(&w);
+  }
   dataset_free(&d);
 }
 
@@ -117,7 +160,7 @@ static void test_rng_and_init_deterministic(void) {
   workload w;
   wl_config cfg = {0};
   char err[128];
-  workload_toy(&w, &cfg, err, sizeof err);
+  workload_toy(&w, NULL, &cfg, err, sizeof err);
   float a[19], b[19], c[19];
   workload_init_params(&w, 1, a);
   workload_init_params(&w, 1, b);
@@ -153,6 +196,7 @@ static void test_stats(void) {
 int main(void) {
   T_RUN(test_toy_converges);
   T_RUN(test_classifier_learns_identically);
+  T_RUN(test_every_workload);
   T_RUN(test_tutorial_sampling);
   T_RUN(test_finite_differences);
   T_RUN(test_rng_and_init_deterministic);

@@ -1,10 +1,10 @@
-/* mnist.c: the tutorial's digit classifier on any MNIST-shaped data set. */
+/* mnist.c: the tutorial's digit classifier on any MNIST-shaped data set, and its wide
+ * variant. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/rng.h"
 #include "workload.h"
 
 static int to_float(const uint8_t *px, const uint8_t *lab, int n, int n_in, float **x,
@@ -19,16 +19,15 @@ static int to_float(const uint8_t *px, const uint8_t *lab, int n, int n_in, floa
   return 0;
 }
 
-int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err,
-                   size_t len) {
+static int classifier(workload *w, const char *name, int hidden, const mlpb_dataset *d,
+                      const wl_config *cfg, char *err, size_t len) {
   memset(w, 0, sizeof *w);
   int n_all = cfg->limit > 0 && cfg->limit < d->n_train ? cfg->limit : d->n_train;
   int n_in = d->rows * d->cols;
-  w->kind = WL_MNIST;
-  w->name = "mnist";
+  w->name = name;
   w->batch = cfg->batch > 0 ? cfg->batch : 128;
   w->spec = (mlp_spec){.n_in = n_in,
-                       .n_hidden = cfg->hidden > 0 ? cfg->hidden : 500,
+                       .n_hidden = cfg->hidden > 0 ? cfg->hidden : hidden,
                        .n_out = MLPB_N_CLASSES,
                        .act = MLP_ACT_RELU,
                        .loss = MLP_LOSS_SOFTMAX_CE,
@@ -39,8 +38,17 @@ int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, cha
                        .eps = 1e-8f,
                        .max_batch = w->batch};
   w->epochs = cfg->epochs > 0 ? cfg->epochs : 5;
-  w->sampling = cfg->sampling;
+  w->order = cfg->sampling == WL_SAMPLE_TUTORIAL ? WL_ORDER_DRAW : WL_ORDER_SHUFFLE;
+  w->sampling_label = cfg->sampling == WL_SAMPLE_TUTORIAL ? "tutorial sampling" : "shuffled epochs";
   w->zero_grad = !cfg->no_zero_grad;
+  w->has_accuracy = 1;
+  w->default_repeat = 1;
+  w->default_block = 0;
+  w->montage_side = d->rows == 28 && d->cols == 28 ? 28 : 0;
+  snprintf(w->data_label, sizeof w->data_label, "%s", d->name);
+  snprintf(w->data_title, sizeof w->data_title, "%s", d->name);
+  snprintf(w->data_source, sizeof w->data_source, "%s", d->source);
+  w->data_hash = d->hash;
   w->n_train = (int)((long)n_all * 7 / 10);
   w->n_val = n_all - w->n_train;
   if (w->n_train < 1 || w->n_val < 1) {
@@ -60,7 +68,10 @@ int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, cha
   }
   /* tutorial: int(N/128) batches drawn with replacement, N the whole training file */
   w->batches_per_epoch =
-      w->sampling == WL_SAMPLE_TUTORIAL ? n_all / w->batch : (w->n_train + w->batch - 1) / w->batch;
+      w->order == WL_ORDER_DRAW ? n_all / w->batch : (w->n_train + w->batch - 1) / w->batch;
+  w->samples_per_epoch =
+      w->order == WL_ORDER_DRAW ? (double)w->batches_per_epoch * w->batch : w->n_train;
+  w->gflop_per_epoch = workload_step_flops(&w->spec, 1) * w->samples_per_epoch / 1e9;
   size_t px = (size_t)n_in;
   if (to_float(d->train_x, d->train_y, w->n_train, n_in, &w->x_train, &w->y_train) ||
       to_float(d->train_x + w->n_train * px, d->train_y + w->n_train, w->n_val, n_in, &w->x_val,
@@ -74,36 +85,11 @@ int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, cha
   return 0;
 }
 
-void workload_free(workload *w) {
-  free(w->x_train);
-  free(w->x_val);
-  free(w->x_test);
-  free(w->y_train);
-  free(w->y_val);
-  free(w->y_test);
-  free(w->t_train);
-  memset(w, 0, sizeof *w);
+int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err,
+                   size_t len) {
+  return classifier(w, "mnist", 500, d, cfg, err, len);
 }
 
-void workload_init_params(const workload *w, uint64_t seed, float *flat) {
-  const mlp_spec *s = &w->spec;
-  size_t off[4], n = mlp_param_count(s);
-  rng_t r;
-  mlp_param_offsets(s, off);
-  rng_seed(&r, seed, RNG_STREAM_INIT);
-  if (w->kind == WL_TOY) { /* numpy.random.uniform: [0, 1) for weights and biases */
-    for (size_t i = 0; i < n; i++)
-      flat[i] = rng_uniform(&r);
-    return;
-  }
-  /* nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias */
-  float k1 = 1.0f / sqrtf((float)s->n_in), k2 = 1.0f / sqrtf((float)s->n_hidden);
-  for (size_t i = 0; i < n; i++) {
-    float k = i < off[2] ? k1 : k2;
-    flat[i] = (2.0f * rng_uniform(&r) - 1.0f) * k;
-  }
-}
-
-double workload_step_flops(const mlp_spec *s, int B) {
-  return (double)B * (4.0 * s->n_in * s->n_hidden + 6.0 * (double)s->n_hidden * s->n_out);
+int workload_wide(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len) {
+  return classifier(w, "wide", 2048, d, cfg, err, len);
 }

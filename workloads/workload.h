@@ -1,17 +1,26 @@
-/* workload.h: the tutorial's two training jobs, as a model spec plus float data.
+/* workload.h: a training job as a model spec plus float data, and everything the harness needs
+ * to know about it. The harness asks these fields; it never asks which workload it holds.
  *   toy:   4-3-1 sigmoid net on its 3x4 input, full-batch gradient step, lr 0.1, 5000 epochs
  *   mnist: 784-500-10 ReLU, softmax cross-entropy, Adam lr 1e-3, batch 128, 5 epochs,
- *          first 70% of the training file trains, last 30% validates */
+ *          first 70% of the training file trains, last 30% validates
+ *   wide:  mnist with a 2048-wide hidden layer: the same data, products 4x larger, where the
+ *          GEMMs and not the elementwise passes set the pace (only when named) */
 #ifndef MLPB_WORKLOAD_H
 #define MLPB_WORKLOAD_H
 
 #include <stdint.h>
 
-#include "../harness/data/dataset.h"
 #include "../impls/mlp_backend.h"
+#include "data/dataset.h"
 
-typedef enum { WL_TOY = 0, WL_MNIST = 1 } wl_kind;
 typedef enum { WL_SAMPLE_SHUFFLE = 0, WL_SAMPLE_TUTORIAL = 1 } wl_sampling;
+
+/* How an epoch's indices are drawn (harness/trainer.c's batch_order follows it). */
+typedef enum {
+  WL_ORDER_FULL = 0,    /* one step on the whole training set, in order */
+  WL_ORDER_SHUFFLE = 1, /* one shuffled pass; the last batch may be short */
+  WL_ORDER_DRAW = 2,    /* batches_per_epoch batches drawn with replacement */
+} wl_order;
 
 /* Overrides from the command line; 0 keeps the workload's default, and so does an lr whose
  * lr_set is 0 (an explicit state: no value of lr means "unset"). */
@@ -24,21 +33,49 @@ typedef struct {
 } wl_config;
 
 typedef struct {
-  wl_kind kind;
   const char *name;
   mlp_spec spec;
   int epochs, batch;
-  wl_sampling sampling;
+  wl_order order;
+  const char *sampling_label; /* "full batch", "shuffled epochs", "tutorial sampling" */
   int zero_grad;
   int batches_per_epoch; /* steps in one epoch */
+  /* what the harness reports and draws */
+  int has_accuracy;    /* labels: accuracy is measured (else regression targets) */
+  int default_repeat;  /* independent runs per backend when --repeat is not given */
+  int default_block;   /* epochs per timing sample when --block is not given; 0: one epoch,
+                          and --block does not apply */
+  int montage_side;    /* square images this size can be drawn as a montage; 0: none */
+  char data_label[64]; /* the data set's name in results ("toy", "fashion-mnist") */
+  char data_title[64]; /* what the model trains on, for titles ("its 3x4 input") */
+  char data_source[512];
+  uint64_t data_hash;
+  double samples_per_epoch, gflop_per_epoch; /* GEMM FLOPs only */
+  /* the data */
   int n_train, n_val, n_test;
   float *x_train, *x_val, *x_test; /* (n, n_in), pixels in [0, 1] */
   int32_t *y_train, *y_val, *y_test;
-  float *t_train; /* toy targets (n_train, 1) */
+  float *t_train; /* regression targets (n_train, n_out), when !has_accuracy */
+  /* initial weights: numpy's U[0,1) everywhere, or nn.Linear's U(+-1/sqrt(fan_in)) */
+  int init_unit;
 } workload;
 
-int workload_toy(workload *w, const wl_config *cfg, char *err, size_t len);
+/* One registry entry: how to build a workload, and whether it needs --data. */
+typedef struct {
+  const char *name;
+  const char *summary;
+  int needs_data; /* 1: built from a loaded data set */
+  int in_all;     /* 1: part of --workload all */
+  int (*build)(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len);
+} wl_entry;
+
+int workload_count(void);
+const wl_entry *workload_get(int i);
+const wl_entry *workload_find(const char *name);
+
+int workload_toy(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len);
 int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len);
+int workload_wide(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len);
 void workload_free(workload *w);
 
 /* The seeded initial weights every backend starts from (flat layout). */
@@ -46,5 +83,11 @@ void workload_init_params(const workload *w, uint64_t seed, float *flat);
 
 /* GEMM FLOPs of one training step on B samples: 4*n_in*H + 6*H*n_out per sample. */
 double workload_step_flops(const mlp_spec *s, int B);
+
+/* Indices in one epoch (for the batch order), and a batch of them: xb (n, n_in) and either
+ * labels yb (n) or targets tb (n, n_out), whichever the workload trains on. */
+int workload_epoch_len(const workload *w);
+void workload_gather(const workload *w, const int32_t *idx, int n, float *xb, int32_t *yb,
+                     float *tb, mlp_batch *b);
 
 #endif

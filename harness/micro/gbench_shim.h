@@ -2,8 +2,8 @@
  * the C++ side; C code registers named benchmarks with a callback, a context pointer,
  * argument values, optional manual timing (device work timed after a sync or with events)
  * and per-iteration counters that Google Benchmark turns into rates. */
-#ifndef GBENCH_SHIM_H
-#define GBENCH_SHIM_H
+#ifndef MLPB_GBENCH_SHIM_H
+#define MLPB_GBENCH_SHIM_H
 
 #include <stddef.h>
 #include <stdint.h>

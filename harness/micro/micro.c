@@ -7,20 +7,19 @@
 #include <string.h>
 
 #include "../../workloads/workload.h"
+#include "../be_handle.h"
 #include "../registry.h"
 #include "../timer.h"
 #include "gbench_shim.h"
 
-#ifdef MLPBENCH_HAVE_BLAS
+#ifdef MLPB_HAVE_BLAS
 #include <cblas.h>
 #endif
 
 #define MAX_B 1024
 
 typedef struct {
-  const mlp_backend *be;
-  void *ctx;
-  mlp_spec spec;
+  be_handle h;
   float *x, *out;
   int32_t *labels;
 } bench_ctx;
@@ -29,7 +28,7 @@ static const int64_t batches[] = {1, 16, 128, 1024};
 #define N_BATCHES ((int)(sizeof batches / sizeof batches[0]))
 
 static const char *sync_time(bench_ctx *c, double t0, double *seconds) {
-  if (c->be->sync && c->be->sync(c->ctx)) return c->be->error(c->ctx);
+  if (be_sync(&c->h)) return be_error(&c->h);
   *seconds = timer_now() - t0;
   return NULL;
 }
@@ -38,7 +37,7 @@ static const char *bm_forward(void *p, const int64_t *args, int nargs, double *s
   bench_ctx *c = p;
   (void)nargs;
   double t0 = timer_now();
-  if (c->be->forward(c->ctx, c->x, (int)args[0], c->out)) return c->be->error(c->ctx);
+  if (c->h.be->forward(c->h.ctx, c->x, (int)args[0], c->out)) return be_error(&c->h);
   return sync_time(c, t0, seconds);
 }
 
@@ -47,8 +46,8 @@ static const char *bm_forward_backward(void *p, const int64_t *args, int nargs, 
   mlp_batch b = {.x = c->x, .labels = c->labels, .n = (int)args[0]};
   (void)nargs;
   double t0 = timer_now();
-  if (c->be->zero_grads(c->ctx) || c->be->forward_backward(c->ctx, &b, NULL))
-    return c->be->error(c->ctx);
+  if (c->h.be->zero_grads(c->h.ctx) || c->h.be->forward_backward(c->h.ctx, &b, NULL))
+    return be_error(&c->h);
   return sync_time(c, t0, seconds);
 }
 
@@ -57,23 +56,23 @@ static const char *bm_step(void *p, const int64_t *args, int nargs, double *seco
   (void)args;
   (void)nargs;
   double t0 = timer_now();
-  if (c->be->step(c->ctx)) return c->be->error(c->ctx);
+  if (c->h.be->step(c->h.ctx)) return be_error(&c->h);
   return sync_time(c, t0, seconds);
 }
 
 static double fwd_flops(void *p, int64_t b) {
-  const mlp_spec *s = &((bench_ctx *)p)->spec;
+  const mlp_spec *s = &((bench_ctx *)p)->h.spec;
   return 2.0 * b * ((double)s->n_in * s->n_hidden + (double)s->n_hidden * s->n_out);
 }
 static double fb_flops(void *p, int64_t b) {
-  return workload_step_flops(&((bench_ctx *)p)->spec, (int)b);
+  return workload_step_flops(&((bench_ctx *)p)->h.spec, (int)b);
 }
 static double samples(void *p, int64_t b) {
   (void)p;
   return (double)b;
 }
 
-#ifdef MLPBENCH_HAVE_BLAS
+#ifdef MLPB_HAVE_BLAS
 /* The classifier's products, as the blas backend calls them (row-major). */
 typedef struct {
   int M, N, K, ta, beta_one;
@@ -134,17 +133,15 @@ static int register_backend(const mlp_backend *be, const mlpb_dataset *d) {
     free(c);
     return -1;
   }
-  c->be = be;
-  c->spec = w.spec;
   c->x = malloc((size_t)MAX_B * w.spec.n_in * sizeof(float));
   c->out = malloc((size_t)MAX_B * w.spec.n_out * sizeof(float));
   c->labels = malloc(MAX_B * sizeof(int32_t));
   float *p = malloc(mlp_param_count(&w.spec) * sizeof(float));
   mlp_options opt = {.ftz = 1};
-  c->ctx = be->create(&w.spec, &opt, err, sizeof err);
-  if (!c->x || !c->out || !c->labels || !p || !c->ctx) {
-    fprintf(stderr, "mlpbench-micro: %s: %s\n", be->name, c->ctx ? "out of memory" : err);
-    if (c->ctx) be->destroy(c->ctx);
+  int bad = !c->x || !c->out || !c->labels || !p;
+  if (bad || be_open(&c->h, be, &w.spec, &opt, err, sizeof err)) {
+    fprintf(stderr, "mlpbench-micro: %s\n", bad ? "out of memory" : err);
+    be_close(&c->h);
     free(c->x);
     free(c->out);
     free(c->labels);
@@ -156,10 +153,14 @@ static int register_backend(const mlp_backend *be, const mlpb_dataset *d) {
   memcpy(c->x, w.x_train, (size_t)MAX_B * w.spec.n_in * sizeof(float));
   memcpy(c->labels, w.y_train, MAX_B * sizeof(int32_t));
   workload_init_params(&w, 1, p);
-  be->set_params(c->ctx, p);
-  be->zero_grads(c->ctx);
+  if (be->set_params(c->h.ctx, p) || be->zero_grads(c->h.ctx)) {
+    fprintf(stderr, "mlpbench-micro: %s: %s\n", be->name, be_error(&c->h));
+    free(p);
+    workload_free(&w);
+    return -1;
+  }
   free(p);
-  int manual = be->sync != NULL;
+  int manual = be->sync != NULL; /* a device backend: time each iteration after a sync */
   snprintf(names[nreg][0], 48, "%s/forward", be->name);
   snprintf(names[nreg][1], 48, "%s/forward_backward", be->name);
   snprintf(names[nreg][2], 48, "%s/optimizer_step", be->name);
@@ -196,7 +197,7 @@ int main(int argc, char **argv) {
     const mlp_backend *be = registry_get(i);
     if (be->available(err, sizeof err) && register_backend(be, &d)) return 3;
   }
-#ifdef MLPBENCH_HAVE_BLAS
+#ifdef MLPB_HAVE_BLAS
   register_gemms();
 #endif
   int rc = gbs_run(&argc, argv);

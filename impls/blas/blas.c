@@ -1,6 +1,4 @@
 /* blas.c: the three layer products through cblas_sgemm; the rest is cpu_mlp.c. */
-#include "blas.h"
-
 #include <cblas.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +6,7 @@
 
 #include "../common/cpu_mlp.h"
 
-#ifdef MLPBENCH_OPENBLAS
+#ifdef MLPB_OPENBLAS
 /* Debian's cblas.h declares these only for OpenBLAS; repeat them for other layouts. */
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
@@ -33,31 +31,32 @@ static void matmul_nt(float *C, const float *A, const float *B, int M, int N, in
 
 static const cpu_matmul_ops blas_matmul = {matmul_nn, matmul_tn_acc, matmul_nt};
 
-const char *blas_backend_library(void) {
-#ifdef MLPBENCH_OPENBLAS
+static const char *blas_backend_library(void) {
+#ifdef MLPB_OPENBLAS
   return openblas_get_config();
 #else
   return "CBLAS (not OpenBLAS: kernel and threads unknown)";
 #endif
 }
 
-const char *blas_backend_corename(void) {
-#ifdef MLPBENCH_OPENBLAS
+static const char *blas_backend_corename(void) {
+#ifdef MLPB_OPENBLAS
   return openblas_get_corename();
 #else
   return "unknown";
 #endif
 }
 
-int blas_backend_threads(void) {
-#ifdef MLPBENCH_OPENBLAS
+static int blas_backend_threads(void) {
+#ifdef MLPB_OPENBLAS
   return openblas_get_num_threads();
 #else
   return 0;
 #endif
 }
 
-const char *blas_backend_best_coretype(void) {
+/* The kernel OPENBLAS_CORETYPE should name on this CPU, or NULL. */
+static const char *blas_backend_best_coretype(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -68,7 +67,7 @@ const char *blas_backend_best_coretype(void) {
   return NULL;
 }
 
-int blas_backend_known_coretype(const char *name) {
+static int blas_backend_known_coretype(const char *name) {
   /* the names OpenBLAS's DYNAMIC_ARCH build takes in OPENBLAS_CORETYPE (x86_64) */
   static const char *known[] = {
       "Katmai",       "Coppermine",     "Northwood",  "Prescott",    "Banias", "Atom",
@@ -81,7 +80,8 @@ int blas_backend_known_coretype(const char *name) {
   return 0;
 }
 
-int blas_backend_kernel_advice(char *buf, size_t len) {
+/* 1 and a message if the library runs a generic kernel on a CPU with wider vectors. */
+static int blas_advice(char *buf, size_t len) {
   static const char *generic[] = {"Prescott", "Katmai",      "Coppermine", "Northwood",
                                   "Core2",    "Penryn",      "Dunnington", "Nehalem",
                                   "Atom",     "Barcelona",   "Opteron",    "Athlon",
@@ -100,6 +100,40 @@ int blas_backend_kernel_advice(char *buf, size_t len) {
   return 0;
 }
 
+/* --blas-kernel auto|NAME: OpenBLAS picks its kernels when it loads, so the setting needs a
+ * fresh process; the caller re-runs itself with OPENBLAS_CORETYPE set. */
+static int blas_tuned_env(const char *request, char *name, size_t nlen, char *value, size_t vlen,
+                          char *err, size_t elen) {
+  const char *want = request;
+  char advice[512];
+  if (strcmp(request, "auto") == 0) {
+    want = blas_backend_best_coretype();
+    if (!want || !blas_advice(advice, sizeof advice)) return 0;
+  } else if (!blas_backend_known_coretype(request)) {
+    snprintf(err, elen,
+             "'%s' is not an OpenBLAS kernel name (auto, Haswell, SkylakeX, Zen, Sandybridge, "
+             "Prescott, ...)",
+             request);
+    return -1;
+  }
+  if (strcasecmp(want, blas_backend_corename()) == 0) return 0;
+  snprintf(name, nlen, "OPENBLAS_CORETYPE");
+  snprintf(value, vlen, "%s", want);
+  return 1;
+}
+
+static int blas_library(mlp_library *out) {
+  snprintf(out->library, sizeof out->library, "%s", blas_backend_library());
+  snprintf(out->kernel, sizeof out->kernel, "%s", blas_backend_corename());
+  out->threads = blas_backend_threads();
+  return 0;
+}
+
+static void blas_path(void *ctx, char *buf, size_t len) {
+  (void)ctx;
+  snprintf(buf, len, "cblas_sgemm, kernel %s", blas_backend_corename());
+}
+
 static int blas_available(char *why, size_t len) {
   if (len) why[0] = '\0';
   return 1;
@@ -111,7 +145,7 @@ static void blas_describe(char *buf, size_t len) {
 }
 
 static void *blas_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
-#ifdef MLPBENCH_OPENBLAS
+#ifdef MLPB_OPENBLAS
   if (opt->threads > 0) openblas_set_num_threads(opt->threads);
 #endif
   return cpu_mlp_create(spec, opt, &blas_matmul, err, len);
@@ -132,4 +166,8 @@ const mlp_backend mlp_backend_blas = {
     .forward_backward = cpu_mlp_forward_backward,
     .step = cpu_mlp_step,
     .forward = cpu_mlp_forward,
+    .path = blas_path,
+    .library = blas_library,
+    .advice = blas_advice,
+    .tuned_env = blas_tuned_env,
 };

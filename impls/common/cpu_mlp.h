@@ -5,8 +5,8 @@
  * cross-entropy, optimizers) is this one file, so a difference between the two
  * backends' gradients can only come from their products.
  */
-#ifndef CPU_MLP_H
-#define CPU_MLP_H
+#ifndef MLPB_CPU_MLP_H
+#define MLPB_CPU_MLP_H
 
 #include "../mlp_backend.h"
 

@@ -1,6 +1,8 @@
 /* cuda_backend.c: the CUDA backend's interface table. */
 #include "cuda_mlp.h"
 
+static const mlp_props cuda_props = {.device = 1, .tf32 = 1};
+
 const mlp_backend mlp_backend_cuda = {
     .name = "cuda",
     .summary = "cuBLAS SGEMM plus fused kernels, data resident, one CUDA graph per step",
@@ -19,4 +21,6 @@ const mlp_backend mlp_backend_cuda = {
     .set_dataset = cuda_mlp_set_dataset,
     .train_steps = cuda_mlp_train_steps,
     .sync = cuda_mlp_sync,
+    .props = &cuda_props,
+    .path = cuda_mlp_path,
 };

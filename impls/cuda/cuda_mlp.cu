@@ -571,9 +571,17 @@ extern "C" int cuda_mlp_forward(void *ctx, const float *x, int n, float *out) {
   return 0;
 }
 
-extern "C" int cuda_mlp_set_dataset(void *ctx, const float *x, const int32_t *labels, int n) {
+extern "C" void cuda_mlp_path(void *ctx, char *buf, size_t len) {
+  (void)ctx;
+  snprintf(buf, len, "cublas+graph");
+}
+
+extern "C" int cuda_mlp_set_dataset(void *ctx, const float *x, const int32_t *labels,
+                                    const float *targets, int n) {
   cuda_mlp *c = (cuda_mlp *)ctx;
   const mlp_spec *s = &c->spec;
+  /* resident training takes class labels only: regression targets go step by step */
+  if (targets || !labels || s->loss != MLP_LOSS_SOFTMAX_CE) return 1;
   for (int i = 0; i < n; i++)
     if (labels[i] < 0 || labels[i] >= s->n_out) {
       set_err(c, "label %d of sample %d outside 0..%d", labels[i], i, s->n_out - 1);

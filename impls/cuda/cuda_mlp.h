@@ -1,7 +1,7 @@
 /* cuda_mlp.h: the CUDA backend's entry points (cuda_mlp.cu), wired into the interface table
  * by cuda_backend.c. Device pointers never leave cuda_mlp.cu. */
-#ifndef CUDA_MLP_H
-#define CUDA_MLP_H
+#ifndef MLPB_CUDA_MLP_H
+#define MLPB_CUDA_MLP_H
 
 #include "../mlp_backend.h"
 
@@ -21,7 +21,9 @@ int cuda_mlp_zero_grads(void *ctx);
 int cuda_mlp_forward_backward(void *ctx, const mlp_batch *b, float *loss);
 int cuda_mlp_step(void *ctx);
 int cuda_mlp_forward(void *ctx, const float *x, int n, float *out);
-int cuda_mlp_set_dataset(void *ctx, const float *x, const int32_t *labels, int n);
+int cuda_mlp_set_dataset(void *ctx, const float *x, const int32_t *labels, const float *targets,
+                         int n);
+void cuda_mlp_path(void *ctx, char *buf, size_t len);
 int cuda_mlp_train_steps(void *ctx, const int32_t *idx, int n_idx, int batch, int zero_grad,
                          float *mean_loss, double *seconds);
 int cuda_mlp_sync(void *ctx);

@@ -61,6 +61,8 @@ static void *naive_create(const mlp_spec *spec, const mlp_options *opt, char *er
   return cpu_mlp_create(spec, opt, &naive_matmul, err, len);
 }
 
+static const mlp_props naive_props = {.reference = 1};
+
 const mlp_backend mlp_backend_naive = {
     .name = "naive",
     .summary = "plain C loops, single thread (the reference)",
@@ -76,4 +78,5 @@ const mlp_backend mlp_backend_naive = {
     .forward_backward = cpu_mlp_forward_backward,
     .step = cpu_mlp_step,
     .forward = cpu_mlp_forward,
+    .props = &naive_props,
 };

@@ -1,7 +1,7 @@
 /* fuzz_idx.c: IDX decoding, raw or gzip, from arbitrary bytes. */
 #include <stdlib.h>
 
-#include "../../harness/data/dataset.h"
+#include "../../workloads/data/dataset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[512];

@@ -55,7 +55,7 @@ if [ -x "$B" ]; then
     --backend cuda,blas --repeat 3 --quiet
   step bench-toy bench-toy.log "$B" bench --workload toy --quiet
 fi
-step torch-eager torch.log python3 tests/gpu/torch_peer.py --data "$DATA" --repeat 3
+step torch-eager torch.log python3 workloads/reference/torch_gpu_peer.py --data "$DATA" --repeat 3
 
 echo "== machine"; cat "$OUT/machine.txt"
 echo "== steps (total $(($(date +%s) - T0)) s)"; printf '%s\n' "${status[@]}"

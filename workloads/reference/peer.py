@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """peer.py: the tutorial's own tools as mlpbench peers. Runs the exact run that mlpbench
 exported to RUN_DIR (spec, initial weights, data, every epoch's batch indices) with numpy
-or PyTorch (CPU, float32) and writes RUN_DIR/result.json in mlpbench's results schema,
-plus RUN_DIR/grads.f32: the peer's gradients on the gradient-check batch.
+or PyTorch (CPU, float32) and writes RUN_DIR/peer.json (schema "mlpbench-peer-1": details,
+the loss on the gradient-check batch, per-epoch seconds, curves, accuracies), plus
+RUN_DIR/grads.f32: the peer's gradients on the gradient-check batch. What the run is comes
+from run.json's properties (full_batch, targets), never from the workload's name.
 
     peer.py --peer numpy|torch --run RUN_DIR [--grads-only]
 
@@ -199,7 +201,7 @@ def main():
         print(f"peer: {a.run}/run.json: {e}", file=sys.stderr)
         sys.exit(2)
     I, O, n_gc = run["n_in"], run["n_out"], run["n_gc"]
-    toy = run["workload"] == "toy"
+    targets = run["targets"]  # regression targets instead of class labels
     f32, i32 = np.float32, np.int32
     flat = load(a.run, "params.f32", f32, (-1,))
     Net = NumpyMLP if a.peer == "numpy" else TorchMLP
@@ -210,29 +212,28 @@ def main():
 
     net = Net(run, flat)
     gx = load(a.run, "gc_x.f32", f32, (n_gc, I))
-    gy = load(a.run, "gc_t.f32", f32, (n_gc, O)) if toy else load(a.run, "gc_y.i32", i32, (n_gc,))
+    gy = load(a.run, "gc_t.f32", f32, (n_gc, O)) if targets else load(a.run, "gc_y.i32", i32, (n_gc,))
     net.zero_grads()
     gc_loss = net.forward_backward(gx, gy)
     net.grads_flat().astype(f32).tofile(os.path.join(a.run, "grads.f32"))
-    row = {"backend": a.peer, "details": details, "status": "ok", "gradcheck_loss": gc_loss}
+    result = {"schema": "mlpbench-peer-1", "peer": a.peer, "details": details,
+              "python": sys.version.split()[0], "gradcheck_loss": gc_loss,
+              "epoch_seconds": [], "epoch_cpu_seconds": [],
+              "curves": {"loss": [], "val_acc": []}, "val_acc": None, "test_acc": None}
     if not a.grads_only:
-        row.update(train(run, Net, flat, toy, a.run))
-    result = {
-        "schema": "mlpbench-results-1",
-        "context": {"peer": a.peer, "details": details, "python": sys.version.split()[0]},
-        "workloads": [{"name": run["workload"], "results": [row], "sweep": []}],
-    }
-    with open(os.path.join(a.run, "result.json"), "w") as f:
+        result.update(train(run, Net, flat, a.run))
+    with open(os.path.join(a.run, "peer.json"), "w") as f:
         json.dump(result, f)
 
 
-def train(run, Net, flat, toy, d):
+def train(run, Net, flat, d):
     import numpy as np
 
     f32, i32 = np.float32, np.int32
     I, O = run["n_in"], run["n_out"]
     ntr, nval, ntest = run["n_train"], run["n_val"], run["n_test"]
-    if toy:
+    targets, full = run["targets"], run["full_batch"]
+    if targets:
         x, t = load(d, "x_train.f32", f32, (ntr, I)), load(d, "t_train.f32", f32, (ntr, O))
     else:
         x, y = load(d, "x_train.f32", f32, (ntr, I)), load(d, "y_train.i32", i32, (ntr,))
@@ -245,13 +246,13 @@ def train(run, Net, flat, toy, d):
     val_acc = test_acc = None
     for r in range(run["repeat"]):
         net, last = Net(run, flat), r == run["repeat"] - 1
-        if toy:
+        if full:  # one step on the whole input per epoch, timed in blocks
             for b in range((epochs + block - 1) // block):
                 k = min(block, epochs - b * block)
                 t0, c0 = time.perf_counter(), time.process_time()
                 for _ in range(k):
                     net.zero_grads()
-                    loss = net.forward_backward(x, t)
+                    loss = net.forward_backward(x, t if targets else y)
                     net.step()
                 s, c = (time.perf_counter() - t0) / k, (time.process_time() - c0) / k
                 if b >= warm:

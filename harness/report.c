@@ -1,5 +1,7 @@
-/* context.c: where and how a run happened, for results files. */
+/* report.c: where and how a run happened (the context of a results file), and the row and
+ * workload bookkeeping of a report. */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,15 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../impls/blas/blas.h"
-#include "cli.h"
+#include "mlpb_commit.h" /* MLPB_GIT_COMMIT, written at build time */
+#include "registry.h"
 #include "report.h"
 
 #ifndef MLPB_C_FLAGS
 #define MLPB_C_FLAGS "unknown"
-#endif
-#ifndef MLPB_GIT_COMMIT
-#define MLPB_GIT_COMMIT "unknown"
 #endif
 
 static void read_line(const char *path, char *out, size_t len) {
@@ -54,7 +53,7 @@ void report_context_fill(report_context *c, int argc, char **argv) {
     snprintf(c->host, sizeof c->host, "%s", u.nodename);
     snprintf(c->os, sizeof c->os, "%s %s %s", u.sysname, u.release, u.machine);
   }
-  snprintf(c->cpu, sizeof c->cpu, "%s", cli_cpu_model());
+  snprintf(c->cpu, sizeof c->cpu, "%s", report_cpu_model());
   c->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
   caches(c->caches, sizeof c->caches);
 #if defined(__clang__)
@@ -64,23 +63,57 @@ void report_context_fill(report_context *c, int argc, char **argv) {
 #endif
   snprintf(c->flags, sizeof c->flags, "%s", MLPB_C_FLAGS);
   snprintf(c->commit, sizeof c->commit, "%s", MLPB_GIT_COMMIT);
-#ifdef MLPBENCH_HAVE_BLAS
-  snprintf(c->blas_library, sizeof c->blas_library, "%s", blas_backend_library());
-  snprintf(c->blas_kernel, sizeof c->blas_kernel, "%s", blas_backend_corename());
-  c->blas_threads = blas_backend_threads();
-#endif
+  report_context_refresh(c);
   size_t used = 0;
   for (int i = 0; i < argc && used < sizeof c->command; i++)
     used += (size_t)snprintf(c->command + used, sizeof c->command - used, "%s%s", i ? " " : "",
                              argv[i]);
 }
 
+/* The host math library: the first available backend that has one (registry order). */
 void report_context_refresh(report_context *c) {
-#ifdef MLPBENCH_HAVE_BLAS
-  c->blas_threads = blas_backend_threads();
-#else
-  (void)c;
-#endif
+  char why[256];
+  mlp_library lib;
+  for (int i = 0; i < registry_count(); i++) {
+    const mlp_backend *be = registry_get(i);
+    if (!be->library || !be->available(why, sizeof why) || be->library(&lib)) continue;
+    snprintf(c->blas_library, sizeof c->blas_library, "%s", lib.library);
+    snprintf(c->blas_kernel, sizeof c->blas_kernel, "%s", lib.kernel);
+    c->blas_threads = lib.threads;
+    return;
+  }
+}
+
+report_row *report_add_row(report_workload *w) {
+  if (w->n_rows >= REPORT_MAX_ROWS) return NULL;
+  report_row *r = &w->rows[w->n_rows++];
+  memset(r, 0, sizeof *r);
+  r->val_acc = r->test_acc = NAN;
+  return r;
+}
+
+report_workload *report_add_workload(report *r) {
+  if (r->n_wl >= REPORT_MAX_WORKLOADS) return NULL;
+  report_workload *w = &r->wl[r->n_wl++];
+  memset(w, 0, sizeof *w);
+  return w;
+}
+
+const char *report_cpu_model(void) {
+  static char model[128] = "";
+  if (model[0]) return model;
+  snprintf(model, sizeof model, "unknown CPU");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[256];
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "model name", 10) == 0) {
+      char *c = strchr(line, ':');
+      if (c) snprintf(model, sizeof model, "%s", c + 2);
+      model[strcspn(model, "\n")] = '\0';
+      break;
+    }
+  if (f) fclose(f);
+  return model;
 }
 
 static int row_rank(const report_row *r) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""torch_peer.py: the classifier epoch in PyTorch eager on the same GPU, as mlpbench runs it:
+"""torch_gpu_peer.py: the classifier epoch in PyTorch eager on the same GPU, as mlpbench runs it:
 784-500-10 ReLU, cross-entropy, Adam lr 1e-3, tutorial sampling (int(N/128) batches of 128
 drawn with replacement from the first 70%), data resident on the device, zero_grad each step.
 Per-epoch time with CUDA events; the first epoch of each run is dropped (warm-up)."""

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../outfile.h"
 #include "dataset.h"
+#include "outfile.h"
 
 #define PNG_MAX_SIDE 4096
 /* a 4096x4096 16-bit RGBA image stored uncompressed is 128 MiB */
