@@ -22,7 +22,7 @@ typedef struct {
 
 static const opt_doc docs[] = {
     {'b', "backend", 1, "LIST", "backends, comma-separated (default: every available one)"},
-    {'w', "workload", 1, "NAME", "mnist | toy | wide | all (all: mnist and toy)"},
+    {'w', "workload", 1, "NAME", "a workload, or all"},
     {'d', "data", 1, "SPEC",
      "digits (embedded, default) | fashion | synthetic:N | FOLDER | FILE.csv"},
     {'n', "limit", 1, "N", "use only the first N samples of the training file"},
@@ -64,7 +64,12 @@ void cli_print_help(const char *cmd, const char *allowed, const char *synopsis) 
     char left[48];
     snprintf(left, sizeof left, "-%c, --%s%s%s", docs[i].key, docs[i].name, docs[i].arg ? " " : "",
              docs[i].arg ? docs[i].arg : "");
-    printf("  %-26s %s\n", left, docs[i].help);
+    printf("  %-26s %s", left, docs[i].help);
+    if (docs[i].key == 'w') /* the names come from the registry, so a new one needs no edit */
+      for (int k = 0; k < workload_count(); k++)
+        printf("%s%s%s", k ? ", " : ": ", workload_get(k)->name,
+               workload_get(k)->in_all ? "" : " (not in all)");
+    printf("\n");
   }
   printf("\nexit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 runtime failure\n");
 }
