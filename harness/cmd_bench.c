@@ -20,6 +20,7 @@
 #include "stats.h"
 #include "sweep.h"
 #include "table.h"
+#include "timer.h"
 #include "trainer.h"
 
 static const char *bench_allowed = "bwdneBHlSZstFTWrkKfqRMPxOp";
@@ -101,6 +102,29 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
   return r->samples && r->cpu_samples && r->epoch_loss && r->epoch_val_acc ? 0 : -1;
 }
 
+/* The floor under an epoch: the same GEMMs alone, as many steps of the same batch sizes as an
+ * epoch (or a timing block) runs; measured after the timed runs, on a context of its own. */
+static void measure_floor(const run_plan *p, const mlp_backend *be, const workload *w,
+                          report_row *r) {
+  enum { FLOOR_SAMPLES = 3 };
+  be_handle h;
+  char err[256];
+  const int len = workload_epoch_len(w), full = len / w->batch, rem = len % w->batch;
+  const int per_sample = plan_block(p, w);
+  if (!be->gemm_floor || be_open(&h, be, &w->spec, &p->opts, err, sizeof err)) return;
+  r->floor_samples = calloc(FLOOR_SAMPLES, sizeof(double));
+  for (int i = 0; r->floor_samples && i < FLOOR_SAMPLES + 1 && !mlpb_stop_signal; i++) {
+    double t0 = timer_now(), dev_full = -1.0, dev_rem = 0.0;
+    if (be->gemm_floor(h.ctx, w->batch, full * per_sample, &dev_full) ||
+        (rem && be->gemm_floor(h.ctx, rem, per_sample, &dev_rem)) || be_sync(&h))
+      break;
+    double host = timer_now() - t0, sec = dev_full >= 0 ? dev_full + dev_rem : host;
+    if (i > 0) r->floor_samples[r->n_floor++] = sec / per_sample; /* the first warms up */
+  }
+  r->gemm_floor = r->n_floor ? stats_summarize(r->floor_samples, r->n_floor).median : NAN;
+  be_close(&h);
+}
+
 /* The check, then every repeat, of one backend; the verdict and samples land in r. */
 static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_session *s, report *rep,
                          report_workload *rw, report_row *r, trainer *montage) {
@@ -132,6 +156,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     }
   }
   r->ran = 1;
+  measure_floor(p, be, w, r);
   r->st = stats_summarize(r->samples, r->n_samples);
   r->samples_per_s = rw->samples_per_epoch / r->st.median;
   r->gflops = rw->gflop_per_epoch / r->st.median;

@@ -88,7 +88,7 @@ report_row *report_add_row(report_workload *w) {
   if (w->n_rows >= REPORT_MAX_ROWS) return NULL;
   report_row *r = &w->rows[w->n_rows++];
   memset(r, 0, sizeof *r);
-  r->val_acc = r->test_acc = NAN;
+  r->val_acc = r->test_acc = r->gemm_floor = NAN;
   return r;
 }
 
@@ -138,6 +138,7 @@ void report_free(report *r) {
       free(row->cpu_samples);
       free(row->epoch_loss);
       free(row->epoch_val_acc);
+      free(row->floor_samples);
     }
     free(r->wl[i].sweep);
   }

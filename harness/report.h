@@ -53,6 +53,9 @@ typedef struct {
   int n_epochs; /* curves of the last repeat */
   double *epoch_loss, *epoch_val_acc;
   double val_acc, test_acc; /* NaN: not measured */
+  int n_floor;              /* the GEMM floor: the products alone, per epoch (gemm_floor) */
+  double *floor_samples;
+  double gemm_floor; /* their median; NaN when the backend has no floor slot */
 } report_row;
 
 typedef struct {

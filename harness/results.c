@@ -100,6 +100,7 @@ static const field row_fields[] = {
     FIELD(report_row, "gflops", F_NUM, gflops),
     FIELD(report_row, "val_acc", F_NUM, val_acc),
     FIELD(report_row, "test_acc", F_NUM, test_acc),
+    FIELD(report_row, "gemm_floor", F_NUM, gemm_floor),
 };
 
 static const field gc_fields[] = {
@@ -241,6 +242,7 @@ static json_t *row_json(const report_row *r) {
   if (r->gc_done) json_object_set_new(o, "gradcheck", gradcheck_json(&r->gc));
   json_object_set_new(o, "epoch_seconds", jarray(r->samples, r->n_samples));
   json_object_set_new(o, "epoch_cpu_seconds", jarray(r->cpu_samples, r->n_samples));
+  json_object_set_new(o, "gemm_floor_seconds", jarray(r->floor_samples, r->n_floor));
   /* derived from epoch_seconds, for readers of the file; recomputed when read back */
   json_object_set_new(o, "median", jnum(r->st.median));
   json_object_set_new(o, "min", jnum(r->st.min));
@@ -446,6 +448,8 @@ static int row_from_json(const json_t *o, report_row *r) {
       read_array(json_object_get(o, "epoch_cpu_seconds"), &r->cpu_samples, r->n_samples) < 0)
     return -1;
   r->st = stats_summarize(r->samples, r->n_samples);
+  r->n_floor = read_array(json_object_get(o, "gemm_floor_seconds"), &r->floor_samples, -1);
+  if (r->n_floor < 0) return -1;
   json_t *cv = json_object_get(o, "curves");
   r->n_epochs = read_array(json_object_get(cv, "loss"), &r->epoch_loss, -1);
   if (r->n_epochs < 0 ||

@@ -47,16 +47,21 @@ void table_print(FILE *f, const report_workload *w) {
   }
   fprintf(f,
           "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs %s | "
-          "samples/s | GFLOP/s | val acc | gradcheck |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
           ref_name);
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
-      fprintf(f, "| %s | failed: %s | | | | | | | | | | |\n", r->backend, r->error);
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | |\n", r->backend, r->error);
       continue;
     }
     char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[16] = "-", xn[16] = "-";
+    char fl[32] = "-", xfl[16] = "-";
+    if (isfinite(r->gemm_floor) && r->gemm_floor > 0) {
+      table_fmt_time(fl, sizeof fl, r->gemm_floor);
+      snprintf(xfl, sizeof xfl, "%.2f", r->st.median / r->gemm_floor);
+    }
     table_fmt_time(med, sizeof med, r->st.median);
     table_fmt_time(iqr, sizeof iqr, r->st.q3 - r->st.q1);
     table_fmt_time(mn, sizeof mn, r->st.min);
@@ -66,7 +71,8 @@ void table_print(FILE *f, const report_workload *w) {
              r->gc.worst);
     if (r->gc.pass) snprintf(xf, sizeof xf, "%.2f", r->st.median / fastest);
     if (r->gc.pass && ref > 0) snprintf(xn, sizeof xn, "%.2f", ref / r->st.median);
-    fprintf(f, "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s |\n", r->backend,
-            med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc, gc);
+    fprintf(f, "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s |\n",
+            r->backend, med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc,
+            gc, fl, xfl);
   }
 }

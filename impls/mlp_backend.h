@@ -99,6 +99,14 @@ typedef struct mlp_backend {
   /* Optional (NULL): wait until queued work is done, so host timers are honest. */
   int (*sync)(void *ctx);
 
+  /* Optional (NULL): the floor under an epoch. Runs `steps` training steps' worth of the
+   * step's matrix products alone, at batch `batch`: the same five GEMM shapes through the
+   * same library calls as forward_backward, nothing else (no bias, activation, loss,
+   * optimizer, gather). The context's own buffers are scribbled on: use a context made for
+   * this. *seconds as train_steps: the backend's own (device) time, or < 0 for the caller
+   * to time around the call and sync. */
+  int (*gemm_floor)(void *ctx, int batch, int steps, double *seconds);
+
   /* ---- optional facts and advice; NULL means none ---- */
   const mlp_props *props; /* NULL: host, fp32 only, not the reference */
   /* Which code path or kernel this context runs, for reports (e.g. "Haswell", "cublas"). */

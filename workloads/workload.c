@@ -67,7 +67,13 @@ int workload_epoch_len(const workload *w) {
 void workload_gather(const workload *w, const int32_t *idx, int n, float *xb, int32_t *yb,
                      float *tb, mlp_batch *b) {
   const int n_in = w->spec.n_in, n_out = w->spec.n_out;
+  enum { AHEAD = 4 }; /* rows are drawn at random from a set far larger than the caches */
   for (int i = 0; i < n; i++) {
+    if (i + AHEAD < n) {
+      const char *r = (const char *)(w->x_train + (size_t)idx[i + AHEAD] * n_in);
+      for (size_t off = 0; off < (size_t)n_in * sizeof(float); off += 64)
+        __builtin_prefetch(r + off);
+    }
     memcpy(xb + (size_t)i * n_in, w->x_train + (size_t)idx[i] * n_in, (size_t)n_in * sizeof(float));
     if (w->has_accuracy)
       yb[i] = w->y_train[idx[i]];

@@ -24,12 +24,17 @@ static void matmul_tn_acc(float *C, const float *A, const float *B, int M, int N
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, M, B, N, 1.0f, C, N);
 }
 
+// C (M, N) = A^T @ B, with A (K, M) and B (K, N)
+static void matmul_tn(float *C, const float *A, const float *B, int M, int N, int K) {
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, N, K, 1.0f, A, M, B, N, 0.0f, C, N);
+}
+
 // C (M, N) = A (M, K) @ B^T, with B (N, K)
 static void matmul_nt(float *C, const float *A, const float *B, int M, int N, int K) {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
 }
 
-static const cpu_matmul_ops blas_matmul = {matmul_nn, matmul_tn_acc, matmul_nt};
+static const cpu_matmul_ops blas_matmul = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn};
 
 static const char *blas_backend_library(void) {
 #ifdef MLPB_OPENBLAS
@@ -166,6 +171,7 @@ const mlp_backend mlp_backend_blas = {
     .forward_backward = cpu_mlp_forward_backward,
     .step = cpu_mlp_step,
     .forward = cpu_mlp_forward,
+    .gemm_floor = cpu_mlp_gemm_floor,
     .path = blas_path,
     .library = blas_library,
     .advice = blas_advice,

@@ -18,14 +18,17 @@ typedef struct {
   cpu_matmul_ops mm;
   size_t n_params;
   size_t off[4];
-  float *params; /* flat W1 b1 W2 b2 */
-  float *grads;  /* same layout */
-  float *m, *v;  /* Adam moments */
-  long t;        /* Adam step count */
-  float *h;      /* h (B, n_hidden) activations */
-  float *dh;     /* dh (B, n_hidden) */
-  float *z2;     /* z2 (B, n_out) logits, then outputs */
-  float *dz2;    /* dz2 (B, n_out) */
+  float *params;  /* flat W1 b1 W2 b2 */
+  float *grads;   /* same layout */
+  float *m, *v;   /* Adam moments */
+  long t;         /* Adam step count */
+  int grads_zero; /* zero_grads was called and nothing accumulated since: the next products
+                     overwrite instead of adding, so no pass clears 1.6 MB per step */
+  float *h;       /* h (B, n_hidden) activations */
+  float *dh;      /* dh (B, n_hidden) */
+  float *z2;      /* z2 (B, n_out) logits, then outputs */
+  float *dz2;     /* dz2 (B, n_out) */
+  float *xs;      /* xs (B, n_in): gemm_floor's input, allocated when first asked */
   char err[256];
 } cpu_mlp;
 
@@ -118,11 +121,19 @@ void cpu_mlp_destroy(void *ctx) {
   free(c->dh);
   free(c->z2);
   free(c->dz2);
+  free(c->xs);
   free(c);
 }
 
 const char *cpu_mlp_error(void *ctx) {
   return ((cpu_mlp *)ctx)->err;
+}
+
+/* Gradients are about to be read as values: make a pending zero real. */
+static void grads_materialize(cpu_mlp *c) {
+  if (!c->grads_zero) return;
+  memset(c->grads, 0, c->n_params * sizeof(float));
+  c->grads_zero = 0;
 }
 
 int cpu_mlp_set_params(void *ctx, const float *flat) {
@@ -139,13 +150,14 @@ int cpu_mlp_get_params(void *ctx, float *flat) {
 
 int cpu_mlp_get_grads(void *ctx, float *flat) {
   cpu_mlp *c = ctx;
+  grads_materialize(c);
   memcpy(flat, c->grads, c->n_params * sizeof(float));
   return 0;
 }
 
 int cpu_mlp_zero_grads(void *ctx) {
   cpu_mlp *c = ctx;
-  memset(c->grads, 0, c->n_params * sizeof(float));
+  c->grads_zero = 1;
   return 0;
 }
 
@@ -158,8 +170,9 @@ static void bias_forward(float *out, const float *bias, int B, int C) {
       out[(size_t)b * C + j] += bias[j];
 }
 
-// dbias (C) += sum over rows of dout (B, C)
-static void bias_backward(float *dbias, const float *dout, int B, int C) {
+// dbias (C) += (or =, when !acc) sum over rows of dout (B, C)
+static void bias_backward(float *dbias, const float *dout, int B, int C, int acc) {
+  if (!acc) memset(dbias, 0, (size_t)C * sizeof(float));
   for (int b = 0; b < B; b++)
     for (int j = 0; j < C; j++)
       dbias[j] += dout[(size_t)b * C + j];
@@ -170,21 +183,41 @@ static void sigmoid_forward(float *x, size_t n) {
     x[i] = 1.0f / (1.0f + expf(-x[i]));
 }
 
-// d (n) *= out*(1-out), given the sigmoid's output
-static void sigmoid_backward(float *d, const float *out, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    d[i] *= out[i] * (1.0f - out[i]);
+// h (B, C) = act(h + bias): the bias and the activation in one pass over rows [b0, b1)
+static void bias_act_forward(float *h, const float *bias, int b0, int b1, int C, mlp_act act) {
+  for (int b = b0; b < b1; b++) {
+    float *r = h + (size_t)b * C;
+    if (act == MLP_ACT_RELU)
+      for (int j = 0; j < C; j++) {
+        float v = r[j] + bias[j];
+        r[j] = v > 0.0f ? v : 0.0f;
+      }
+    else
+      for (int j = 0; j < C; j++)
+        r[j] = 1.0f / (1.0f + expf(-(r[j] + bias[j])));
+  }
 }
 
-static void relu_forward(float *x, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-}
-
-// d (n) zeroed where the ReLU's output is 0 (its gradient at 0 is taken as 0, as PyTorch)
-static void relu_backward(float *d, const float *out, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    d[i] = out[i] > 0.0f ? d[i] : 0.0f;
+// dh (B, C) *= act'(h), given the activation's output h (ReLU's gradient at 0 is 0, as
+// PyTorch's); then dbias += column sums of dh over rows [0, B), for columns [c0, c1).
+// One pass: each column block is read once while hot.
+static void act_bias_backward(float *dh, const float *h, float *dbias, int B, int C, int c0, int c1,
+                              mlp_act act, int acc) {
+  if (!acc) memset(dbias + c0, 0, (size_t)(c1 - c0) * sizeof(float));
+  for (int b = 0; b < B; b++) {
+    float *d = dh + (size_t)b * C;
+    const float *o = h + (size_t)b * C;
+    if (act == MLP_ACT_RELU)
+      for (int j = c0; j < c1; j++) {
+        d[j] = o[j] > 0.0f ? d[j] : 0.0f;
+        dbias[j] += d[j];
+      }
+    else
+      for (int j = c0; j < c1; j++) {
+        d[j] *= o[j] * (1.0f - o[j]);
+        dbias[j] += d[j];
+      }
+  }
 }
 
 // logits (B, V) -> probs in place; dlogits (B, V) = (probs - onehot) / B; returns mean loss
@@ -233,12 +266,10 @@ static void sgd_update(float *p, const float *g, size_t n, float lr) {
     p[i] -= lr * g[i];
 }
 
-// PyTorch's Adam (non-fused, non-amsgrad), bias corrections computed in double as it does
-static void adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr,
-                        float beta1, float beta2, float eps, long t) {
-  double bc1 = 1.0 - pow(beta1, (double)t), bc2 = 1.0 - pow(beta2, (double)t);
-  float step_size = (float)(lr / bc1);
-  float bc2_sqrt = (float)sqrt(bc2);
+// PyTorch's Adam (non-fused, non-amsgrad) on n entries; step_size = lr / (1 - beta1^t) and
+// bc2_sqrt = sqrt(1 - beta2^t), computed in double as PyTorch does
+static void adam_update(float *p, const float *g, float *m, float *v, size_t n, float beta1,
+                        float beta2, float eps, float step_size, float bc2_sqrt) {
   for (size_t i = 0; i < n; i++) {
     m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
     v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
@@ -252,35 +283,26 @@ static void adam_update(float *p, const float *g, float *m, float *v, size_t n, 
 // h (B, H) = act(x W1 + b1); z2 (B, O) = h W2 + b2 (logits)
 static void mlp_forward(cpu_mlp *c, const float *x, int B) {
   const mlp_spec *s = &c->spec;
-  const float *W1 = c->params + c->off[0], *b1 = c->params + c->off[1];
+  const float *W1 = c->params + c->off[0];
   const float *W2 = c->params + c->off[2], *b2 = c->params + c->off[3];
-  size_t nh = (size_t)B * s->n_hidden;
   c->mm.matmul_nn(c->h, x, W1, B, s->n_hidden, s->n_in);
-  bias_forward(c->h, b1, B, s->n_hidden);
-  if (s->act == MLP_ACT_RELU)
-    relu_forward(c->h, nh);
-  else
-    sigmoid_forward(c->h, nh);
+  bias_act_forward(c->h, c->params + c->off[1], 0, B, s->n_hidden, s->act);
   c->mm.matmul_nn(c->z2, c->h, W2, B, s->n_out, s->n_hidden);
   bias_forward(c->z2, b2, B, s->n_out);
 }
 
-// given dz2 (B, O): accumulate dW2, db2, dW1, db1
+// given dz2 (B, O): accumulate dW2, db2, dW1, db1 (or write them, right after zero_grads)
 static void mlp_backward(cpu_mlp *c, const float *x, int B) {
   const mlp_spec *s = &c->spec;
   const float *W2 = c->params + c->off[2];
-  float *dW1 = c->grads + c->off[0], *db1 = c->grads + c->off[1];
-  float *dW2 = c->grads + c->off[2], *db2 = c->grads + c->off[3];
-  size_t nh = (size_t)B * s->n_hidden;
-  c->mm.matmul_tn_acc(dW2, c->h, c->dz2, s->n_hidden, s->n_out, B);
-  bias_backward(db2, c->dz2, B, s->n_out);
+  float *dW1 = c->grads + c->off[0], *dW2 = c->grads + c->off[2], *db2 = c->grads + c->off[3];
+  const int acc = !c->grads_zero;
+  (acc ? c->mm.matmul_tn_acc : c->mm.matmul_tn)(dW2, c->h, c->dz2, s->n_hidden, s->n_out, B);
+  bias_backward(db2, c->dz2, B, s->n_out, acc);
   c->mm.matmul_nt(c->dh, c->dz2, W2, B, s->n_hidden, s->n_out);
-  if (s->act == MLP_ACT_RELU)
-    relu_backward(c->dh, c->h, nh);
-  else
-    sigmoid_backward(c->dh, c->h, nh);
-  c->mm.matmul_tn_acc(dW1, x, c->dh, s->n_in, s->n_hidden, B);
-  bias_backward(db1, c->dh, B, s->n_hidden);
+  act_bias_backward(c->dh, c->h, c->grads + c->off[1], B, s->n_hidden, 0, s->n_hidden, s->act, acc);
+  (acc ? c->mm.matmul_tn_acc : c->mm.matmul_tn)(dW1, x, c->dh, s->n_in, s->n_hidden, B);
+  c->grads_zero = 0;
 }
 
 int cpu_mlp_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
@@ -312,12 +334,16 @@ int cpu_mlp_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
 int cpu_mlp_step(void *ctx) {
   cpu_mlp *c = ctx;
   const mlp_spec *s = &c->spec;
+  grads_materialize(c); /* a step right after zero_grads steps on zeros */
   fp_guard g = fp_enter(c);
-  if (s->opt == MLP_OPT_ADAM)
-    adam_update(c->params, c->grads, c->m, c->v, c->n_params, s->lr, s->beta1, s->beta2, s->eps,
-                ++c->t);
-  else
+  if (s->opt == MLP_OPT_ADAM) {
+    long t = ++c->t;
+    double bc1 = 1.0 - pow(s->beta1, (double)t), bc2 = 1.0 - pow(s->beta2, (double)t);
+    adam_update(c->params, c->grads, c->m, c->v, c->n_params, s->beta1, s->beta2, s->eps,
+                (float)(s->lr / bc1), (float)sqrt(bc2));
+  } else {
     sgd_update(c->params, c->grads, c->n_params, s->lr);
+  }
   fp_leave(g);
   return 0;
 }
@@ -349,5 +375,33 @@ int cpu_mlp_forward(void *ctx, const float *x, int n, float *out) {
     memcpy(out + (size_t)at * s->n_out, c->z2, (size_t)B * s->n_out * sizeof(float));
   }
   fp_leave(g);
+  return 0;
+}
+
+/* The five products of a step, alone, as a step after zero_grads calls them: what an epoch
+ * would cost if everything else were free. */
+int cpu_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds) {
+  cpu_mlp *c = ctx;
+  const mlp_spec *s = &c->spec;
+  if (batch < 1 || batch > s->max_batch) {
+    set_err(c, "batch of %d outside 1..%d", batch, s->max_batch);
+    return -1;
+  }
+  if (!c->xs && !(c->xs = calloc((size_t)s->max_batch * s->n_in, sizeof(float)))) {
+    set_err(c, "out of memory");
+    return -1;
+  }
+  const float *W1 = c->params + c->off[0], *W2 = c->params + c->off[2];
+  float *dW1 = c->grads + c->off[0], *dW2 = c->grads + c->off[2];
+  fp_guard g = fp_enter(c);
+  for (int i = 0; i < steps; i++) {
+    c->mm.matmul_nn(c->h, c->xs, W1, batch, s->n_hidden, s->n_in);
+    c->mm.matmul_nn(c->z2, c->h, W2, batch, s->n_out, s->n_hidden);
+    c->mm.matmul_tn(dW2, c->h, c->dz2, s->n_hidden, s->n_out, batch);
+    c->mm.matmul_nt(c->dh, c->dz2, W2, batch, s->n_hidden, s->n_out);
+    c->mm.matmul_tn(dW1, c->xs, c->dh, s->n_in, s->n_hidden, batch);
+  }
+  fp_leave(g);
+  *seconds = -1.0; /* the caller's clock */
   return 0;
 }

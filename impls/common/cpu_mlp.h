@@ -10,7 +10,7 @@
 
 #include "../mlp_backend.h"
 
-/* The three products of a two-layer MLP step, all row-major. */
+/* The products of a two-layer MLP step, all row-major. */
 typedef struct {
   /* C (M, N) = A (M, K) @ B (K, N) */
   void (*matmul_nn)(float *C, const float *A, const float *B, int M, int N, int K);
@@ -18,6 +18,8 @@ typedef struct {
   void (*matmul_tn_acc)(float *C, const float *A, const float *B, int M, int N, int K);
   /* C (M, N) = A (M, K) @ B^T, B (N, K): the hidden delta */
   void (*matmul_nt)(float *C, const float *A, const float *B, int M, int N, int K);
+  /* C (M, N) = A^T @ B: weight gradients right after zero_grads (nothing to add to) */
+  void (*matmul_tn)(float *C, const float *A, const float *B, int M, int N, int K);
 } cpu_matmul_ops;
 
 void *cpu_mlp_create(const mlp_spec *spec, const mlp_options *opt, const cpu_matmul_ops *mm,
@@ -31,6 +33,7 @@ int cpu_mlp_zero_grads(void *ctx);
 int cpu_mlp_forward_backward(void *ctx, const mlp_batch *b, float *loss);
 int cpu_mlp_step(void *ctx);
 int cpu_mlp_forward(void *ctx, const float *x, int n, float *out);
+int cpu_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds);
 
 /* Checks a spec for sizes a backend can allocate; 0 if fine, else writes why. */
 int cpu_mlp_check_spec(const mlp_spec *s, char *err, size_t len);

@@ -21,6 +21,7 @@ const mlp_backend mlp_backend_cuda = {
     .set_dataset = cuda_mlp_set_dataset,
     .train_steps = cuda_mlp_train_steps,
     .sync = cuda_mlp_sync,
+    .gemm_floor = cuda_mlp_gemm_floor,
     .props = &cuda_props,
     .path = cuda_mlp_path,
 };

@@ -662,6 +662,56 @@ extern "C" int cuda_mlp_train_steps(void *ctx, const int32_t *idx, int n_idx, in
   return 0;
 }
 
+/* The five products of a step for `batch`, captured once as a graph. */
+static int capture_gemms(cuda_mlp *c, int batch, cudaGraphExec_t *ex) {
+  const mlp_spec *s = &c->spec;
+  float *W1 = c->params + c->off[0], *W2 = c->params + c->off[2];
+  float *dW1 = c->grads + c->off[0], *dW2 = c->grads + c->off[2];
+  cudaGraph_t g = NULL;
+  CU(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
+  int rc = matmul_nn(c, c->h, c->x, W1, batch, s->n_hidden, s->n_in) ||
+           matmul_nn(c, c->z2, c->h, W2, batch, s->n_out, s->n_hidden) ||
+           matmul_tn_acc(c, dW2, c->h, c->dz2, s->n_hidden, s->n_out, batch) ||
+           matmul_nt(c, c->dh, c->dz2, W2, batch, s->n_hidden, s->n_out) ||
+           matmul_tn_acc(c, dW1, c->x, c->dh, s->n_in, s->n_hidden, batch);
+  cudaError_t e = cudaStreamEndCapture(c->stream, &g);
+  if (!rc && e == cudaSuccess) e = cudaGraphInstantiate(ex, g, 0);
+  if (g) cudaGraphDestroy(g);
+  if (rc) return -1;
+  CU(e);
+  return 0;
+}
+
+/* The floor under an epoch: the step's cuBLAS calls alone, one graph replayed per step,
+ * timed with events; the buffers are zeroed first so no NaN or subnormal slows a product. */
+extern "C" int cuda_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds) {
+  cuda_mlp *c = (cuda_mlp *)ctx;
+  const mlp_spec *s = &c->spec;
+  cudaGraphExec_t ex = NULL;
+  float ms = 0.0f;
+  if (batch < 1 || batch > s->max_batch || steps < 0) {
+    set_err(c, "batch %d (max %d) or %d steps out of range", batch, s->max_batch, steps);
+    return -1;
+  }
+  const size_t B = (size_t)s->max_batch;
+  CU(cudaMemsetAsync(c->x, 0, B * s->n_in * sizeof(float), c->stream));
+  CU(cudaMemsetAsync(c->h, 0, B * s->n_hidden * sizeof(float), c->stream));
+  CU(cudaMemsetAsync(c->dh, 0, B * s->n_hidden * sizeof(float), c->stream));
+  CU(cudaMemsetAsync(c->dz2, 0, B * s->n_out * sizeof(float), c->stream));
+  if (capture_gemms(c, batch, &ex)) return -1;
+  cudaError_t e = cudaGraphLaunch(ex, c->stream); /* warm-up: cuBLAS picks and loads kernels */
+  if (e == cudaSuccess) e = cudaEventRecord(c->ev0, c->stream);
+  for (int i = 0; i < steps && e == cudaSuccess; i++)
+    e = cudaGraphLaunch(ex, c->stream);
+  if (e == cudaSuccess) e = cudaEventRecord(c->ev1, c->stream);
+  if (e == cudaSuccess) e = cudaEventSynchronize(c->ev1);
+  if (e == cudaSuccess) e = cudaEventElapsedTime(&ms, c->ev0, c->ev1);
+  cudaGraphExecDestroy(ex);
+  CU(e);
+  *seconds = ms / 1e3;
+  return 0;
+}
+
 extern "C" int cuda_mlp_sync(void *ctx) {
   cuda_mlp *c = (cuda_mlp *)ctx;
   CU(cudaStreamSynchronize(c->stream));

@@ -27,6 +27,7 @@ void cuda_mlp_path(void *ctx, char *buf, size_t len);
 int cuda_mlp_train_steps(void *ctx, const int32_t *idx, int n_idx, int batch, int zero_grad,
                          float *mean_loss, double *seconds);
 int cuda_mlp_sync(void *ctx);
+int cuda_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds);
 
 #ifdef __cplusplus
 }

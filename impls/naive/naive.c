@@ -32,6 +32,12 @@ static void matmul_tn_acc(float *C, const float *A, const float *B, int M, int N
   }
 }
 
+// C (M, N) = A^T @ B, with A (K, M) and B (K, N)
+static void matmul_tn(float *C, const float *A, const float *B, int M, int N, int K) {
+  memset(C, 0, (size_t)M * N * sizeof(float));
+  matmul_tn_acc(C, A, B, M, N, K);
+}
+
 // C (M, N) = A (M, K) @ B^T, with B (N, K)
 static void matmul_nt(float *C, const float *A, const float *B, int M, int N, int K) {
   for (int i = 0; i < M; i++) {
@@ -46,7 +52,7 @@ static void matmul_nt(float *C, const float *A, const float *B, int M, int N, in
   }
 }
 
-static const cpu_matmul_ops naive_matmul = {matmul_nn, matmul_tn_acc, matmul_nt};
+static const cpu_matmul_ops naive_matmul = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn};
 
 static int naive_available(char *why, size_t len) {
   if (len) why[0] = '\0';
@@ -78,5 +84,6 @@ const mlp_backend mlp_backend_naive = {
     .forward_backward = cpu_mlp_forward_backward,
     .step = cpu_mlp_step,
     .forward = cpu_mlp_forward,
+    .gemm_floor = cpu_mlp_gemm_floor,
     .props = &naive_props,
 };
