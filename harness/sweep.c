@@ -4,37 +4,71 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../workloads/rng.h"
 #include "be_handle.h"
 #include "interrupt.h"
 #include "stats.h"
 #include "timer.h"
 
-#define SWEEP_MAX_STEPS 50
-#define SWEEP_MIN_SECONDS 0.1
+#define SWEEP_RUNS 5 /* timed runs per point; the median run counts */
+#define SWEEP_MIN_SECONDS                                                                          \
+  0.02                     /* a run lasts at least this long, so one clock read or sync is noise */
+#define SWEEP_MAX_RUN 4096 /* steps in one run, at most */
 
-/* Median seconds of one training step (zero_grads, forward_backward, step, sync). */
+/* Scratch for a batch gathered from the training split, as the trainer gathers one. */
+typedef struct {
+  float *x, *t;
+  int32_t *y;
+} sweep_batch;
+
+/* One run of `steps` training steps of `batch` rows as bench's epochs run them, rows drawn
+ * from the whole training split: through the resident path (set_dataset + train_steps: one
+ * call, device time) where the backend has it, else gather + step with a single sync at the
+ * end. Per-step seconds, or < 0. */
+static double run_steps(be_handle *h, int resident, const workload *w, const int32_t *idx,
+                        int steps, int batch, sweep_batch *sb) {
+  const mlp_backend *be = h->be;
+  double t0 = timer_now(), dev = -1.0;
+  float loss;
+  if (resident) {
+    if (be->train_steps(h->ctx, idx, steps * batch, batch, 1, &loss, &dev)) return -1.0;
+  } else {
+    for (int i = 0; i < steps; i++) {
+      mlp_batch b;
+      workload_gather(w, idx + (size_t)i * batch, batch, sb->x, sb->y, sb->t, &b);
+      if (be->zero_grads(h->ctx) || be->forward_backward(h->ctx, &b, NULL) || be->step(h->ctx))
+        return -1.0;
+    }
+  }
+  if (be_sync(h)) return -1.0;
+  return (dev >= 0 ? dev : timer_now() - t0) / steps;
+}
+
+/* The steady-state seconds of one training step at this size: runs of many steps between
+ * two clock reads (never a sync per step, which would time launch latency on a device), the
+ * run length grown until a run lasts SWEEP_MIN_SECONDS, the median of SWEEP_RUNS runs. */
 static double time_step(const mlp_backend *be, const mlp_options *opt, const workload *w,
-                        const mlp_spec *spec, const mlp_batch *b) {
-  double med = -1.0, steps[SWEEP_MAX_STEPS];
+                        const mlp_spec *spec, const int32_t *idx, sweep_batch *sb) {
+  double med = -1.0, runs[SWEEP_RUNS];
   char err[256];
   workload tmp = *w;
   tmp.spec = *spec;
   be_handle h = {0};
+  const int batch = spec->max_batch;
   float *p = malloc(mlp_param_count(spec) * sizeof(float));
   if (!p || be_open(&h, be, spec, opt, err, sizeof err)) goto done;
   workload_init_params(&tmp, 1, p);
   if (be->set_params(h.ctx, p)) goto done;
-  int n = 0;
-  double start = timer_now();
-  for (int i = -2; n < SWEEP_MAX_STEPS; i++) { /* two untimed warm-up steps */
-    double t0 = timer_now();
-    if (be->zero_grads(h.ctx) || be->forward_backward(h.ctx, b, NULL) || be->step(h.ctx) ||
-        be_sync(&h))
-      goto done;
-    if (i >= 0) steps[n++] = timer_now() - t0;
-    if (n >= 3 && timer_now() - start > SWEEP_MIN_SECONDS) break;
-  }
-  med = stats_summarize(steps, n).median;
+  int resident = be->set_dataset && be->train_steps &&
+                 be->set_dataset(h.ctx, w->x_train, w->has_accuracy ? w->y_train : NULL,
+                                 w->has_accuracy ? NULL : w->t_train, w->n_train) == 0;
+  int steps = 1;
+  double per = run_steps(&h, resident, w, idx, 2, batch, sb); /* warm-up: caches, graphs */
+  while (per >= 0 && per * steps < SWEEP_MIN_SECONDS && steps < SWEEP_MAX_RUN)
+    steps *= 2;
+  for (int r = 0; r < SWEEP_RUNS && per >= 0; r++)
+    if ((runs[r] = per = run_steps(&h, resident, w, idx, steps, batch, sb)) < 0) goto done;
+  if (per >= 0) med = stats_summarize(runs, SWEEP_RUNS).median;
 done:
   be_close(&h);
   free(p);
@@ -48,30 +82,32 @@ void sweep_run(const mlp_backend *const *bes, int nb, const mlp_options *opt, in
   const int n_b = (int)(sizeof batches / sizeof batches[0]);
   const int n_h = (int)(sizeof hiddens / sizeof hiddens[0]);
   const int max_b = 1024 < w->n_train ? 1024 : w->n_train;
+  const size_t n_idx = (size_t)SWEEP_MAX_RUN * 1024;
+  sweep_batch sb = {0};
+  int32_t *idx = NULL;
   if (w->order == WL_ORDER_FULL) return;
-  float *x = malloc((size_t)max_b * w->spec.n_in * sizeof(float));
-  float *t = malloc((size_t)max_b * w->spec.n_out * sizeof(float));
-  int32_t *y = malloc((size_t)max_b * sizeof(int32_t)), *idx = malloc((size_t)max_b * sizeof *idx);
+  sb.x = malloc((size_t)max_b * w->spec.n_in * sizeof(float));
+  sb.t = malloc((size_t)max_b * w->spec.n_out * sizeof(float));
+  sb.y = malloc((size_t)max_b * sizeof(int32_t));
+  idx = malloc(n_idx * sizeof *idx);
   rw->sweep = calloc((size_t)nb * (n_b + n_h), sizeof *rw->sweep);
-  if (!x || !t || !y || !idx || !rw->sweep) goto done;
-  for (int i = 0; i < max_b; i++)
-    idx[i] = i;
-  mlp_batch all;
-  workload_gather(w, idx, max_b, x, y, t, &all);
-  for (int r = 0; r < nb && r < rw->n_rows; r++) {
-    const mlp_backend *be = bes[r];
-    if (!rw->rows[r].ran || !rw->rows[r].gc.pass) continue;
-    for (int k = 0; k < n_b + n_h && !mlpb_stop_signal; k++) {
+  if (!sb.x || !sb.t || !sb.y || !idx || !rw->sweep) goto done;
+  rng_t r;
+  rng_seed(&r, 1, RNG_STREAM_BATCHES); /* rows from the whole split, as bench's batches */
+  for (size_t i = 0; i < n_idx; i++)
+    idx[i] = (int32_t)rng_below(&r, (uint32_t)w->n_train);
+  for (int k = 0; k < nb && k < rw->n_rows; k++) {
+    const mlp_backend *be = bes[k];
+    if (!rw->rows[k].ran || !rw->rows[k].gc.pass) continue;
+    for (int j = 0; j < n_b + n_h && !mlpb_stop_signal; j++) {
       mlp_spec s = w->spec;
-      int is_batch = k < n_b, v = is_batch ? batches[k] : hiddens[k - n_b];
+      int is_batch = j < n_b, v = is_batch ? batches[j] : hiddens[j - n_b];
       if (is_batch && v > max_b) continue;
       s.max_batch = is_batch ? v : w->batch;
       if (!is_batch) s.n_hidden = v;
-      mlp_batch b = all;
-      b.n = s.max_batch;
       if (!quiet)
         fprintf(stderr, "\r  sweep %-6s %-6s %5d   ", be->name, is_batch ? "batch" : "hidden", v);
-      double step = time_step(be, opt, w, &s, &b);
+      double step = time_step(be, opt, w, &s, idx, &sb);
       if (step < 0) continue;
       report_sweep *p = &rw->sweep[rw->n_sweep++];
       snprintf(p->param, sizeof p->param, "%s", is_batch ? "batch" : "hidden");
@@ -82,8 +118,8 @@ void sweep_run(const mlp_backend *const *bes, int nb, const mlp_options *opt, in
   }
   if (!quiet) fprintf(stderr, "\r%40s\r", "");
 done:
-  free(x);
-  free(t);
-  free(y);
+  free(sb.x);
+  free(sb.t);
+  free(sb.y);
   free(idx);
 }

@@ -3,6 +3,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,27 @@ extern "C" int gbs_register(const gbs_benchmark *b) {
   return 0;
 }
 
+/* --benchmark_min_time=0.05s is how libbenchmark 1.8 and later spell it; 1.7 (Debian 12's)
+ * takes a plain number of seconds and rejects the suffix. A plain number works with both
+ * (1.8 warns), so a seconds suffix is dropped here; "Nx" (iterations) needs 1.8. */
+static void normalize_min_time(int argc, char **argv) {
+  static const char flag[] = "--benchmark_min_time=";
+  static std::string kept[16];
+  int n = 0;
+  for (int i = 1; i < argc && n < 16; i++) {
+    std::string a = argv[i];
+    if (a.rfind(flag, 0) != 0 || a.size() < sizeof flag + 1 || a.back() != 's') continue;
+    std::string num = a.substr(sizeof flag - 1, a.size() - sizeof flag);
+    char *end = nullptr;
+    std::strtod(num.c_str(), &end);
+    if (num.empty() || *end) continue; /* not a number of seconds: the library says so */
+    kept[n] = std::string(flag) + num;
+    argv[i] = &kept[n++][0];
+  }
+}
+
 extern "C" int gbs_run(int *argc, char **argv) {
+  normalize_min_time(*argc, argv);
   benchmark::Initialize(argc, argv);
   if (benchmark::ReportUnrecognizedArguments(*argc, argv)) return 2;
   benchmark::RunSpecifiedBenchmarks();
