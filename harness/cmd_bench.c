@@ -137,8 +137,12 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     return EXIT_RUNTIME;
   }
   /* correctness before speed: the check runs first and its verdict travels with the row */
-  int gc_failed = gc_check_backend(be, &p->opts, w, &s->gb.b, s->params, s->ref_loss, s->ref,
-                                   gc_tolerance(be, &p->opts), &r->gc, r->error, sizeof r->error);
+  gc_tol tol;
+  int gc_failed = gc_tolerance(be, &p->opts, w, s->params, &s->gb.b, &tol);
+  if (gc_failed) snprintf(r->error, sizeof r->error, "out of memory in the TF32 error model");
+  if (!gc_failed)
+    gc_failed = gc_check_backend(be, &p->opts, w, &s->gb.b, s->params, s->ref_loss, s->ref, &tol,
+                                 &r->gc, r->error, sizeof r->error);
   /* described once a context has existed, so options applied at create (threads) show */
   if (be->describe) be->describe(r->details, sizeof r->details);
   if (be_props(be)->device) snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);

@@ -7,11 +7,22 @@
 
 #include "../workloads/rng.h"
 #include "ref64.h"
+#include "tf32.h"
 
 const char *const gc_tensor_names[4] = {"W1", "b1", "W2", "b2"};
 
-double gc_tolerance(const mlp_backend *be, const mlp_options *opt) {
-  return opt->tf32 && be_props(be)->tf32 ? GC_TOL_TF32 : GC_TOL_FP32;
+gc_tol gc_tol_fp32(void) {
+  return (gc_tol){GC_TOL_FP32, {GC_TOL_FP32, GC_TOL_FP32, GC_TOL_FP32, GC_TOL_FP32}};
+}
+
+int gc_tolerance(const mlp_backend *be, const mlp_options *opt, const workload *w,
+                 const float *params, const mlp_batch *b, gc_tol *tol) {
+  double t[5];
+  *tol = gc_tol_fp32();
+  if (!opt->tf32 || !be_props(be)->tf32) return 0;
+  if (tf32_tolerances(&w->spec, params, b, t, NULL)) return -1;
+  *tol = (gc_tol){t[0], {t[1], t[2], t[3], t[4]}};
+  return 0;
 }
 
 int gc_batch_make(const workload *w, uint64_t seed, gc_batch *gb) {
@@ -85,7 +96,7 @@ static gc_err compare(const float *g, const double *r, size_t n) {
 }
 
 void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
-              const double *ref_grads, double tol, gc_result *r) {
+              const double *ref_grads, const gc_tol *tol, gc_result *r) {
   size_t n = mlp_param_count(&w->spec), off[4];
   mlp_param_offsets(&w->spec, off);
   memset(r, 0, sizeof *r);
@@ -93,19 +104,23 @@ void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
   r->loss_ref = ref_loss;
   r->loss_rel = fabs(loss - ref_loss) / (fabs(ref_loss) > 0 ? fabs(ref_loss) : 1.0);
   r->worst = isnan(loss) ? INFINITY : r->loss_rel;
+  r->loss_tol = r->tol = tol->loss;
+  r->pass = r->worst <= tol->loss;
   size_t end[4] = {off[1], off[2], off[3], n};
   for (int t = 0; t < 4; t++) {
     r->t[t] = compare(g + off[t], ref_grads + off[t], end[t] - off[t]);
+    r->t[t].tol = tol->t[t];
     double e = isnan(r->t[t].rel_l2) ? INFINITY : r->t[t].rel_l2;
     r->worst = e > r->worst ? e : r->worst;
+    r->tol = tol->t[t] > r->tol ? tol->t[t] : r->tol;
+    r->pass &= e <= tol->t[t];
   }
-  r->tol = tol;
-  r->pass = r->worst <= tol;
 }
 
 int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const workload *w,
                      const mlp_batch *b, const float *params, double ref_loss,
-                     const double *ref_grads, double tol, gc_result *r, char *err, size_t len) {
+                     const double *ref_grads, const gc_tol *tol, gc_result *r, char *err,
+                     size_t len) {
   const mlp_spec *s = &w->spec;
   size_t n = mlp_param_count(s), off[4];
   mlp_param_offsets(s, off);

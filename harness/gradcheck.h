@@ -9,12 +9,19 @@
 
 /* Documented tolerances on the relative L2 error of the loss and of each gradient tensor. */
 #define GC_TOL_FP32 1e-5 /* fp32 arithmetic, any summation order */
-#define GC_TOL_TF32 5e-3 /* tensor-core TF32 products (10-bit mantissa inputs) */
 #define GC_TOL_FD 1e-6   /* float64 reference vs central differences */
 
-/* The documented tolerance for a backend: TF32's applies to a backend that honours
- * mlp_options.tf32 (props->tf32) when the run asks for it. */
-double gc_tolerance(const mlp_backend *be, const mlp_options *opt);
+/* Tolerances on the relative L2 error of the loss and of each tensor (W1 b1 W2 b2). */
+typedef struct {
+  double loss, t[4];
+} gc_tol;
+
+gc_tol gc_tol_fp32(void);
+/* The tolerance a backend is judged by on this batch and these weights: fp32's, or, for a
+ * backend that honours mlp_options.tf32 (props->tf32) when the run asks for it, TF32's
+ * error model (tf32.h). 0, or -1 when out of memory. */
+int gc_tolerance(const mlp_backend *be, const mlp_options *opt, const workload *w,
+                 const float *params, const mlp_batch *b, gc_tol *tol);
 
 typedef struct {
   int checked, skipped_kinks;
@@ -41,11 +48,12 @@ int gc_reference(const workload *w, const float *params, const mlp_batch *b, dou
 
 int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const workload *w,
                      const mlp_batch *b, const float *params, double ref_loss,
-                     const double *ref_grads, double tol, gc_result *r, char *err, size_t len);
+                     const double *ref_grads, const gc_tol *tol, gc_result *r, char *err,
+                     size_t len);
 
 /* Judges gradients obtained elsewhere (a peer): g and loss against the reference. */
 void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
-              const double *ref_grads, double tol, gc_result *r);
+              const double *ref_grads, const gc_tol *tol, gc_result *r);
 
 /* Central differences of the float64 loss on `per_tensor` random parameters of each tensor,
  * skipping any perturbation that flips a ReLU (the loss has a kink there). */

@@ -221,7 +221,8 @@ int peers_gradcheck(const char *peer, const run_plan *p, const wl_session *s, gc
   if (!g) return -1;
   int rc = run_peer(peer, p, s, 1, dir, &row, g, &loss);
   if (rc == 0) {
-    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, GC_TOL_FP32, r);
+    gc_tol fp32 = gc_tol_fp32();
+    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, r);
     free_row_arrays(&row);
   }
   if (dir[0] && rc >= 0) remove_dir(dir);
@@ -243,7 +244,8 @@ int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report
     snprintf(dst->backend, sizeof dst->backend, "%s", peer);
     dst->ran = dst->n_samples > 0;
     dst->gc_done = 1;
-    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, GC_TOL_FP32, &dst->gc);
+    gc_tol fp32 = gc_tol_fp32();
+    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, &dst->gc);
     dst->st = stats_summarize(dst->samples, dst->n_samples);
     dst->samples_per_s = rw->samples_per_epoch / dst->st.median;
     dst->gflops = rw->gflop_per_epoch / dst->st.median;

@@ -15,13 +15,15 @@
 
 typedef struct {
   double rel_l2, max_abs, nmse;
+  double tol; /* the relative L2 error this tensor may have */
 } gc_err;
 
 /* One backend's (or peer's) loss and gradients against the float64 reference. */
 typedef struct {
-  double loss, loss_ref, loss_rel;
-  gc_err t[4]; /* W1 b1 W2 b2 */
-  double worst, tol;
+  double loss, loss_ref, loss_rel, loss_tol;
+  gc_err t[4];  /* W1 b1 W2 b2 */
+  double worst; /* the largest relative error (loss or a tensor) */
+  double tol;   /* the largest tolerance; pass: every error within its own tolerance */
   int pass;
 } gc_result;
 

@@ -104,15 +104,20 @@ static const field row_fields[] = {
 };
 
 static const field gc_fields[] = {
-    FIELD(gc_result, "pass", F_BOOL, pass),        FIELD(gc_result, "tolerance", F_NUM, tol),
-    FIELD(gc_result, "worst_rel", F_NUM, worst),   FIELD(gc_result, "loss", F_NUM, loss),
-    FIELD(gc_result, "loss_ref", F_NUM, loss_ref), FIELD(gc_result, "loss_rel", F_NUM, loss_rel),
+    FIELD(gc_result, "pass", F_BOOL, pass),
+    FIELD(gc_result, "tolerance", F_NUM, tol),
+    FIELD(gc_result, "worst_rel", F_NUM, worst),
+    FIELD(gc_result, "loss", F_NUM, loss),
+    FIELD(gc_result, "loss_ref", F_NUM, loss_ref),
+    FIELD(gc_result, "loss_rel", F_NUM, loss_rel),
+    FIELD(gc_result, "loss_tolerance", F_NUM, loss_tol),
 };
 
 static const field gc_err_fields[] = {
     FIELD(gc_err, "rel_l2", F_NUM, rel_l2),
     FIELD(gc_err, "max_abs", F_NUM, max_abs),
     FIELD(gc_err, "nmse", F_NUM, nmse),
+    FIELD(gc_err, "tolerance", F_NUM, tol),
 };
 #define N_FIELDS(a) ((int)(sizeof a / sizeof a[0]))
 

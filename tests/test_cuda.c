@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../harness/be_handle.h"
 #include "../harness/gradcheck.h"
 #include "../harness/registry.h"
 #include "../harness/trainer.h"
@@ -10,37 +11,91 @@
 
 static const mlp_backend *cuda;
 
-static void check_grads(int tf32, double tol) {
+/* cuda's gradients on a check batch of `data` (weights: initial, or after `epochs` of blas or
+ * naive training) judged by the tolerance gradcheck uses: fp32's, or TF32's error model.
+ * With `plant`, a bug is planted in the gradients first (1: b1's gradient lost, 2: W1's rows
+ * paired with the wrong inputs), and the check must fail. */
+static void check_grads(const char *data, int tf32, int epochs, int plant) {
   mlpb_dataset d;
   workload w;
   char err[512];
-  wl_config cfg = {.limit = 2000};
-  T_CHECK(dataset_load(NULL, &d, err, sizeof err) == 0, "%s", err);
+  wl_config cfg = {.limit = 2000, .epochs = epochs ? epochs : 1};
+  if (dataset_load(data, &d, err, sizeof err)) {
+    printf("  skipped %s: %s\n", data ? data : "digits", err);
+    return;
+  }
   T_CHECK(workload_mnist(&w, &d, &cfg, err, sizeof err) == 0, "%s", err);
   gc_batch gb;
   gc_batch_make(&w, 1, &gb);
   float *p = malloc(mlp_param_count(&w.spec) * sizeof(float));
+  float *g = malloc(mlp_param_count(&w.spec) * sizeof(float));
   workload_init_params(&w, 1, p);
+  if (epochs) { /* trained weights: the CPU backend's, after `epochs` epochs */
+    const mlp_backend *cpu = registry_find("blas");
+    if (!cpu->available(err, sizeof err)) cpu = registry_find("naive");
+    trainer t;
+    double sec, l;
+    mlp_options fo = {.ftz = 1};
+    T_CHECK(trainer_open(&t, cpu, &fo, &w, 1) == 0, "%s", t.err);
+    for (int e = 0; e < epochs; e++)
+      T_CHECK(trainer_epochs(&t, 1, &sec, &l) == 0, "%s", t.err);
+    cpu->get_params(t.h.ctx, p);
+    trainer_close(&t);
+  }
   double loss, *ref = NULL;
   gc_reference(&w, p, &gb.b, &loss, &ref);
   mlp_options o = {.ftz = 1, .tf32 = tf32};
+  gc_tol tol;
   gc_result r;
-  T_CHECK(gc_check_backend(cuda, &o, &w, &gb.b, p, loss, ref, tol, &r, err, sizeof err) == 0, "%s",
-          err);
-  T_CHECK(r.pass, "tf32=%d: worst relative error %.2e over tolerance %.0e", tf32, r.worst, tol);
-  printf("  cuda tf32=%d: worst relative error %.2e (tolerance %.0e)\n", tf32, r.worst, tol);
+  be_handle h;
+  T_CHECK(gc_tolerance(cuda, &o, &w, p, &gb.b, &tol) == 0, "tolerance model");
+  T_CHECK(be_open(&h, cuda, &w.spec, &o, err, sizeof err) == 0, "%s", err);
+  float l = 0;
+  T_CHECK(cuda->set_params(h.ctx, p) == 0 && cuda->zero_grads(h.ctx) == 0 &&
+              cuda->forward_backward(h.ctx, &gb.b, &l) == 0 && cuda->get_grads(h.ctx, g) == 0,
+          "%s", be_error(&h));
+  be_close(&h);
+  size_t off[4];
+  mlp_param_offsets(&w.spec, off);
+  if (plant == 1) memset(g + off[1], 0, (size_t)w.spec.n_hidden * sizeof(float));
+  if (plant == 2) /* W1's first two input rows exchanged */
+    for (int j = 0; j < w.spec.n_hidden; j++) {
+      float *a = g + off[0] + 300 * w.spec.n_hidden + j, *b = a + w.spec.n_hidden, t = *a;
+      *a = *b;
+      *b = t;
+    }
+  gc_judge(&w, g, l, loss, ref, &tol, &r);
+  if (plant)
+    T_CHECK(!r.pass, "planted bug %d passed: worst %.2e, tolerance %.2e", plant, r.worst, r.tol);
+  else
+    T_CHECK(r.pass, "%s tf32=%d epochs %d: worst %.2e, tolerances W1 %.2e b1 %.2e",
+            data ? data : "digits", tf32, epochs, r.worst, tol.t[0], tol.t[1]);
+  printf("  cuda %s tf32=%d after %d epochs%s: W1 %.2e (tol %.2e) b1 %.2e (tol %.2e) W2 %.2e (tol "
+         "%.2e) b2 %.2e (tol %.2e)\n",
+         data ? data : "digits", tf32, epochs, plant ? " with a planted bug" : "", r.t[0].rel_l2,
+         r.t[0].tol, r.t[1].rel_l2, r.t[1].tol, r.t[2].rel_l2, r.t[2].tol, r.t[3].rel_l2,
+         r.t[3].tol);
   free(ref);
   free(p);
+  free(g);
   gc_batch_free(&gb);
   workload_free(&w);
   dataset_free(&d);
 }
 
 static void test_gradients_fp32(void) {
-  check_grads(0, GC_TOL_FP32);
+  check_grads(NULL, 0, 0, 0);
 }
+/* TF32 by its error model: real data at initial weights and after training passes; a planted
+ * bug fails (the rule can still fail). */
 static void test_gradients_tf32(void) {
-  check_grads(1, GC_TOL_TF32);
+  const char *sets[2] = {NULL, "fashion"};
+  for (int i = 0; i < 2; i++) {
+    check_grads(sets[i], 1, 0, 0);
+    check_grads(sets[i], 1, 2, 0);
+  }
+  check_grads(NULL, 1, 0, 1);
+  check_grads(NULL, 1, 0, 2);
 }
 
 /* The resident, graph-replayed path must follow the blas backend's loss curve. Tolerance:

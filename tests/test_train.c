@@ -103,7 +103,8 @@ static void test_every_workload(void) {
     T_CHECK(params && gc_batch_make(&w, 3, &gb) == 0, "%s: out of memory", e->name);
     workload_init_params(&w, 3, params);
     T_CHECK(gc_reference(&w, params, &gb.b, &ref_loss, &ref) == 0, "%s: reference", e->name);
-    T_CHECK(gc_check_backend(naive, &opts, &w, &gb.b, params, ref_loss, ref, GC_TOL_FP32, &r, err,
+    gc_tol fp32 = gc_tol_fp32();
+    T_CHECK(gc_check_backend(naive, &opts, &w, &gb.b, params, ref_loss, ref, &fp32, &r, err,
                              sizeof err) == 0 &&
                 r.pass,
             "%s: naive gradients %.2e (%s)", e->name, r.worst, err);
