@@ -46,7 +46,8 @@ static const opt_doc docs[] = {
     {'f', "fd-samples", 1, "N", "finite-difference checks per tensor (8)"},
     {'o', "out", 1, "DIR", "output folder (export-png)"},
     {'R', "results", 1, "FILE", "results file (default results/bench-DATE-HOST.json)"},
-    {'O', "format", 1, "FMT", "results format: native | gbench (Google Benchmark) | github"},
+    {'O', "format", 1, "FMT",
+     "results format: native | gbench (Google Benchmark) | github | bmf (Bencher)"},
     {'M', "markdown", 1, "FILE", "also write the timing table as Markdown"},
     {'P', "plots", 1, "DIR", "draw PNG plots into DIR (gnuplot; the digit montage via libpng)"},
     {'p', "peers", 1, "LIST", "also run peers on the same run: numpy,torch (python3)"},
@@ -250,6 +251,8 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
       o->format = 1;
     else if (strcmp(arg, "github") == 0)
       o->format = 2;
+    else if (strcmp(arg, "bmf") == 0)
+      o->format = 3;
     else
       break;
     return 0;

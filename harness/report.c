@@ -63,6 +63,7 @@ void report_context_fill(report_context *c, int argc, char **argv) {
 #endif
   snprintf(c->flags, sizeof c->flags, "%s", MLPB_C_FLAGS);
   snprintf(c->commit, sizeof c->commit, "%s", MLPB_GIT_COMMIT);
+  snprintf(c->commit_date, sizeof c->commit_date, "%s", MLPB_GIT_COMMIT_DATE);
   report_context_refresh(c);
   size_t used = 0;
   for (int i = 0; i < argc && used < sizeof c->command; i++)

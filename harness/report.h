@@ -29,7 +29,8 @@ typedef struct {
 
 typedef struct {
   char date[32], host[72], cpu[128], os[200], compiler[96], flags[256], commit[48];
-  char caches[128]; /* e.g. "L1d 32K, L2 1024K, L3 32768K" */
+  char commit_date[32]; /* ISO 8601, "" when unknown */
+  char caches[128];     /* e.g. "L1d 32K, L2 1024K, L3 32768K" */
   int cores;
   char blas_library[160], blas_kernel[32]; /* the host math library, when a backend has one */
   int blas_threads;

@@ -48,6 +48,7 @@ static const field context_fields[] = {
     FIELD(report_context, "compiler", F_STR, compiler),
     FIELD(report_context, "flags", F_STR, flags),
     FIELD(report_context, "git_commit", F_STR, commit),
+    FIELD(report_context, "git_commit_date", F_STR, commit_date),
     FIELD(report_context, "blas_library", F_STR, blas_library),
     FIELD(report_context, "blas_kernel", F_STR, blas_kernel),
     FIELD(report_context, "blas_threads", F_INT, blas_threads),
@@ -382,7 +383,41 @@ static json_t *github_json(const report *r) {
   return list;
 }
 
+/* ---- Bencher Metric Format: {benchmark: {measure: {value, lower_value, upper_value}}} ---- */
+
+static json_t *bmf_measure(double value, double lo, double hi) {
+  json_t *m = json_object();
+  json_object_set_new(m, "value", json_real(value));
+  if (isfinite(lo) && isfinite(hi) && lo <= value && value <= hi) {
+    json_object_set_new(m, "lower_value", json_real(lo));
+    json_object_set_new(m, "upper_value", json_real(hi));
+  }
+  return m;
+}
+
+/* One benchmark per workload/backend/machine; latency: ns per epoch, the median with the
+ * quartiles as bounds; throughput: samples/s at the median. Rows that did not run, or whose
+ * gradients failed their check, are left out: Bencher would track a wrong answer's speed. */
+static json_t *bmf_json(const report *r) {
+  json_t *o = json_object();
+  for (int w = 0; w < r->n_wl; w++)
+    for (int i = 0; i < r->wl[w].n_rows; i++) {
+      const report_row *row = &r->wl[w].rows[i];
+      if (!row->ran || !row->gc.pass || !(row->st.median > 0)) continue;
+      char name[512];
+      snprintf(name, sizeof name, "%s/%s/%s", r->wl[w].name, row->backend, r->ctx.host);
+      json_t *b = json_object();
+      json_object_set_new(b, "latency",
+                          bmf_measure(row->st.median * 1e9, row->st.q1 * 1e9, row->st.q3 * 1e9));
+      json_object_set_new(b, "throughput",
+                          bmf_measure(r->wl[w].samples_per_epoch / row->st.median, NAN, NAN));
+      json_object_set_new(o, name, b);
+    }
+  return o;
+}
+
 json_t *results_to_json(const report *r, results_format f) {
+  if (f == RESULTS_BMF) return bmf_json(r);
   if (f == RESULTS_GBENCH) return gbench_json(r);
   if (f == RESULTS_GITHUB) return github_json(r);
   json_t *root = json_object(), *wls = json_array();

@@ -1,6 +1,7 @@
 /* results.h: a bench report as JSON (jansson): mlpbench's own schema, Google Benchmark's
  * (read by google/benchmark's tools/compare.py) and github-action-benchmark's
- * customSmallerIsBetter list. Files are written atomically: temp file, fsync, rename. */
+ * customSmallerIsBetter list, and Bencher Metric Format. Files are written atomically: temp
+ * file, fsync, rename. */
 #ifndef MLPB_RESULTS_H
 #define MLPB_RESULTS_H
 
@@ -9,7 +10,12 @@
 
 #include "report.h"
 
-typedef enum { RESULTS_NATIVE = 0, RESULTS_GBENCH = 1, RESULTS_GITHUB = 2 } results_format;
+typedef enum {
+  RESULTS_NATIVE = 0,
+  RESULTS_GBENCH = 1, /* Google Benchmark's JSON */
+  RESULTS_GITHUB = 2, /* github-action-benchmark's customSmallerIsBetter */
+  RESULTS_BMF = 3     /* Bencher Metric Format (bencher run --adapter json) */
+} results_format;
 
 json_t *results_to_json(const report *r, results_format f);
 int results_write(const char *path, json_t *j, char *err, size_t len);

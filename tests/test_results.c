@@ -220,11 +220,64 @@ static void test_mann_whitney(void) {
   T_CHECK(mwu_test(a, 0, b, 15, &r) == -1, "empty sample accepted");
 }
 
+/* BMF's structure (bencher.dev's JSON schema for the json adapter): an object of benchmarks,
+ * each an object of measures, each {value: number, lower_value?: number, upper_value?:
+ * number} with nothing else; bounds, when present, around the value. */
+static int bmf_valid(const json_t *j, char *why, size_t len) {
+  const char *bench, *meas, *key;
+  json_t *b, *m, *v;
+  if (!json_is_object(j)) return snprintf(why, len, "not an object"), 0;
+  json_object_foreach((json_t *)j, bench, b) {
+    if (!*bench || !json_is_object(b) || !json_object_size(b))
+      return snprintf(why, len, "benchmark '%s' is not a non-empty object", bench), 0;
+    json_object_foreach(b, meas, m) {
+      if (!json_is_object(m) || !json_is_number(json_object_get(m, "value")))
+        return snprintf(why, len, "%s/%s has no numeric value", bench, meas), 0;
+      json_object_foreach(m, key, v) if (strcmp(key, "value") && strcmp(key, "lower_value") &&
+                                         strcmp(key, "upper_value")) return snprintf(why, len,
+                                                                                     "%s/%s: "
+                                                                                     "key %s",
+                                                                                     bench, meas,
+                                                                                     key),
+          0;
+      json_t *lo = json_object_get(m, "lower_value"), *hi = json_object_get(m, "upper_value");
+      double x = json_number_value(json_object_get(m, "value"));
+      if ((lo && (!json_is_number(lo) || json_number_value(lo) > x)) ||
+          (hi && (!json_is_number(hi) || json_number_value(hi) < x)))
+        return snprintf(why, len, "%s/%s: bounds do not enclose the value", bench, meas), 0;
+    }
+  }
+  return 1;
+}
+
+static void test_bmf_schema(void) {
+  report r;
+  char why[256] = "";
+  fill_report(&r);
+  json_t *j = results_to_json(&r, RESULTS_BMF);
+  T_CHECK(bmf_valid(j, why, sizeof why), "BMF invalid: %s", why);
+  /* the passing row is there with both measures; the row that failed its check is not */
+  char name[160];
+  snprintf(name, sizeof name, "mnist/blas/%s", r.ctx.host);
+  json_t *b = json_object_get(j, name);
+  T_CHECK(b && json_object_get(b, "latency") && json_object_get(b, "throughput"), "no %s", name);
+  T_CHECK(json_object_size(j) == 1, "%zu benchmarks (the failed row must be left out)",
+          json_object_size(j));
+  double ns = json_number_value(json_object_get(json_object_get(b, "latency"), "value"));
+  T_CHECK(fabs(ns - r.wl[0].rows[0].st.median * 1e9) < 1e-3, "latency %g ns", ns);
+  /* the validator is not a rubber stamp */
+  json_object_set_new(json_object_get(b, "latency"), "lower_value", json_real(ns * 2));
+  T_CHECK(!bmf_valid(j, why, sizeof why), "bounds above the value accepted");
+  json_decref(j);
+  report_free(&r);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-results-XXXXXX");
   if (!mkdtemp(dir)) return 1;
   T_RUN(test_round_trip);
   T_RUN(test_gbench_schema);
+  T_RUN(test_bmf_schema);
   T_RUN(test_unwritable);
   T_RUN(test_mann_whitney);
   char cmd[128];

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# device-check.sh: the one prepared run for a lent GPU machine (H100, CUDA 13, no network,
-# no apt). Before the call, run harness/scripts/gpu-prepare.sh here, then call the device
-# tool with carry [".gpu-deps", ".gpu-data"] and command "bash tests/gpu/device-check.sh",
-# timeout about 480 s. Steps: build for sm_90, ctest, gradcheck across all backends (FP32
-# and TF32), compute-sanitizer memcheck on a short CUDA training run, bench of the
-# classifier (tutorial sampling, 468 batches of 128) on cuda and blas, the same workload in
-# PyTorch eager on the same GPU; a short table last; full logs under $OUT.
+# device-check.sh: the one prepared run for a lent GPU machine (H100 or H200, CUDA 13, no
+# network, no apt). Before the call, run harness/scripts/gpu-prepare.sh here, then call the
+# device tool with carry [".gpu-deps", ".gpu-data"] and command "bash tests/gpu/device-check.sh",
+# timeout about 480 s (it must finish in under 7 minutes). Steps: build for sm_90; ctest
+# (test_cuda: fp32 gradients, the TF32 rule on real data at initial and trained weights and
+# its planted bugs); gradcheck across all backends, FP32 and TF32; compute-sanitizer
+# memcheck on a short CUDA training run; bench of the classifier (tutorial sampling, 468
+# batches of 128) on cuda and blas, with each row's GEMM floor; the toy net; the sweep at
+# batch 128 against bench; PyTorch eager on the same GPU. A short table last; full logs
+# under $OUT. Not yet here (issue 11, not built): a fused CUDA path, the toy net in one
+# launch, PyTorch GPU rows inside `bench --peers`.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$(mktemp -d)}
@@ -54,6 +58,8 @@ if [ -x "$B" ]; then
   step bench bench.log "$B" bench --workload mnist --data "$DATA" --sampling tutorial \
     --backend cuda,blas --repeat 3 --quiet
   step bench-toy bench-toy.log "$B" bench --workload toy --quiet
+  step sweep sweep.log "$B" bench --workload mnist --data "$DATA" --limit 20000 --backend cuda \
+    --epochs 3 --sweep --quiet --results "$OUT/sweep.json"
 fi
 step torch-eager torch.log python3 workloads/reference/torch_gpu_peer.py --data "$DATA" --repeat 3
 
@@ -65,3 +71,13 @@ echo "== classifier epoch ($DATA, tutorial sampling, 468 x 128)"
 grep -E '^\| (backend|cuda|blas) ' "$OUT/bench.log" 2>/dev/null
 grep -E '^\| pytorch' "$OUT/torch.log" 2>/dev/null
 echo "== toy"; grep -E '^\| (cuda|blas|naive) ' "$OUT/bench-toy.log" 2>/dev/null
+echo "== TF32 rule (test_cuda)"; grep -E 'cuda .*tf32=1' "$OUT/ctest.log" 2>/dev/null
+echo "== sweep at batch 128 against bench (the same run)"
+python3 - "$OUT/sweep.json" <<'PY' 2>/dev/null
+import json, sys
+w = json.load(open(sys.argv[1]))["workloads"][0]
+for r in w["results"]:
+    pts = [s for s in w["sweep"] if s["backend"] == r["backend"] and s["param"] == "batch" and s["value"] == 128]
+    if pts:
+        print(f'{r["backend"]}: bench {r["median"]*1e3:.2f} ms, sweep {pts[0]["seconds_per_epoch"]*1e3:.2f} ms, ratio {pts[0]["seconds_per_epoch"]/r["median"]:.3f}')
+PY

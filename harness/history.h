@@ -1,0 +1,66 @@
+/* history.h: the long view. Native results files (from CI artifacts, a folder of past runs)
+ * grouped into series, one per machine x workload x data x sampling x backend, ordered by
+ * commit date (run date where the commit's date is unknown), with the step changes in each.
+ *
+ * Steps: segmentation of a series' log run-medians, binary and circular (a segment may be cut
+ * once, or twice around a level of its own, so a step later undone is found too). At each
+ * level the cut that most reduces the squared error is kept when all of these hold, else the
+ * segment is left whole:
+ *  - the reduction beats a penalty of HISTORY_PENALTY * sigma^2 * ln(n) per cut (sigma: the
+ *    series' noise, robustly from successive differences; as a penalized piecewise-constant
+ *    fit, asv's approach, weighs a new level against its cost);
+ *  - the levels on either side differ by more than the minimum effect (5% by default);
+ *  - a Mann-Whitney U test between the runs on either side (at most 10 each, nearest the
+ *    split) gives p < 0.05, the gate's own test.
+ * At least HISTORY_MIN_SEG runs must stand on each side, so one odd run is never a step.
+ * tests/test_history.c measures detection and false alarms on generated series. */
+#ifndef MLPB_HISTORY_H
+#define MLPB_HISTORY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define HISTORY_MIN_SEG 2
+#define HISTORY_PENALTY 4.0
+#define HISTORY_MAX_STEPS 16
+
+typedef struct {
+  double median, q1, q3; /* the run's seconds per epoch */
+  double when;           /* ordering key: commit date, else run date (seconds since 1970) */
+  char commit[48], commit_date[32], date[32];
+  char *file;
+} hist_point;
+
+typedef struct {
+  char workload[24], backend[24], host[72], cpu[128], gpu[256], kernel[32], sampling[24];
+  char dataset[64];
+  int n_in, n_hidden, n_out, batch, zero_grad;
+  uint64_t hash;
+  hist_point *pts;
+  int n, cap;
+  int steps[HISTORY_MAX_STEPS]; /* index of the first run after each step */
+  int n_steps;
+} hist_series;
+
+typedef struct {
+  hist_series *s;
+  int n, cap;
+  int files_read, files_skipped;
+} history;
+
+/* A results file, or every *.json in a folder; a file that cannot be read, or is in another
+ * format, is skipped with one line on `log`. 0, or -1 when out of memory. */
+int history_add_path(history *h, const char *path, FILE *log);
+/* Orders each series and finds its steps (min_effect: 0.05 for 5%). */
+void history_finish(history *h, double min_effect);
+void history_free(history *h);
+
+/* Steps in y (log run-medians, in order): indices of the first point after each, ascending;
+ * returns how many. Exposed for the tests. */
+int history_detect(const double *y, int n, double min_effect, int *steps, int max_steps);
+
+/* The series' level change at a step: median after / median before - 1 (the runs between the
+ * neighbouring steps). */
+double history_step_change(const hist_series *s, int k);
+
+#endif
