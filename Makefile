@@ -1,4 +1,5 @@
 # Thin wrapper over CMake. make | make bench | make test | make clean
+#   make bench                     also writes results/latest.html (mlpbench report)
 #   make bench DATA=fashion        the full Fashion-MNIST (installs dataset-fashion-mnist)
 #   make bench PEERS=1             adds numpy and PyTorch rows (python3-numpy, python3-torch)
 #   make bench BENCH_ARGS="..."    any mlpbench bench options
@@ -32,6 +33,8 @@ bench: all
 	./$(BUILD)/mlpbench bench --results results/latest.json --markdown results/latest.md \
 	  --plots plots --sweep $(if $(DATA),--data $(DATA)) $(if $(PEERS),--peers numpy$(comma)torch) \
 	  $(BENCH_ARGS)
+	./$(BUILD)/mlpbench report results/latest.json --images plots --history results \
+	  --out results/latest.html
 
 bench-check: all
 	bash harness/scripts/bench-check.sh $(BASE)

@@ -14,7 +14,8 @@ static void usage(FILE *f) {
              "  export-png  write a data set as train.csv + PNG images (the tutorial's layout)\n"
              "  compare     the regression gate: Mann-Whitney U on two results files\n"
              "  plot        redraw the plots of a results file\n"
-             "  history     series of results files over commits, with their step changes\n\n"
+             "  history     series of results files over commits, with their step changes\n"
+             "  report      one self-contained HTML page: tables, checks, plots, history\n\n"
              "exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 runtime failure\n"
              "(a backend failed, training diverged, out of memory)\n");
 }
@@ -26,7 +27,7 @@ int main(int argc, char **argv) {
   } cmds[] = {
       {"list", cmd_list},           {"train", cmd_train},           {"bench", cmd_bench},
       {"gradcheck", cmd_gradcheck}, {"export-png", cmd_export_png}, {"compare", cmd_compare},
-      {"plot", cmd_plot},           {"history", cmd_history}};
+      {"plot", cmd_plot},           {"history", cmd_history},       {"report", cmd_report}};
   cli_argv = argv;
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
