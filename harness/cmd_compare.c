@@ -173,21 +173,61 @@ fail:
   return -1;
 }
 
+/* --paired: file i of BASE and file i of NEW ran next to each other (an A/B round), so the
+ * unit is the pair: the log ratio of their run medians, tested against 0 with the Wilcoxon
+ * signed-rank test; the effect is the median ratio. Phase drift that moves both runs of a
+ * pair cancels. Returns 1 regression, 0 not, -1 unusable. */
+static int compare_paired(const pool *a, const pool *b, double alpha, double min_effect) {
+  if (a->n_runs != b->n_runs || a->n_runs < 5) {
+    fprintf(stderr,
+            "mlpbench compare: %s/%s: --paired needs the same number of runs a side, at least "
+            "5 (have %d and %d)\n",
+            a->workload, a->backend, a->n_runs, b->n_runs);
+    return -1;
+  }
+  const int n = a->n_runs;
+  double *d = malloc((size_t)n * sizeof *d);
+  if (!d) return -1;
+  for (int i = 0; i < n; i++)
+    d[i] = log(b->runs[i] / a->runs[i]);
+  wilcoxon_result w;
+  int bad = wilcoxon_test(d, n, &w);
+  double change = exp(stats_summarize(d, n).median) - 1.0;
+  free(d);
+  if (bad) return -1;
+  const char *verdict = "same";
+  int reg = w.p < alpha && change > min_effect;
+  if (reg)
+    verdict = "**REGRESSION**";
+  else if (w.p < alpha && change < -min_effect)
+    verdict = "faster";
+  else if (w.p < alpha)
+    verdict = "same (shift under the minimum effect)";
+  char ta[32], tb[32];
+  table_fmt_time(ta, sizeof ta, stats_summarize(a->runs, n).median);
+  table_fmt_time(tb, sizeof tb, stats_summarize(b->runs, n).median);
+  printf("| %s | %s | %s | %s | %+.1f%% | %.3g | %d pairs | %s |\n", a->workload, a->backend, ta,
+         tb, change * 100, w.p, n, verdict);
+  return reg;
+}
+
 int cmd_compare(int argc, char **argv) {
   double alpha = 0.05, min_effect = 0.05;
   const char *files[2] = {NULL, NULL};
-  int nf = 0, force = 0;
+  int nf = 0, force = 0, paired = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       printf("usage: mlpbench compare BASE.json[,BASE2.json...] NEW.json[,NEW2.json...] "
-             "[--alpha P] [--min-effect F] [--force]\n\n"
+             "[--alpha P] [--min-effect F] [--force] [--paired]\n\n"
              "For every workload x backend in both: a two-sided Mann-Whitney U test. With at "
              "least 3 files a side the\nunit is the run (one median per file: samples of one "
              "process are not independent); otherwise\nthe per-epoch samples, as "
              "google/benchmark's compare.py does. A regression is p < alpha (0.05)\nand a "
              "median slower by more than min-effect (0.05 = 5%%).\nRows are compared only when "
              "model, data (hash), batch and sampling agree in every file: otherwise\nexit 2 "
-             "naming the difference, unless --force.\n\n"
+             "naming the difference, unless --force.\n--paired: file i of BASE and file i of "
+             "NEW ran side by side (A/B rounds): a Wilcoxon signed-rank\ntest on the log "
+             "ratios of their run medians, the effect their median ratio.\n\n"
              "exit codes: 0 no regression, 1 regression, 2 unusable input\n");
       return EXIT_OK;
     }
@@ -202,6 +242,8 @@ int cmd_compare(int argc, char **argv) {
       i++;
     } else if (strcmp(argv[i], "--force") == 0) {
       force = 1;
+    } else if (strcmp(argv[i], "--paired") == 0) {
+      paired = 1;
     } else if (argv[i][0] == '-') {
       fprintf(stderr, "mlpbench compare: unknown option '%s'\n", argv[i]);
       return EXIT_USAGE;
@@ -233,6 +275,13 @@ int cmd_compare(int argc, char **argv) {
   for (int i = 0; i < base.n; i++) {
     pool *a = &base.p[i], *b = find_pool(&cur, a->workload, a->backend, 0);
     if (!b) continue;
+    if (paired) {
+      int r = compare_paired(a, b, alpha, min_effect);
+      if (r < 0) goto done;
+      regressions += r == 1;
+      compared++;
+      continue;
+    }
     /* the unit of replication: whole runs when there are enough of them */
     int by_run = a->n_runs >= 3 && b->n_runs >= 3;
     const double *xa = by_run ? a->runs : a->x, *xb = by_run ? b->runs : b->x;

@@ -83,3 +83,74 @@ int mwu_test(const double *x, int n1, const double *y, int n2, mwu_result *r) {
   }
   return 0;
 }
+
+/* ---- Wilcoxon signed-rank, for paired runs ---- */
+
+typedef struct {
+  double a;
+  int pos;
+} signed_abs;
+
+static int cmp_abs(const void *x, const void *y) {
+  double a = ((const signed_abs *)x)->a, b = ((const signed_abs *)y)->a;
+  return (a > b) - (a < b);
+}
+
+/* P(W+ >= w) for n untied ranks: counts of subsets of {1..n} by their sum. */
+static double signed_rank_sf(double w, int n) {
+  int max = n * (n + 1) / 2;
+  double *c = calloc((size_t)max + 1, sizeof *c);
+  if (!c) return NAN;
+  c[0] = 1.0;
+  for (int k = 1; k <= n; k++)
+    for (int s = max; s >= k; s--)
+      c[s] += c[s - k];
+  double tail = 0.0, total = ldexp(1.0, n);
+  for (int s = (int)ceil(w - 1e-9); s <= max; s++)
+    tail += c[s];
+  free(c);
+  return tail / total;
+}
+
+int wilcoxon_test(const double *d, int n, wilcoxon_result *r) {
+  memset(r, 0, sizeof *r);
+  signed_abs *a = malloc((size_t)(n > 0 ? n : 1) * sizeof *a);
+  if (!a) return -1;
+  int m = 0;
+  for (int i = 0; i < n; i++)
+    if (d[i] != 0.0 && isfinite(d[i])) a[m++] = (signed_abs){fabs(d[i]), d[i] > 0};
+  r->n = m;
+  if (m < 1) {
+    free(a);
+    r->p = 1.0;
+    return 0;
+  }
+  qsort(a, (size_t)m, sizeof *a, cmp_abs);
+  double wplus = 0.0, tie_term = 0.0;
+  int ties = 0;
+  for (int i = 0; i < m;) {
+    int j = i;
+    while (j + 1 < m && a[j + 1].a == a[i].a)
+      j++;
+    double rank = (i + j) / 2.0 + 1.0, t = j - i + 1;
+    for (int k = i; k <= j; k++)
+      if (a[k].pos) wplus += rank;
+    if (t > 1) {
+      ties = 1;
+      tie_term += t * t * t - t;
+    }
+    i = j + 1;
+  }
+  free(a);
+  double mean = m * (m + 1.0) / 4.0, w = fmax(wplus, m * (m + 1.0) / 2.0 - wplus);
+  r->w_plus = wplus;
+  if (m <= 30 && !ties) {
+    r->exact = 1;
+    r->p = fmin(1.0, 2.0 * signed_rank_sf(w, m));
+  } else {
+    double var = m * (m + 1.0) * (2.0 * m + 1.0) / 24.0 - tie_term / 48.0;
+    double z = var > 0 ? (w - mean - 0.5) / sqrt(var) : 0.0;
+    r->p = fmin(1.0, erfc(z / sqrt(2.0)));
+  }
+  return 0;
+}

@@ -1,6 +1,6 @@
-/* mwu.h: the two-sided Mann-Whitney U test, as scipy.stats.mannwhitneyu computes it with
- * method='auto' (exact when either sample has at most 8 values and there are no ties,
- * otherwise the normal approximation with tie and continuity corrections), except that the
+/* mwu.h: the rank tests of the gate: the two-sided Mann-Whitney U test, as scipy.stats.mannwhitneyu
+ * computes it with method='auto' (exact when either sample has at most 8 values and there are no
+ * ties, otherwise the normal approximation with tie and continuity corrections), except that the
  * exact count, O(n1^2 n2^2) here, is used only while n1 * n2 <= 2000: past that the normal
  * approximation is within about 1e-3 of it and a 7-against-40,000 comparison stays instant. */
 #ifndef MLPB_MWU_H
@@ -14,5 +14,17 @@ typedef struct {
 
 /* 0 on success; -1 if a sample is empty or out of memory. */
 int mwu_test(const double *x, int n1, const double *y, int n2, mwu_result *r);
+
+/* Two-sided Wilcoxon signed-rank test of d (paired differences) against 0, as
+ * scipy.stats.wilcoxon: zeros dropped, tied ranks averaged, the exact distribution for up to
+ * 30 untied pairs, else the normal approximation with tie and continuity corrections. */
+typedef struct {
+  double w_plus; /* sum of the ranks of the positive differences */
+  double p;
+  int n; /* pairs that counted (non-zero) */
+  int exact;
+} wilcoxon_result;
+
+int wilcoxon_test(const double *d, int n, wilcoxon_result *r);
 
 #endif

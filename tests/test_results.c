@@ -250,6 +250,22 @@ static int bmf_valid(const json_t *j, char *why, size_t len) {
   return 1;
 }
 
+/* The paired gate's test against values worked out by hand (scipy.stats.wilcoxon agrees). */
+static void test_wilcoxon(void) {
+  wilcoxon_result w;
+  const double up[5] = {1, 2, 3, 4, 5}, mixed[6] = {-1, 2, 3, 4, 5, 6};
+  const double none[6] = {1, -2, 3, -4, 5, -6};
+  T_CHECK(wilcoxon_test(up, 5, &w) == 0 && w.exact && fabs(w.p - 0.0625) < 1e-12, "p %g", w.p);
+  T_CHECK(wilcoxon_test(mixed, 6, &w) == 0 && w.w_plus == 20 && fabs(w.p - 0.0625) < 1e-12,
+          "W+ %g p %g", w.w_plus, w.p);
+  /* W+ = 1+3+5 = 9, W- = 12: 27 of the 64 sign patterns reach 12 or more, doubled */
+  T_CHECK(wilcoxon_test(none, 6, &w) == 0 && fabs(w.p - 54.0 / 64) < 1e-12, "p %g", w.p);
+  double many[40];
+  for (int i = 0; i < 40; i++)
+    many[i] = (i % 4 == 0 ? -1 : 1) * (0.01 + 0.001 * i); /* 30 up, 10 down */
+  T_CHECK(wilcoxon_test(many, 40, &w) == 0 && !w.exact && w.p < 0.01, "normal approx p %g", w.p);
+}
+
 static void test_bmf_schema(void) {
   report r;
   char why[256] = "";
@@ -278,6 +294,7 @@ int main(void) {
   T_RUN(test_round_trip);
   T_RUN(test_gbench_schema);
   T_RUN(test_bmf_schema);
+  T_RUN(test_wilcoxon);
   T_RUN(test_unwritable);
   T_RUN(test_mann_whitney);
   char cmd[128];

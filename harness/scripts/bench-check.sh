@@ -4,17 +4,18 @@
 # Shared machines drift by up to 2x between phases of one job, so results from another
 # job or another day cannot be compared. The gate builds BASE_REV (default HEAD~1: the main
 # this change lands on) and the working tree, then runs both in the same job, interleaved
-# in ABBA order, so a slow phase hits both sides. Each run is one process: the unit of
-# comparison is the run's median epoch (epochs inside one process are not independent).
-# `mlpbench compare` flags a backend when the Mann-Whitney U test on those run medians
-# gives p < 0.05 AND the median of medians is more than 5% slower. A flag is confirmed by
-# a second, fresh interleaved stage; the gate fails only if the same backend is flagged
-# twice.
+# in ABBA order: round i runs A and B back to back, so a slow phase hits both runs of a
+# round. Each run is one process; the unit is the pair of a round: `mlpbench compare
+# --paired` takes the log ratio of the two run medians (drift common to the pair cancels),
+# flags a backend when the Wilcoxon signed-rank test gives p < 0.05 AND the median ratio is
+# more than 5% slower. A flag is confirmed by a second, fresh interleaved stage; the gate
+# fails only if the same backend is flagged twice.
 #
 # What it gates: the classifier epoch (784-500-10 on 3000 embedded digits, 3 timed epochs
-# per run) on the naive and blas backends. The toy net is not gated: its 0.3 us epoch
-# moves by up to 60% between two copies of the same binary (code and data placement),
-# far beyond any 5% threshold.
+# per run) on the naive and blas backends, blas on one thread (OpenBLAS's second thread on
+# a shared 2-core machine adds scheduling noise and no code path). The toy net is not gated:
+# its 0.3 us epoch moves by up to 60% between two copies of the same binary (code and data
+# placement), far beyond any 5% threshold.
 #
 # GATE_BIN_A / GATE_BIN_B replace the two builds (used to measure the gate itself);
 # GATE_PAIRS sets the ABBA rounds per stage (default 10).
@@ -47,7 +48,7 @@ fi
 
 # One side's run: the classifier on 3000 digits, 3 timed epochs per backend.
 run_side() { # run_side BIN TAG ROUND
-  "$1" bench --workload mnist --limit 3000 --epochs 4 --backend naive,blas --quiet \
+  "$1" bench --workload mnist --limit 3000 --epochs 4 --backend naive,blas --threads 1 --quiet \
     --results "$out/$2-mnist-$3.json" >/dev/null 2>>"$out/log"
 }
 
@@ -60,7 +61,7 @@ stage() { # stage N: ABBA rounds, then compare; prints the table, returns compar
       run_side "$B" b "$s-$i" && run_side "$A" a "$s-$i"
     fi
     if [ $? != 0 ]; then
-      if [ -z "${GATE_BIN_A:-}" ] && ! "$A" bench --help 2>/dev/null | grep -q -- --results; then
+      if [ -z "${GATE_BIN_A:-}" ] && ! "$A" bench --help 2>/dev/null | grep -q -- --threads; then
         echo "bench-check: the base build cannot write results files: gate skipped"
         exit 0
       fi
@@ -70,7 +71,7 @@ stage() { # stage N: ABBA rounds, then compare; prints the table, returns compar
     a="$a,$out/a-mnist-$s-$i.json"
     b="$b,$out/b-mnist-$s-$i.json"
   done
-  "$B" compare "${a#,}" "${b#,}" | tee "$out/compare-$s.md"
+  "$B" compare --paired "${a#,}" "${b#,}" | tee "$out/compare-$s.md"
   return "${PIPESTATUS[0]}"
 }
 

@@ -12,6 +12,13 @@
 #define CPU_HAVE_MXCSR 1
 #endif
 
+/* Gate evaluation builds only (cmake -DMLPBENCH_PLANT_PCT=N): real redundant work, rows of
+ * the first product computed again into a scratch buffer, sized to add about N% to a step's
+ * GEMM FLOPs. harness/scripts/gate-eval.sh measures what the regression gate catches. */
+#ifndef MLPB_PLANT_PCT
+#define MLPB_PLANT_PCT 0
+#endif
+
 typedef struct {
   mlp_spec spec;
   mlp_options opt;
@@ -29,6 +36,7 @@ typedef struct {
   float *z2;      /* z2 (B, n_out) logits, then outputs */
   float *dz2;     /* dz2 (B, n_out) */
   float *xs;      /* xs (B, n_in): gemm_floor's input, allocated when first asked */
+  float *plant;   /* plant (B, n_hidden): MLPB_PLANT_PCT's scratch */
   char err[256];
 } cpu_mlp;
 
@@ -122,6 +130,7 @@ void cpu_mlp_destroy(void *ctx) {
   free(c->z2);
   free(c->dz2);
   free(c->xs);
+  free(c->plant);
   free(c);
 }
 
@@ -286,6 +295,14 @@ static void mlp_forward(cpu_mlp *c, const float *x, int B) {
   const float *W1 = c->params + c->off[0];
   const float *W2 = c->params + c->off[2], *b2 = c->params + c->off[3];
   c->mm.matmul_nn(c->h, x, W1, B, s->n_hidden, s->n_in);
+  if (MLPB_PLANT_PCT > 0) {
+    double ratio = (4.0 * s->n_in * s->n_hidden + 6.0 * s->n_hidden * s->n_out) /
+                   (2.0 * s->n_in * s->n_hidden);
+    int extra = (int)(B * MLPB_PLANT_PCT / 100.0 * ratio + 0.5);
+    extra = extra > B ? B : extra;
+    if (extra > 0 && (c->plant || (c->plant = calloc((size_t)B * s->n_hidden, sizeof(float)))))
+      c->mm.matmul_nn(c->plant, x, W1, extra, s->n_hidden, s->n_in);
+  }
   bias_act_forward(c->h, c->params + c->off[1], 0, B, s->n_hidden, s->act);
   c->mm.matmul_nn(c->z2, c->h, W2, B, s->n_out, s->n_hidden);
   bias_forward(c->z2, b2, B, s->n_out);
