@@ -41,6 +41,8 @@ static const opt_doc docs[] = {
     {'W', "warmup", 1, "N", "timing samples excluded at the start of each run (1)"},
     {'r', "repeat", 1, "N", "independent runs per backend (mnist 1, toy 5)"},
     {'k', "block", 1, "N", "toy epochs per timing sample (500)"},
+    {'N', "processes", 1, "N",
+     "run each backend in N fresh processes with varied memory placement (1)"},
     {'K', "blas-kernel", 1, "NAME",
      "auto | an OPENBLAS_CORETYPE name: re-run with those OpenBLAS kernels"},
     {'f', "fd-samples", 1, "N", "finite-difference checks per tensor (8)"},
@@ -216,6 +218,8 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     return parse_int(cmd, name, arg, 0, 1000, &o->warmup);
   case 'r':
     return parse_int(cmd, name, arg, 1, 1000, &o->repeat);
+  case 'N':
+    return parse_int(cmd, name, arg, 1, 100, &o->processes);
   case 'k':
     return parse_int(cmd, name, arg, 1, big, &o->block);
   case 'K':
@@ -371,6 +375,7 @@ int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *
   p->fd_samples = o->fd_samples;
   p->quiet = o->quiet;
   p->sweep = o->sweep;
+  p->processes = o->processes ? o->processes : 1;
   p->out.results = o->results;
   p->out.markdown = o->markdown;
   p->out.plots = o->plots_dir;

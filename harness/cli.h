@@ -28,6 +28,7 @@ typedef struct {
   uint64_t seed;
   int threads, ftz, tf32;
   int warmup, repeat, block;
+  int processes;
   int fd_samples;
   int quiet;
 } cli_opts;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../workloads/data/outfile.h"
+#include "bench_procs.h"
 #include "cli.h"
 #include "interrupt.h"
 #include "peers.h"
@@ -23,7 +24,7 @@
 #include "timer.h"
 #include "trainer.h"
 
-static const char *bench_allowed = "bwdneBHlSZstFTWrkKfqRMPxOp";
+static const char *bench_allowed = "bwdneBHlSZstFTWrkKfqRMPxOpN";
 
 /* One run from fresh weights; timed samples are appended to row->samples. The last run
  * also records the per-epoch curves (evaluation is never timed). */
@@ -286,7 +287,18 @@ int cmd_bench(int argc, char **argv) {
   rep.ctx.ftz = p.opts.ftz;
   rep.ctx.tf32 = p.opts.tf32;
   interrupt_install();
-  for (int k = 0; k < p.n_workloads && !mlpb_stop_signal; k++) {
+  if (p.processes > 1) { /* every run in fresh processes; this one merges and writes */
+    worst = procs_run(&p, argc, argv, &rep);
+    report_context_fill(&rep.ctx, argc + 1, argv - 1);
+    rep.ctx.seed = p.seed;
+    rep.ctx.ftz = p.opts.ftz;
+    rep.ctx.tf32 = p.opts.tf32;
+    for (int k = 0; k < rep.n_wl; k++) {
+      table_print_header(stdout, &rep, &rep.wl[k]);
+      table_print(stdout, &rep.wl[k]);
+    }
+  }
+  for (int k = 0; k < p.n_workloads && p.processes <= 1 && !mlpb_stop_signal; k++) {
     int r = bench_workload(&p, p.workloads[k], &rep);
     if (r == EXIT_USAGE) {
       report_free(&rep);

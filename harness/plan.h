@@ -28,6 +28,7 @@ typedef struct {
   int fd_samples;
   int quiet;
   int sweep;
+  int processes; /* fresh processes per backend (bench --processes) */
   struct {
     const char *results, *markdown, *plots; /* bench's destinations; NULL: none */
     int format;                             /* results_format */

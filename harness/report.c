@@ -140,6 +140,7 @@ void report_free(report *r) {
       free(row->epoch_loss);
       free(row->epoch_val_acc);
       free(row->floor_samples);
+      free(row->proc_medians);
     }
     free(r->wl[i].sweep);
   }

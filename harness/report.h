@@ -58,7 +58,9 @@ typedef struct {
   double val_acc, test_acc; /* NaN: not measured */
   int n_floor;              /* the GEMM floor: the products alone, per epoch (gemm_floor) */
   double *floor_samples;
-  double gemm_floor; /* their median; NaN when the backend has no floor slot */
+  double gemm_floor;    /* their median; NaN when the backend has no floor slot */
+  int n_proc;           /* processes the samples came from (bench --processes) */
+  double *proc_medians; /* each process's median */
 } report_row;
 
 typedef struct {

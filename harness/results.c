@@ -249,6 +249,7 @@ static json_t *row_json(const report_row *r) {
   json_object_set_new(o, "epoch_seconds", jarray(r->samples, r->n_samples));
   json_object_set_new(o, "epoch_cpu_seconds", jarray(r->cpu_samples, r->n_samples));
   json_object_set_new(o, "gemm_floor_seconds", jarray(r->floor_samples, r->n_floor));
+  json_object_set_new(o, "process_medians", jarray(r->proc_medians, r->n_proc));
   /* derived from epoch_seconds, for readers of the file; recomputed when read back */
   json_object_set_new(o, "median", jnum(r->st.median));
   json_object_set_new(o, "min", jnum(r->st.min));
@@ -489,7 +490,8 @@ static int row_from_json(const json_t *o, report_row *r) {
     return -1;
   r->st = stats_summarize(r->samples, r->n_samples);
   r->n_floor = read_array(json_object_get(o, "gemm_floor_seconds"), &r->floor_samples, -1);
-  if (r->n_floor < 0) return -1;
+  r->n_proc = read_array(json_object_get(o, "process_medians"), &r->proc_medians, -1);
+  if (r->n_floor < 0 || r->n_proc < 0) return -1;
   json_t *cv = json_object_get(o, "curves");
   r->n_epochs = read_array(json_object_get(cv, "loss"), &r->epoch_loss, -1);
   if (r->n_epochs < 0 ||

@@ -13,6 +13,10 @@
 extern char **environ;
 
 int spawn_run(const char *const argv[], const char *tag, int show) {
+  return spawn_run_env(argv, environ, tag, show);
+}
+
+int spawn_run_env(const char *const argv[], char *const envp[], const char *tag, int show) {
   int fds[2];
   pid_t pid;
   posix_spawn_file_actions_t fa;
@@ -21,7 +25,7 @@ int spawn_run(const char *const argv[], const char *tag, int show) {
   posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
   posix_spawn_file_actions_destroy(&fa);
   close(fds[1]);
   if (rc != 0) {

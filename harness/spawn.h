@@ -8,5 +8,7 @@
  * without, everything is discarded. Returns the exit status, 127 when it could not start,
  * 128+N when killed by signal N. */
 int spawn_run(const char *const argv[], const char *tag, int show);
+/* The same with an environment of its own (NULL-terminated "NAME=value" strings). */
+int spawn_run_env(const char *const argv[], char *const envp[], const char *tag, int show);
 
 #endif

@@ -31,6 +31,17 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
     fprintf(f, "BLAS: %s; kernel %s; %d threads\n", c->blas_library, c->blas_kernel,
             c->blas_threads);
   if (c->gpu[0]) fprintf(f, "GPU: %s\n", c->gpu);
+  int procs = 0;
+  for (int i = 0; i < w->n_rows; i++)
+    procs = w->rows[i].n_proc > procs ? w->rows[i].n_proc : procs;
+  if (procs > 1)
+    fprintf(f,
+            "%d fresh processes per backend, each with its own memory placement; 'procs' is "
+            "the spread of their medians (max/min - 1)\n",
+            procs);
+  else
+    fprintf(f, "One process per backend: the IQR is the spread inside that process only; code "
+               "and data placement move medians between processes (bench --processes N)\n");
 }
 
 void table_print(FILE *f, const report_workload *w) {
@@ -47,17 +58,25 @@ void table_print(FILE *f, const report_workload *w) {
   }
   fprintf(f,
           "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs %s | "
-          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | procs |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
           ref_name);
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
-      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | |\n", r->backend, r->error);
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | |\n", r->backend, r->error);
       continue;
     }
     char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[16] = "-", xn[16] = "-";
-    char fl[32] = "-", xfl[16] = "-";
+    char fl[32] = "-", xfl[16] = "-", pr[32] = "1";
+    if (r->n_proc > 1) {
+      double lo = r->proc_medians[0], hi = lo;
+      for (int k = 1; k < r->n_proc; k++) {
+        lo = r->proc_medians[k] < lo ? r->proc_medians[k] : lo;
+        hi = r->proc_medians[k] > hi ? r->proc_medians[k] : hi;
+      }
+      snprintf(pr, sizeof pr, "%d: %.1f%%", r->n_proc, (hi / lo - 1) * 100);
+    }
     if (isfinite(r->gemm_floor) && r->gemm_floor > 0) {
       table_fmt_time(fl, sizeof fl, r->gemm_floor);
       snprintf(xfl, sizeof xfl, "%.2f", r->st.median / r->gemm_floor);
@@ -71,8 +90,8 @@ void table_print(FILE *f, const report_workload *w) {
              r->gc.worst);
     if (r->gc.pass) snprintf(xf, sizeof xf, "%.2f", r->st.median / fastest);
     if (r->gc.pass && ref > 0) snprintf(xn, sizeof xn, "%.2f", ref / r->st.median);
-    fprintf(f, "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s |\n",
+    fprintf(f, "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s | %s |\n",
             r->backend, med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc,
-            gc, fl, xfl);
+            gc, fl, xfl, pr);
   }
 }

@@ -87,5 +87,26 @@ check "SIGINT says nothing was written" grep -q "interrupted by signal 2: no res
 check "SIGINT leaves no results file" test -z "$(ls -A "$tmp/int" 2>/dev/null)"
 check "SIGINT prints the table of what ran" grep -qE '^\| (naive|blas) \|' "$tmp/int.out"
 
+# --processes: each backend in fresh processes, merged; the table says what it rests on
+"$bin" bench --workload toy --epochs 200 --processes 3 --quiet --results "$tmp/p3.json" \
+  >"$tmp/p3.out" 2>&1
+check "bench --processes 3 exits 0" test $? = 0
+check "... the table names the processes" grep -q "3 fresh processes per backend" "$tmp/p3.out"
+check "... every row shows its spread across processes" grep -qE '^\| naive \|.*\| 3: [0-9.]+% \|$' "$tmp/p3.out"
+"$bin" bench --workload toy --epochs 200 --quiet --results "$tmp/p1.json" >"$tmp/p1.out" 2>&1
+check "a single process says its IQR is inside one process" grep -q "One process per backend" "$tmp/p1.out"
+if command -v python3 >/dev/null; then
+  check "... three process medians and three processes' samples in the results file" \
+    python3 -c "
+import json, sys
+r3 = json.load(open('$tmp/p3.json'))['workloads'][0]['results']
+r1 = json.load(open('$tmp/p1.json'))['workloads'][0]['results']
+ok = all(len(x['process_medians']) == 3 for x in r3)
+ok &= all(len(a['epoch_seconds']) == 3 * len(b['epoch_seconds']) for a, b in zip(r3, r1))
+sys.exit(0 if ok else 1)"
+fi
+"$bin" bench --workload toy --processes 0 --quiet >/dev/null 2>&1
+check "--processes 0 is a usage error" test $? = 2
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
