@@ -56,6 +56,21 @@ static double sum(const double *v, size_t n) {
   return s;
 }
 
+/* A bias gradient is the column sums of d (B, C), its error those of var (fp32 sums, no
+ * TF32): the predicted relative L2 error. */
+static double bias_error(const double *d, const double *var, int B, int C) {
+  double n2 = 0.0, v2 = 0.0;
+  for (int c = 0; c < C; c++) {
+    double a = 0.0;
+    for (int r = 0; r < B; r++) {
+      a += d[(size_t)r * C + c];
+      v2 += var[(size_t)r * C + c];
+    }
+    n2 += a * a;
+  }
+  return sqrt(v2 / fmax(n2, 1e-300));
+}
+
 int tf32_tolerances(const mlp_spec *s, const float *params, const mlp_batch *b, double tol[5],
                     double pred[5]) {
   const int B = b->n, I = s->n_in, H = s->n_hidden, O = s->n_out;
@@ -132,16 +147,7 @@ int tf32_tolerances(const mlp_spec *s, const float *params, const mlp_batch *b, 
   // dW2 (H, O) = h^T dz; db2 = sum_rows dz
   product(g, vg, colm(h, H), colm(vh, H), rowm(dz, O), rowm(vdz, O), H, O, B, s2);
   double e_W2 = sqrt(sum(vg, ho) / fmax(norm2(g, ho), 1e-300));
-  double db2n = 0.0, db2v = 0.0;
-  for (int o = 0; o < O; o++) {
-    double a = 0.0, v = 0.0;
-    for (int r = 0; r < B; r++) {
-      a += dz[(size_t)r * O + o];
-      v += vdz[(size_t)r * O + o];
-    }
-    db2n += a * a;
-    db2v += v;
-  }
+  double e_b2 = bias_error(dz, vdz, B, O);
   // dh (B, H) = (dz W2^T) * act'
   product(dh, vdh, rowm(dz, O), rowm(vdz, O), colm(W2, O), none, B, H, O, s2);
   for (size_t k = 0; k < bh; k++) {
@@ -152,23 +158,13 @@ int tf32_tolerances(const mlp_spec *s, const float *params, const mlp_batch *b, 
   // dW1 (I, H) = x^T dh; db1 = sum_rows dh
   product(g, vg, colm(x, I), none, rowm(dh, H), rowm(vdh, H), I, H, B, s2);
   double e_W1 = sqrt(sum(vg, ih) / fmax(norm2(g, ih), 1e-300));
-  double db1n = 0.0, db1v = 0.0;
-  for (int j = 0; j < H; j++) {
-    double a = 0.0, v = 0.0;
-    for (int r = 0; r < B; r++) {
-      a += dh[(size_t)r * H + j];
-      v += vdh[(size_t)r * H + j];
-    }
-    db1n += a * a;
-    db1v += v;
-  }
+  double e_b1 = bias_error(dh, vdh, B, H);
   /* Truncation errs toward zero in every term, so besides the random part each product is
    * scaled by up to (1 - u) as a whole; that part adds up along the chain instead of
    * averaging out: u per truncated product a result depends on (loss: x W1, h W2; W2 and
    * b2 also loss'; b1 and W1 also dz W2^T, and W1 x^T dh). */
   double e[5] = {sqrt(vloss) / fmax(fabs(L), 1e-300) + 2 * TF32_U, e_W1 + 4 * TF32_U,
-                 sqrt(db1v / fmax(db1n, 1e-300)) + 3 * TF32_U, e_W2 + 3 * TF32_U,
-                 sqrt(db2v / fmax(db2n, 1e-300)) + 2 * TF32_U};
+                 e_b1 + 3 * TF32_U, e_W2 + 3 * TF32_U, e_b2 + 2 * TF32_U};
   for (int t = 0; t < 5; t++) {
     if (pred) pred[t] = e[t];
     tol[t] = fmax(GC_TOL_FP32, TF32_SIGMAS * e[t]);

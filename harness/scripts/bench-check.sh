@@ -46,9 +46,11 @@ if [ -z "$A" ]; then
 fi
 [ -x "$B" ] || { echo "bench-check: $B not built (run make first)"; exit 2; }
 
-# One side's run: the classifier on 3000 digits, 3 timed epochs per backend.
+# One side's run: the classifier on 3000 digits, 3 timed epochs per backend, in a fresh
+# process whose environment size varies from run to run (bench --processes's mechanism:
+# memory placement changes, so no one layout favours one side).
 run_side() { # run_side BIN TAG ROUND
-  "$1" bench --workload mnist --limit 3000 --epochs 4 --backend naive,blas --threads 1 --quiet \
+  MLPB_PLACEMENT=$(head -c $((RANDOM % 4096)) /dev/zero | tr '\0' x) "$1" bench --workload mnist --limit 3000 --epochs 4 --backend naive,blas --threads 1 --quiet \
     --results "$out/$2-mnist-$3.json" >/dev/null 2>>"$out/log"
 }
 
