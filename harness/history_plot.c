@@ -30,9 +30,19 @@ static void trend_plot(plot_job *j, const history *h, int first, const int *done
            s0->workload, s0->n_in, s0->n_hidden, s0->n_out, s0->host, s0->cpu);
   fprintf(g, "set title ");
   gp_quote(g, title);
+  double lo = 0, hi = 0; /* the data's range: a log axis only when it spans a decade */
+  for (int i = first; i < h->n; i++)
+    for (int k = 0; !done[i] && same_plot(&h->s[i], s0) && k < h->s[i].n; k++) {
+      const hist_point *p = &h->s[i].pts[k];
+      lo = lo == 0 || p->q1 < lo ? p->q1 : lo;
+      hi = p->q3 > hi ? p->q3 : hi;
+    }
   fprintf(g, "\nset xlabel 'run (commit), oldest first'\nset ylabel 'seconds per epoch'\n"
-             "set logscale y\nset grid\nset key outside right top\nset xtics rotate by 60 "
-             "right font ',8'\n");
+             "set grid\nset key outside right top\nset xtics rotate by 60 right font ',8'\n");
+  if (lo > 0 && hi / lo > 10)
+    fprintf(g, "set logscale y\nset yrange [%g:%g]\n", lo / 1.2, hi * 1.2);
+  else if (lo > 0)
+    fprintf(g, "set yrange [%g:%g]\n", lo - (hi - lo) * 0.1, hi + (hi - lo) * 0.1);
   int block = 0, xmax = 0;
   for (int i = first; i < h->n; i++) {
     const hist_series *s = &h->s[i];
