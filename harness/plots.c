@@ -120,12 +120,13 @@ static void plot_sweep(plot_job *j, const report_workload *w, const char *wname)
   if (job_begin(j, name, 1200, 500, &g, &f, dat, sizeof dat)) return;
   const char *params[2] = {"batch", "hidden"};
   snprintf(title, sizeof title,
-           "%s %d-%d-%d on %s: time per epoch; a point: the median of 5 runs of many steps "
-           "(batches drawn from the training split, timed as bench times epochs), scaled to "
-           "an epoch",
-           w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out, w->dataset);
+           "%s %d-%d-%d on %s: time per epoch against batch size and hidden width", w->name,
+           w->spec.n_in, w->spec.n_hidden, w->spec.n_out, w->dataset);
   fprintf(g, "set multiplot layout 1,2 title ");
   gp_quote(g, title);
+  fprintf(g, " . \"\\n\" . ");
+  gp_quote(g, "a point: the median of 5 runs of many steps (batches drawn from the training "
+              "split, timed as bench times epochs), scaled to an epoch");
   fprintf(g, "\nset logscale xy\nset grid\nset key top left\nset ylabel 'seconds per epoch'\n");
   int block = 0;
   for (int p = 0; p < 2; p++) {
