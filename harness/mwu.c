@@ -40,6 +40,29 @@ static double exact_sf(int u, int m, int n) {
   return tail / total;
 }
 
+/* Sorts a (n entries) and returns the sum of the ranks, tie groups averaged, of the entries
+ * with from_x set; *tie_term gets sum(t^3 - t) over the tie groups, *ties whether any. */
+static double tagged_rank_sum(tagged *a, int n, double *tie_term, int *ties) {
+  double sum = 0.0;
+  *tie_term = 0.0;
+  *ties = 0;
+  qsort(a, (size_t)n, sizeof *a, cmp_tagged);
+  for (int i = 0; i < n;) {
+    int j = i;
+    while (j + 1 < n && a[j + 1].v == a[i].v)
+      j++;
+    double rank = (i + j) / 2.0 + 1.0, t = j - i + 1;
+    for (int k = i; k <= j; k++)
+      if (a[k].from_x) sum += rank;
+    if (t > 1) {
+      *ties = 1;
+      *tie_term += t * t * t - t;
+    }
+    i = j + 1;
+  }
+  return sum;
+}
+
 int mwu_test(const double *x, int n1, const double *y, int n2, mwu_result *r) {
   int n = n1 + n2;
   memset(r, 0, sizeof *r);
@@ -50,22 +73,9 @@ int mwu_test(const double *x, int n1, const double *y, int n2, mwu_result *r) {
     a[i] = (tagged){x[i], 1};
   for (int i = 0; i < n2; i++)
     a[n1 + i] = (tagged){y[i], 0};
-  qsort(a, (size_t)n, sizeof *a, cmp_tagged);
-  double r1 = 0.0, tie_term = 0.0;
-  int ties = 0;
-  for (int i = 0; i < n;) {
-    int j = i;
-    while (j + 1 < n && a[j + 1].v == a[i].v)
-      j++;
-    double rank = (i + j) / 2.0 + 1.0, t = j - i + 1;
-    for (int k = i; k <= j; k++)
-      if (a[k].from_x) r1 += rank;
-    if (t > 1) {
-      ties = 1;
-      tie_term += t * t * t - t;
-    }
-    i = j + 1;
-  }
+  double tie_term;
+  int ties;
+  double r1 = tagged_rank_sum(a, n, &tie_term, &ties);
   free(a);
   double u1 = r1 - n1 * (n1 + 1.0) / 2.0, u2 = (double)n1 * n2 - u1, u = fmax(u1, u2);
   r->u1 = u1;
@@ -86,16 +96,6 @@ int mwu_test(const double *x, int n1, const double *y, int n2, mwu_result *r) {
 
 /* ---- Wilcoxon signed-rank, for paired runs ---- */
 
-typedef struct {
-  double a;
-  int pos;
-} signed_abs;
-
-static int cmp_abs(const void *x, const void *y) {
-  double a = ((const signed_abs *)x)->a, b = ((const signed_abs *)y)->a;
-  return (a > b) - (a < b);
-}
-
 /* P(W+ >= w) for n untied ranks: counts of subsets of {1..n} by their sum. */
 static double signed_rank_sf(double w, int n) {
   int max = n * (n + 1) / 2;
@@ -114,33 +114,20 @@ static double signed_rank_sf(double w, int n) {
 
 int wilcoxon_test(const double *d, int n, wilcoxon_result *r) {
   memset(r, 0, sizeof *r);
-  signed_abs *a = malloc((size_t)(n > 0 ? n : 1) * sizeof *a);
+  tagged *a = malloc((size_t)(n > 0 ? n : 1) * sizeof *a);
   if (!a) return -1;
   int m = 0;
-  for (int i = 0; i < n; i++)
-    if (d[i] != 0.0 && isfinite(d[i])) a[m++] = (signed_abs){fabs(d[i]), d[i] > 0};
+  for (int i = 0; i < n; i++) /* |d| ranked; the positive ones tagged */
+    if (d[i] != 0.0 && isfinite(d[i])) a[m++] = (tagged){fabs(d[i]), d[i] > 0};
   r->n = m;
   if (m < 1) {
     free(a);
     r->p = 1.0;
     return 0;
   }
-  qsort(a, (size_t)m, sizeof *a, cmp_abs);
-  double wplus = 0.0, tie_term = 0.0;
-  int ties = 0;
-  for (int i = 0; i < m;) {
-    int j = i;
-    while (j + 1 < m && a[j + 1].a == a[i].a)
-      j++;
-    double rank = (i + j) / 2.0 + 1.0, t = j - i + 1;
-    for (int k = i; k <= j; k++)
-      if (a[k].pos) wplus += rank;
-    if (t > 1) {
-      ties = 1;
-      tie_term += t * t * t - t;
-    }
-    i = j + 1;
-  }
+  double tie_term;
+  int ties;
+  double wplus = tagged_rank_sum(a, m, &tie_term, &ties);
   free(a);
   double mean = m * (m + 1.0) / 4.0, w = fmax(wplus, m * (m + 1.0) / 2.0 - wplus);
   r->w_plus = wplus;

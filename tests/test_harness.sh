@@ -5,13 +5,7 @@ set -u
 bin=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-check() { # check "what" COMMAND...: passes when the command succeeds
-  local what=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
+. "$(dirname "$0")/lib.sh"
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 
 "$bin" bench --workload all --data synthetic:1500 --epochs 3 --backend naive,blas --quiet \
@@ -108,5 +102,4 @@ fi
 "$bin" bench --workload toy --processes 0 --quiet >/dev/null 2>&1
 check "--processes 0 is a usage error" test $? = 2
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

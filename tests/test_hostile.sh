@@ -9,15 +9,7 @@ bin=$(realpath "$1")
 digits=$(realpath "$2") # workloads/data/mnist-digits-10k: a real IDX folder to copy
 tmp=$(mktemp -d)
 trap 'cd /; rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-skip=0
-check() { # check "what" COMMAND...: passes when the command succeeds
-  local what=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
-skipped() { skip=$((skip + 1)); echo "skipped: $*"; }
+. "$(dirname "$0")/lib.sh"
 code() { # code WANT "what" COMMAND...: the command's exit status must be WANT
   local want=$1 what=$2
   shift 2
@@ -255,5 +247,4 @@ fi
 check "the flags field records compiler flags, not a CMake switch" \
   bash -c "! grep -q '=ON\|=OFF' '$tmp/t1.json'"
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ $fail = 0 ]
+finish

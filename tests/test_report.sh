@@ -8,13 +8,7 @@ set -u
 bin=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
-}
+. "$(dirname "$0")/lib.sh"
 "$bin" bench --workload all --data synthetic:600 --epochs 3 --backend naive,blas --quiet \
   --results "$tmp/hist/r1.json" --plots "$tmp/plots" >/dev/null 2>&1
 "$bin" bench --workload all --data synthetic:600 --epochs 3 --backend naive,blas --quiet \
@@ -70,5 +64,4 @@ timeout 120 "$chrome" "${flags[@]}" --window-size=1280,2000 --screenshot="$tmp/s
   "file://$tmp/report.html" >/dev/null 2>&1
 check "a screenshot was taken" test -s "$tmp/shot.png"
 [ -n "${MLPBENCH_KEEP_SCREENSHOT:-}" ] && cp "$tmp/shot.png" "$MLPBENCH_KEEP_SCREENSHOT"
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -1,0 +1,17 @@
+# lib.sh: what the shell test suites share; sourced after `tmp` is set.
+#   check "what" COMMAND...   passes when the command succeeds
+#   skipped "why"             counts a case that could not run here, and says why
+#   finish                    prints "N passed, N failed[, N skipped]" and sets the exit status
+pass=0
+fail=0
+skip=0
+check() {
+  local what=$1
+  shift
+  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
+}
+skipped() { skip=$((skip + 1)); echo "skipped: $*"; }
+finish() {
+  if [ "$skip" -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"; else echo "$pass passed, $fail failed"; fi
+  [ "$fail" = 0 ]
+}
