@@ -52,8 +52,9 @@ static const opt_doc docs[] = {
      "results format: native | gbench (Google Benchmark) | github | bmf (Bencher)"},
     {'M', "markdown", 1, "FILE", "also write the timing table as Markdown"},
     {'P', "plots", 1, "DIR", "draw PNG plots into DIR (gnuplot; the digit montage via libpng)"},
-    {'p', "peers", 1, "LIST", "also run peers on the same run: numpy,torch (python3)"},
-    {'E', "peer", 1, "NAME", "also check a peer's gradients: numpy | torch"},
+    {'p', "peers", 1, "LIST",
+     "also run peers on the same run: numpy,torch (CPU), torch-cuda,torch-cuda-graph (GPU)"},
+    {'E', "peer", 1, "NAME", "also check peers' gradients: numpy | torch | torch-cuda | ..."},
     {'x', "sweep", 0, NULL, "also time batch sizes 1..1024 and hidden widths 16..4096"},
     {'q', "quiet", 0, NULL, "no progress line"},
     {'h', "help", 0, NULL, "this help"},
@@ -91,7 +92,10 @@ static int parse_int(const char *cmd, const char *name, const char *s, long lo, 
 }
 
 static int peer_known(const char *p) {
-  return strcmp(p, "numpy") == 0 || strcmp(p, "torch") == 0;
+  static const char *const peers[] = {"numpy", "torch", "torch-cuda", "torch-cuda-graph", NULL};
+  for (int i = 0; peers[i]; i++)
+    if (strcmp(p, peers[i]) == 0) return 1;
+  return 0;
 }
 
 /* A comma list: no empty item, no repeat, at most `max` items, each known when asked. */
@@ -113,7 +117,9 @@ static int check_list(const char *cmd, const char *name, const char *arg,
       goto bad;
     }
     if (known && !known(p)) {
-      fprintf(stderr, "mlpbench %s: --%s: unknown name '%s' (numpy, torch)\n", cmd, name, p);
+      fprintf(stderr,
+              "mlpbench %s: --%s: unknown name '%s' (numpy, torch, torch-cuda, torch-cuda-graph)\n",
+              cmd, name, p);
       return -1;
     }
     for (int i = 0; i < n; i++)
@@ -360,7 +366,7 @@ int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *
     if (strcmp(wl, "all") == 0 ? e->in_all : strcmp(wl, e->name) == 0)
       p->workloads[p->n_workloads++] = e;
   }
-  static char peers[64];
+  static char peers[256]; /* check_list bounded the list to fit */
   snprintf(peers, sizeof peers, "%s", o->peers ? o->peers : "");
   for (char *save = NULL, *tok = strtok_r(peers, ",", &save); tok && p->n_peers < PLAN_MAX_PEERS;
        tok = strtok_r(NULL, ",", &save))

@@ -161,9 +161,9 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
   const workload *w = &s->w;
   const char *py = find_python(peer);
   if (!py) {
+    int torch = strncmp(peer, "torch", 5) == 0;
     fprintf(stderr, "mlpbench: peer %s skipped: no python3 with %s (apt-get install %s)\n", peer,
-            strcmp(peer, "torch") == 0 ? "numpy and torch" : "numpy",
-            strcmp(peer, "torch") == 0 ? "python3-torch" : "python3-numpy");
+            torch ? "numpy and torch" : "numpy", torch ? "python3-torch" : "python3-numpy");
     return 1;
   }
   snprintf(dir, 64, "/tmp/mlpbench-peer-XXXXXX");
@@ -172,7 +172,7 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
     return -1;
   }
   const char *script = getenv("MLPBENCH_PEER_SCRIPT");
-  char path[1200], err[1400], tag[32];
+  char path[1200], err[1400], tag[48];
   const char *argv[] = {py,
                         script && *script ? script : MLPB_PEER_SCRIPT,
                         "--peer",
@@ -186,7 +186,8 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
   int code = spawn_run(argv, tag, 20);
   if (code != 0) {
     fprintf(stderr, "mlpbench: peer %s %s (exit %d)\n", peer,
-            code == 77 ? "skipped: its library is missing" : "failed", code);
+            code == 77 ? "skipped: its library, device or mode is not available here" : "failed",
+            code);
     return code == 77 ? 1 : -1;
   }
   snprintf(path, sizeof path, "%s/peer.json", dir);

@@ -10,7 +10,7 @@
 #include "../impls/mlp_backend.h"
 #include "stats.h"
 
-#define REPORT_MAX_ROWS 10 /* PLAN_MAX_BACKENDS + PLAN_MAX_PEERS (checked in plan.c) */
+#define REPORT_MAX_ROWS 12 /* PLAN_MAX_BACKENDS + PLAN_MAX_PEERS (checked in plan.c) */
 #define REPORT_MAX_WORKLOADS 8
 
 typedef struct {

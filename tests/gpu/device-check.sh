@@ -7,9 +7,10 @@
 # its planted bugs); gradcheck across all backends, FP32 and TF32; compute-sanitizer
 # memcheck on a short CUDA training run; bench of the classifier (tutorial sampling, 468
 # batches of 128) on cuda and blas, with each row's GEMM floor; the toy net; the sweep at
-# batch 128 against bench; PyTorch eager on the same GPU. A short table last; full logs
-# under $OUT. Not yet here (issue 11, not built): a fused CUDA path, the toy net in one
-# launch, PyTorch GPU rows inside `bench --peers`.
+# batch 128 against bench; PyTorch on the same GPU as bench peers in the same run (eager,
+# and one CUDA graph per step: same data, weights, batch order and gradient check). A short
+# table last; full logs under $OUT. Not yet here (issue 11, not built): a fused CUDA path,
+# the toy net in one launch.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$(mktemp -d)}
@@ -56,20 +57,18 @@ if [ -x "$B" ]; then
   step memcheck memcheck.log compute-sanitizer --tool memcheck --leak-check full \
     --error-exitcode 9 "$B" train --backend cuda --limit 3000 --epochs 1 --quiet
   step bench bench.log "$B" bench --workload mnist --data "$DATA" --sampling tutorial \
-    --backend cuda,blas --repeat 3 --quiet
+    --backend cuda,blas --repeat 3 --peers torch-cuda,torch-cuda-graph --quiet
   step bench-toy bench-toy.log "$B" bench --workload toy --quiet
   step sweep sweep.log "$B" bench --workload mnist --data "$DATA" --limit 20000 --backend cuda \
     --epochs 3 --sweep --quiet --results "$OUT/sweep.json"
 fi
-step torch-eager torch.log python3 workloads/reference/torch_gpu_peer.py --data "$DATA" --repeat 3
 
 echo "== machine"; cat "$OUT/machine.txt"
 echo "== steps (total $(($(date +%s) - T0)) s)"; printf '%s\n' "${status[@]}"
 echo "== gradcheck"; grep -E '^\| (naive|blas|cuda) ' "$OUT/gradcheck.log" "$OUT/gradcheck-tf32.log" 2>/dev/null
 echo "== memcheck"; grep -E 'ERROR SUMMARY|LEAK SUMMARY' "$OUT/memcheck.log" 2>/dev/null
 echo "== classifier epoch ($DATA, tutorial sampling, 468 x 128)"
-grep -E '^\| (backend|cuda|blas) ' "$OUT/bench.log" 2>/dev/null
-grep -E '^\| pytorch' "$OUT/torch.log" 2>/dev/null
+grep -E '^\| (backend|cuda|blas|torch-cuda|torch-cuda-graph) ' "$OUT/bench.log" 2>/dev/null
 echo "== toy"; grep -E '^\| (cuda|blas|naive) ' "$OUT/bench-toy.log" 2>/dev/null
 echo "== TF32 rule (test_cuda)"; grep -E 'cuda .*tf32=1' "$OUT/ctest.log" 2>/dev/null
 echo "== sweep at batch 128 against bench (the same run)"

@@ -6,9 +6,16 @@ the loss on the gradient-check batch, per-epoch seconds, curves, accuracies), pl
 RUN_DIR/grads.f32: the peer's gradients on the gradient-check batch. What the run is comes
 from run.json's properties (full_batch, targets), never from the workload's name.
 
-    peer.py --peer numpy|torch --run RUN_DIR [--grads-only]
+    peer.py --peer numpy|torch|torch-cuda|torch-cuda-graph --run RUN_DIR [--grads-only]
 
-Exit codes: 0 ok, 77 the peer's library is not installed, 2 bad run folder.
+torch-cuda and torch-cuda-graph run the classifier on the GPU as a GPU engineer would set it up:
+the training split resident on the device, the same batch order, epochs timed with CUDA
+events; -graph captures one training step (zero_grad, forward, backward, capturable Adam) as
+a CUDA graph replayed per full batch, the strongest PyTorch setup measured on the H200.
+TF32 is off (the comparison is FP32). Without a GPU, or for a workload they do not run
+(regression targets, accumulating gradients under -graph), they exit 77 with the reason.
+
+Exit codes: 0 ok, 77 the peer's library, device or mode is not available, 2 bad run folder.
 """
 import argparse
 import json
@@ -171,6 +178,147 @@ class TorchMLP:
         return np.concatenate([t.detach().numpy().reshape(-1) for t in g]).astype(np.float32)
 
 
+class TorchGpuMLP:
+    """The classifier on a CUDA device: data resident, optional CUDA graph per step."""
+
+    def __init__(self, run, flat, graph):
+        import torch
+
+        self.torch, self.run, self.dev = torch, run, torch.device("cuda")
+        cpu = TorchMLP(run, flat)
+        self.model = cpu.model.to(self.dev)
+        self.l1, self.l2 = self.model[0], self.model[2]
+        params = self.model.parameters()
+        if run["optimizer"] == "adam":
+            self.opt = torch.optim.Adam(params, lr=run["lr"], betas=(run["beta1"], run["beta2"]),
+                                        eps=run["eps"], capturable=graph)
+        else:
+            self.opt = torch.optim.SGD(params, lr=run["lr"])
+        self.ce = torch.nn.CrossEntropyLoss()
+        self.graph = None
+
+    def zero_grads(self):
+        self.opt.zero_grad(set_to_none=False)
+
+    def loss_of(self, xb, yb):
+        return self.ce(self.model(xb), yb)
+
+    def forward_backward(self, x, y):  # numpy in, for the gradient check
+        torch = self.torch
+        loss = self.loss_of(torch.from_numpy(x).to(self.dev), torch.from_numpy(y.astype("int64")).to(self.dev))
+        loss.backward()
+        return float(loss.item())
+
+    def grads_flat(self):
+        import numpy as np
+
+        g = [self.l1.weight.grad.T, self.l1.bias.grad, self.l2.weight.grad.T, self.l2.bias.grad]
+        return np.concatenate([t.detach().cpu().numpy().reshape(-1) for t in g]).astype(np.float32)
+
+    def capture(self, B, I):
+        """One step as a graph on static buffers. Warm-up steps move the weights and Adam's
+        state, so both are put back to their starting values afterwards, in place."""
+        torch = self.torch
+        self.sx = torch.zeros(B, I, device=self.dev)
+        self.sy = torch.zeros(B, dtype=torch.int64, device=self.dev)
+        start = [p.detach().clone() for p in self.model.parameters()]
+        s = torch.cuda.Stream()
+        s.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(s):
+            for _ in range(3):
+                self.opt.zero_grad(set_to_none=True)
+                self.loss_of(self.sx, self.sy).backward()
+                self.opt.step()
+        torch.cuda.current_stream().wait_stream(s)
+        self.graph = torch.cuda.CUDAGraph()
+        self.opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(self.graph):
+            self.sloss = self.loss_of(self.sx, self.sy)
+            self.sloss.backward()
+            self.opt.step()
+        with torch.no_grad():
+            for p, p0 in zip(self.model.parameters(), start):
+                p.copy_(p0)
+            for st in self.opt.state.values():
+                for v in st.values():
+                    if torch.is_tensor(v):
+                        v.zero_()
+        torch.cuda.synchronize()
+
+    def outputs_acc(self, x, y):
+        torch = self.torch
+        if len(y) == 0:
+            return None
+        with torch.no_grad():
+            z = self.model(torch.from_numpy(x).to(self.dev))
+            return float((z.argmax(1).cpu().numpy() == y).mean())
+
+
+def train_gpu(run, flat, d, graph):
+    """The classifier's epochs on the GPU, timed with CUDA events (device time, as mlpbench's
+    cuda backend reports), the same batch order; evaluation untimed."""
+    import numpy as np
+    import torch
+
+    f32, i32 = np.float32, np.int32
+    I, ntr, nval, ntest = run["n_in"], run["n_train"], run["n_val"], run["n_test"]
+    dev = torch.device("cuda")
+    X = torch.from_numpy(load(d, "x_train.f32", f32, (ntr, I))).to(dev)
+    Y = torch.from_numpy(load(d, "y_train.i32", i32, (ntr,)).astype("int64")).to(dev)
+    xv, yv = load(d, "x_val.f32", f32, (nval, I)), load(d, "y_val.i32", i32, (nval,))
+    if ntest:
+        xt, yt = load(d, "x_test.f32", f32, (ntest, I)), load(d, "y_test.i32", i32, (ntest,))
+    order = torch.from_numpy(load(d, "order.i32", i32, (run["epochs"], run["n_idx"])).astype("int64")).to(dev)
+    B, epochs, warm = run["batch"], run["epochs"], run["warmup"]
+    secs, cpus, curve_loss, curve_acc = [], [], [], []
+    val_acc = test_acc = None
+    for r in range(run["repeat"]):
+        net, last = TorchGpuMLP(run, flat, graph), r == run["repeat"] - 1
+        if graph:
+            net.capture(B, I)
+        for e in range(epochs):
+            idx, n = order[e], order.shape[1]
+            total = torch.zeros((), device=dev)
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            c0 = time.process_time()
+            start.record()
+            steps = 0
+            for at in range(0, n, B):
+                bi = idx[at : at + B]
+                if graph and bi.shape[0] == B:
+                    torch.index_select(X, 0, bi, out=net.sx)
+                    torch.index_select(Y, 0, bi, out=net.sy)
+                    net.graph.replay()
+                    total += net.sloss.detach()
+                else:  # eager, or the short last batch under -graph
+                    if run["zero_grad"] or graph:
+                        net.opt.zero_grad(set_to_none=False)  # the graph owns the grad tensors
+                    loss = net.loss_of(X[bi], Y[bi])
+                    loss.backward()
+                    net.opt.step()
+                    total += loss.detach()
+                steps += 1
+            end.record()
+            torch.cuda.synchronize()
+            s, c = start.elapsed_time(end) / 1e3, time.process_time() - c0
+            if e >= warm:
+                secs.append(s)
+                cpus.append(c)
+            if last:
+                curve_loss.append(float(total.item()) / steps)
+                curve_acc.append(net.outputs_acc(xv, yv))
+        if last:
+            val_acc = curve_acc[-1]
+            test_acc = net.outputs_acc(xt, yt) if ntest else None
+    return {
+        "epoch_seconds": secs,
+        "epoch_cpu_seconds": cpus,
+        "curves": {"loss": curve_loss, "val_acc": curve_acc},
+        "val_acc": val_acc,
+        "test_acc": test_acc,
+    }
+
+
 def accuracy(net, x, y):
     if len(y) == 0:
         return None
@@ -180,19 +328,23 @@ def accuracy(net, x, y):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--peer", choices=["numpy", "torch"], required=True)
+    ap.add_argument("--peer", choices=["numpy", "torch", "torch-cuda", "torch-cuda-graph"], required=True)
     ap.add_argument("--run", required=True)
     ap.add_argument("--grads-only", action="store_true")
     a = ap.parse_args()
     try:
         import numpy as np
 
-        if a.peer == "torch":
+        if a.peer.startswith("torch"):
             import torch
 
             torch.set_num_threads(int(os.environ.get("MLPBENCH_PEER_THREADS", "0")) or torch.get_num_threads())
     except ImportError as e:
         print(f"peer {a.peer} unavailable: {e}", file=sys.stderr)
+        sys.exit(77)
+    gpu = a.peer.startswith("torch-cuda")
+    if gpu and not torch.cuda.is_available():
+        print(f"peer {a.peer} skipped: no CUDA device visible to PyTorch", file=sys.stderr)
         sys.exit(77)
     try:
         with open(os.path.join(a.run, "run.json")) as f:
@@ -202,15 +354,29 @@ def main():
         sys.exit(2)
     I, O, n_gc = run["n_in"], run["n_out"], run["n_gc"]
     targets = run["targets"]  # regression targets instead of class labels
+    graph = a.peer == "torch-cuda-graph"
+    if gpu and (targets or run["full_batch"]):
+        print(f"peer {a.peer} skipped: it runs the classifier only", file=sys.stderr)
+        sys.exit(77)
+    if graph and not run["zero_grad"]:
+        print(f"peer {a.peer} skipped: a graph step cannot accumulate gradients (--no-zero-grad)",
+              file=sys.stderr)
+        sys.exit(77)
+    if gpu:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     f32, i32 = np.float32, np.int32
     flat = load(a.run, "params.f32", f32, (-1,))
     Net = NumpyMLP if a.peer == "numpy" else TorchMLP
     if a.peer == "torch":
         details = f"PyTorch {torch.__version__} eager, CPU, {torch.get_num_threads()} threads"
+    elif gpu:
+        details = (f"PyTorch {torch.__version__} {'one CUDA graph per step' if graph else 'eager'}, "
+                   f"{torch.cuda.get_device_name()}, FP32")
     else:
         details = f"numpy {np.__version__} float32"
 
-    net = Net(run, flat)
+    net = TorchGpuMLP(run, flat, False) if gpu else Net(run, flat)
     gx = load(a.run, "gc_x.f32", f32, (n_gc, I))
     gy = load(a.run, "gc_t.f32", f32, (n_gc, O)) if targets else load(a.run, "gc_y.i32", i32, (n_gc,))
     net.zero_grads()
@@ -221,7 +387,7 @@ def main():
               "epoch_seconds": [], "epoch_cpu_seconds": [],
               "curves": {"loss": [], "val_acc": []}, "val_acc": None, "test_acc": None}
     if not a.grads_only:
-        result.update(train(run, Net, flat, a.run))
+        result.update(train_gpu(run, flat, a.run, graph) if gpu else train(run, Net, flat, a.run))
     with open(os.path.join(a.run, "peer.json"), "w") as f:
         json.dump(result, f)
 
