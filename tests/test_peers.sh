@@ -35,5 +35,14 @@ for p in ("numpy", "torch"):
     print(f"{p}: loss curve within {worst:.1e} of naive")
 sys.exit(0 if ok else 1)
 PY
-[ $fail = 0 ] && echo "2 passed, 0 failed" || echo "0 passed, 1 failed"
+# the GPU peers: without a device they are skipped with their reason, and bench goes on
+if ! "$py" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  out=$("$bin" bench --workload mnist --data synthetic:600 --epochs 2 --backend naive \
+    --peers torch-cuda,torch-cuda-graph --quiet --results "$tmp/g.json" 2>&1)
+  rc=$?
+  { [ $rc = 0 ] && grep -q "peer torch-cuda skipped: no CUDA device" <<<"$out" &&
+    grep -q "peer torch-cuda-graph skipped" <<<"$out"; } ||
+    { echo "FAIL: GPU peers without a GPU (exit $rc):"; echo "$out"; fail=1; }
+fi
+[ $fail = 0 ] && echo "3 passed, 0 failed" || echo "0 passed, 1 failed"
 exit $fail
