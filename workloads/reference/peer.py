@@ -178,6 +178,17 @@ class TorchMLP:
         return np.concatenate([t.detach().numpy().reshape(-1) for t in g]).astype(np.float32)
 
 
+def exchange(secs, cpus, curve_loss, curve_acc, val_acc, test_acc):
+    """A training run's part of peer.json ("mlpbench-peer-1")."""
+    return {
+        "epoch_seconds": secs,
+        "epoch_cpu_seconds": cpus,
+        "curves": {"loss": curve_loss, "val_acc": curve_acc},
+        "val_acc": val_acc,
+        "test_acc": test_acc,
+    }
+
+
 class TorchGpuMLP:
     """The classifier on a CUDA device: data resident, optional CUDA graph per step."""
 
@@ -310,13 +321,7 @@ def train_gpu(run, flat, d, graph):
         if last:
             val_acc = curve_acc[-1]
             test_acc = net.outputs_acc(xt, yt) if ntest else None
-    return {
-        "epoch_seconds": secs,
-        "epoch_cpu_seconds": cpus,
-        "curves": {"loss": curve_loss, "val_acc": curve_acc},
-        "val_acc": val_acc,
-        "test_acc": test_acc,
-    }
+    return exchange(secs, cpus, curve_loss, curve_acc, val_acc, test_acc)
 
 
 def accuracy(net, x, y):
@@ -447,13 +452,7 @@ def train(run, Net, flat, d):
         if last:
             val_acc = curve_acc[-1]
             test_acc = accuracy(net, xt, yt) if ntest else None
-    return {
-        "epoch_seconds": secs,
-        "epoch_cpu_seconds": cpus,
-        "curves": {"loss": curve_loss, "val_acc": curve_acc},
-        "val_acc": val_acc,
-        "test_acc": test_acc,
-    }
+    return exchange(secs, cpus, curve_loss, curve_acc, val_acc, test_acc)
 
 
 if __name__ == "__main__":
