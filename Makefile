@@ -8,6 +8,8 @@
 #   make sanitize                  the whole test suite under ASan + UBSan (build-asan)
 #   make valgrind                  a short training run under valgrind memcheck
 #   make fuzz [FUZZ=60s|RUNS]      the libFuzzer targets (clang), 10M executions each by default
+#   HIP_CPU=DIR                    the HIP CPU runtime for the cuda-emu backend (default:
+#                                  ../shared/hip-cpu when it is there; HIP_CPU= turns it off)
 BUILD ?= build
 CMAKE_FLAGS ?=
 DATA ?=
@@ -16,14 +18,16 @@ BASE ?= HEAD~1
 BENCH_ARGS ?=
 MICRO_ARGS ?=
 comma := ,
+HIP_CPU ?= $(if $(wildcard ../shared/hip-cpu/include/hip/hip_runtime.h),$(abspath ../shared/hip-cpu))
 DEPS_EXTRA = $(if $(filter fashion,$(DATA)),dataset-fashion-mnist) \
-             $(if $(PEERS),python3-numpy python3-torch)
+             $(if $(PEERS),python3-numpy python3-torch) $(if $(HIP_CPU),libtbb-dev)
 
 .PHONY: all deps bench bench-check micro test sanitize valgrind fuzz clean
 FUZZ ?= 10000000
 
 all: deps
-	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release \
+	  -DMLPBENCH_HIP_CPU=$(HIP_CPU) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j2
 
 deps:

@@ -9,7 +9,9 @@ int be_open(be_handle *h, const mlp_backend *be, const mlp_spec *spec, const mlp
   memset(h, 0, sizeof *h);
   h->be = be;
   h->spec = *spec;
-  h->ctx = be->create(spec, opt, why, sizeof why);
+  mlp_options o = *opt;
+  if (!be_props(be)->paths) o.path = NULL; /* a path request is for backends that offer paths */
+  h->ctx = be->create(spec, &o, why, sizeof why);
   if (!h->ctx) {
     snprintf(err, len, "%s: %s", be->name, why);
     return -1;

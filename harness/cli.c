@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "be_handle.h"
 #include "registry.h"
 
 /* One table of every option: letter (for `allowed`), long name, argument, help. */
@@ -38,6 +39,9 @@ static const opt_doc docs[] = {
     {'t', "threads", 1, "N", "BLAS threads (default: the library's)"},
     {'F', "no-ftz", 0, NULL, "keep subnormal floats (FTZ/DAZ is on by default on CPU)"},
     {'T', "tf32", 0, NULL, "allow TF32 tensor cores on CUDA (looser gradient tolerance)"},
+    {'C', "path", 1, "NAME",
+     "code path of backends that offer several, as list shows (cuda: cublas | fused; also "
+     "--cuda-path)"},
     {'W', "warmup", 1, "N", "timing samples excluded at the start of each run (1)"},
     {'r', "repeat", 1, "N", "independent runs per backend (mnist 1, toy 5)"},
     {'k', "block", 1, "N", "toy epochs per timing sample (500)"},
@@ -217,6 +221,10 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   case 'F':
     o->ftz = 0;
     return 0;
+  case 'C':
+    if (!*arg || strlen(arg) > 32) break;
+    o->path = arg;
+    return 0;
   case 'T':
     o->tf32 = 1;
     return 0;
@@ -296,6 +304,8 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
       if (docs[i].has_arg) shorts[ns++] = ':';
     }
   shorts[ns] = '\0';
+  if (strchr(allowed, 'C')) /* the spelling, kept as an alias */
+    longs[nl++] = (struct option){"cuda-path", 1, NULL, 'C'};
   longs[nl] = (struct option){0};
   optind = 1;
   opterr = 0;
@@ -331,8 +341,9 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
 static int plan_backends(const cli_opts *o, run_plan *p, int *worst) {
   char why[256];
   if (!o->backends || strcmp(o->backends, "all") == 0) {
+    /* an emulated backend proves kernels; it joins a run only when named */
     for (int i = 0; i < registry_count() && p->n_backends < PLAN_MAX_BACKENDS; i++)
-      if (registry_get(i)->available(why, sizeof why))
+      if (registry_get(i)->available(why, sizeof why) && !be_props(registry_get(i))->emulated)
         p->backends[p->n_backends++] = registry_get(i);
     return 0;
   }
@@ -355,10 +366,41 @@ static int plan_backends(const cli_opts *o, run_plan *p, int *worst) {
   return 0;
 }
 
+/* comma list `list` holds `name` */
+static int list_has(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *s = list; s && *s; s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL)
+    if (strncmp(s, name, n) == 0 && (s[n] == ',' || s[n] == '\0')) return 1;
+  return 0;
+}
+
+/* --path NAME: every planned backend that offers paths must offer NAME, and one must. */
+static int plan_path(const cli_opts *o, const run_plan *p) {
+  int takers = 0;
+  if (!o->path) return 0;
+  for (int i = 0; i < p->n_backends; i++) {
+    const char *paths = be_props(p->backends[i])->paths;
+    if (!paths) continue;
+    takers++;
+    if (!list_has(paths, o->path)) {
+      fprintf(stderr, "mlpbench %s: backend %s has no path '%s' (its paths: %s)\n", o->cmd,
+              p->backends[i]->name, o->path, paths);
+      return EXIT_USAGE;
+    }
+  }
+  if (!takers) {
+    fprintf(stderr, "mlpbench %s: --path %s: none of the chosen backends offers a choice of path\n",
+            o->cmd, o->path);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
 int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *worst) {
   memset(p, 0, sizeof *p);
   *worst = EXIT_OK;
   int rc = plan_backends(o, p, worst);
+  if (!rc) rc = plan_path(o, p);
   if (rc) return rc;
   const char *wl = o->workload ? o->workload : default_workload;
   for (int i = 0; i < workload_count(); i++) {
@@ -373,7 +415,7 @@ int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *
     p->peers[p->n_peers++] = tok;
   p->data = o->data;
   p->wl = o->wl;
-  p->opts = (mlp_options){.threads = o->threads, .ftz = o->ftz, .tf32 = o->tf32};
+  p->opts = (mlp_options){.threads = o->threads, .ftz = o->ftz, .tf32 = o->tf32, .path = o->path};
   p->seed = o->seed;
   p->warmup = o->warmup;
   p->repeat = o->repeat;

@@ -22,6 +22,7 @@ typedef struct {
   const char *markdown; /* bench: also write the table here */
   const char *plots_dir;
   const char *peers; /* numpy,torch */
+  const char *path;  /* --path: a code path of backends that offer several */
   int format;        /* results_format */
   int sweep;
   wl_config wl;

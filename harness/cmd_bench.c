@@ -24,7 +24,7 @@
 #include "timer.h"
 #include "trainer.h"
 
-static const char *bench_allowed = "bwdneBHlSZstFTWrkKfqRMPxOpN";
+static const char *bench_allowed = "bwdneBHlSZstFTCWrkKfqRMPxOpN";
 
 /* One run from fresh weights; timed samples are appended to row->samples. The last run
  * also records the per-epoch curves (evaluation is never timed). */
@@ -274,6 +274,15 @@ int cmd_bench(int argc, char **argv) {
   }
   cli_apply_tuning(&o);
   if ((rc = cli_plan(&o, "all", &p, &worst))) return rc;
+  for (int i = 0; i < p.n_backends; i++)
+    if (be_props(p.backends[i])->emulated) {
+      fprintf(stderr,
+              "mlpbench bench: %s runs device code in an emulator on the CPU: its speed means "
+              "nothing, so bench does not time it (gradcheck, train and the tests check its "
+              "correctness)\n",
+              p.backends[i]->name);
+      return EXIT_USAGE;
+    }
   const char *results_path = p.out.results; /* never copied: checked, not truncated */
   if (!results_path) {
     default_results_path(default_path, sizeof default_path);

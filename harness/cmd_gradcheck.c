@@ -11,7 +11,7 @@
 #include "peers.h"
 #include "session.h"
 
-static const char *gc_allowed = "bwdnBHsStFTfKqE";
+static const char *gc_allowed = "bwdnBHsStFTCfKqE";
 
 static void print_row(const char *be, const gc_result *r) {
   printf("| %-6s | %.3e |", be, r->loss_rel);

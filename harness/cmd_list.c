@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "be_handle.h"
 #include "cli.h"
 #include "registry.h"
 #include "report.h"
@@ -39,13 +40,26 @@ int cmd_list(int argc, char **argv) {
         be->destroy(ctx);
         size_t n = strlen(desc);
         snprintf(desc + n, sizeof desc - n, "%spath (784-500-10, batch 128): %s",
-                 n ? "\n       " : "", path);
+                 n ? "\n         " : "", path);
       }
     }
+    const mlp_props *pr = be_props(be);
+    if (ok && pr->paths) { /* --path chooses among these */
+      size_t n = strlen(desc);
+      snprintf(desc + n, sizeof desc - n, "%spaths (--path, default first): %s",
+               n ? "\n         " : "", pr->paths);
+    }
+    if (ok && pr->emulated) {
+      size_t n = strlen(desc);
+      snprintf(desc + n, sizeof desc - n,
+               "%semulated: runs on the CPU to prove the kernels; bench never times it",
+               n ? "\n         " : "");
+    }
     if (ok)
-      printf("%-6s available    %s%s%s\n", be->name, be->summary, desc[0] ? "\n       " : "", desc);
+      printf("%-8s available    %s%s%s\n", be->name, be->summary, desc[0] ? "\n         " : "",
+             desc);
     else
-      printf("%-6s unavailable  %s\n", be->name, why);
+      printf("%-8s unavailable  %s\n", be->name, why);
   }
   registry_print_advice(stdout, "\nwarning: ");
   return EXIT_OK;

@@ -9,7 +9,7 @@
 #include "session.h"
 #include "trainer.h"
 
-static const char *train_allowed = "bwdneBHlSZstFTKq";
+static const char *train_allowed = "bwdneBHlSZstFTCKq";
 
 typedef struct {
   const char *name;
@@ -63,7 +63,10 @@ static int train_labels(trainer *t, const workload *w, train_summary *s) {
     print_acc("train", s->train_acc);
     print_acc("val", s->val_acc);
     print_acc("test", s->test_acc);
-    printf("  (%.2f s)\n", sec);
+    if (be_props(t->h.be)->emulated) /* an emulator's seconds say nothing of the device */
+      printf("  (emulated: time not shown)\n");
+    else
+      printf("  (%.2f s)\n", sec);
     fflush(stdout);
   }
   return 0;
@@ -110,7 +113,10 @@ static int train_workload(const run_plan *p, const wl_entry *e) {
     double a[3] = {sum[i].train_acc, sum[i].val_acc, sum[i].test_acc};
     for (int k = 0; k < 3; k++)
       isfinite(a[k]) ? printf(" %.4f |", a[k]) : printf(" - |");
-    printf(" %.3f |\n", sum[i].seconds);
+    if (be_props(p->backends[i])->emulated)
+      printf(" emulated, not timed |\n");
+    else
+      printf(" %.3f |\n", sum[i].seconds);
   }
   session_close(&ss);
   return rc;

@@ -10,6 +10,9 @@ extern const mlp_backend mlp_backend_blas;
 #ifdef MLPB_HAVE_CUDA
 extern const mlp_backend mlp_backend_cuda;
 #endif
+#ifdef MLPB_HAVE_CUDA_EMU
+extern const mlp_backend mlp_backend_cuda_emu;
+#endif
 
 /* A backend left out at configure time still shows in `list`, with the reason. */
 #ifndef MLPB_HAVE_BLAS
@@ -29,7 +32,18 @@ static int cuda_missing(char *why, size_t len) {
 static const mlp_backend mlp_backend_cuda = {.name = "cuda", .available = cuda_missing};
 #endif
 
-static const mlp_backend *const all[] = {&mlp_backend_naive, &mlp_backend_blas, &mlp_backend_cuda};
+#ifndef MLPB_HAVE_CUDA_EMU
+static int cuda_emu_missing(char *why, size_t len) {
+  snprintf(why, len,
+           "not built (the CUDA kernels on the CPU: -DMLPBENCH_HIP_CPU=DIR with the HIP CPU "
+           "runtime, and libtbb-dev)");
+  return 0;
+}
+static const mlp_backend mlp_backend_cuda_emu = {.name = "cuda-emu", .available = cuda_emu_missing};
+#endif
+
+static const mlp_backend *const all[] = {&mlp_backend_naive, &mlp_backend_blas, &mlp_backend_cuda,
+                                         &mlp_backend_cuda_emu};
 
 int registry_count(void) {
   return (int)(sizeof all / sizeof all[0]);

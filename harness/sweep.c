@@ -29,9 +29,10 @@ static double run_steps(be_handle *h, int resident, const workload *w, const int
                         int steps, int batch, sweep_batch *sb) {
   const mlp_backend *be = h->be;
   double t0 = timer_now(), dev = -1.0;
-  float loss;
+  mlp_steps_out so;
   if (resident) {
-    if (be->train_steps(h->ctx, idx, steps * batch, batch, 1, &loss, &dev)) return -1.0;
+    if (be->train_steps(h->ctx, idx, steps * batch, batch, 1, &so)) return -1.0;
+    dev = so.device_seconds;
   } else {
     for (int i = 0; i < steps; i++) {
       mlp_batch b;

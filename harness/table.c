@@ -58,13 +58,14 @@ void table_print(FILE *f, const report_workload *w) {
   }
   fprintf(f,
           "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs %s | "
-          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | procs |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | procs | path |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
           ref_name);
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
-      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | |\n", r->backend, r->error);
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | %s |\n", r->backend, r->error,
+              r->path[0] ? r->path : "-");
       continue;
     }
     char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[16] = "-", xn[16] = "-";
@@ -90,8 +91,10 @@ void table_print(FILE *f, const report_workload *w) {
              r->gc.worst);
     if (r->gc.pass) snprintf(xf, sizeof xf, "%.2f", r->st.median / fastest);
     if (r->gc.pass && ref > 0) snprintf(xn, sizeof xn, "%.2f", ref / r->st.median);
-    fprintf(f, "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s | %s |\n",
-            r->backend, med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc,
-            gc, fl, xfl, pr);
+    fprintf(
+        f,
+        "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s | %s | %s |\n",
+        r->backend, med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc, gc,
+        fl, xfl, pr, r->path[0] ? r->path : "-");
   }
 }

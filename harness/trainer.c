@@ -85,11 +85,13 @@ void trainer_close(trainer *t) {
   be_close(&t->h);
   batch_order_free(&t->order);
   free(t->epoch_idx);
+  free(t->block_idx);
   free(t->xb);
   free(t->yb);
   free(t->tb);
   free(t->out);
-  t->epoch_idx = t->yb = NULL;
+  t->epoch_idx = t->yb = t->block_idx = NULL;
+  t->block_cap = 0;
   t->xb = t->tb = t->out = NULL;
 }
 
@@ -136,33 +138,51 @@ static void injected_slowdown(double start) {
   }
 }
 
-/* One epoch through the backend's train_steps: the index list crosses over once. */
-static int resident_epoch(trainer *t, double *seconds, double *loss) {
+/* k epochs through the backend's train_steps: the index list crosses over once per call.
+ * Epochs that are one batch each (the toy net's full batch) go as one call, so a backend can
+ * run a whole timing block in one launch; otherwise one call per epoch. */
+static int resident_epochs(trainer *t, int k, double *seconds, double *loss) {
   const workload *w = t->w;
-  if (mlpb_stop_signal) {
-    snprintf(t->err, sizeof t->err, "%s: interrupted by signal %d before epoch %d", t->h.be->name,
-             (int)mlpb_stop_signal, t->epoch + 1);
-    return -1;
+  const int len = workload_epoch_len(w), one_step = len == w->batch;
+  const int calls = one_step ? 1 : k, per_call = one_step ? k : 1;
+  mlp_steps_out so = {0};
+  double dev = 0.0, t0 = timer_now(), c0 = timer_cpu_now();
+  if ((size_t)per_call * len > t->block_cap) {
+    int32_t *b = realloc(t->block_idx, (size_t)per_call * len * sizeof(int32_t));
+    if (!b) {
+      snprintf(t->err, sizeof t->err, "%s: out of memory for %d epochs of indices", t->h.be->name,
+               per_call);
+      return -1;
+    }
+    t->block_idx = b;
+    t->block_cap = (size_t)per_call * len;
   }
-  float l = 0.0f;
-  double dev = -1.0, t0 = timer_now(), c0 = timer_cpu_now();
-  int n = batch_order_next(&t->order, t->epoch_idx);
-  if (t->h.be->train_steps(t->h.ctx, t->epoch_idx, n, w->batch, w->zero_grad, &l, &dev)) {
-    snprintf(t->err, sizeof t->err, "%s: epoch %d: %s", t->h.be->name, t->epoch + 1,
-             be_error(&t->h));
-    return -1;
+  for (int i = 0; i < calls; i++) {
+    if (mlpb_stop_signal) {
+      snprintf(t->err, sizeof t->err, "%s: interrupted by signal %d before epoch %d", t->h.be->name,
+               (int)mlpb_stop_signal, t->epoch + 1);
+      return -1;
+    }
+    for (int e = 0; e < per_call; e++)
+      batch_order_next(&t->order, t->block_idx + (size_t)e * len);
+    if (t->h.be->train_steps(t->h.ctx, t->block_idx, per_call * len, w->batch, w->zero_grad, &so)) {
+      snprintf(t->err, sizeof t->err, "%s: epoch %d: %s", t->h.be->name, t->epoch + 1,
+               be_error(&t->h));
+      return -1;
+    }
+    dev = dev >= 0.0 && so.device_seconds >= 0.0 ? dev + so.device_seconds : -1.0;
+    t->epoch += per_call;
   }
   injected_slowdown(t0);
   double host = timer_now() - t0;
   t->last_cpu = timer_cpu_now() - c0;
-  t->epoch++;
   *seconds = dev >= 0.0 ? dev : host;
-  *loss = l;
+  *loss = one_step ? so.last_loss : so.mean_loss; /* the last epoch's mean batch loss */
   return 0;
 }
 
 int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
-  if (t->resident && k == 1) return resident_epoch(t, seconds, loss);
+  if (t->resident) return resident_epochs(t, k, seconds, loss);
   const workload *w = t->w;
   double sum = 0.0, start = timer_now(), c0 = timer_cpu_now();
   int steps = 1;

@@ -32,6 +32,8 @@ typedef struct {
   int progress; /* draw a progress line on stderr */
   const char *label;
   int32_t *epoch_idx; /* every index of the current epoch */
+  int32_t *block_idx; /* the indices of one train_steps call (resident backends) */
+  size_t block_cap;   /* its room, in indices */
   float *xb;          /* xb (batch, n_in) */
   int32_t *yb;        /* yb (batch) labels */
   float *tb;          /* tb (batch, n_out) regression targets */

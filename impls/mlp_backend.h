@@ -42,6 +42,9 @@ typedef struct {
   int threads; /* 0: the library's default */
   int ftz;     /* flush subnormals to zero (FTZ+DAZ) inside backend calls */
   int tf32;    /* device backends: allow TF32 tensor-core math */
+  /* One of the code paths the backend offers (mlp_props.paths); NULL: its default. create()
+   * fails on a name it does not offer. */
+  const char *path;
 } mlp_options;
 
 typedef struct {
@@ -56,7 +59,20 @@ typedef struct {
   int device;    /* runs on an accelerator: the run's GPU in reports is its describe() */
   int tf32;      /* honours mlp_options.tf32 (TF32 tensor-core products) */
   int reference; /* the plain reference other rows are compared with ("x vs reference") */
+  /* Runs device code under an emulator on the CPU: its results prove correctness, its
+   * speed means nothing, so it is never timed and never in a default backend list. */
+  int emulated;
+  /* The code paths mlp_options.path may choose, comma-separated, the default first
+   * (e.g. "cublas,fused"); NULL: one path only. */
+  const char *paths;
 } mlp_props;
+
+/* What train_steps reports. */
+typedef struct {
+  float mean_loss;       /* the mean batch loss of the call's steps */
+  float last_loss;       /* the last step's batch loss */
+  double device_seconds; /* the steps' time on the device's own clock (events), < 0: none */
+} mlp_steps_out;
 
 /* The math library under a host backend, recorded in a results file's context. */
 typedef struct {
@@ -91,11 +107,12 @@ typedef struct mlp_backend {
   int (*set_dataset)(void *ctx, const float *x, const int32_t *labels, const float *targets, int n);
   /* ... and train a whole epoch on it in one call: consecutive batches of `batch` indices
    * from idx (n_idx of them; the last batch may be shorter), zero_grads before each step
-   * when zero_grad is set, then forward_backward and step. *mean_loss gets the mean batch
-   * loss; *seconds the steps' time if the backend times itself (device events), else < 0.
-   * A non-finite loss fails the call, and error() names the step. */
+   * when zero_grad is set, then forward_backward and step; *out as mlp_steps_out says.
+   * Several full-batch epochs may come as one call (idx repeating 0..n-1), so a backend can
+   * run a timing block in one launch. A non-finite loss fails the call, and error() names
+   * the step. */
   int (*train_steps)(void *ctx, const int32_t *idx, int n_idx, int batch, int zero_grad,
-                     float *mean_loss, double *seconds);
+                     mlp_steps_out *out);
   /* Optional (NULL): wait until queued work is done, so host timers are honest. */
   int (*sync)(void *ctx);
 
@@ -103,8 +120,8 @@ typedef struct mlp_backend {
    * step's matrix products alone, at batch `batch`: the same five GEMM shapes through the
    * same library calls as forward_backward, nothing else (no bias, activation, loss,
    * optimizer, gather). The context's own buffers are scribbled on: use a context made for
-   * this. *seconds as train_steps: the backend's own (device) time, or < 0 for the caller
-   * to time around the call and sync. */
+   * this. *seconds: the backend's own (device) time, or < 0 for the caller to time around
+   * the call and sync. */
   int (*gemm_floor)(void *ctx, int batch, int steps, double *seconds);
 
   /* ---- optional facts and advice; NULL means none ---- */

@@ -1,5 +1,7 @@
-/* test_backends.c: every available backend against the float64 reference on random shapes
- * (batch 1, odd widths, n_out 1), gradient accumulation, and Adam against its formula. */
+/* test_backends.c: every available backend, on each of its code paths, against the float64
+ * reference on random shapes (batch 1 to 1024, hidden 1 to 4096, odd widths, n_out 1),
+ * gradient accumulation, Adam against its formula, and the resident slots (set_dataset +
+ * train_steps) against the per-step calls, short last batch and no zero_grad included. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -8,6 +10,7 @@
 #include "../harness/registry.h"
 #include "../workloads/rng.h"
 #include "t.h"
+#include "t_variants.h"
 
 typedef struct {
   int B, I, H, O;
@@ -24,6 +27,8 @@ static const shape shapes[] = {
     {1, 1, 1, 1, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE},
     {129, 31, 257, 10, MLP_ACT_SIGMOID, MLP_LOSS_SOFTMAX_CE},
     {64, 100, 63, 2, MLP_ACT_RELU, MLP_LOSS_SIGMOID_SE},
+    {1024, 784, 17, 10, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE}, /* the largest batch */
+    {5, 20, 4096, 10, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE},   /* the widest hidden layer */
 };
 
 typedef struct {
@@ -81,12 +86,14 @@ static double rel_l2(const float *a, const double *b, size_t n) {
 }
 
 static const mlp_options opts = {.threads = 0, .ftz = 1};
+static t_variant vars[T_MAX_VARIANTS];
+static int n_vars;
 
 static void test_gradients_match_reference(void) {
-  for (int bi = 0; bi < registry_count(); bi++) {
-    const mlp_backend *be = registry_get(bi);
-    char why[256];
-    if (!be->available(why, sizeof why)) continue;
+  for (int vi = 0; vi < n_vars; vi++) {
+    const mlp_backend *be = vars[vi].be;
+    const mlp_options *o = &vars[vi].opt;
+    const char *name = vars[vi].label;
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
       problem p;
       problem_make(&p, &shapes[si], 100 + si);
@@ -97,8 +104,8 @@ static void test_gradients_match_reference(void) {
         pd[i] = p.params[i];
       T_CHECK(ref64_loss_grad(&p.spec, pd, &p.b, &loss_ref, ref, NULL) == 0, "ref64");
       char err[256];
-      void *ctx = be->create(&p.spec, &opts, err, sizeof err);
-      T_CHECK(ctx != NULL, "%s: %s", be->name, err);
+      void *ctx = be->create(&p.spec, o, err, sizeof err);
+      T_CHECK(ctx != NULL, "%s: %s", name, err);
       if (ctx) {
         be->set_params(ctx, p.params);
         be->zero_grads(ctx);
@@ -106,8 +113,8 @@ static void test_gradients_match_reference(void) {
         be->get_grads(ctx, g);
         double e = rel_l2(g, ref, n), le = fabs(loss - loss_ref) / fmax(fabs(loss_ref), 1e-30);
         T_CHECK(e <= GC_TOL_FP32 && le <= GC_TOL_FP32,
-                "%s shape %zu (%d,%d,%d,%d): grad rel %.2e loss rel %.2e", be->name, si,
-                shapes[si].B, shapes[si].I, shapes[si].H, shapes[si].O, e, le);
+                "%s shape %zu (%d,%d,%d,%d): grad rel %.2e loss rel %.2e", name, si, shapes[si].B,
+                shapes[si].I, shapes[si].H, shapes[si].O, e, le);
         be->destroy(ctx);
       }
       free(ref);
@@ -120,15 +127,16 @@ static void test_gradients_match_reference(void) {
 
 /* forward_backward adds into the gradients; zero_grads clears them. */
 static void test_gradient_accumulation(void) {
-  for (int bi = 0; bi < registry_count(); bi++) {
-    const mlp_backend *be = registry_get(bi);
+  for (int vi = 0; vi < n_vars; vi++) {
+    const mlp_backend *be = vars[vi].be;
+    const mlp_options *o = &vars[vi].opt;
+    const char *name = vars[vi].label;
     char why[256];
-    if (!be->available(why, sizeof why)) continue;
     problem p;
     problem_make(&p, &shapes[4], 7);
     size_t n = mlp_param_count(&p.spec);
     float *g1 = malloc(n * sizeof(float)), *g2 = malloc(n * sizeof(float));
-    void *ctx = be->create(&p.spec, &opts, why, sizeof why);
+    void *ctx = be->create(&p.spec, o, why, sizeof why);
     be->set_params(ctx, p.params);
     be->zero_grads(ctx);
     be->forward_backward(ctx, &p.b, NULL);
@@ -138,14 +146,13 @@ static void test_gradient_accumulation(void) {
     double worst = 0;
     for (size_t i = 0; i < n; i++)
       worst = fmax(worst, fabs(g2[i] - 2 * g1[i]) / fmax(fabs(g1[i]), 1e-6));
-    T_CHECK(worst < 1e-5, "%s: second pass should double the gradient (worst %.2e)", be->name,
-            worst);
+    T_CHECK(worst < 1e-5, "%s: second pass should double the gradient (worst %.2e)", name, worst);
     be->zero_grads(ctx);
     be->get_grads(ctx, g2);
     int all_zero = 1;
     for (size_t i = 0; i < n; i++)
       all_zero &= g2[i] == 0.0f;
-    T_CHECK(all_zero, "%s: zero_grads left non-zero gradients", be->name);
+    T_CHECK(all_zero, "%s: zero_grads left non-zero gradients", name);
     be->destroy(ctx);
     free(g1);
     free(g2);
@@ -155,10 +162,11 @@ static void test_gradient_accumulation(void) {
 
 /* Two Adam steps: the backend's parameters against Adam's formula written out in double. */
 static void test_adam_steps(void) {
-  for (int bi = 0; bi < registry_count(); bi++) {
-    const mlp_backend *be = registry_get(bi);
+  for (int vi = 0; vi < n_vars; vi++) {
+    const mlp_backend *be = vars[vi].be;
+    const mlp_options *o = &vars[vi].opt;
+    const char *name = vars[vi].label;
     char why[256];
-    if (!be->available(why, sizeof why)) continue;
     problem p;
     problem_make(&p, &shapes[3], 11);
     p.spec.lr = 0.01f;
@@ -168,7 +176,7 @@ static void test_adam_steps(void) {
     double *want = malloc(n * sizeof(double));
     for (size_t i = 0; i < n; i++)
       want[i] = p.params[i];
-    void *ctx = be->create(&p.spec, &opts, why, sizeof why);
+    void *ctx = be->create(&p.spec, o, why, sizeof why);
     be->set_params(ctx, p.params);
     double worst = 0;
     for (int t = 1; t <= 2; t++) {
@@ -186,7 +194,7 @@ static void test_adam_steps(void) {
       }
     }
     /* the first Adam step moves every parameter with a non-zero gradient by lr */
-    T_CHECK(worst < 1e-6, "%s: Adam differs from its formula by %.2e", be->name, worst);
+    T_CHECK(worst < 1e-6, "%s: Adam differs from its formula by %.2e", name, worst);
     be->destroy(ctx);
     free(g);
     free(now);
@@ -200,16 +208,18 @@ static void test_adam_steps(void) {
 /* Several Adam steps on naive and blas, parameter by parameter. */
 static void test_backends_agree_over_steps(void) {
   const mlp_backend *ref = registry_find("naive");
-  for (int bi = 0; bi < registry_count(); bi++) {
-    const mlp_backend *be = registry_get(bi);
+  for (int vi = 0; vi < n_vars; vi++) {
+    const mlp_backend *be = vars[vi].be;
+    const mlp_options *o = &vars[vi].opt;
+    const char *name = vars[vi].label;
     char why[256];
-    if (be == ref || !be->available(why, sizeof why)) continue;
+    if (be == ref) continue;
     problem p;
     problem_make(&p, &shapes[1], 5);
     size_t n = mlp_param_count(&p.spec);
     float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
     void *ca = ref->create(&p.spec, &opts, why, sizeof why);
-    void *cb = be->create(&p.spec, &opts, why, sizeof why);
+    void *cb = be->create(&p.spec, o, why, sizeof why);
     ref->set_params(ca, p.params);
     be->set_params(cb, p.params);
     for (int s = 0; s < 5; s++) {
@@ -226,7 +236,7 @@ static void test_backends_agree_over_steps(void) {
     for (size_t i = 0; i < n; i++)
       worst = fmax(worst, fabs(a[i] - b[i]));
     /* Adam moves each parameter by about lr per step, so 5 steps differ by << lr */
-    T_CHECK(worst < 1e-4, "%s vs naive after 5 Adam steps: max abs diff %.2e", be->name, worst);
+    T_CHECK(worst < 1e-4, "%s vs naive after 5 Adam steps: max abs diff %.2e", name, worst);
     ref->destroy(ca);
     be->destroy(cb);
     free(a);
@@ -235,34 +245,140 @@ static void test_backends_agree_over_steps(void) {
   }
 }
 
+/* Resident training (set_dataset + train_steps) against naive stepping through the same
+ * batches with forward_backward + step: a short last batch, with and without zero_grad, for
+ * a softmax classifier, a regression net too wide for one warp, and the toy net's full batch
+ * repeated as 40 epochs in one call. */
+typedef struct {
+  shape s;
+  int n_data, batch, n_idx;
+} resident_case;
+
+static const resident_case resident_cases[] = {
+    {{0, 50, 37, 10, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE}, 100, 16, 45},
+    {{0, 64, 600, 2, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE}, 40, 8, 21},
+    {{0, 4, 3, 1, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE}, 3, 3, 120},
+};
+
+static void resident_check(const t_variant *var, const resident_case *rc, int zero_grad) {
+  const mlp_backend *be = var->be, *ref = registry_find("naive");
+  shape sh = rc->s;
+  sh.B = rc->n_data;
+  problem p;
+  problem_make(&p, &sh, 31);
+  p.spec.max_batch = rc->batch;
+  p.spec.opt = sh.loss == MLP_LOSS_SIGMOID_SE && sh.I == 4 ? MLP_OPT_SGD : MLP_OPT_ADAM;
+  p.spec.lr = p.spec.opt == MLP_OPT_SGD ? 0.1f : 1e-3f;
+  const int ce = sh.loss == MLP_LOSS_SOFTMAX_CE;
+  size_t n = mlp_param_count(&p.spec);
+  int32_t *idx = malloc((size_t)rc->n_idx * sizeof(int32_t)), *yb = malloc(rc->batch * 4);
+  float *xb = malloc((size_t)rc->batch * sh.I * 4), *tb = malloc((size_t)rc->batch * sh.O * 4);
+  float *a = malloc(n * 4), *b = malloc(n * 4), *ga = malloc(n * 4), *gb = malloc(n * 4);
+  for (int i = 0; i < rc->n_idx; i++)
+    idx[i] = rc->n_data == rc->batch ? i % rc->n_data : (i * 7 + 3) % rc->n_data;
+  char err[256];
+  void *cb = be->create(&p.spec, &var->opt, err, sizeof err), *ca = NULL;
+  T_CHECK(cb != NULL, "%s: %s", var->label, err);
+  if (!cb) goto done;
+  be->set_params(cb, p.params);
+  int rcode = be->set_dataset(cb, p.x, ce ? p.labels : NULL, ce ? NULL : p.y, rc->n_data);
+  T_CHECK(rcode >= 0, "%s: set_dataset: %s", var->label, be->error(cb));
+  if (rcode != 0) goto done; /* declined: this path steps through forward_backward */
+  mlp_steps_out so;
+  T_CHECK(be->train_steps(cb, idx, rc->n_idx, rc->batch, zero_grad, &so) == 0, "%s: %s", var->label,
+          be->error(cb));
+  ca = ref->create(&p.spec, &opts, err, sizeof err);
+  ref->set_params(ca, p.params);
+  ref->zero_grads(ca);
+  double sum = 0;
+  float last = 0;
+  int steps = 0;
+  for (int at = 0; at < rc->n_idx; at += rc->batch, steps++) {
+    int m = rc->n_idx - at < rc->batch ? rc->n_idx - at : rc->batch;
+    for (int r = 0; r < m; r++) {
+      int row = idx[at + r];
+      memcpy(xb + (size_t)r * sh.I, p.x + (size_t)row * sh.I, (size_t)sh.I * 4);
+      memcpy(tb + (size_t)r * sh.O, p.y + (size_t)row * sh.O, (size_t)sh.O * 4);
+      yb[r] = p.labels[row];
+    }
+    mlp_batch bt = {.x = xb, .y = ce ? NULL : tb, .labels = ce ? yb : NULL, .n = m};
+    if (zero_grad) ref->zero_grads(ca);
+    ref->forward_backward(ca, &bt, &last);
+    ref->step(ca);
+    sum += last;
+  }
+  ref->get_params(ca, a);
+  be->get_params(cb, b);
+  ref->get_grads(ca, ga);
+  be->get_grads(cb, gb);
+  double ep = 0, eg = 0, np_ = 0, ng = 0;
+  for (size_t i = 0; i < n; i++) {
+    ep += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    np_ += (double)a[i] * a[i];
+    eg += ((double)ga[i] - gb[i]) * ((double)ga[i] - gb[i]);
+    ng += (double)ga[i] * ga[i];
+  }
+  ep = sqrt(ep / np_);
+  eg = sqrt(eg / fmax(ng, 1e-30));
+  double lm = fabs(so.mean_loss - sum / steps) / fabs(sum / steps);
+  double ll = fabs(so.last_loss - last) / fmax(fabs(last), 1e-30);
+  T_CHECK(ep < 1e-5 && eg < 1e-4 && lm < 1e-4 && ll < 1e-4,
+          "%s %d-%d-%d zero_grad %d: params rel %.2e, grads rel %.2e, mean loss rel %.2e, last "
+          "loss rel %.2e",
+          var->label, sh.I, sh.H, sh.O, zero_grad, ep, eg, lm, ll);
+done:
+  if (ca) ref->destroy(ca);
+  if (cb) be->destroy(cb);
+  free(idx);
+  free(yb);
+  free(xb);
+  free(tb);
+  free(a);
+  free(b);
+  free(ga);
+  free(gb);
+  problem_free(&p);
+}
+
+static void test_resident_matches_steps(void) {
+  for (int vi = 0; vi < n_vars; vi++) {
+    if (!vars[vi].be->set_dataset || !vars[vi].be->train_steps) continue;
+    for (size_t k = 0; k < sizeof resident_cases / sizeof resident_cases[0]; k++)
+      for (int zg = 0; zg <= 1; zg++)
+        resident_check(&vars[vi], &resident_cases[k], zg);
+  }
+}
+
 static void test_bad_calls_are_errors(void) {
-  for (int bi = 0; bi < registry_count(); bi++) {
-    const mlp_backend *be = registry_get(bi);
+  for (int vi = 0; vi < n_vars; vi++) {
+    const mlp_backend *be = vars[vi].be;
+    const mlp_options *o = &vars[vi].opt;
+    const char *name = vars[vi].label;
     char why[256];
-    if (!be->available(why, sizeof why)) continue;
     problem p;
     problem_make(&p, &shapes[4], 3);
-    void *ctx = be->create(&p.spec, &opts, why, sizeof why);
+    void *ctx = be->create(&p.spec, o, why, sizeof why);
     mlp_batch big = p.b;
     big.n = p.spec.max_batch + 1;
-    T_CHECK(be->forward_backward(ctx, &big, NULL) != 0, "%s: oversize batch accepted", be->name);
+    T_CHECK(be->forward_backward(ctx, &big, NULL) != 0, "%s: oversize batch accepted", name);
     p.labels[2] = p.spec.n_out;
-    T_CHECK(be->forward_backward(ctx, &p.b, NULL) != 0, "%s: label out of range accepted",
-            be->name);
-    T_CHECK(strlen(be->error(ctx)) > 0, "%s: no error message", be->name);
+    T_CHECK(be->forward_backward(ctx, &p.b, NULL) != 0, "%s: label out of range accepted", name);
+    T_CHECK(strlen(be->error(ctx)) > 0, "%s: no error message", name);
     be->destroy(ctx);
     mlp_spec zero = p.spec;
     zero.n_hidden = 0;
-    T_CHECK(be->create(&zero, &opts, why, sizeof why) == NULL, "%s: hidden 0 accepted", be->name);
+    T_CHECK(be->create(&zero, o, why, sizeof why) == NULL, "%s: hidden 0 accepted", name);
     problem_free(&p);
   }
 }
 
 int main(void) {
+  n_vars = t_variants(&opts, vars);
   T_RUN(test_gradients_match_reference);
   T_RUN(test_gradient_accumulation);
   T_RUN(test_adam_steps);
   T_RUN(test_backends_agree_over_steps);
+  T_RUN(test_resident_matches_steps);
   T_RUN(test_bad_calls_are_errors);
   T_EXIT();
 }

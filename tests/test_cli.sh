@@ -52,6 +52,29 @@ if "$bin" list | grep -q '^cuda .*unavailable'; then # on a GPU machine cuda is 
   expect 3 "backend named but unavailable" "backend cuda unavailable" -- \
     "$bin" train --backend cuda --workload toy
 fi
+expect 2 "a path no chosen backend offers" "none of the chosen backends offers a choice of path" -- \
+  "$bin" train --backend naive --path fused --workload toy
+if "$bin" list | grep -q '^cuda-emu .*available'; then # built with the HIP CPU runtime
+  expect 0 "list says what cuda-emu is" "emulated: runs on the CPU to prove the kernels" -- "$bin" list
+  expect 2 "bench refuses to time the emulation" "cuda-emu runs device code in an emulator" -- \
+    "$bin" bench --backend naive,cuda-emu --workload toy
+  expect 2 "an unknown path is named with the known ones" "has no path 'fast' \(its paths: fused,cublas\)" -- \
+    "$bin" train --backend cuda-emu --path fast --workload toy
+  expect 0 "cuda-emu is in no default list" "^\| naive \|" -- "$bin" train --workload toy --epochs 10
+  out=$("$bin" train --workload toy --epochs 10 2>&1)
+  if grep -q "cuda-emu" <<<"$out"; then
+    fail=$((fail + 1))
+    echo "FAIL: a default backend list ran cuda-emu"
+  else
+    pass=$((pass + 1))
+  fi
+  expect 0 "the toy net trains in one warp (emulated)" "predicted: \[0\.9[0-9]+, 0\.9[0-9]+, 0\.0" -- \
+    "$bin" train --workload toy --backend cuda-emu --path fused
+  expect 0 "train shows no emulated time" "\| cuda-emu \| .* emulated, not timed \|" -- \
+    "$bin" train --data synthetic:600 --epochs 1 --backend cuda-emu --path cublas
+  expect 0 "gradcheck runs the emulated fused path" "\| cuda-emu +\| .* pass \|" -- \
+    "$bin" gradcheck --data synthetic:600 --backend cuda-emu --path fused
+fi
 expect 2 "warm-up eats every sample" "leaves no timed samples" -- \
   "$bin" bench --workload mnist --epochs 1 --data synthetic:300
 expect 0 "gradcheck passes" "\| naive +\| .* pass \|" -- "$bin" gradcheck --data synthetic:600

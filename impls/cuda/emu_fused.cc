@@ -1,0 +1,3 @@
+/* The emulated build of cuda_fused.cu: the same source, compiled by g++ over the HIP CPU
+ * runtime (compat.h maps the names). Nothing is written here. */
+#include "cuda_fused.cu"
