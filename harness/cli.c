@@ -22,7 +22,8 @@ typedef struct {
 } opt_doc;
 
 static const opt_doc docs[] = {
-    {'b', "backend", 1, "LIST", "backends, comma-separated (default: every available one)"},
+    {'b', "backend", 1, "LIST",
+     "backends, comma-separated (default: every available one, emulated ones excepted)"},
     {'w', "workload", 1, "NAME", "a workload, or all"},
     {'d', "data", 1, "SPEC",
      "digits (embedded, default) | fashion | synthetic:N | FOLDER | FILE.csv"},

@@ -78,6 +78,10 @@ __device__ void fused_forward(const fused_args &a, int s, float *z) {
   const int tid = threadIdx.x, tj = tid % FUSED_SLICE, tr = tid / FUSED_SLICE;
   const float *W1 = a.params + a.off[0], *b1 = a.params + a.off[1];
   const float *W2 = a.params + a.off[2], *b2 = a.params + a.off[3];
+  /* the previous step's updates of this slice were made by other threads of the block: in
+   * the one-launch epoch nothing else orders them before these reads (the emulation, one
+   * launch per phase, cannot show this race) */
+  __syncthreads();
   for (int r0 = 0; r0 < B; r0 += FUSED_TILE) {
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (int k0 = 0; k0 < I; k0 += FUSED_KC) {

@@ -2,25 +2,27 @@
 # device-check.sh: the one prepared run for a lent GPU machine (H100 or H200, CUDA 13, no
 # network, no apt). Before the call, run harness/scripts/gpu-prepare.sh here, then call the
 # device tool with carry [".gpu-deps", ".gpu-data"] and command "bash tests/gpu/device-check.sh",
-# timeout about 480 s (it must finish in under 7 minutes). Steps: build for sm_90; ctest
-# (test_cuda: fp32 gradients, the TF32 rule on real data at initial and trained weights and
-# its planted bugs); gradcheck across all backends, FP32 and TF32; compute-sanitizer
-# memcheck on a short CUDA training run; bench of the classifier (tutorial sampling, 468
-# batches of 128) on cuda and blas, with each row's GEMM floor; the toy net; the sweep at
-# batch 128 against bench; PyTorch on the same GPU as bench peers in the same run (eager,
-# and one CUDA graph per step: same data, weights, batch order and gradient check). A short
-# table last; full logs under $OUT. Not yet here (issue 11, not built): a fused CUDA path,
-# the toy net in one launch.
+# timeout about 480 s (it must finish in under 7 minutes; every step has its own time limit).
+# Steps: build for sm_90; ctest of what a GPU adds (test_cuda: fp32 gradients, the TF32 rule
+# and its planted bugs; test_backends and test_train: both cuda paths, cublas and fused,
+# against float64 and naive, resident training with short batches and no zero_grad);
+# gradcheck on each path; compute-sanitizer memcheck on a short training run of each path
+# and of the toy net's one-warp kernel, racecheck and synccheck on the fused epoch; bench of
+# the classifier (tutorial sampling, 468 batches of 128) on cuda/cublas with blas, its GEMM
+# floors and PyTorch on the same GPU (eager, one CUDA graph per step), then cuda/fused alone;
+# the toy net on both paths; an Nsight Compute breakdown of the fused kernels
+# (--clock-control none); the sweep at batch 128 against bench. A short table last; full
+# logs under $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 T0=$(date +%s)
 status=()
-step() { # step NAME LOG COMMAND...: runs, records pass/FAIL and the seconds it took
-  local name=$1 log=$2 t=$(date +%s)
-  shift 2
-  "$@" >>"$OUT/$log" 2>&1
+step() { # step NAME LOG LIMIT COMMAND...: runs (at most LIMIT s), records pass/FAIL and seconds
+  local name=$1 log=$2 limit=$3 t=$(date +%s)
+  shift 3
+  timeout "$limit" "$@" >>"$OUT/$log" 2>&1
   local rc=$?
   status+=("$(printf '%-22s %-5s %4ss  %s' "$name" "$([ $rc = 0 ] && echo pass || echo FAIL)" \
     $(($(date +%s) - t)) "$log (rc $rc)")")
@@ -44,32 +46,67 @@ fi
   nproc
 } >"$OUT/machine.txt" 2>&1
 
-step configure build.log cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release \
+step configure build.log 60 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release \
   -DMLPBENCH_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 &&
-  step build build.log cmake --build build-gpu -j16
+  step build build.log 150 cmake --build build-gpu -j16
 B=build-gpu/mlpbench
+FUSED_TRAIN=(train --backend cuda --path fused --limit 3000 --epochs 1 --quiet)
 if [ -x "$B" ]; then
-  step ctest ctest.log bash -c "cd build-gpu && ctest --output-on-failure -j4 -V"
-  step list list.log "$B" list
-  step gradcheck-fp32 gradcheck.log "$B" gradcheck --data "$DATA" --limit 20000
-  step gradcheck-tf32 gradcheck-tf32.log "$B" gradcheck --backend cuda --tf32 --workload mnist \
+  step ctest ctest.log 120 bash -c "cd build-gpu && ctest --output-on-failure -j4 -V \
+    -R 'test_cuda|test_backends|test_train'"
+  step list list.log 20 "$B" list
+  step gradcheck-fp32 gradcheck.log 60 "$B" gradcheck --data "$DATA" --limit 20000
+  step gradcheck-fused gradcheck-fused.log 40 "$B" gradcheck --backend cuda --path fused \
     --data "$DATA" --limit 20000
-  step memcheck memcheck.log compute-sanitizer --tool memcheck --leak-check full \
-    --error-exitcode 9 "$B" train --backend cuda --limit 3000 --epochs 1 --quiet
-  step bench bench.log "$B" bench --workload mnist --data "$DATA" --sampling tutorial \
-    --backend cuda,blas --repeat 3 --peers torch-cuda,torch-cuda-graph --quiet
-  step bench-toy bench-toy.log "$B" bench --workload toy --quiet
-  step sweep sweep.log "$B" bench --workload mnist --data "$DATA" --limit 20000 --backend cuda \
+  step gradcheck-tf32 gradcheck-tf32.log 40 "$B" gradcheck --backend cuda --tf32 --workload mnist \
+    --data "$DATA" --limit 20000
+  if command -v compute-sanitizer >/dev/null; then
+    CS=(compute-sanitizer --error-exitcode 9)
+    step memcheck memcheck.log 60 "${CS[@]}" --tool memcheck --leak-check full \
+      "$B" train --backend cuda --limit 3000 --epochs 1 --quiet
+    step memcheck-fused memcheck-fused.log 60 "${CS[@]}" --tool memcheck --leak-check full \
+      "$B" "${FUSED_TRAIN[@]}"
+    step memcheck-toy memcheck-toy.log 40 "${CS[@]}" --tool memcheck "$B" train --workload toy \
+      --backend cuda --path fused --epochs 500 --quiet
+    step racecheck-fused racecheck.log 90 "${CS[@]}" --tool racecheck "$B" train --backend cuda \
+      --path fused --limit 600 --epochs 1 --quiet
+    step synccheck-fused synccheck.log 60 "${CS[@]}" --tool synccheck "$B" "${FUSED_TRAIN[@]}"
+  fi
+  step bench bench.log 100 "$B" bench --workload mnist --data "$DATA" --sampling tutorial \
+    --backend cuda,blas --repeat 3 --peers torch-cuda,torch-cuda-graph --quiet \
+    --results "$OUT/bench.json"
+  step bench-fused bench-fused.log 40 "$B" bench --workload mnist --data "$DATA" \
+    --sampling tutorial --backend cuda --path fused --repeat 3 --quiet \
+    --results "$OUT/bench-fused.json"
+  step bench-toy bench-toy.log 30 "$B" bench --workload toy --backend cuda,naive --quiet
+  step bench-toy-fused bench-toy-fused.log 30 "$B" bench --workload toy --backend cuda \
+    --path fused --quiet
+  if command -v ncu >/dev/null; then
+    step ncu-fused ncu.log 90 ncu --clock-control none --kernel-name regex:'fused|tiny' \
+      --launch-count 4 --section SpeedOfLight --section Occupancy --section LaunchStats \
+      "$B" "${FUSED_TRAIN[@]}"
+  fi
+  step sweep sweep.log 60 "$B" bench --workload mnist --data "$DATA" --limit 20000 --backend cuda \
     --epochs 3 --sweep --quiet --results "$OUT/sweep.json"
 fi
 
 echo "== machine"; cat "$OUT/machine.txt"
 echo "== steps (total $(($(date +%s) - T0)) s)"; printf '%s\n' "${status[@]}"
-echo "== gradcheck"; grep -E '^\| (naive|blas|cuda) ' "$OUT/gradcheck.log" "$OUT/gradcheck-tf32.log" 2>/dev/null
-echo "== memcheck"; grep -E 'ERROR SUMMARY|LEAK SUMMARY' "$OUT/memcheck.log" 2>/dev/null
-echo "== classifier epoch ($DATA, tutorial sampling, 468 x 128)"
+echo "== gradcheck (cublas, fused, tf32)"
+grep -E '^\| (naive|blas|cuda) ' "$OUT/gradcheck.log" "$OUT/gradcheck-fused.log" \
+  "$OUT/gradcheck-tf32.log" 2>/dev/null
+echo "== compute-sanitizer"
+grep -E 'ERROR SUMMARY|LEAK SUMMARY|RACECHECK SUMMARY' "$OUT"/memcheck*.log "$OUT"/racecheck.log \
+  "$OUT"/synccheck.log 2>/dev/null
+echo "== paths"; grep -E 'path' "$OUT/list.log" 2>/dev/null
+echo "== classifier epoch ($DATA, tutorial sampling, 468 x 128): cublas with peers, then fused"
 grep -E '^\| (backend|cuda|blas|torch-cuda|torch-cuda-graph) ' "$OUT/bench.log" 2>/dev/null
-echo "== toy"; grep -E '^\| (cuda|blas|naive) ' "$OUT/bench-toy.log" 2>/dev/null
+grep -E '^\| cuda ' "$OUT/bench-fused.log" 2>/dev/null
+echo "== toy: cublas, then the one-warp kernel"
+grep -E '^\| (cuda|naive) ' "$OUT/bench-toy.log" "$OUT/bench-toy-fused.log" 2>/dev/null
+echo "== Nsight Compute (fused kernels)"
+grep -E '^  [a-z_]+kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|L2 Cache Throughput|Achieved Occupancy|Registers Per' \
+  "$OUT/ncu.log" 2>/dev/null | head -40
 echo "== TF32 rule (test_cuda)"; grep -E 'cuda .*tf32=1' "$OUT/ctest.log" 2>/dev/null
 echo "== sweep at batch 128 against bench (the same run)"
 python3 - "$OUT/sweep.json" <<'PY' 2>/dev/null
