@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,15 @@ static int merge(report *base, const report *c, int first) {
       b->cpu_samples = cs;
       memcpy(s + b->n_samples, r->samples, (size_t)r->n_samples * sizeof *s);
       memcpy(cs + b->n_samples, r->cpu_samples, (size_t)r->n_samples * sizeof *cs);
+      if (b->n_dev == b->n_samples && r->n_dev == r->n_samples && r->n_dev) {
+        double *ds = realloc(b->dev_samples, n * sizeof *ds);
+        if (!ds) return -1;
+        b->dev_samples = ds;
+        memcpy(ds + b->n_dev, r->dev_samples, (size_t)r->n_dev * sizeof *ds);
+        b->n_dev += r->n_dev;
+      } else {
+        b->n_dev = 0; /* device time for every sample, or none */
+      }
       b->n_samples += r->n_samples;
     }
   return 0;
@@ -148,6 +158,7 @@ int procs_run(const run_plan *p, int argc, char **argv, report *rep) {
       report_row *r = &rep->wl[w].rows[i];
       if (!r->n_samples) continue;
       r->st = stats_summarize(r->samples, r->n_samples);
+      r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
       r->samples_per_s = rep->wl[w].samples_per_epoch / r->st.median;
       r->gflops = rep->wl[w].gflop_per_epoch / r->st.median;
     }

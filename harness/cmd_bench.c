@@ -44,6 +44,7 @@ static int bench_run(const run_plan *p, const mlp_backend *be, const workload *w
     double sec, loss;
     if (trainer_epochs(&t, k, &sec, &loss)) goto fail;
     if (b >= p->warmup) {
+      if (t.last_device >= 0.0) row->dev_samples[row->n_dev++] = t.last_device / k;
       row->cpu_samples[row->n_samples] = t.last_cpu / k;
       row->samples[row->n_samples++] = sec / k;
     }
@@ -98,9 +99,12 @@ static void fill_workload_info(const run_plan *p, const workload *w, report_work
 static int alloc_row(report_row *r, int n_samples, int n_epochs) {
   r->samples = calloc((size_t)n_samples, sizeof(double));
   r->cpu_samples = calloc((size_t)n_samples, sizeof(double));
+  r->dev_samples = calloc((size_t)n_samples, sizeof(double));
   r->epoch_loss = calloc((size_t)n_epochs, sizeof(double));
   r->epoch_val_acc = calloc((size_t)n_epochs, sizeof(double));
-  return r->samples && r->cpu_samples && r->epoch_loss && r->epoch_val_acc ? 0 : -1;
+  r->device_median = NAN;
+  return r->samples && r->cpu_samples && r->dev_samples && r->epoch_loss && r->epoch_val_acc ? 0
+                                                                                             : -1;
 }
 
 /* The floor under an epoch: the same GEMMs alone, as many steps of the same batch sizes as an
@@ -119,7 +123,7 @@ static void measure_floor(const run_plan *p, const mlp_backend *be, const worklo
     if (be->gemm_floor(h.ctx, w->batch, full * per_sample, &dev_full) ||
         (rem && be->gemm_floor(h.ctx, rem, per_sample, &dev_rem)) || be_sync(&h))
       break;
-    double host = timer_now() - t0, sec = dev_full >= 0 ? dev_full + dev_rem : host;
+    double sec = timer_now() - t0; /* the samples' clock: wall time after the sync */
     if (i > 0) r->floor_samples[r->n_floor++] = sec / per_sample; /* the first warms up */
   }
   r->gemm_floor = r->n_floor ? stats_summarize(r->floor_samples, r->n_floor).median : NAN;
@@ -163,6 +167,8 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   r->ran = 1;
   measure_floor(p, be, w, r);
   r->st = stats_summarize(r->samples, r->n_samples);
+  if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */
+  if (r->n_dev) r->device_median = stats_summarize(r->dev_samples, r->n_dev).median;
   r->samples_per_s = rw->samples_per_epoch / r->st.median;
   r->gflops = rw->gflop_per_epoch / r->st.median;
   return r->gc.pass ? EXIT_OK : EXIT_CHECK;

@@ -129,7 +129,8 @@ static void workload_html(FILE *f, const report_workload *w) {
           w->epochs, w->repeat, w->warmup, w->gflop_per_epoch);
   fputs("<table><tr><th>backend</th><th>median/epoch</th><th>IQR</th><th>min</th><th>max</th>"
         "<th>n</th><th>samples/s</th><th>GFLOP/s</th><th>GEMM floor</th><th>x floor</th>"
-        "<th>val acc</th><th>gradient check</th><th>largest error / tolerance</th></tr>\n",
+        "<th>val acc</th><th>gradient check</th><th>largest error / tolerance</th><th>path</th>"
+        "<th>device/epoch</th></tr>\n",
         f);
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
@@ -137,7 +138,7 @@ static void workload_html(FILE *f, const report_workload *w) {
     html_text(f, r->backend);
     fputs("</td>", f);
     if (!r->ran) {
-      fputs("<td colspan=12 class=bad>failed: ", f);
+      fputs("<td colspan=14 class=bad>failed: ", f);
       html_text(f, r->error);
       fputs("</td></tr>\n", f);
       continue;
@@ -156,11 +157,15 @@ static void workload_html(FILE *f, const report_workload *w) {
       fprintf(f, "<td>%.4f</td>", r->val_acc);
     else
       fputs("<td>-</td>", f);
-    fprintf(f, "<td class=%s>%s</td><td>%.2e / %.1e</td></tr>\n", r->gc.pass ? "ok" : "bad",
+    fprintf(f, "<td class=%s>%s</td><td>%.2e / %.1e</td><td>", r->gc.pass ? "ok" : "bad",
             !r->gc_done  ? "not run"
             : r->gc.pass ? "pass"
                          : "FAILED, not ranked",
             r->gc.worst, r->gc.tol);
+    html_text(f, r->path[0] ? r->path : "-");
+    fputs("</td>", f);
+    cell_time(f, r->n_dev ? r->device_median : NAN); /* the backend's own clock, a 2nd figure */
+    fputs("</tr>\n", f);
   }
   fputs("</table>\n", f);
 }

@@ -132,16 +132,19 @@ static int read_exchange(const char *path, report_row *row, double *gc_loss, cha
   json_t *cv = json_object_get(j, "curves");
   int ns = jarray_read(json_object_get(j, "epoch_seconds"), &row->samples);
   int nc = jarray_read(json_object_get(j, "epoch_cpu_seconds"), &row->cpu_samples);
+  json_t *dv = json_object_get(j, "epoch_device_seconds"); /* GPU peers only */
+  int nd = dv ? jarray_read(dv, &row->dev_samples) : 0;
   int nl = jarray_read(json_object_get(cv, "loss"), &row->epoch_loss);
   int na = jarray_read(json_object_get(cv, "val_acc"), &row->epoch_val_acc);
   row->val_acc = jnum_or_nan(j, "val_acc");
   row->test_acc = jnum_or_nan(j, "test_acc");
   json_decref(j);
-  if (ns < 0 || nc < 0 || nl < 0 || na < 0 || nc != ns || na != nl) {
+  if (ns < 0 || nc < 0 || nl < 0 || na < 0 || nd < 0 || nc != ns || na != nl || (nd && nd != ns)) {
     snprintf(err, len, "%s: arrays missing, of different lengths, or out of memory", path);
     return -1;
   }
   row->n_samples = ns;
+  row->n_dev = nd;
   row->n_epochs = nl;
   return 0;
 }
@@ -149,9 +152,11 @@ static int read_exchange(const char *path, report_row *row, double *gc_loss, cha
 static void free_row_arrays(report_row *r) {
   free(r->samples);
   free(r->cpu_samples);
+  free(r->dev_samples);
   free(r->epoch_loss);
   free(r->epoch_val_acc);
-  r->samples = r->cpu_samples = r->epoch_loss = r->epoch_val_acc = NULL;
+  r->samples = r->cpu_samples = r->dev_samples = r->epoch_loss = r->epoch_val_acc = NULL;
+  r->n_dev = 0;
 }
 
 /* Exports, runs the peer, and reads back its row and gradients (the row's arrays owned by the
@@ -248,6 +253,7 @@ int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report
     gc_tol fp32 = gc_tol_fp32();
     gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, &dst->gc);
     dst->st = stats_summarize(dst->samples, dst->n_samples);
+    dst->device_median = dst->n_dev ? stats_summarize(dst->dev_samples, dst->n_dev).median : NAN;
     dst->samples_per_s = rw->samples_per_epoch / dst->st.median;
     dst->gflops = rw->gflop_per_epoch / dst->st.median;
   } else {

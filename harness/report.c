@@ -137,6 +137,7 @@ void report_free(report *r) {
       report_row *row = &r->wl[i].rows[j];
       free(row->samples);
       free(row->cpu_samples);
+      free(row->dev_samples);
       free(row->epoch_loss);
       free(row->epoch_val_acc);
       free(row->floor_samples);

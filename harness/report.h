@@ -51,6 +51,11 @@ typedef struct {
   gc_result gc;
   int n_samples;
   double *samples, *cpu_samples; /* per-epoch seconds, every kept sample */
+  /* the backend's own clock beside the wall clock (device events), per epoch of the same
+   * samples; n_dev is 0 for a backend without one, else n_samples */
+  int n_dev;
+  double *dev_samples;
+  double device_median; /* NaN without one */
   stats_summary st;
   double samples_per_s, gflops;
   int n_epochs; /* curves of the last repeat */

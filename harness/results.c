@@ -102,6 +102,7 @@ static const field row_fields[] = {
     FIELD(report_row, "val_acc", F_NUM, val_acc),
     FIELD(report_row, "test_acc", F_NUM, test_acc),
     FIELD(report_row, "gemm_floor", F_NUM, gemm_floor),
+    FIELD(report_row, "device_median", F_NUM, device_median),
 };
 
 static const field gc_fields[] = {
@@ -248,6 +249,7 @@ static json_t *row_json(const report_row *r) {
   if (r->gc_done) json_object_set_new(o, "gradcheck", gradcheck_json(&r->gc));
   json_object_set_new(o, "epoch_seconds", jarray(r->samples, r->n_samples));
   json_object_set_new(o, "epoch_cpu_seconds", jarray(r->cpu_samples, r->n_samples));
+  json_object_set_new(o, "epoch_device_seconds", jarray(r->dev_samples, r->n_dev));
   json_object_set_new(o, "gemm_floor_seconds", jarray(r->floor_samples, r->n_floor));
   json_object_set_new(o, "process_medians", jarray(r->proc_medians, r->n_proc));
   /* derived from epoch_seconds, for readers of the file; recomputed when read back */
@@ -489,6 +491,10 @@ static int row_from_json(const json_t *o, report_row *r) {
       read_array(json_object_get(o, "epoch_cpu_seconds"), &r->cpu_samples, r->n_samples) < 0)
     return -1;
   r->st = stats_summarize(r->samples, r->n_samples);
+  json_t *dv = json_object_get(o, "epoch_device_seconds"); /* absent in older files */
+  r->n_dev = dv ? read_array(dv, &r->dev_samples, -1) : 0;
+  if (r->n_dev < 0 || (r->n_dev != 0 && r->n_dev != r->n_samples)) return -1;
+  r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
   r->n_floor = read_array(json_object_get(o, "gemm_floor_seconds"), &r->floor_samples, -1);
   r->n_proc = read_array(json_object_get(o, "process_medians"), &r->proc_medians, -1);
   if (r->n_floor < 0 || r->n_proc < 0) return -1;

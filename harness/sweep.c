@@ -23,16 +23,15 @@ typedef struct {
 
 /* One run of `steps` training steps of `batch` rows as bench's epochs run them, rows drawn
  * from the whole training split: through the resident path (set_dataset + train_steps: one
- * call, device time) where the backend has it, else gather + step with a single sync at the
+ * call) where the backend has it, else gather + step with a single sync at the
  * end. Per-step seconds, or < 0. */
 static double run_steps(be_handle *h, int resident, const workload *w, const int32_t *idx,
                         int steps, int batch, sweep_batch *sb) {
   const mlp_backend *be = h->be;
-  double t0 = timer_now(), dev = -1.0;
+  double t0 = timer_now();
   mlp_steps_out so;
   if (resident) {
     if (be->train_steps(h->ctx, idx, steps * batch, batch, 1, &so)) return -1.0;
-    dev = so.device_seconds;
   } else {
     for (int i = 0; i < steps; i++) {
       mlp_batch b;
@@ -42,7 +41,8 @@ static double run_steps(be_handle *h, int resident, const workload *w, const int
     }
   }
   if (be_sync(h)) return -1.0;
-  return (dev >= 0 ? dev : timer_now() - t0) / steps;
+  /* one clock: wall time after the sync, for every backend */
+  return (timer_now() - t0) / steps;
 }
 
 /* The steady-state seconds of one training step at this size: runs of many steps between

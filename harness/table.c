@@ -47,6 +47,9 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
 void table_print(FILE *f, const report_workload *w) {
   double fastest = 0.0, ref = 0.0;
   const char *ref_name = "reference";
+  int dev = 0; /* a column for the backends' own clocks, when one has it */
+  for (int i = 0; i < w->n_rows; i++)
+    dev |= w->rows[i].n_dev > 0;
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran || !r->gc.pass) continue;
@@ -58,14 +61,14 @@ void table_print(FILE *f, const report_workload *w) {
   }
   fprintf(f,
           "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs %s | "
-          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | procs | path |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-          ref_name);
+          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | procs | path |%s\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
+          ref_name, dev ? " device/epoch |" : "", dev ? "---|" : "");
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
-      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | %s |\n", r->backend, r->error,
-              r->path[0] ? r->path : "-");
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | %s |%s\n", r->backend, r->error,
+              r->path[0] ? r->path : "-", dev ? " |" : "");
       continue;
     }
     char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[16] = "-", xn[16] = "-";

@@ -40,6 +40,7 @@ typedef struct {
   float *out;         /* out (batch, n_out) for evaluation */
   int resident;       /* the backend holds the training split (set_dataset + train_steps) */
   double last_cpu;    /* process CPU seconds of the last trainer_epochs call */
+  double last_device; /* the backend's own (device) seconds of that call, < 0: none */
   char err[512];
 } trainer;
 
@@ -49,9 +50,10 @@ int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, cons
 void trainer_close(trainer *t);
 
 /* Runs k epochs back to back (k > 1 only for the toy net's timing blocks); *seconds is the
- * wall time of the training steps alone (device time when the backend times itself), *loss
- * the mean batch loss of the last epoch. Fails (with t->err) on a backend error or a
- * non-finite loss, naming the epoch and step. */
+ * wall time from the first epoch's batch order to the sync after the last step, the same
+ * span for every backend (progress output excluded); t->last_device the backend's own clock
+ * over its steps where it has one. *loss is the mean batch loss of the last epoch. Fails (with
+ * t->err) on a backend error or a non-finite loss, naming the epoch and step. */
 int trainer_epochs(trainer *t, int k, double *seconds, double *loss);
 
 /* Accuracy on (x, y); NaN when n == 0 (not measured). */

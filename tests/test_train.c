@@ -7,6 +7,7 @@
 #include "../harness/gradcheck.h"
 #include "../harness/registry.h"
 #include "../harness/stats.h"
+#include "../harness/timer.h"
 #include "../harness/trainer.h"
 #include "t.h"
 #include "t_variants.h"
@@ -200,6 +201,86 @@ static void test_stats(void) {
           s.median, s.q1, s.q3);
 }
 
+/* One clock: a backend whose device time is tiny but which spends known host time inside
+ * its calls (as a launch-bound GPU backend does) is sampled at that host time; its own
+ * clock lands beside it in last_device, never in its place. */
+static void busy_for(double s) {
+  double t0 = timer_now();
+  while (timer_now() - t0 < s) {
+  }
+}
+static int mock_ctx;
+static int mock_available(char *why, size_t len) {
+  (void)why, (void)len;
+  return 1;
+}
+static void *mock_create(const mlp_spec *s, const mlp_options *o, char *e, size_t l) {
+  (void)s, (void)o, (void)e, (void)l;
+  return &mock_ctx;
+}
+static void mock_destroy(void *c) {
+  (void)c;
+}
+static const char *mock_error(void *c) {
+  (void)c;
+  return "mock";
+}
+static int mock_params(void *c, const float *f) {
+  (void)c, (void)f;
+  return 0;
+}
+static int mock_get(void *c, float *f) {
+  (void)c, (void)f;
+  return 0;
+}
+static int mock_ctx_only(void *c) {
+  (void)c;
+  return 0;
+}
+static int mock_set_dataset(void *c, const float *x, const int32_t *l, const float *t, int n) {
+  (void)c, (void)x, (void)l, (void)t, (void)n;
+  return 0;
+}
+static int mock_train_steps(void *c, const int32_t *idx, int n, int batch, int zg,
+                            mlp_steps_out *out) {
+  (void)c, (void)idx, (void)n, (void)batch, (void)zg;
+  busy_for(0.03); /* host work between the device's steps */
+  *out = (mlp_steps_out){.mean_loss = 1.0f, .last_loss = 1.0f, .device_seconds = 1e-4};
+  return 0;
+}
+static const mlp_backend mock = {.name = "mock",
+                                 .available = mock_available,
+                                 .create = mock_create,
+                                 .destroy = mock_destroy,
+                                 .error = mock_error,
+                                 .set_params = mock_params,
+                                 .get_params = mock_get,
+                                 .get_grads = mock_get,
+                                 .zero_grads = mock_ctx_only,
+                                 .step = mock_ctx_only,
+                                 .set_dataset = mock_set_dataset,
+                                 .train_steps = mock_train_steps};
+
+static void test_one_clock(void) {
+  mlpb_dataset d;
+  workload w;
+  char err[512];
+  wl_config cfg = {.limit = 600, .epochs = 2};
+  T_CHECK(dataset_load("synthetic:600", &d, err, sizeof err) == 0, "%s", err);
+  T_CHECK(workload_mnist(&w, &d, &cfg, err, sizeof err) == 0, "%s", err);
+  trainer t;
+  double sec = 0, loss = 0;
+  T_CHECK(trainer_open(&t, &mock, &opts, &w, 1) == 0, "%s", t.err);
+  T_CHECK(t.resident, "the mock keeps the data resident");
+  T_CHECK(trainer_epochs(&t, 1, &sec, &loss) == 0, "%s", t.err);
+  T_CHECK(sec >= 0.03, "the sample (%.4f s) must hold the 30 ms of host time", sec);
+  T_CHECK(fabs(t.last_device - 1e-4) < 1e-12, "device time %.3g beside it, not in it",
+          t.last_device);
+  trainer_close(&t);
+  workload_free(&w);
+  dataset_free(&d);
+}
+
 int main(void) {
   n_vars = t_variants(&opts, vars);
   T_RUN(test_toy_converges);
@@ -209,5 +290,6 @@ int main(void) {
   T_RUN(test_finite_differences);
   T_RUN(test_rng_and_init_deterministic);
   T_RUN(test_stats);
+  T_RUN(test_one_clock);
   T_EXIT();
 }

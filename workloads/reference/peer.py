@@ -178,15 +178,19 @@ class TorchMLP:
         return np.concatenate([t.detach().numpy().reshape(-1) for t in g]).astype(np.float32)
 
 
-def exchange(secs, cpus, curve_loss, curve_acc, val_acc, test_acc):
-    """A training run's part of peer.json ("mlpbench-peer-1")."""
-    return {
+def exchange(secs, cpus, curve_loss, curve_acc, val_acc, test_acc, devs=None):
+    """A training run's part of peer.json ("mlpbench-peer-1"). epoch_seconds is wall time
+    after a sync, as mlpbench's own rows; a GPU peer adds its CUDA-event time beside it."""
+    out = {
         "epoch_seconds": secs,
         "epoch_cpu_seconds": cpus,
         "curves": {"loss": curve_loss, "val_acc": curve_acc},
         "val_acc": val_acc,
         "test_acc": test_acc,
     }
+    if devs is not None:
+        out["epoch_device_seconds"] = devs
+    return out
 
 
 class TorchGpuMLP:
@@ -281,7 +285,7 @@ def train_gpu(run, flat, d, graph):
         xt, yt = load(d, "x_test.f32", f32, (ntest, I)), load(d, "y_test.i32", i32, (ntest,))
     order = torch.from_numpy(load(d, "order.i32", i32, (run["epochs"], run["n_idx"])).astype("int64")).to(dev)
     B, epochs, warm = run["batch"], run["epochs"], run["warmup"]
-    secs, cpus, curve_loss, curve_acc = [], [], [], []
+    secs, cpus, devs, curve_loss, curve_acc = [], [], [], [], []
     val_acc = test_acc = None
     for r in range(run["repeat"]):
         net, last = TorchGpuMLP(run, flat, graph), r == run["repeat"] - 1
@@ -291,7 +295,7 @@ def train_gpu(run, flat, d, graph):
             idx, n = order[e], order.shape[1]
             total = torch.zeros((), device=dev)
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            c0 = time.process_time()
+            t0, c0 = time.perf_counter(), time.process_time()
             start.record()
             steps = 0
             for at in range(0, n, B):
@@ -311,17 +315,18 @@ def train_gpu(run, flat, d, graph):
                 steps += 1
             end.record()
             torch.cuda.synchronize()
-            s, c = start.elapsed_time(end) / 1e3, time.process_time() - c0
+            s, c = time.perf_counter() - t0, time.process_time() - c0
             if e >= warm:
                 secs.append(s)
                 cpus.append(c)
+                devs.append(start.elapsed_time(end) / 1e3)
             if last:
                 curve_loss.append(float(total.item()) / steps)
                 curve_acc.append(net.outputs_acc(xv, yv))
         if last:
             val_acc = curve_acc[-1]
             test_acc = net.outputs_acc(xt, yt) if ntest else None
-    return exchange(secs, cpus, curve_loss, curve_acc, val_acc, test_acc)
+    return exchange(secs, cpus, curve_loss, curve_acc, val_acc, test_acc, devs)
 
 
 def accuracy(net, x, y):
