@@ -20,6 +20,21 @@ static opt_coef fused_coef(const mlp_spec *s) {
   return o;
 }
 
+/* The dynamic shared memory the backward phase may use. The attribute belongs to the
+ * kernel, for the whole process, not to this context: it is set again before each launch,
+ * so a second context of another size cannot shrink it under this one. */
+static int smem_limit(cuda_mlp *c) {
+#if !MLPB_EMULATED
+  CU(cudaFuncSetAttribute(fused_epoch_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                          (int)c->dz_bytes));
+  CU(cudaFuncSetAttribute(fused_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                          (int)c->dz_bytes));
+#else
+  (void)c;
+#endif
+  return 0;
+}
+
 #if !MLPB_EMULATED
 static void fallback(cuda_mlp *c, const char *why) {
   snprintf(c->fallback, sizeof c->fallback, "%s", why);
@@ -55,14 +70,16 @@ int fused_plan(cuda_mlp *c) {
     fallback(c, "batch x outputs too large for shared memory");
     return 0;
   }
-  CU(cudaFuncSetAttribute(fused_epoch_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                          (int)c->dz_bytes));
-  CU(cudaFuncSetAttribute(fused_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                          (int)c->dz_bytes));
+  if (smem_limit(c)) return -1;
   CU(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fused_epoch_kernel, FUSED_THREADS,
                                                    c->dz_bytes));
+  if (c->tiny) return 0; /* train_steps runs in one block: no grid to co-schedule */
   if (!coop) {
     fallback(c, "no cooperative launch on this device");
+    return 0;
+  }
+  if (per_sm == 0) {
+    fallback(c, "a block's shared memory does not fit an SM");
     return 0;
   }
   if ((long)per_sm * sms < c->fused_blocks) {
@@ -118,7 +135,7 @@ int fused_forward_backward(cuda_mlp *c, int B) {
   a.labels = c->labels;
   a.targets = c->y;
   a.n_idx = a.batch = B;
-  if (forward_phase(c, a)) return -1;
+  if (forward_phase(c, a) || smem_limit(c)) return -1;
   LAUNCH(fused_backward_kernel, c->fused_blocks, FUSED_THREADS, c->dz_bytes, c->stream, a, 0, 0);
   LAUNCHED();
   return 0;
@@ -185,6 +202,7 @@ int fused_train_steps(cuda_mlp *c, int n_idx, int batch, int zero_grad) {
   a.zero_grad = zero_grad;
   a.update = 1;
   CU(cudaMemsetAsync(c->zbuf, 0, 3 * a.z_stride * sizeof(float), c->stream));
+  if (smem_limit(c)) return -1;
   if (a.opt.adam) {
     if ((size_t)steps > c->adam_cap) {
       if (c->adam_tab) CU(cudaFree(c->adam_tab));
