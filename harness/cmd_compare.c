@@ -22,7 +22,9 @@ typedef struct {
 } wl_sig;
 
 typedef struct {
-  char workload[8], backend[24];
+  /* as long as the names a results file can hold: a shorter buffer truncated a long name,
+   * which then never matched its own pool and the gate compared nothing */
+  char workload[sizeof((report_workload *)0)->name], backend[sizeof((report_row *)0)->backend];
   wl_sig sig;
   double *x; /* every per-epoch sample */
   int n, cap;

@@ -8,7 +8,9 @@
 #include "../harness/gradcheck.h"
 #include "../harness/ref64.h"
 #include "../harness/registry.h"
+#include "../harness/report.h"
 #include "../workloads/rng.h"
+#include "../workloads/workload.h"
 #include "t.h"
 #include "t_variants.h"
 
@@ -372,6 +374,23 @@ static void test_bad_calls_are_errors(void) {
   }
 }
 
+/* Every name a results file, the table and compare's pools hold fits them whole, and no two
+ * are alike: a truncated or repeated name would pool the wrong rows. */
+static void test_names_fit_and_are_unique(void) {
+  for (int i = 0; i < registry_count(); i++) {
+    const char *a = registry_get(i)->name;
+    T_CHECK(strlen(a) > 0 && strlen(a) < sizeof((report_row *)0)->backend, "backend '%s'", a);
+    for (int k = 0; k < i; k++)
+      T_CHECK(strcmp(a, registry_get(k)->name) != 0, "backend '%s' twice", a);
+  }
+  for (int i = 0; i < workload_count(); i++) {
+    const char *a = workload_get(i)->name;
+    T_CHECK(strlen(a) > 0 && strlen(a) < sizeof((report_workload *)0)->name, "workload '%s'", a);
+    for (int k = 0; k < i; k++)
+      T_CHECK(strcmp(a, workload_get(k)->name) != 0, "workload '%s' twice", a);
+  }
+}
+
 int main(void) {
   n_vars = t_variants(&opts, vars);
   T_RUN(test_gradients_match_reference);
@@ -380,5 +399,6 @@ int main(void) {
   T_RUN(test_backends_agree_over_steps);
   T_RUN(test_resident_matches_steps);
   T_RUN(test_bad_calls_are_errors);
+  T_RUN(test_names_fit_and_are_unique);
   T_EXIT();
 }

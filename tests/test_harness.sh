@@ -57,6 +57,15 @@ check "gate fails a 1.5x slowdown (exit 1)" test $? = 1
 check "gate compares runs, not samples" grep -q "5 / 5 runs" "$tmp/c1"
 "$bin" compare "$S" "$A" >"$tmp/c2" 2>&1
 check "a speed-up is no regression (exit 0)" test $? = 0
+# a workload named past 8 characters pools its runs like any other (it once never matched)
+for f in "$tmp"/a[1-5].json "$tmp"/s[1-5].json; do
+  sed 's/"name": "\(mnist\|toy\)"/"name": "\1-with-a-long-name"/' "$f" >"${f%.json}-long.json"
+done
+AL=${A//.json/-long.json}
+SL=${S//.json/-long.json}
+"$bin" compare "$AL" "$SL" >"$tmp/c3" 2>&1
+check "a long workload name is compared (exit 1, 5 / 5 runs)" \
+  bash -c "test $? = 1 && grep -q -- '-with-a-long-name' '$tmp/c3' && grep -q '5 / 5 runs' '$tmp/c3'"
 echo '{"not": "results"}' >"$tmp/bad.json"
 "$bin" compare "$tmp/bad.json" "$A" >/dev/null 2>&1
 check "unusable input (exit 2)" test $? = 2
