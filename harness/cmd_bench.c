@@ -12,6 +12,7 @@
 #include "bench_procs.h"
 #include "cli.h"
 #include "interrupt.h"
+#include "memstat.h"
 #include "peers.h"
 #include "plots.h"
 #include "registry.h"
@@ -56,6 +57,9 @@ static int bench_run(const run_plan *p, const mlp_backend *be, const workload *w
       goto fail;
     row->n_epochs++;
   }
+  double dev_bytes;
+  if (last && be->device_memory && be->device_memory(t.h.ctx, &dev_bytes) == 0)
+    row->device_bytes = dev_bytes; /* while the trained context is alive */
   if (last && w->has_accuracy) {
     row->val_acc = row->n_epochs ? row->epoch_val_acc[row->n_epochs - 1] : NAN;
     if (w->n_test && trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc))
@@ -102,7 +106,7 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
   r->dev_samples = calloc((size_t)n_samples, sizeof(double));
   r->epoch_loss = calloc((size_t)n_epochs, sizeof(double));
   r->epoch_val_acc = calloc((size_t)n_epochs, sizeof(double));
-  r->device_median = NAN;
+  r->device_median = r->host_peak_growth = r->device_bytes = NAN;
   return r->samples && r->cpu_samples && r->dev_samples && r->epoch_loss && r->epoch_val_acc ? 0
                                                                                              : -1;
 }
@@ -157,6 +161,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   }
   r->gc_done = 1;
   int want_model = p->out.plots && w->montage_side && r->gc.pass && !montage->h.ctx;
+  double rss0 = memstat_begin(&r->host_peak_exact); /* the timed runs' peak, from here */
   for (int k = 0; k < rw->repeat; k++) {
     int last = k == rw->repeat - 1;
     if (bench_run(p, be, w, r, last, last && want_model ? montage : NULL)) {
@@ -165,6 +170,8 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     }
   }
   r->ran = 1;
+  double peak = memstat_peak();
+  r->host_peak_growth = rss0 >= 0 && peak >= rss0 ? peak - rss0 : NAN;
   measure_floor(p, be, w, r);
   r->st = stats_summarize(r->samples, r->n_samples);
   if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */

@@ -30,6 +30,7 @@ typedef struct {
   int n, cap;
   double *runs; /* one median per results file (process run) */
   int n_runs, cap_runs;
+  double mem_host, mem_dev; /* the largest memory figures seen (NaN: none), shown, not gated */
 } pool;
 
 typedef struct {
@@ -50,6 +51,7 @@ static pool *find_pool(pools *ps, const char *wl, const char *be, int create) {
   }
   pool *p = &ps->p[ps->n++];
   memset(p, 0, sizeof *p);
+  p->mem_host = p->mem_dev = NAN;
   snprintf(p->workload, sizeof p->workload, "%s", wl);
   snprintf(p->backend, sizeof p->backend, "%s", be);
   return p;
@@ -128,6 +130,33 @@ static int sig_diff(const wl_sig *a, const wl_sig *b, char *why, size_t len) {
 
 /* Reads every file of a comma list; only rows that ran and passed their check count. Rows of
  * one workload x backend must describe the same workload in every file (else -1). */
+static void mib(char *buf, size_t len, double bytes) {
+  if (isfinite(bytes))
+    snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
+  else
+    snprintf(buf, len, "-");
+}
+
+/* Memory beside the gate: the largest peak RSS growth and device memory of each side. */
+static void print_memory(const pools *base, const pools *cur) {
+  int any = 0;
+  for (int i = 0; i < base->n; i++) {
+    const pool *a = &base->p[i], *b = find_pool((pools *)cur, a->workload, a->backend, 0);
+    if (!b || (isnan(a->mem_host) && isnan(b->mem_host) && isnan(a->mem_dev) && isnan(b->mem_dev)))
+      continue;
+    if (!any++)
+      printf(
+          "\nmemory (largest of each side; not gated)\n\n| workload | backend | base RSS growth | "
+          "new RSS growth | base device | new device |\n|---|---|---|---|---|---|\n");
+    char c[4][32];
+    mib(c[0], sizeof c[0], a->mem_host);
+    mib(c[1], sizeof c[1], b->mem_host);
+    mib(c[2], sizeof c[2], a->mem_dev);
+    mib(c[3], sizeof c[3], b->mem_dev);
+    printf("| %s | %s | %s | %s | %s | %s |\n", a->workload, a->backend, c[0], c[1], c[2], c[3]);
+  }
+}
+
 static int load_side(const char *list, pools *ps, int force) {
   char err[1024];
   char *buf = strdup(list); /* any length: a fixed buffer would drop files silently */
@@ -159,6 +188,10 @@ static int load_side(const char *list, pools *ps, int force) {
           report_free(&r);
           goto fail;
         }
+        if (p && isfinite(row->host_peak_growth) && !(row->host_peak_growth <= p->mem_host))
+          p->mem_host = row->host_peak_growth;
+        if (p && isfinite(row->device_bytes) && !(row->device_bytes <= p->mem_dev))
+          p->mem_dev = row->device_bytes;
         if (!p || pool_add(p, row->samples, row->n_samples) ||
             (row->n_samples && pool_add_run(p, row->st.median))) {
           report_free(&r);
@@ -318,6 +351,7 @@ int cmd_compare(int argc, char **argv) {
   }
   printf("\n%d compared, %d regression(s) (alpha %.3g, minimum effect %.0f%%)\n", compared,
          regressions, alpha, min_effect * 100);
+  print_memory(&base, &cur);
   rc = regressions ? EXIT_CHECK : EXIT_OK;
 done:
   pools_free(&base);

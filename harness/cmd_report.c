@@ -130,7 +130,7 @@ static void workload_html(FILE *f, const report_workload *w) {
   fputs("<table><tr><th>backend</th><th>median/epoch</th><th>IQR</th><th>min</th><th>max</th>"
         "<th>n</th><th>samples/s</th><th>GFLOP/s</th><th>GEMM floor</th><th>x floor</th>"
         "<th>val acc</th><th>gradient check</th><th>largest error / tolerance</th><th>path</th>"
-        "<th>device/epoch</th></tr>\n",
+        "<th>device/epoch</th><th>memory</th></tr>\n",
         f);
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
@@ -138,7 +138,7 @@ static void workload_html(FILE *f, const report_workload *w) {
     html_text(f, r->backend);
     fputs("</td>", f);
     if (!r->ran) {
-      fputs("<td colspan=14 class=bad>failed: ", f);
+      fputs("<td colspan=15 class=bad>failed: ", f);
       html_text(f, r->error);
       fputs("</td></tr>\n", f);
       continue;
@@ -165,7 +165,11 @@ static void workload_html(FILE *f, const report_workload *w) {
     html_text(f, r->path[0] ? r->path : "-");
     fputs("</td>", f);
     cell_time(f, r->n_dev ? r->device_median : NAN); /* the backend's own clock, a 2nd figure */
-    fputs("</tr>\n", f);
+    char mem[96];
+    table_fmt_memory(mem, sizeof mem, r);
+    fputs("<td>", f);
+    html_text(f, mem);
+    fputs("</td></tr>\n", f);
   }
   fputs("</table>\n", f);
 }

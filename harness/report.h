@@ -66,6 +66,12 @@ typedef struct {
   double gemm_floor;    /* their median; NaN when the backend has no floor slot */
   int n_proc;           /* processes the samples came from (bench --processes) */
   double *proc_medians; /* each process's median */
+  /* memory: the host's peak resident growth over the timed runs (bytes; NaN: not measured),
+   * whether that peak was reset first (else it may be an earlier, higher one), and what a
+   * device backend's context holds on its device (NaN: no device or no figure) */
+  double host_peak_growth;
+  int host_peak_exact;
+  double device_bytes;
 } report_row;
 
 typedef struct {

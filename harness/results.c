@@ -103,6 +103,9 @@ static const field row_fields[] = {
     FIELD(report_row, "test_acc", F_NUM, test_acc),
     FIELD(report_row, "gemm_floor", F_NUM, gemm_floor),
     FIELD(report_row, "device_median", F_NUM, device_median),
+    FIELD(report_row, "host_peak_growth_bytes", F_NUM, host_peak_growth),
+    FIELD(report_row, "host_peak_exact", F_BOOL, host_peak_exact),
+    FIELD(report_row, "device_bytes", F_NUM, device_bytes),
 };
 
 static const field gc_fields[] = {

@@ -12,6 +12,17 @@ void table_fmt_time(char *buf, size_t len, double s) {
     snprintf(buf, len, "%.3f s", s);
 }
 
+void table_fmt_memory(char *buf, size_t len, const report_row *r) {
+  int n = 0;
+  if (isfinite(r->host_peak_growth))
+    n = snprintf(buf, len, "RSS +%.1f MiB%s", r->host_peak_growth / 1048576.0,
+                 r->host_peak_exact ? "" : " (peak not reset)");
+  if (isfinite(r->device_bytes) && n >= 0 && (size_t)n < len)
+    n +=
+        snprintf(buf + n, len - n, "%sdevice %.0f MiB", n ? "; " : "", r->device_bytes / 1048576.0);
+  if (n == 0) snprintf(buf, len, "-");
+}
+
 void table_print_header(FILE *f, const report *r, const report_workload *w) {
   const report_context *c = &r->ctx;
   fprintf(f, "\n## %s %d-%d-%d", w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out);
@@ -61,13 +72,14 @@ void table_print(FILE *f, const report_workload *w) {
   }
   fprintf(f,
           "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs %s | "
-          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | procs | path |%s\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
+          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | procs | path | "
+          "memory |%s\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
           ref_name, dev ? " device/epoch |" : "", dev ? "---|" : "");
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
-      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | %s |%s\n", r->backend, r->error,
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | %s | |%s\n", r->backend, r->error,
               r->path[0] ? r->path : "-", dev ? " |" : "");
       continue;
     }
@@ -94,10 +106,17 @@ void table_print(FILE *f, const report_workload *w) {
              r->gc.worst);
     if (r->gc.pass) snprintf(xf, sizeof xf, "%.2f", r->st.median / fastest);
     if (r->gc.pass && ref > 0) snprintf(xn, sizeof xn, "%.2f", ref / r->st.median);
-    fprintf(
-        f,
-        "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s | %s | %s |\n",
-        r->backend, med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc, gc,
-        fl, xfl, pr, r->path[0] ? r->path : "-");
+    char dv[40] = "", mem[96];
+    table_fmt_memory(mem, sizeof mem, r);
+    if (dev) {
+      char t[32] = "-";
+      if (r->n_dev) table_fmt_time(t, sizeof t, r->device_median);
+      snprintf(dv, sizeof dv, " %s |", t);
+    }
+    fprintf(f,
+            "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s | %s | %s "
+            "| %s |%s\n",
+            r->backend, med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc,
+            gc, fl, xfl, pr, r->path[0] ? r->path : "-", mem, dv);
   }
 }

@@ -6,6 +6,8 @@
 
 #include "report.h"
 
+/* The row's memory figures ("RSS +12.3 MiB; device 450 MiB"), "-" when none. */
+void table_fmt_memory(char *buf, size_t len, const report_row *r);
 void table_fmt_time(char *buf, size_t len, double seconds);
 void table_print_header(FILE *f, const report *r, const report_workload *w);
 /* Rows must be sorted (report_sort_rows): ranked rows first, fastest first. */

@@ -124,6 +124,10 @@ typedef struct mlp_backend {
    * the call and sync. */
   int (*gemm_floor)(void *ctx, int batch, int steps, double *seconds);
 
+  /* Optional (NULL): the device memory in use while this context lives, in bytes, as the
+   * driver counts it (the context's buffers, the libraries' workspaces, the runtime). */
+  int (*device_memory)(void *ctx, double *bytes);
+
   /* ---- optional facts and advice; NULL means none ---- */
   const mlp_props *props; /* NULL: host, fp32 only, not the reference */
   /* Which code path or kernel this context runs, for reports (e.g. "Haswell", "cublas"). */

@@ -90,12 +90,26 @@ check "SIGINT says nothing was written" grep -q "interrupted by signal 2: no res
 check "SIGINT leaves no results file" test -z "$(ls -A "$tmp/int" 2>/dev/null)"
 check "SIGINT prints the table of what ran" grep -qE '^\| (naive|blas) \|' "$tmp/int.out"
 
+# memory: the timed runs' peak RSS growth holds the model's four arrays (params, grads, m, v)
+"$bin" bench --workload mnist --data synthetic:600 --hidden 2000 --epochs 4 --backend naive \
+  --quiet --results "$tmp/mem.json" >"$tmp/mem.out" 2>&1
+check "bench records the host's peak memory growth of the timed runs" python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))['workloads'][0]['results'][0]
+n = 784 * 2000 + 2000 + 2000 * 10 + 10
+sys.exit(0 if r['host_peak_growth_bytes'] >= 0.9 * 4 * 4 * n and r['device_bytes'] is None else 1)
+" "$tmp/mem.json"
+check "... and the table shows it" grep -qE '^\| naive \|.*\| RSS \+[0-9.]+ MiB' "$tmp/mem.out"
+"$bin" compare "$tmp/mem.json" "$tmp/mem.json" >"$tmp/mem.cmp" 2>&1
+check "compare shows memory beside the gate, ungated (exit 0)" \
+  bash -c "test $? = 0 && grep -qE '^\| mnist \| naive \| [0-9.]+ MiB \| [0-9.]+ MiB \| - \| - \|' '$tmp/mem.cmp'"
+
 # --processes: each backend in fresh processes, merged; the table says what it rests on
 "$bin" bench --workload toy --epochs 200 --processes 3 --quiet --results "$tmp/p3.json" \
   >"$tmp/p3.out" 2>&1
 check "bench --processes 3 exits 0" test $? = 0
 check "... the table names the processes" grep -q "3 fresh processes per backend" "$tmp/p3.out"
-check "... every row shows its spread across processes" grep -qE '^\| naive \|.*\| 3: [0-9.]+% \| [^|]+ \|$' "$tmp/p3.out"
+check "... every row shows its spread across processes" grep -qE '^\| naive \|.*\| 3: [0-9.]+% \| [^|]+ \| [^|]+ \|$' "$tmp/p3.out"
 "$bin" bench --workload toy --epochs 200 --quiet --results "$tmp/p1.json" >"$tmp/p1.out" 2>&1
 check "a single process says its IQR is inside one process" grep -q "One process per backend" "$tmp/p1.out"
 if command -v python3 >/dev/null; then

@@ -8,6 +8,7 @@
 
 #include "../harness/mwu.h"
 #include "../harness/results.h"
+#include "../harness/table.h"
 #include "t.h"
 
 static char dir[64];
@@ -88,6 +89,45 @@ static void fill_report(report *r) {
     row->epoch_val_acc[1] = 0.9;
     row->val_acc = 0.9;
   }
+}
+
+/* The Markdown table: every line has the header's columns, a device clock's column and the
+ * memory figures included, and a row shows its memory. */
+static void test_table_columns(void) {
+  report r;
+  fill_report(&r);
+  r.wl[0].rows[0].host_peak_growth = 3.5 * 1048576;
+  r.wl[0].rows[0].host_peak_exact = 1;
+  r.wl[0].rows[0].device_bytes = 512.0 * 1048576;
+  r.wl[0].rows[1].host_peak_growth = r.wl[0].rows[1].device_bytes = NAN;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  table_print(f, &r.wl[0]);
+  fclose(f);
+  int want = -1, lines = 0, bad = 0;
+  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+    if (line[0] != '|') continue;
+    int bars = 0;
+    for (char *c = line; *c; c++)
+      bars += *c == '|';
+    if (want < 0) want = bars;
+    bad += bars != want;
+    lines++;
+  }
+  T_CHECK(lines == 4 && bad == 0, "%d table lines, %d with another column count than the header",
+          lines, bad);
+  T_CHECK(len && strstr(buf, "device/epoch"), "no device column for a row with device time");
+  free(buf);
+  report_free(&r);
+  fill_report(&r);
+  r.wl[0].rows[0].host_peak_growth = 3.5 * 1048576;
+  r.wl[0].rows[0].host_peak_exact = 1;
+  r.wl[0].rows[0].device_bytes = 512.0 * 1048576;
+  char mem[96];
+  table_fmt_memory(mem, sizeof mem, &r.wl[0].rows[0]);
+  T_CHECK(strcmp(mem, "RSS +3.5 MiB; device 512 MiB") == 0, "memory cell '%s'", mem);
+  report_free(&r);
 }
 
 static void test_round_trip(void) {
@@ -303,6 +343,7 @@ int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-results-XXXXXX");
   if (!mkdtemp(dir)) return 1;
   T_RUN(test_round_trip);
+  T_RUN(test_table_columns);
   T_RUN(test_gbench_schema);
   T_RUN(test_bmf_schema);
   T_RUN(test_wilcoxon);

@@ -7,7 +7,8 @@
 static const mlp_props props = {.emulated = 1, .paths = "fused,cublas"};
 #define TABLE mlp_backend_cuda_emu
 #define NAME "cuda-emu"
-#define FLOOR NULL /* no cuBLAS to time */
+#define FLOOR NULL  /* no cuBLAS to time */
+#define MEMORY NULL /* host memory, already in the host's figure */
 #define SUMMARY                                                                                    \
   "the cuda backend's kernels emulated on the CPU (HIP CPU runtime): proves them, never timed"
 #else
@@ -15,6 +16,7 @@ static const mlp_props props = {.device = 1, .tf32 = 1, .paths = "cublas,fused"}
 #define TABLE mlp_backend_cuda
 #define NAME "cuda"
 #define FLOOR CUDA_API(gemm_floor)
+#define MEMORY CUDA_API(device_memory)
 #define SUMMARY "cuBLAS SGEMM plus fused kernels, data resident, one CUDA graph per step"
 #endif
 
@@ -37,6 +39,7 @@ const mlp_backend TABLE = {
     .train_steps = CUDA_API(train_steps),
     .sync = CUDA_API(sync),
     .gemm_floor = FLOOR,
+    .device_memory = MEMORY,
     .props = &props,
     .path = CUDA_API(path),
 };

@@ -640,6 +640,16 @@ extern "C" int CUDA_API(gemm_floor)(void *ctx, int batch, int steps, double *sec
 }
 #endif
 
+#if !MLPB_EMULATED
+extern "C" int CUDA_API(device_memory)(void *ctx, double *bytes) {
+  cuda_mlp *c = (cuda_mlp *)ctx;
+  size_t free_b = 0, total = 0;
+  CU(cudaMemGetInfo(&free_b, &total));
+  *bytes = (double)(total - free_b);
+  return 0;
+}
+#endif
+
 extern "C" int CUDA_API(sync)(void *ctx) {
   cuda_mlp *c = (cuda_mlp *)ctx;
   CU(cudaStreamSynchronize(c->stream));

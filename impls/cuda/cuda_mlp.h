@@ -36,6 +36,7 @@ int CUDA_API(train_steps)(void *ctx, const int32_t *idx, int n_idx, int batch, i
                           mlp_steps_out *out);
 int CUDA_API(sync)(void *ctx);
 int CUDA_API(gemm_floor)(void *ctx, int batch, int steps, double *seconds);
+int CUDA_API(device_memory)(void *ctx, double *bytes);
 
 #ifdef __cplusplus
 }
