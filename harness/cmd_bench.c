@@ -154,6 +154,12 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
                                  &r->gc, r->error, sizeof r->error);
   /* described once a context has existed, so options applied at create (threads) show */
   if (be->describe) be->describe(r->details, sizeof r->details);
+  mlp_library lib;
+  if (be->library && be->library(&lib) == 0) { /* this row's own library, not the run's */
+    snprintf(r->library, sizeof r->library, "%s", lib.library);
+    snprintf(r->kernel, sizeof r->kernel, "%s", lib.kernel);
+    r->threads = lib.threads;
+  }
   if (be_props(be)->device) snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);
   if (gc_failed) {
     fprintf(stderr, "mlpbench bench: %s\n", r->error);
@@ -303,18 +309,21 @@ int cmd_bench(int argc, char **argv) {
   }
   if ((rc = check_destinations(&p, results_path))) return rc;
   report rep;
+  report_context ctx; /* filled once: this command, this machine */
   memset(&rep, 0, sizeof rep);
-  report_context_fill(&rep.ctx, argc + 1, argv - 1);
-  rep.ctx.seed = p.seed;
-  rep.ctx.ftz = p.opts.ftz;
-  rep.ctx.tf32 = p.opts.tf32;
+  report_context_fill(&ctx, argc + 1, argv - 1);
+  ctx.seed = p.seed;
+  ctx.ftz = p.opts.ftz;
+  ctx.tf32 = p.opts.tf32;
+  rep.ctx = ctx;
   interrupt_install();
   if (p.processes > 1) { /* every run in fresh processes; this one merges and writes */
     worst = procs_run(&p, argc, argv, &rep);
-    report_context_fill(&rep.ctx, argc + 1, argv - 1);
-    rep.ctx.seed = p.seed;
-    rep.ctx.ftz = p.opts.ftz;
-    rep.ctx.tf32 = p.opts.tf32;
+    char gpu[sizeof ctx.gpu];
+    snprintf(gpu, sizeof gpu, "%s", rep.ctx.gpu); /* what the children's device backend saw */
+    rep.ctx = ctx;
+    snprintf(rep.ctx.gpu, sizeof rep.ctx.gpu, "%s", gpu);
+    report_context_libraries(&rep.ctx, &rep); /* the children's rows: their threads */
     for (int k = 0; k < rep.n_wl; k++) {
       table_print_header(stdout, &rep, &rep.wl[k]);
       table_print(stdout, &rep.wl[k]);
@@ -328,7 +337,7 @@ int cmd_bench(int argc, char **argv) {
     }
     worst = r > worst ? r : worst;
     report_workload *w = &rep.wl[rep.n_wl - 1];
-    report_context_refresh(&rep.ctx); /* what the backends set up (BLAS threads) */
+    report_context_libraries(&rep.ctx, &rep); /* what the rows' backends ran on */
     table_print_header(stdout, &rep, w);
     registry_print_advice(stdout, "warning: ");
     table_print(stdout, w);

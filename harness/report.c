@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "mlpb_commit.h" /* MLPB_GIT_COMMIT, written at build time */
-#include "registry.h"
 #include "report.h"
 
 #ifndef MLPB_C_FLAGS
@@ -64,25 +63,24 @@ void report_context_fill(report_context *c, int argc, char **argv) {
   snprintf(c->flags, sizeof c->flags, "%s", MLPB_C_FLAGS);
   snprintf(c->commit, sizeof c->commit, "%s", MLPB_GIT_COMMIT);
   snprintf(c->commit_date, sizeof c->commit_date, "%s", MLPB_GIT_COMMIT_DATE);
-  report_context_refresh(c);
   size_t used = 0;
   for (int i = 0; i < argc && used < sizeof c->command; i++)
     used += (size_t)snprintf(c->command + used, sizeof c->command - used, "%s%s", i ? " " : "",
                              argv[i]);
 }
 
-/* The host math library: the first available backend that has one (registry order). */
-void report_context_refresh(report_context *c) {
-  char why[256];
-  mlp_library lib;
-  for (int i = 0; i < registry_count(); i++) {
-    const mlp_backend *be = registry_get(i);
-    if (!be->library || !be->available(why, sizeof why) || be->library(&lib)) continue;
-    snprintf(c->blas_library, sizeof c->blas_library, "%s", lib.library);
-    snprintf(c->blas_kernel, sizeof c->blas_kernel, "%s", lib.kernel);
-    c->blas_threads = lib.threads;
-    return;
-  }
+void report_context_libraries(report_context *c, const report *r) {
+  c->blas_library[0] = c->blas_kernel[0] = '\0';
+  c->blas_threads = 0;
+  for (int w = 0; w < r->n_wl; w++)
+    for (int i = 0; i < r->wl[w].n_rows; i++) {
+      const report_row *row = &r->wl[w].rows[i];
+      if (!row->library[0]) continue;
+      snprintf(c->blas_library, sizeof c->blas_library, "%s", row->library);
+      snprintf(c->blas_kernel, sizeof c->blas_kernel, "%s", row->kernel);
+      c->blas_threads = row->threads;
+      return;
+    }
 }
 
 report_row *report_add_row(report_workload *w) {

@@ -44,6 +44,10 @@ typedef struct {
   char backend[24];
   char details[256]; /* the backend's describe() */
   char path[64];     /* the code path or kernel it ran (path slot), "" when it has none */
+  /* the math library under this row's backend (library slot), "" when it has none */
+  char library[160], kernel[32];
+  int threads;
+  int library_known; /* read back: the file recorded the row's library (older files did not) */
   int reference;     /* the plain reference row ("x vs reference") */
   int ran;           /* timed to the end */
   char error[512];
@@ -106,8 +110,9 @@ typedef struct {
 } report;
 
 void report_context_fill(report_context *c, int argc, char **argv);
-/* Re-reads what the backends may have changed since (the BLAS thread count). */
-void report_context_refresh(report_context *c);
+/* The context's host math library: that of the first row whose backend has one (the rows
+ * say what ran; a run of naive alone records none). */
+void report_context_libraries(report_context *c, const report *r);
 void report_free(report *r);
 /* The next free row of w, zeroed; NULL (and nothing changed) when w is full. */
 report_row *report_add_row(report_workload *w);

@@ -96,6 +96,9 @@ static const field row_fields[] = {
     FIELD(report_row, "backend", F_STR, backend),
     FIELD(report_row, "details", F_STR, details),
     FIELD(report_row, "path", F_STR, path),
+    FIELD(report_row, "library", F_STR, library),
+    FIELD(report_row, "kernel", F_STR, kernel),
+    FIELD(report_row, "threads", F_INT, threads),
     FIELD(report_row, "reference", F_BOOL, reference),
     FIELD(report_row, "samples_per_s", F_NUM, samples_per_s),
     FIELD(report_row, "gflops", F_NUM, gflops),
@@ -481,6 +484,7 @@ static int read_array(const json_t *a, double **out, int want) {
 
 static int row_from_json(const json_t *o, report_row *r) {
   fields_from_json(r, row_fields, N_FIELDS(row_fields), o);
+  r->library_known = json_object_get(o, "library") != NULL;
   str(r->error, sizeof r->error, o, "error");
   const char *status = json_string_value(json_object_get(o, "status"));
   r->ran = status && strcmp(status, "ok") == 0;

@@ -374,6 +374,55 @@ static void test_bad_calls_are_errors(void) {
   }
 }
 
+/* Where FTZ/DAZ holds: inputs that are all subnormal give a W1 gradient of exact zeros
+ * where DAZ is in force (the products see 0) and non-zeros where it is not. It is set on
+ * the calling thread inside each backend call, so it holds for naive and for blas on one
+ * thread; OpenBLAS's own worker threads keep their default state, and what they compute
+ * of a product is not flushed (counted and printed, not asserted: the split is OpenBLAS's). */
+static int nonzero_dW1(const mlp_backend *be, int threads, int ftz) {
+  shape sh = {64, 300, 200, 10, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE};
+  problem p;
+  problem_make(&p, &sh, 41);
+  for (int i = 0; i < sh.B * sh.I; i++)
+    p.x[i] = 1e-39f; /* subnormal in fp32 */
+  mlp_options o = {.threads = threads, .ftz = ftz};
+  char err[256];
+  size_t n = mlp_param_count(&p.spec);
+  float *g = malloc(n * sizeof(float));
+  void *ctx = be->create(&p.spec, &o, err, sizeof err);
+  int nz = -1;
+  if (ctx && g) {
+    be->set_params(ctx, p.params);
+    be->zero_grads(ctx);
+    be->forward_backward(ctx, &p.b, NULL);
+    be->get_grads(ctx, g);
+    nz = 0;
+    for (size_t i = 0; i < (size_t)sh.I * sh.H; i++)
+      nz += g[i] != 0.0f;
+  }
+  if (ctx) be->destroy(ctx);
+  free(g);
+  problem_free(&p);
+  return nz;
+}
+
+static void test_ftz_holds_where_stated(void) {
+  const char *names[] = {"naive", "blas"};
+  char why[256];
+  for (int k = 0; k < 2; k++) {
+    const mlp_backend *be = registry_find(names[k]);
+    if (!be || !be->available(why, sizeof why)) continue;
+    int on = nonzero_dW1(be, 1, 1), off = nonzero_dW1(be, 1, 0);
+    T_CHECK(on == 0, "%s, 1 thread, FTZ/DAZ on: %d non-zero W1 gradients from subnormal inputs",
+            be->name, on);
+    T_CHECK(off > 0, "%s, FTZ/DAZ off: the subnormal inputs vanished anyway", be->name);
+    if (k == 1)
+      printf("  blas, 2 threads, FTZ/DAZ on: %d of %d W1 gradients not flushed (OpenBLAS's "
+             "workers)\n",
+             nonzero_dW1(be, 2, 1), 300 * 200);
+  }
+}
+
 /* Every name a results file, the table and compare's pools hold fits them whole, and no two
  * are alike: a truncated or repeated name would pool the wrong rows. */
 static void test_names_fit_and_are_unique(void) {
@@ -400,5 +449,6 @@ int main(void) {
   T_RUN(test_resident_matches_steps);
   T_RUN(test_bad_calls_are_errors);
   T_RUN(test_names_fit_and_are_unique);
+  T_RUN(test_ftz_holds_where_stated);
   T_EXIT();
 }

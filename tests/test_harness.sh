@@ -104,6 +104,22 @@ check "... and the table shows it" grep -qE '^\| naive \|.*\| RSS \+[0-9.]+ MiB'
 check "compare shows memory beside the gate, ungated (exit 0)" \
   bash -c "test $? = 0 && grep -qE '^\| mnist \| naive \| [0-9.]+ MiB \| [0-9.]+ MiB \| - \| - \|' '$tmp/mem.cmp'"
 
+# the math library is each row's own, from the backend that ran it; a naive run records none
+"$bin" bench --workload toy --epochs 100 --backend naive --quiet --results "$tmp/lib-n.json" \
+  >/dev/null 2>&1
+"$bin" bench --workload toy --epochs 100 --backend naive,blas --threads 1 --processes 2 --quiet \
+  --results "$tmp/lib-b.json" >/dev/null 2>&1
+check "each row records its own math library, and a naive run none" python3 -c "
+import json, sys
+n, b = (json.load(open(f)) for f in sys.argv[1:3])
+rows = {r['backend']: r for r in b['workloads'][0]['results']}
+ok = n['context']['blas_library'] == '' and n['workloads'][0]['results'][0]['library'] == ''
+if 'blas' in rows:  # built with a CBLAS
+    ok = ok and rows['blas']['library'] != '' and rows['naive']['library'] == ''
+    ok = ok and rows['blas']['threads'] == 1 and b['context']['blas_threads'] == 1
+sys.exit(0 if ok else 1)
+" "$tmp/lib-n.json" "$tmp/lib-b.json"
+
 # --processes: each backend in fresh processes, merged; the table says what it rests on
 "$bin" bench --workload toy --epochs 200 --processes 3 --quiet --results "$tmp/p3.json" \
   >"$tmp/p3.out" 2>&1
