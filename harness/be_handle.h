@@ -1,6 +1,7 @@
 /* be_handle.h: one live backend: the table, its context and the spec it was made for. Every
- * module that drives a backend opens one of these instead of calling create() and checking
- * optional slots by hand. */
+ * harness module that drives a backend opens one of these (the tests call the tables
+ * directly). be_open passes a path request only to backends that offer paths; be_sync is a
+ * no-op without a sync slot; the other optional slots are checked where they are used. */
 #ifndef MLPB_BE_HANDLE_H
 #define MLPB_BE_HANDLE_H
 
