@@ -27,10 +27,45 @@
 
 static const char *bench_allowed = "bwdneBHlSZstFTCWrkKfqRMPxOpN";
 
+/* The montage as data: the first validation images, their labels and the trained model's
+ * predictions, so that any picture can be drawn again from the results file alone. */
+static int montage_capture(trainer *t, const workload *w, const char *backend, report_montage *m) {
+  const int side = w->montage_side,
+            n = w->n_val < REPORT_MONTAGE_MAX ? w->n_val : REPORT_MONTAGE_MAX;
+  const int no = w->spec.n_out;
+  if (n < 1 || side < 1 || side > 64 || (size_t)side * side != (size_t)w->spec.n_in || no > 10)
+    return 0;
+  float *out = malloc((size_t)n * no * sizeof(float));
+  m->pixels = malloc((size_t)n * side * side);
+  if (!out || !m->pixels || trainer_predict(t, w->x_val, n, out)) {
+    free(out);
+    free(m->pixels);
+    memset(m, 0, sizeof *m);
+    return -1;
+  }
+  for (size_t i = 0; i < (size_t)n * side * side; i++) {
+    float v = w->x_val[i] < 0.0f ? 0.0f : w->x_val[i] > 1.0f ? 1.0f : w->x_val[i];
+    m->pixels[i] = (uint8_t)(v * 255.0f + 0.5f);
+  }
+  for (int k = 0; k < n; k++) {
+    int pred = 0;
+    for (int c = 1; c < no; c++)
+      if (out[(size_t)k * no + c] > out[(size_t)k * no + pred]) pred = c;
+    m->truth[k] = w->y_val[k];
+    m->pred[k] = pred;
+  }
+  free(out);
+  snprintf(m->backend, sizeof m->backend, "%s", backend);
+  m->n = n;
+  m->side = side;
+  return 0;
+}
+
 /* One run from fresh weights; timed samples are appended to row->samples. The last run
- * also records the per-epoch curves (evaluation is never timed). */
+ * also records the per-epoch curves (evaluation is never timed), and the montage into m
+ * when m is given. */
 static int bench_run(const run_plan *p, const mlp_backend *be, const workload *w, report_row *row,
-                     int last, trainer *keep) {
+                     int last, report_montage *m) {
   const int block = plan_block(p, w), n_blocks = (w->epochs + block - 1) / block;
   trainer t;
   if (trainer_open(&t, be, &p->opts, w, p->seed)) {
@@ -65,10 +100,12 @@ static int bench_run(const run_plan *p, const mlp_backend *be, const workload *w
     if (w->n_test && trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc))
       goto fail;
   }
-  if (keep)
-    *keep = t; /* the caller draws the montage from the trained model, then closes it */
-  else
-    trainer_close(&t);
+  if (m && montage_capture(&t, w, row->backend, m)) {
+    snprintf(t.err, sizeof t.err, "%s: out of memory or forward failed for the montage",
+             row->backend);
+    goto fail;
+  }
+  trainer_close(&t);
   return 0;
 fail:
   snprintf(row->error, sizeof row->error, "%s", t.err);
@@ -136,7 +173,7 @@ static void measure_floor(const run_plan *p, const mlp_backend *be, const worklo
 
 /* The check, then every repeat, of one backend; the verdict and samples land in r. */
 static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_session *s, report *rep,
-                         report_workload *rw, report_row *r, trainer *montage) {
+                         report_workload *rw, report_row *r) {
   const workload *w = &s->w;
   const int per_run = (w->epochs + rw->block - 1) / rw->block;
   snprintf(r->backend, sizeof r->backend, "%s", be->name);
@@ -166,11 +203,12 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     return EXIT_RUNTIME;
   }
   r->gc_done = 1;
-  int want_model = p->out.plots && w->montage_side && r->gc.pass && !montage->h.ctx;
+  /* the first backend whose check passed predicts the montage */
+  report_montage *m = w->montage_side && r->gc.pass && rw->montage.n == 0 ? &rw->montage : NULL;
   double rss0 = memstat_begin(&r->host_peak_exact); /* the timed runs' peak, from here */
   for (int k = 0; k < rw->repeat; k++) {
     int last = k == rw->repeat - 1;
-    if (bench_run(p, be, w, r, last, last && want_model ? montage : NULL)) {
+    if (bench_run(p, be, w, r, last, last ? m : NULL)) {
       fprintf(stderr, "mlpbench bench: %s\n", r->error);
       return EXIT_RUNTIME;
     }
@@ -189,7 +227,6 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
 
 static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
   wl_session s;
-  trainer montage = {0};
   int rc = session_open(&s, e, p, 1, "bench");
   if (rc) return rc;
   const workload *w = &s.w;
@@ -212,15 +249,13 @@ static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
   for (int i = 0; i < p->n_backends && !mlpb_stop_signal; i++) {
     report_row *r = report_add_row(rw); /* the plan caps backends + peers (plan.c) */
     if (!r) break;
-    int br = bench_backend(p, p->backends[i], &s, rep, rw, r, &montage);
+    int br = bench_backend(p, p->backends[i], &s, rep, rw, r);
     rc = br > rc ? br : rc;
   }
   for (int i = 0; i < p->n_peers && !mlpb_stop_signal; i++)
     if (peers_bench(p->peers[i], p, &s, rw) < 0) rc = EXIT_RUNTIME;
   if (p->sweep && !mlpb_stop_signal)
     sweep_run(p->backends, p->n_backends, &p->opts, p->quiet, w, rw);
-  if (montage.h.ctx && !mlpb_stop_signal) plots_montage(p->out.plots, w, &montage);
-  if (montage.h.ctx) trainer_close(&montage);
   report_sort_rows(rw);
   session_close(&s);
   return rc;
@@ -261,7 +296,12 @@ static int write_outputs(const run_plan *p, const report *rep, const char *resul
       return EXIT_RUNTIME;
     }
   }
-  if (p->out.plots && plots_draw(p->out.plots, rep)) return EXIT_RUNTIME;
+  if (p->out.plots) {
+    int bad = plots_draw(p->out.plots, rep) != 0;
+    for (int k = 0; k < rep->n_wl; k++)
+      bad |= plots_montage(p->out.plots, &rep->wl[k]) != 0;
+    if (bad) return EXIT_RUNTIME;
+  }
   return EXIT_OK;
 }
 

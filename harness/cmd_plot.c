@@ -1,5 +1,5 @@
-/* mlpbench plot RESULTS.json --plots DIR: redraws the gnuplot plots of a saved run (the
- * digit montage needs the trained model, so only bench draws it). */
+/* mlpbench plot RESULTS.json --plots DIR: redraws every plot of a saved run, the digit
+ * montage included (its images and predictions are in the results file). */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +38,8 @@ int cmd_plot(int argc, char **argv) {
     return EXIT_USAGE;
   }
   rc = plots_draw(dir, &r) ? EXIT_RUNTIME : EXIT_OK;
+  for (int k = 0; k < r.n_wl; k++)
+    if (plots_montage(dir, &r.wl[k])) rc = EXIT_RUNTIME;
   report_free(&r);
   return rc;
 }

@@ -234,10 +234,12 @@ static int write_page(outfile *o, const report *r, const history *h, const char 
     workload_html(f, &r->wl[i]);
   fputs("<h2>Plots of this run</h2>\n", f);
   int shown;
-  if (images) { /* the plots bench drew for this run (the montage needs the trained model) */
+  if (images) { /* the plots bench drew for this run */
     shown = embed_pngs(f, images);
-  } else {
+  } else { /* drawn from the results file alone, the montage included */
     failed |= plots_draw(tmp, r) != 0;
+    for (int i = 0; i < r->n_wl; i++)
+      failed |= plots_montage(tmp, &r->wl[i]) != 0;
     shown = embed_pngs(f, tmp);
   }
   if (!shown) fputs("<p>No plots (gnuplot not installed).</p>\n", f);

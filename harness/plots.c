@@ -250,28 +250,26 @@ static void draw_digit(uint8_t *img, int W, int x0, int y0, int d, const uint8_t
           put(img, W, x0 + 2 * x + s % 2, y0 + 2 * y + s / 2, rgb);
 }
 
-int plots_montage(const char *dir, const workload *w, trainer *t) {
+int plots_montage(const char *dir, const report_workload *w) {
   enum { GRID = 10, CELL_W = 64, CELL_H = 80 };
-  const int n = w->n_val < GRID * GRID ? w->n_val : GRID * GRID, side = w->montage_side;
+  const report_montage *m = &w->montage;
+  const int n = m->n, side = m->side;
   if (n < 1 || side != 28) return 0; /* the layout assumes 28x28 images */
   const int W = GRID * CELL_W, H = ((n + GRID - 1) / GRID) * CELL_H;
   uint8_t *img = calloc((size_t)W * H * 3, 1);
-  float *out = malloc((size_t)n * w->spec.n_out * sizeof(float));
   char path[PATH_MAX], err[PATH_MAX + 200];
   int rc = -1;
-  if (!img || !out || trainer_predict(t, w->x_val, n, out)) goto done;
+  if (!img) goto done;
   static const uint8_t bg[3] = {40, 40, 40}, red[3] = {230, 40, 30}, green[3] = {60, 200, 80},
                        gray[3] = {200, 200, 200};
   for (size_t i = 0; i < (size_t)W * H; i++)
     memcpy(img + i * 3, bg, 3);
   for (int k = 0; k < n; k++) {
-    int cx = (k % GRID) * CELL_W, cy = (k / GRID) * CELL_H, truth = w->y_val[k], pred = 0;
-    for (int c = 1; c < w->spec.n_out; c++)
-      if (out[(size_t)k * w->spec.n_out + c] > out[(size_t)k * w->spec.n_out + pred]) pred = c;
-    const float *px = w->x_val + (size_t)k * side * side;
+    int cx = (k % GRID) * CELL_W, cy = (k / GRID) * CELL_H, truth = m->truth[k], pred = m->pred[k];
+    const uint8_t *px = m->pixels + (size_t)k * side * side;
     for (int y = 0; y < 2 * side; y++)
       for (int x = 0; x < 2 * side; x++) {
-        uint8_t v = (uint8_t)(px[(y / 2) * side + x / 2] * 255.0f + 0.5f), rgb[3] = {v, v, v};
+        uint8_t v = px[(y / 2) * side + x / 2], rgb[3] = {v, v, v};
         put(img, W, cx + 4 + x, cy + 4 + y, rgb);
       }
     if (pred != truth) /* a red frame marks a miss */
@@ -293,6 +291,5 @@ int plots_montage(const char *dir, const workload *w, trainer *t) {
   if (rc) fprintf(stderr, "mlpbench: %s\n", err);
 done:
   free(img);
-  free(out);
   return rc;
 }

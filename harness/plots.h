@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 #include "report.h"
-#include "trainer.h"
 
 int plots_check_dir(const char *dir, char *err, size_t len);
 int plots_have_gnuplot(void);
@@ -15,8 +14,8 @@ int plots_have_gnuplot(void);
  * and DIR/<workload>-curves.png; 0, or -1 after a message when any plot could not be drawn
  * (the previous file of that name is then left as it was). */
 int plots_draw(const char *dir, const report *r);
-/* DIR/<workload>-montage.png: 100 validation images (w->montage_side square), true and
- * predicted label, misses framed red */
-int plots_montage(const char *dir, const workload *w, trainer *t);
+/* DIR/<workload>-montage.png from the report's montage (nothing when it has none): up to 100
+ * validation images, true and predicted label, misses framed red */
+int plots_montage(const char *dir, const report_workload *w);
 
 #endif

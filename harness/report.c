@@ -142,6 +142,7 @@ void report_free(report *r) {
       free(row->proc_medians);
     }
     free(r->wl[i].sweep);
+    free(r->wl[i].montage.pixels);
   }
   memset(r, 0, sizeof *r);
 }

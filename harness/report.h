@@ -85,6 +85,17 @@ typedef struct {
   double seconds; /* per epoch, extrapolated from the median step */
 } report_sweep;
 
+#define REPORT_MONTAGE_MAX 100
+
+/* The digit montage as data: validation images with their true and predicted labels, from
+ * the first backend whose check passed, so that `plot` redraws it from a results file. */
+typedef struct {
+  int n, side;      /* images, side x side pixels each; n == 0: none */
+  char backend[24]; /* whose trained model predicted */
+  uint8_t *pixels;  /* (n, side * side) grayscale */
+  int32_t truth[REPORT_MONTAGE_MAX], pred[REPORT_MONTAGE_MAX];
+} report_montage;
+
 typedef struct {
   char name[24];
   mlp_spec spec;
@@ -101,6 +112,7 @@ typedef struct {
   report_row rows[REPORT_MAX_ROWS];
   int n_sweep;
   report_sweep *sweep;
+  report_montage montage;
 } report_workload;
 
 typedef struct {

@@ -272,6 +272,76 @@ static json_t *row_json(const report_row *r) {
   return o;
 }
 
+static json_t *int_array(const int32_t *v, int n) {
+  json_t *a = json_array();
+  for (int i = 0; i < n; i++)
+    json_array_append_new(a, json_integer(v[i]));
+  return a;
+}
+
+/* pixels as one hex string: two characters a pixel */
+static json_t *montage_json(const report_montage *m) {
+  size_t np = (size_t)m->n * m->side * m->side;
+  char *hex = malloc(2 * np + 1);
+  json_t *o = json_object();
+  if (!hex) return o;
+  for (size_t i = 0; i < np; i++)
+    snprintf(hex + 2 * i, 3, "%02x", m->pixels[i]);
+  json_object_set_new(o, "backend", json_string(m->backend));
+  json_object_set_new(o, "side", json_integer(m->side));
+  json_object_set_new(o, "truth", int_array(m->truth, m->n));
+  json_object_set_new(o, "pred", int_array(m->pred, m->n));
+  json_object_set_new(o, "pixels", json_stringn(hex, 2 * np));
+  free(hex);
+  return o;
+}
+
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A montage from a file, or none (n = 0) unless every part is whole and in range: the
+ * drawing trusts its sizes and labels (digits 0..9). 0, or -1 when out of memory. */
+static int montage_from_json(report_montage *m, const json_t *o) {
+  memset(m, 0, sizeof *m);
+  json_t *truth = json_object_get(o, "truth"), *pred = json_object_get(o, "pred");
+  const char *hex = json_string_value(json_object_get(o, "pixels"));
+  json_t *side = json_object_get(o, "side");
+  if (!json_is_object(o) || !json_is_array(truth) || !json_is_array(pred) || !hex ||
+      !json_is_integer(side))
+    return 0;
+  int n = (int)json_array_size(truth), s = (int)json_integer_value(side);
+  size_t np = (size_t)n * s * s;
+  if (n < 1 || n > REPORT_MONTAGE_MAX || json_array_size(pred) != (size_t)n || s < 1 || s > 64 ||
+      strlen(hex) != 2 * np)
+    return 0;
+  for (int i = 0; i < n; i++) {
+    json_t *a = json_array_get(truth, i), *b = json_array_get(pred, i);
+    if (!json_is_integer(a) || !json_is_integer(b) || json_integer_value(a) < 0 ||
+        json_integer_value(a) > 9 || json_integer_value(b) < 0 || json_integer_value(b) > 9)
+      return 0;
+    m->truth[i] = (int32_t)json_integer_value(a);
+    m->pred[i] = (int32_t)json_integer_value(b);
+  }
+  uint8_t *px = malloc(np);
+  if (!px) return -1;
+  for (size_t i = 0; i < np; i++) {
+    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      free(px);
+      memset(m, 0, sizeof *m);
+      return 0;
+    }
+    px[i] = (uint8_t)(hi * 16 + lo);
+  }
+  const char *be = json_string_value(json_object_get(o, "backend"));
+  snprintf(m->backend, sizeof m->backend, "%s", be ? be : "");
+  m->pixels = px;
+  m->n = n;
+  m->side = s;
+  return 0;
+}
+
 static json_t *workload_json(const report_workload *w) {
   json_t *o = fields_to_json(json_object(), w, workload_fields, N_FIELDS(workload_fields));
   json_t *rows = json_array(), *sweep = json_array();
@@ -287,6 +357,7 @@ static json_t *workload_json(const report_workload *w) {
                                     "seconds_per_epoch", jnum(w->sweep[i].seconds)));
   json_object_set_new(o, "results", rows);
   json_object_set_new(o, "sweep", sweep);
+  if (w->montage.n > 0) json_object_set_new(o, "montage", montage_json(&w->montage));
   return o;
 }
 
@@ -542,6 +613,10 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
         snprintf(err, len, "out of memory");
         return -1;
       }
+    }
+    if (montage_from_json(&w->montage, json_object_get(wo, "montage"))) {
+      snprintf(err, len, "out of memory");
+      return -1;
     }
     size_t ns = json_is_array(sweep) ? json_array_size(sweep) : 0;
     w->sweep = calloc(ns ? ns : 1, sizeof *w->sweep);

@@ -15,6 +15,10 @@ check "results file is JSON with both workloads" \
   grep -q '"schema": "mlpbench-results-1"' "$tmp/r.json"
 check "markdown table has a ranked row" grep -qE '^\| (naive|blas) \| [0-9.]+ (us|ms|s) ' "$tmp/r.md"
 check "montage is a PNG" is_png "$tmp/plots/mnist-montage.png"
+mkdir -p "$tmp/replot"
+"$bin" plot "$tmp/r.json" --plots "$tmp/replot" >/dev/null 2>&1
+check "plot redraws the montage from the results file alone, the same picture" \
+  cmp -s "$tmp/plots/mnist-montage.png" "$tmp/replot/mnist-montage.png"
 if command -v gnuplot >/dev/null; then
   for p in mnist-epoch-time toy-epoch-time mnist-scaling mnist-curves; do
     check "$p.png is a PNG" is_png "$tmp/plots/$p.png"

@@ -89,6 +89,17 @@ static void fill_report(report *r) {
     row->epoch_val_acc[1] = 0.9;
     row->val_acc = 0.9;
   }
+  report_montage *m = &w->montage; /* three images, one a miss */
+  m->n = 3;
+  m->side = 28;
+  snprintf(m->backend, sizeof m->backend, "naive");
+  m->pixels = malloc(3 * 28 * 28);
+  for (int i = 0; i < 3 * 28 * 28; i++)
+    m->pixels[i] = (uint8_t)(i * 7);
+  for (int k = 0; k < 3; k++) {
+    m->truth[k] = k;
+    m->pred[k] = k == 2 ? 5 : k;
+  }
 }
 
 /* The Markdown table: every line has the header's columns, a device clock's column and the
@@ -130,6 +141,28 @@ static void test_table_columns(void) {
   report_free(&r);
 }
 
+/* A montage that is not whole or not in range (a label of 12, pixels cut short, a side of
+ * 1000) is dropped, and the rest of the file still reads. */
+static void test_montage_malformed(void) {
+  const char *bad[][2] = {{"truth", "[0, 1, 12]"}, {"pixels", "\"00ff\""}, {"side", "1000"}};
+  for (int b = 0; b < 3; b++) {
+    report r, back;
+    char path[128], err[512];
+    fill_report(&r);
+    json_t *j = results_to_json(&r, RESULTS_NATIVE);
+    json_t *m = json_object_get(json_array_get(json_object_get(j, "workloads"), 0), "montage");
+    json_object_set_new(m, bad[b][0], json_loads(bad[b][1], JSON_DECODE_ANY, NULL));
+    snprintf(path, sizeof path, "%s/m%d.json", dir, b);
+    T_CHECK(json_dump_file(j, path, 0) == 0, "write");
+    json_decref(j);
+    T_CHECK(results_read(path, &back, err, sizeof err) == 0, "%s", err);
+    T_CHECK(back.n_wl == 1 && back.wl[0].montage.n == 0 && back.wl[0].n_rows == 2,
+            "a montage with a bad %s was kept (n %d)", bad[b][0], back.wl[0].montage.n);
+    report_free(&back);
+    report_free(&r);
+  }
+}
+
 static void test_round_trip(void) {
   report r, back;
   char path[128], err[512];
@@ -146,6 +179,9 @@ static void test_round_trip(void) {
     T_CHECK(b->n_samples == 5 && memcmp(a->samples, b->samples, 5 * sizeof(double)) == 0,
             "samples differ");
     T_CHECK(b->st.median == a->st.median, "median %g vs %g", b->st.median, a->st.median);
+    T_CHECK(i || (back.wl[0].montage.n == 3 && back.wl[0].montage.pred[2] == 5 &&
+                  memcmp(back.wl[0].montage.pixels, r.wl[0].montage.pixels, 3 * 784) == 0),
+            "the montage did not come back whole");
     T_CHECK(b->n_dev == a->n_dev &&
                 (!a->n_dev || memcmp(a->dev_samples, b->dev_samples, 5 * sizeof(double)) == 0),
             "device samples differ (%d vs %d)", b->n_dev, a->n_dev);
@@ -344,6 +380,7 @@ int main(void) {
   if (!mkdtemp(dir)) return 1;
   T_RUN(test_round_trip);
   T_RUN(test_table_columns);
+  T_RUN(test_montage_malformed);
   T_RUN(test_gbench_schema);
   T_RUN(test_bmf_schema);
   T_RUN(test_wilcoxon);
