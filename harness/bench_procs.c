@@ -10,33 +10,12 @@
 
 #include "../workloads/data/outfile.h"
 #include "exitcode.h"
+#include "plan_file.h"
 #include "results.h"
 #include "spawn.h"
 #include "stats.h"
 
 extern char **environ;
-
-/* Options the parent keeps for itself (its destinations) or hands to the first child only. */
-static int dropped(const char *a, int *takes_value, int *first_only) {
-  static const struct {
-    const char *lng;
-    char shrt;
-    int value, first;
-  } t[] = {{"processes", 'N', 1, 0}, {"results", 'R', 1, 0}, {"markdown", 'M', 1, 0},
-           {"format", 'O', 1, 0},    {"plots", 'P', 1, 1},   {"peers", 'p', 1, 1},
-           {"sweep", 'x', 0, 1}};
-  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-    size_t n = strlen(t[i].lng);
-    int lng = strncmp(a, "--", 2) == 0 && strncmp(a + 2, t[i].lng, n) == 0 &&
-              (a[2 + n] == '\0' || a[2 + n] == '=');
-    int shrt = a[0] == '-' && a[1] == t[i].shrt && a[1] != '-';
-    if (!lng && !shrt) continue;
-    *takes_value = t[i].value && (lng ? a[2 + n] == '\0' : a[2] == '\0');
-    *first_only = t[i].first;
-    return 1;
-  }
-  return 0;
-}
 
 void procs_placement_env(int i, char *buf, size_t len) {
   /* lengths spread over 0..4095 bytes: the stack start moves by as much */
@@ -105,35 +84,40 @@ static int merge(report *base, const report *c, int first) {
   return 0;
 }
 
-int procs_run(const run_plan *p, int argc, char **argv, report *rep) {
-  char tmp[] = "/tmp/mlpbench-procs-XXXXXX", path[PATH_MAX], err[PATH_MAX + 256], pad[4200];
-  char **cargv = calloc((size_t)argc + 16, sizeof *cargv);
+int procs_run(const run_plan *p, report *rep) {
+  char tmp[] = "/tmp/mlpbench-procs-XXXXXX", path[PATH_MAX], plan[PATH_MAX];
+  char err[PATH_MAX + 256], pad[4200];
   int worst = EXIT_OK;
-  if (!cargv || !mkdtemp(tmp)) {
-    free(cargv);
+  if (!mkdtemp(tmp)) {
     fprintf(stderr, "mlpbench bench: no temporary folder: %s\n", strerror(errno));
     return EXIT_RUNTIME;
   }
   for (int i = 0; i < p->processes; i++) {
-    int n = 0;
-    cargv[n++] = "/proc/self/exe";
-    cargv[n++] = "bench";
-    for (int a = 1; a < argc; a++) {
-      int value = 0, first_only = 0;
-      if (dropped(argv[a], &value, &first_only) && (!first_only || i > 0)) {
-        a += value;
-        continue;
-      }
-      cargv[n++] = argv[a];
-    }
+    /* the child's plan is this plan: one process, its own results file, no Markdown and no
+     * plots (this process draws them from the merged report); the first child alone also
+     * runs the peers and the sweep */
+    run_plan cp = *p;
     snprintf(path, sizeof path, "%s/process-%d.json", tmp, i);
-    cargv[n++] = "--results";
-    cargv[n++] = path;
-    cargv[n++] = "--quiet";
-    cargv[n] = NULL;
+    snprintf(plan, sizeof plan, "%s/plan-%d.json", tmp, i);
+    cp.processes = 1;
+    cp.quiet = 1;
+    cp.out.results = path;
+    cp.out.markdown = NULL;
+    cp.out.format = 0; /* native: the parent reads it back */
+    cp.out.plots = NULL;
+    if (i > 0) {
+      cp.n_peers = 0;
+      cp.sweep = 0;
+    }
+    if (plan_write(plan, &cp, err, sizeof err)) {
+      fprintf(stderr, "mlpbench bench: %s\n", err);
+      worst = EXIT_RUNTIME;
+      break;
+    }
+    const char *cargv[] = {"/proc/self/exe", "bench-process", plan, NULL};
     char **env = child_env(i, pad, sizeof pad);
     if (!p->quiet) fprintf(stderr, "  process %d of %d ...\n", i + 1, p->processes);
-    int rc = env ? spawn_run_env((const char *const *)cargv, env, "bench process", 5) : 127;
+    int rc = env ? spawn_run_env(cargv, env, "bench process", 5) : 127;
     free(env);
     if (rc != EXIT_OK && rc != EXIT_CHECK) {
       fprintf(stderr, "mlpbench bench: process %d failed (exit %d)\n", i + 1, rc);
@@ -173,6 +157,5 @@ int procs_run(const run_plan *p, int argc, char **argv, report *rep) {
     report_sort_rows(&rep->wl[w]);
   }
   rmtree(tmp);
-  free(cargv);
   return worst;
 }

@@ -10,10 +10,12 @@
 #include "plan.h"
 #include "report.h"
 
-/* Runs argv (bench's own arguments) in p->processes children and merges their reports into
- * rep (the first child also draws the montage, sweeps and peers, when asked). Returns the
- * worst child exit code, or EXIT_RUNTIME when a child's results cannot be read. */
-int procs_run(const run_plan *p, int argc, char **argv, report *rep);
+/* Runs the plan in p->processes children (`mlpbench bench-process PLAN`, each handed the plan
+ * as a file) and merges their reports into rep (the first child also runs the peers and the
+ * sweep and draws the plots, when asked). Returns the worst child exit code; EXIT_RUNTIME or
+ * worse when a child failed, was killed or its results cannot be read (rep is then not a
+ * whole run and must not be written). */
+int procs_run(const run_plan *p, report *rep);
 
 /* The environment padding for placement i (a variable whose length varies with i). */
 void procs_placement_env(int i, char *buf, size_t len);

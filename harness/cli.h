@@ -52,6 +52,7 @@ extern char **cli_argv; /* main's argv, for re-running */
 int cmd_list(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_bench_process(int argc, char **argv); /* internal: one of bench --processes' */
 int cmd_gradcheck(int argc, char **argv);
 int cmd_export_png(int argc, char **argv);
 int cmd_compare(int argc, char **argv);

@@ -14,6 +14,7 @@
 #include "interrupt.h"
 #include "memstat.h"
 #include "peers.h"
+#include "plan_file.h"
 #include "plots.h"
 #include "registry.h"
 #include "report.h"
@@ -317,6 +318,65 @@ static int check_destinations(const run_plan *p, const char *results_path) {
   return 0;
 }
 
+/* Runs a plan whose destinations were checked: its workloads here, or each backend in
+ * fresh processes; then the outputs, unless interrupted or a process failed (a results
+ * file holds a whole run or nothing, and the previous one stays). */
+static int bench_plan(const run_plan *p, const report_context *ctx0, const char *results_path,
+                      int worst) {
+  report rep;
+  memset(&rep, 0, sizeof rep);
+  rep.ctx = *ctx0;
+  rep.ctx.seed = p->seed;
+  rep.ctx.ftz = p->opts.ftz;
+  rep.ctx.tf32 = p->opts.tf32;
+  if (p->processes > 1) { /* every run in fresh processes; this one merges and writes */
+    int pr = procs_run(p, &rep);
+    if (pr != EXIT_OK && pr != EXIT_CHECK) {
+      fprintf(stderr, "mlpbench bench: a process failed: no results file written%s\n",
+              mlpb_stop_signal ? "" : " (the previous one is kept)");
+      report_free(&rep);
+      return mlpb_stop_signal ? interrupt_exit_code() : pr;
+    }
+    worst = pr > worst ? pr : worst;
+    char gpu[sizeof rep.ctx.gpu];
+    snprintf(gpu, sizeof gpu, "%s", rep.ctx.gpu); /* what the children's device backend saw */
+    rep.ctx = *ctx0;
+    rep.ctx.seed = p->seed;
+    rep.ctx.ftz = p->opts.ftz;
+    rep.ctx.tf32 = p->opts.tf32;
+    snprintf(rep.ctx.gpu, sizeof rep.ctx.gpu, "%s", gpu);
+    report_context_libraries(&rep.ctx, &rep); /* the children's rows: their threads */
+    for (int k = 0; k < rep.n_wl; k++) {
+      table_print_header(stdout, &rep, &rep.wl[k]);
+      table_print(stdout, &rep.wl[k]);
+    }
+  }
+  for (int k = 0; k < p->n_workloads && p->processes <= 1 && !mlpb_stop_signal; k++) {
+    int r = bench_workload(p, p->workloads[k], &rep);
+    if (r == EXIT_USAGE) {
+      report_free(&rep);
+      return r;
+    }
+    worst = r > worst ? r : worst;
+    report_workload *w = &rep.wl[rep.n_wl - 1];
+    report_context_libraries(&rep.ctx, &rep); /* what the rows' backends ran on */
+    table_print_header(stdout, &rep, w);
+    registry_print_advice(stdout, "warning: ");
+    table_print(stdout, w);
+  }
+  if (mlpb_stop_signal) {
+    /* what finished is on the screen above; a results file must hold a whole run */
+    fprintf(stderr, "mlpbench bench: interrupted by signal %d: no results file written\n",
+            (int)mlpb_stop_signal);
+    report_free(&rep);
+    return interrupt_exit_code();
+  }
+  int wr = write_outputs(p, &rep, results_path);
+  worst = wr > worst ? wr : worst;
+  report_free(&rep);
+  return worst;
+}
+
 int cmd_bench(int argc, char **argv) {
   cli_opts o;
   run_plan p;
@@ -348,49 +408,32 @@ int cmd_bench(int argc, char **argv) {
     results_path = default_path;
   }
   if ((rc = check_destinations(&p, results_path))) return rc;
-  report rep;
   report_context ctx; /* filled once: this command, this machine */
-  memset(&rep, 0, sizeof rep);
   report_context_fill(&ctx, argc + 1, argv - 1);
-  ctx.seed = p.seed;
-  ctx.ftz = p.opts.ftz;
-  ctx.tf32 = p.opts.tf32;
-  rep.ctx = ctx;
   interrupt_install();
-  if (p.processes > 1) { /* every run in fresh processes; this one merges and writes */
-    worst = procs_run(&p, argc, argv, &rep);
-    char gpu[sizeof ctx.gpu];
-    snprintf(gpu, sizeof gpu, "%s", rep.ctx.gpu); /* what the children's device backend saw */
-    rep.ctx = ctx;
-    snprintf(rep.ctx.gpu, sizeof rep.ctx.gpu, "%s", gpu);
-    report_context_libraries(&rep.ctx, &rep); /* the children's rows: their threads */
-    for (int k = 0; k < rep.n_wl; k++) {
-      table_print_header(stdout, &rep, &rep.wl[k]);
-      table_print(stdout, &rep.wl[k]);
-    }
+  return bench_plan(&p, &ctx, results_path, worst);
+}
+
+/* mlpbench bench-process PLAN.json: one of bench --processes' fresh processes, running the
+ * plan its parent wrote (not a command line: nothing is parsed twice). Internal. */
+int cmd_bench_process(int argc, char **argv) {
+  run_plan p;
+  char err[PATH_MAX + 256];
+  if (argc != 2) {
+    fprintf(stderr, "mlpbench bench-process: internal to bench --processes: needs PLAN.json\n");
+    return EXIT_USAGE;
   }
-  for (int k = 0; k < p.n_workloads && p.processes <= 1 && !mlpb_stop_signal; k++) {
-    int r = bench_workload(&p, p.workloads[k], &rep);
-    if (r == EXIT_USAGE) {
-      report_free(&rep);
-      return r;
-    }
-    worst = r > worst ? r : worst;
-    report_workload *w = &rep.wl[rep.n_wl - 1];
-    report_context_libraries(&rep.ctx, &rep); /* what the rows' backends ran on */
-    table_print_header(stdout, &rep, w);
-    registry_print_advice(stdout, "warning: ");
-    table_print(stdout, w);
+  if (plan_read(argv[1], &p, err, sizeof err)) {
+    fprintf(stderr, "mlpbench bench-process: %s\n", err);
+    return EXIT_USAGE;
   }
-  if (mlpb_stop_signal) {
-    /* what finished is on the screen above; a results file must hold a whole run */
-    fprintf(stderr, "mlpbench bench: interrupted by signal %d: no results file written\n",
-            (int)mlpb_stop_signal);
-    report_free(&rep);
-    return interrupt_exit_code();
+  if (!p.out.results || p.processes != 1) {
+    fprintf(stderr, "mlpbench bench-process: %s: a plan of one process with a results file\n",
+            argv[1]);
+    return EXIT_USAGE;
   }
-  int wr = write_outputs(&p, &rep, results_path);
-  worst = wr > worst ? wr : worst;
-  report_free(&rep);
-  return worst;
+  report_context ctx;
+  report_context_fill(&ctx, argc + 1, argv - 1);
+  interrupt_install();
+  return bench_plan(&p, &ctx, p.out.results, EXIT_OK);
 }

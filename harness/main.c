@@ -24,10 +24,16 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(int, char **);
-  } cmds[] = {
-      {"list", cmd_list},           {"train", cmd_train},           {"bench", cmd_bench},
-      {"gradcheck", cmd_gradcheck}, {"export-png", cmd_export_png}, {"compare", cmd_compare},
-      {"plot", cmd_plot},           {"history", cmd_history},       {"report", cmd_report}};
+  } cmds[] = {{"list", cmd_list},
+              {"train", cmd_train},
+              {"bench", cmd_bench},
+              {"gradcheck", cmd_gradcheck},
+              {"export-png", cmd_export_png},
+              {"compare", cmd_compare},
+              {"plot", cmd_plot},
+              {"history", cmd_history},
+              {"report", cmd_report},
+              {"bench-process", cmd_bench_process}}; /* internal: bench --processes' children */
   cli_argv = argv;
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

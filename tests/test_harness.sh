@@ -124,6 +124,19 @@ if 'blas' in rows:  # built with a CBLAS
 sys.exit(0 if ok else 1)
 " "$tmp/lib-n.json" "$tmp/lib-b.json"
 
+# children run the parent's plan, not its command line parsed again: abbreviations included
+"$bin" bench --workload toy --epochs 40 --backend naive --proc 2 --form bmf --quiet \
+  --results "$tmp/abbr.json" >"$tmp/abbr.out" 2>&1
+check "--proc 2 --form bmf: two processes, one BMF file (exit 0)" \
+  bash -c "test $? = 0 && grep -q '\"toy/naive' '$tmp/abbr.json' && grep -q '2 fresh processes' '$tmp/abbr.out'"
+echo previous >"$tmp/keep.json"
+"$bin" bench --workload mnist --epochs 2 --backend naive --processes 2 --data /nonexistent \
+  --quiet --results "$tmp/keep.json" >"$tmp/keep.out" 2>&1
+check "a failed process writes no results file and keeps the previous one" \
+  bash -c "test $? != 0 && test \"\$(cat '$tmp/keep.json')\" = previous && grep -q 'no results file written' '$tmp/keep.out'"
+"$bin" bench-process "$tmp/keep.json" >/dev/null 2>&1
+check "bench-process refuses a file that is not a plan (exit 2)" test $? = 2
+
 # --processes: each backend in fresh processes, merged; the table says what it rests on
 "$bin" bench --workload toy --epochs 200 --processes 3 --quiet --results "$tmp/p3.json" \
   >"$tmp/p3.out" 2>&1

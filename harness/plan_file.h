@@ -1,0 +1,17 @@
+/* plan_file.h: a run plan as a file, so that bench --processes hands each fresh process the
+ * very plan the parent made (never a command line parsed again, which getopt's abbreviations
+ * once turned into a process that started processes of its own). */
+#ifndef MLPB_PLAN_FILE_H
+#define MLPB_PLAN_FILE_H
+
+#include <stddef.h>
+
+#include "plan.h"
+
+/* Writes p to path (atomically); 0, or -1 with err. */
+int plan_write(const char *path, const run_plan *p, char *err, size_t len);
+/* Reads a plan written by plan_write into p; its strings live until the process ends.
+ * Backends, workloads and peers are looked up by name: an unknown one is an error. */
+int plan_read(const char *path, run_plan *p, char *err, size_t len);
+
+#endif
