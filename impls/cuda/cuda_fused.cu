@@ -98,21 +98,27 @@ int fused_alloc(cuda_mlp *c) {
   return 0;
 }
 
+/* the model part of a kernel's arguments */
+static void net_make(cuda_mlp *c, net_args *a) {
+  const mlp_spec *s = &c->spec;
+  a->n_in = s->n_in;
+  a->n_hidden = s->n_hidden;
+  a->n_out = s->n_out;
+  a->act = s->act;
+  a->loss = s->loss;
+  a->opt = fused_coef(s);
+  a->params = c->params;
+  a->grads = c->grads;
+  a->m = c->m;
+  a->v = c->v;
+  memcpy(a->off, c->off, sizeof a->off);
+}
+
 static fused_args fused_make(cuda_mlp *c) {
   const mlp_spec *s = &c->spec;
   fused_args a;
   memset(&a, 0, sizeof a);
-  a.n_in = s->n_in;
-  a.n_hidden = s->n_hidden;
-  a.n_out = s->n_out;
-  a.act = s->act;
-  a.loss = s->loss;
-  a.opt = fused_coef(s);
-  a.params = c->params;
-  a.grads = c->grads;
-  a.m = c->m;
-  a.v = c->v;
-  memcpy(a.off, c->off, sizeof a.off);
+  net_make(c, &a);
   a.h = c->h;
   a.dh = c->dh;
   a.z = c->zbuf;
@@ -163,18 +169,8 @@ static int tiny_train(cuda_mlp *c, int n_idx, int batch, int zero_grad) {
   const mlp_spec *s = &c->spec;
   tiny_args a;
   memset(&a, 0, sizeof a);
-  a.n_in = s->n_in;
-  a.n_hidden = s->n_hidden;
-  a.n_out = s->n_out;
-  a.act = s->act;
-  a.loss = s->loss;
-  a.opt = fused_coef(s);
-  a.params = c->params;
-  a.grads = c->grads;
-  a.m = c->m;
-  a.v = c->v;
+  net_make(c, &a);
   a.n_params = c->n_params;
-  memcpy(a.off, c->off, sizeof a.off);
   a.X = c->data_x;
   a.labels = c->data_y;
   a.targets = c->data_t;

@@ -47,6 +47,15 @@ __device__ __forceinline__ void opt_update(const opt_coef &o, float *p, float *m
   p[i] -= o.step_size * mi / (sqrtf(vi) / o.bc2_sqrt + o.eps);
 }
 
+/* The model a hand-written trainer kernel needs, shared by the fused phases and the tiny net
+ * (their argument structs derive from it). */
+struct net_args {
+  int n_in, n_hidden, n_out, act, loss;
+  opt_coef opt;                  /* Adam's step sizes are filled per step */
+  float *params, *grads, *m, *v; /* flat W1 b1 W2 b2 */
+  size_t off[4];
+};
+
 __device__ __forceinline__ float act_forward(float v, int act) {
   if (act == MLP_ACT_RELU) return v > 0.0f ? v : 0.0f;
   if (act == MLP_ACT_SIGMOID) return 1.0f / (1.0f + expf(-v));

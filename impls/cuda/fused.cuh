@@ -25,11 +25,7 @@
 #define FUSED_KC 32       /* reduction depth staged in shared memory per pass */
 #define FUSED_TILE 64     /* rows (forward) or inputs (dW1) per pass: 4 per thread */
 
-struct fused_args {
-  int n_in, n_hidden, n_out, act, loss;
-  opt_coef opt;                  /* Adam's step sizes are filled per step from st->t */
-  float *params, *grads, *m, *v; /* flat W1 b1 W2 b2 */
-  size_t off[4];
+struct fused_args : net_args {
   float *h, *dh;   /* (max_batch, H): a block writes only its slice's columns */
   float *z;        /* 3 x z_stride logits accumulators */
   size_t z_stride; /* max_batch * O */

@@ -9,11 +9,8 @@
 #define TINY_THREADS 32
 #define TINY_SMEM (32u << 10)
 
-struct tiny_args {
-  int n_in, n_hidden, n_out, act, loss;
-  opt_coef opt;
-  float *params, *grads, *m, *v; /* flat W1 b1 W2 b2, n_params each */
-  size_t n_params, off[4];
+struct tiny_args : net_args {
+  size_t n_params;
   const float *X;        /* the resident set: X (n, n_in) */
   const int32_t *labels; /* (n), softmax */
   const float *targets;  /* (n, n_out), sigmoid */
