@@ -12,6 +12,7 @@
 
 #include "be_handle.h"
 #include "registry.h"
+#include "results.h"
 
 /* One table of every option: letter (for `allowed`), long name, argument, help. */
 typedef struct {
@@ -264,16 +265,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     o->sweep = 1;
     return 0;
   case 'O':
-    if (strcmp(arg, "native") == 0)
-      o->format = 0;
-    else if (strcmp(arg, "gbench") == 0)
-      o->format = 1;
-    else if (strcmp(arg, "github") == 0)
-      o->format = 2;
-    else if (strcmp(arg, "bmf") == 0)
-      o->format = 3;
-    else
-      break;
+    if ((o->format = results_format_find(arg)) < 0) break;
     return 0;
   case 'q':
     o->quiet = 1;

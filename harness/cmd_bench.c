@@ -17,6 +17,7 @@
 #include "plots.h"
 #include "registry.h"
 #include "report.h"
+#include "reporter.h"
 #include "results.h"
 #include "runner.h"
 #include "table.h"
@@ -32,38 +33,20 @@ static void default_results_path(char *out, size_t len) {
   snprintf(out, len, "results/bench-%s-%s.json", stamp, c.host);
 }
 
+/* The run's outputs, each through its reporter. */
 static int write_outputs(const run_plan *p, const report *rep, const char *results_path) {
   char err[PATH_MAX + 256];
-  json_t *j = results_to_json(rep, p->out.format);
-  int rc = j ? results_write(results_path, j, err, sizeof err) : -1;
-  json_decref(j);
-  if (rc) {
-    fprintf(stderr, "mlpbench bench: %s\n", j ? err : "could not build the results JSON");
+  if (reporter_results.write(rep, results_path, p->out.format, err, sizeof err)) {
+    fprintf(stderr, "mlpbench bench: %s\n", err);
     return EXIT_RUNTIME;
   }
   fprintf(stderr, "mlpbench bench: results written to %s\n", results_path);
-  if (p->out.markdown) {
-    outfile md;
-    if (outfile_open(&md, p->out.markdown, err, sizeof err)) {
-      fprintf(stderr, "mlpbench bench: %s\n", err);
-      return EXIT_RUNTIME;
-    }
-    fprintf(md.f, "# mlpbench results\n");
-    for (int i = 0; i < rep->n_wl; i++) {
-      table_print_header(md.f, rep, &rep->wl[i]);
-      table_print(md.f, &rep->wl[i]);
-    }
-    if (outfile_commit(&md, err, sizeof err)) {
-      fprintf(stderr, "mlpbench bench: %s\n", err);
-      return EXIT_RUNTIME;
-    }
+  if (p->out.markdown && reporter_markdown.write(rep, p->out.markdown, 0, err, sizeof err)) {
+    fprintf(stderr, "mlpbench bench: %s\n", err);
+    return EXIT_RUNTIME;
   }
-  if (p->out.plots) {
-    int bad = plots_draw(p->out.plots, rep) != 0;
-    for (int k = 0; k < rep->n_wl; k++)
-      bad |= plots_montage(p->out.plots, &rep->wl[k]) != 0;
-    if (bad) return EXIT_RUNTIME;
-  }
+  if (p->out.plots && reporter_plots.write(rep, p->out.plots, 0, err, sizeof err))
+    return EXIT_RUNTIME; /* the plots said what failed */
   return EXIT_OK;
 }
 

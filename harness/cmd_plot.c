@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "plots.h"
+#include "reporter.h"
 #include "results.h"
 
 int cmd_plot(int argc, char **argv) {
@@ -37,9 +38,7 @@ int cmd_plot(int argc, char **argv) {
     fprintf(stderr, "mlpbench plot: %s\n", err);
     return EXIT_USAGE;
   }
-  rc = plots_draw(dir, &r) ? EXIT_RUNTIME : EXIT_OK;
-  for (int k = 0; k < r.n_wl; k++)
-    if (plots_montage(dir, &r.wl[k])) rc = EXIT_RUNTIME;
+  rc = reporter_plots.write(&r, dir, 0, err, sizeof err) ? EXIT_RUNTIME : EXIT_OK;
   report_free(&r);
   return rc;
 }

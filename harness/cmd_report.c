@@ -21,6 +21,7 @@
 #include "history.h"
 #include "history_plot.h"
 #include "plots.h"
+#include "reporter.h"
 #include "results.h"
 #include "table.h"
 
@@ -237,9 +238,8 @@ static int write_page(outfile *o, const report *r, const history *h, const char 
   if (images) { /* the plots bench drew for this run */
     shown = embed_pngs(f, images);
   } else { /* drawn from the results file alone, the montage included */
-    failed |= plots_draw(tmp, r) != 0;
-    for (int i = 0; i < r->n_wl; i++)
-      failed |= plots_montage(tmp, &r->wl[i]) != 0;
+    char err[PATH_MAX + 64];
+    failed |= reporter_plots.write(r, tmp, 0, err, sizeof err) != 0;
     shown = embed_pngs(f, tmp);
   }
   if (!shown) fputs("<p>No plots (gnuplot not installed).</p>\n", f);

@@ -496,10 +496,7 @@ static json_t *bmf_json(const report *r) {
   return o;
 }
 
-json_t *results_to_json(const report *r, results_format f) {
-  if (f == RESULTS_BMF) return bmf_json(r);
-  if (f == RESULTS_GBENCH) return gbench_json(r);
-  if (f == RESULTS_GITHUB) return github_json(r);
+static json_t *native_json(const report *r) {
   json_t *root = json_object(), *wls = json_array();
   json_object_set_new(root, "schema", json_string(SCHEMA));
   json_object_set_new(
@@ -509,6 +506,23 @@ json_t *results_to_json(const report *r, results_format f) {
     json_array_append_new(wls, workload_json(&r->wl[i]));
   json_object_set_new(root, "workloads", wls);
   return root;
+}
+
+/* the formats, in results_format's order: one builder each */
+static const struct {
+  const char *name;
+  json_t *(*build)(const report *r);
+} formats[] = {
+    {"native", native_json}, {"gbench", gbench_json}, {"github", github_json}, {"bmf", bmf_json}};
+
+int results_format_find(const char *name) {
+  for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+    if (strcmp(formats[i].name, name) == 0) return (int)i;
+  return -1;
+}
+
+json_t *results_to_json(const report *r, results_format f) {
+  return (size_t)f < sizeof formats / sizeof formats[0] ? formats[f].build(r) : NULL;
 }
 
 int results_check_writable(const char *path, char *err, size_t len) {

@@ -18,6 +18,8 @@ typedef enum {
 } results_format;
 
 json_t *results_to_json(const report *r, results_format f);
+/* The format a --format name means (native, gbench, github, bmf), or -1. */
+int results_format_find(const char *name);
 int results_write(const char *path, json_t *j, char *err, size_t len);
 
 /* Creates the folder of `path` if needed and proves it writable, before a long run. */
