@@ -13,6 +13,8 @@ typedef struct {
   const mlp_backend *be;
   void *ctx;
   mlp_spec spec;
+  const void *dataset; /* the training split set_dataset last took (the trainer's), or NULL */
+  int resident;        /* and whether the backend kept it (0: declined) */
 } be_handle;
 
 /* Creates the context; 0, or -1 with "name: why" in err. */

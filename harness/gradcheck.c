@@ -117,35 +117,39 @@ void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
   }
 }
 
-int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const workload *w,
-                     const mlp_batch *b, const float *params, double ref_loss,
-                     const double *ref_grads, const gc_tol *tol, gc_result *r, char *err,
-                     size_t len) {
-  const mlp_spec *s = &w->spec;
-  size_t n = mlp_param_count(s), off[4];
-  mlp_param_offsets(s, off);
-  mlp_spec spec = *s;
-  spec.max_batch = b->n > spec.max_batch ? b->n : spec.max_batch;
+int gc_check_handle(be_handle *h, const workload *w, const mlp_batch *b, const float *params,
+                    double ref_loss, const double *ref_grads, const gc_tol *tol, gc_result *r,
+                    char *err, size_t len) {
+  const mlp_backend *be = h->be;
+  float *g = malloc(mlp_param_count(&w->spec) * sizeof *g), loss = 0.0f;
   memset(r, 0, sizeof *r);
-  float *g = malloc(n * sizeof *g);
-  be_handle h = {0};
-  int rc = -1;
   if (!g) {
     snprintf(err, len, "%s: out of memory", be->name);
     return -1;
   }
-  if (be_open(&h, be, &spec, opt, err, len)) goto done;
-  float loss = 0.0f;
-  if (be->set_params(h.ctx, params) || be->zero_grads(h.ctx) ||
-      be->forward_backward(h.ctx, b, &loss) || be->get_grads(h.ctx, g)) {
-    snprintf(err, len, "%s: %s", be->name, be_error(&h));
-    goto done;
+  int rc = -1;
+  if (be->set_params(h->ctx, params) || be->zero_grads(h->ctx) ||
+      be->forward_backward(h->ctx, b, &loss) || be->get_grads(h->ctx, g))
+    snprintf(err, len, "%s: %s", be->name, be_error(h));
+  else {
+    gc_judge(w, g, loss, ref_loss, ref_grads, tol, r);
+    rc = 0;
   }
-  gc_judge(w, g, loss, ref_loss, ref_grads, tol, r);
-  rc = 0;
-done:
-  be_close(&h);
   free(g);
+  return rc;
+}
+
+int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const workload *w,
+                     const mlp_batch *b, const float *params, double ref_loss,
+                     const double *ref_grads, const gc_tol *tol, gc_result *r, char *err,
+                     size_t len) {
+  mlp_spec spec = w->spec;
+  spec.max_batch = b->n > spec.max_batch ? b->n : spec.max_batch;
+  be_handle h = {0};
+  memset(r, 0, sizeof *r);
+  if (be_open(&h, be, &spec, opt, err, len)) return -1;
+  int rc = gc_check_handle(&h, w, b, params, ref_loss, ref_grads, tol, r, err, len);
+  be_close(&h);
   return rc;
 }
 

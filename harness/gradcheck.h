@@ -46,6 +46,11 @@ void gc_batch_free(gc_batch *gb);
 int gc_reference(const workload *w, const float *params, const mlp_batch *b, double *loss,
                  double **grads);
 
+/* The check on a live backend whose spec holds the batch (set_params starts it afresh). */
+int gc_check_handle(be_handle *h, const workload *w, const mlp_batch *b, const float *params,
+                    double ref_loss, const double *ref_grads, const gc_tol *tol, gc_result *r,
+                    char *err, size_t len);
+/* The same on a context of its own. */
 int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const workload *w,
                      const mlp_batch *b, const float *params, double ref_loss,
                      const double *ref_grads, const gc_tol *tol, gc_result *r, char *err,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bench_procs.h"
+#include "gradcheck.h"
 #include "interrupt.h"
 #include "memstat.h"
 #include "peers.h"
@@ -57,11 +58,12 @@ static int montage_capture(trainer *t, const workload *w, const char *backend, r
 /* One run from fresh weights; timed samples are appended to row->samples. The last run
  * also records the per-epoch curves (evaluation is never timed), and the montage into m
  * when m is given. */
-static int bench_run(const run_plan *p, const mlp_backend *be, const workload *w, report_row *row,
-                     int last, report_montage *m) {
+static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_row *row, int last,
+                     report_montage *m) {
+  const mlp_backend *be = h->be;
   const int block = plan_block(p, w), n_blocks = (w->epochs + block - 1) / block;
   trainer t;
-  if (trainer_open(&t, be, &p->opts, w, p->seed)) {
+  if (trainer_open_on(&t, h, w, p->seed)) {
     snprintf(row->error, sizeof row->error, "%s", t.err);
     return -1;
   }
@@ -142,26 +144,25 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
 }
 
 /* The floor under an epoch: the same GEMMs alone, as many steps of the same batch sizes as an
- * epoch (or a timing block) runs; measured after the timed runs, on a context of its own. */
-static void measure_floor(const run_plan *p, const mlp_backend *be, const workload *w,
-                          report_row *r) {
+ * epoch (or a timing block) runs; measured after the timed runs, on the backend's one context
+ * (its buffers are scribbled on: nothing trains on it afterwards). */
+static void measure_floor(const run_plan *p, be_handle *hp, const workload *w, report_row *r) {
   enum { FLOOR_SAMPLES = 3 };
-  be_handle h;
-  char err[256];
+  const be_handle h = *hp;
+  const mlp_backend *be = h.be;
   const int len = workload_epoch_len(w), full = len / w->batch, rem = len % w->batch;
   const int per_sample = plan_block(p, w);
-  if (!be->gemm_floor || be_open(&h, be, &w->spec, &p->opts, err, sizeof err)) return;
+  if (!be->gemm_floor) return;
   r->floor_samples = calloc(FLOOR_SAMPLES, sizeof(double));
   for (int i = 0; r->floor_samples && i < FLOOR_SAMPLES + 1 && !mlpb_stop_signal; i++) {
     double t0 = timer_now(), dev_full = -1.0, dev_rem = 0.0;
     if (be->gemm_floor(h.ctx, w->batch, full * per_sample, &dev_full) ||
-        (rem && be->gemm_floor(h.ctx, rem, per_sample, &dev_rem)) || be_sync(&h))
+        (rem && be->gemm_floor(h.ctx, rem, per_sample, &dev_rem)) || be_sync(hp))
       break;
     double sec = timer_now() - t0; /* the samples' clock: wall time after the sync */
     if (i > 0) r->floor_samples[r->n_floor++] = sec / per_sample; /* the first warms up */
   }
   r->gemm_floor = r->n_floor ? stats_summarize(r->floor_samples, r->n_floor).median : NAN;
-  be_close(&h);
 }
 
 /* The check, then every repeat, of one backend; the verdict and samples land in r. */
@@ -175,11 +176,22 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     snprintf(r->error, sizeof r->error, "out of memory");
     return EXIT_RUNTIME;
   }
+  /* one context for the backend's whole run: the check, every repeat, the floor (set_params
+   * starts each afresh); memory counts from before it exists */
+  be_handle h;
+  double rss0 = memstat_begin(&r->host_peak_exact);
+  if (be_open(&h, be, &w->spec, &p->opts, r->error, sizeof r->error)) {
+    fprintf(stderr, "mlpbench bench: %s\n", r->error);
+    return EXIT_RUNTIME;
+  }
   /* correctness before speed: the check runs first and its verdict travels with the row */
   gc_tol tol;
   int gc_failed = gc_tolerance(be, &p->opts, w, s->params, &s->gb.b, &tol);
   if (gc_failed) snprintf(r->error, sizeof r->error, "out of memory in the TF32 error model");
-  if (!gc_failed)
+  if (!gc_failed && s->gb.b.n <= w->spec.max_batch)
+    gc_failed = gc_check_handle(&h, w, &s->gb.b, s->params, s->ref_loss, s->ref, &tol, &r->gc,
+                                r->error, sizeof r->error);
+  else if (!gc_failed) /* a check batch larger than the run's: a context sized for it */
     gc_failed = gc_check_backend(be, &p->opts, w, &s->gb.b, s->params, s->ref_loss, s->ref, &tol,
                                  &r->gc, r->error, sizeof r->error);
   /* described once a context has existed, so options applied at create (threads) show */
@@ -193,23 +205,25 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   if (be_props(be)->device) snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);
   if (gc_failed) {
     fprintf(stderr, "mlpbench bench: %s\n", r->error);
+    be_close(&h);
     return EXIT_RUNTIME;
   }
   r->gc_done = 1;
   /* the first backend whose check passed predicts the montage */
   report_montage *m = w->montage_side && r->gc.pass && rw->montage.n == 0 ? &rw->montage : NULL;
-  double rss0 = memstat_begin(&r->host_peak_exact); /* the timed runs' peak, from here */
   for (int k = 0; k < rw->repeat; k++) {
     int last = k == rw->repeat - 1;
-    if (bench_run(p, be, w, r, last, last ? m : NULL)) {
+    if (bench_run(p, &h, w, r, last, last ? m : NULL)) {
       fprintf(stderr, "mlpbench bench: %s\n", r->error);
+      be_close(&h);
       return EXIT_RUNTIME;
     }
   }
   r->ran = 1;
   double peak = memstat_peak();
   r->host_peak_growth = rss0 >= 0 && peak >= rss0 ? peak - rss0 : NAN;
-  measure_floor(p, be, w, r);
+  measure_floor(p, &h, w, r);
+  be_close(&h);
   r->st = stats_summarize(r->samples, r->n_samples);
   if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */
   if (r->n_dev) r->device_median = stats_summarize(r->dev_samples, r->n_dev).median;

@@ -39,14 +39,13 @@ void batch_order_free(batch_order *b) {
   b->perm = NULL;
 }
 
-int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, const workload *w,
-                 uint64_t seed) {
-  memset(t, 0, sizeof *t);
-  t->h.be = be;
+/* The buffers, the seeded weights and the resident set on the live backend t->h. */
+static int trainer_setup(trainer *t, const workload *w, uint64_t seed) {
+  const mlp_backend *be = t->h.be;
+  const mlp_spec *s = &w->spec;
   t->w = w;
   t->seed = seed;
   t->label = be->name;
-  const mlp_spec *s = &w->spec;
   float *init = malloc(mlp_param_count(s) * sizeof(float));
   t->xb = malloc((size_t)w->batch * s->n_in * sizeof(float));
   t->yb = malloc((size_t)w->batch * sizeof(int32_t));
@@ -58,31 +57,58 @@ int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, cons
     snprintf(t->err, sizeof t->err, "%s: out of memory", be->name);
     goto fail;
   }
-  if (be_open(&t->h, be, s, opt, t->err, sizeof t->err)) goto fail;
   workload_init_params(w, seed, init);
-  if (be->set_params(t->h.ctx, init)) {
+  if (be->set_params(t->h.ctx, init)) { /* a fresh start: gradients and Adam's state too */
     snprintf(t->err, sizeof t->err, "%s: set_params: %s", be->name, be_error(&t->h));
     goto fail;
   }
-  if (be->set_dataset && be->train_steps) {
+  if (be->set_dataset && be->train_steps && t->h.dataset != w->x_train) {
     int rc = be->set_dataset(t->h.ctx, w->x_train, w->has_accuracy ? w->y_train : NULL,
                              w->has_accuracy ? NULL : w->t_train, w->n_train);
     if (rc < 0) {
       snprintf(t->err, sizeof t->err, "%s: set_dataset: %s", be->name, be_error(&t->h));
       goto fail;
     }
-    t->resident = rc == 0; /* 1: declined, batches go through forward_backward */
+    t->h.dataset = w->x_train; /* a later run on this handle needs no second upload */
+    t->h.resident = rc == 0;   /* 1: declined, batches go through forward_backward */
   }
+  t->resident = t->h.resident;
   free(init);
   return 0;
 fail:
   free(init);
-  trainer_close(t);
   return -1;
 }
 
+int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, const workload *w,
+                 uint64_t seed) {
+  memset(t, 0, sizeof *t);
+  t->owns = 1;
+  if (be_open(&t->h, be, &w->spec, opt, t->err, sizeof t->err) || trainer_setup(t, w, seed)) {
+    trainer_close(t);
+    return -1;
+  }
+  return 0;
+}
+
+int trainer_open_on(trainer *t, be_handle *h, const workload *w, uint64_t seed) {
+  memset(t, 0, sizeof *t);
+  t->h = *h;
+  t->shared = h;
+  if (trainer_setup(t, w, seed)) {
+    trainer_close(t);
+    return -1;
+  }
+  return 0;
+}
+
 void trainer_close(trainer *t) {
-  be_close(&t->h);
+  if (t->owns)
+    be_close(&t->h);
+  else if (t->shared)
+    *t->shared = t->h; /* what this run learnt of the handle (its resident set) stays */
+  t->shared = NULL;
+  t->owns = 0;
   batch_order_free(&t->order);
   free(t->epoch_idx);
   free(t->block_idx);

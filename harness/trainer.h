@@ -39,6 +39,8 @@ typedef struct {
   float *tb;          /* tb (batch, n_out) regression targets */
   float *out;         /* out (batch, n_out) for evaluation */
   int resident;       /* the backend holds the training split (set_dataset + train_steps) */
+  int owns;           /* the trainer opened h and closes it */
+  be_handle *shared;  /* the caller's handle this trainer runs on (trainer_open_on), or NULL */
   double last_cpu;    /* process CPU seconds of the last trainer_epochs call */
   double last_device; /* the backend's own (device) seconds of that call, < 0: none */
   char err[512];
@@ -47,6 +49,9 @@ typedef struct {
 /* Creates the backend's context and loads the seeded initial weights. */
 int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, const workload *w,
                  uint64_t seed);
+/* The same on a live backend the caller keeps (one context for every run of a backend);
+ * set_params starts it afresh, and a training split it already holds is not sent again. */
+int trainer_open_on(trainer *t, be_handle *h, const workload *w, uint64_t seed);
 void trainer_close(trainer *t);
 
 /* Runs k epochs back to back (k > 1 only for the toy net's timing blocks); *seconds is the

@@ -90,6 +90,8 @@ typedef struct mlp_backend {
   void *(*create)(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len);
   void (*destroy)(void *ctx);
   const char *(*error)(void *ctx);
+  /* Loads the weights and starts training afresh: gradients cleared, optimizer state (Adam's
+   * moments and step count) reset, so one context serves a run after another. */
   int (*set_params)(void *ctx, const float *flat);
   int (*get_params)(void *ctx, float *flat);
   int (*get_grads)(void *ctx, float *flat);
@@ -119,8 +121,8 @@ typedef struct mlp_backend {
   /* Optional (NULL): the floor under an epoch. Runs `steps` training steps' worth of the
    * step's matrix products alone, at batch `batch`: the same five GEMM shapes through the
    * same library calls as forward_backward, nothing else (no bias, activation, loss,
-   * optimizer, gather). The context's own buffers are scribbled on: use a context made for
-   * this. *seconds: the backend's own (device) time, or < 0 for the caller to time around
+   * optimizer, gather). The context's own buffers are scribbled on: set_params before it
+   * trains again. *seconds: the backend's own (device) time, or < 0 for the caller to time around
    * the call and sync. */
   int (*gemm_floor)(void *ctx, int batch, int steps, double *seconds);
 

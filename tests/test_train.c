@@ -6,6 +6,7 @@
 
 #include "../harness/gradcheck.h"
 #include "../harness/registry.h"
+#include "../harness/runner.h"
 #include "../harness/stats.h"
 #include "../harness/timer.h"
 #include "../harness/trainer.h"
@@ -281,6 +282,45 @@ static void test_one_clock(void) {
   dataset_free(&d);
 }
 
+/* One context per backend per run: bench's check, its repeats and its floor share it. */
+static int counted_creates;
+static void *counting_create(const mlp_spec *s, const mlp_options *o, char *e, size_t l) {
+  counted_creates++;
+  return registry_find("naive")->create(s, o, e, l);
+}
+
+static void test_one_context_per_run(void) {
+  mlp_backend counting = *registry_find("naive");
+  counting.name = "counting";
+  counting.create = counting_create;
+  const wl_entry *toy = NULL;
+  for (int i = 0; i < workload_count(); i++)
+    if (strcmp(workload_get(i)->name, "toy") == 0) toy = workload_get(i);
+  run_plan p;
+  memset(&p, 0, sizeof p);
+  p.backends[p.n_backends++] = &counting;
+  p.workloads[p.n_workloads++] = toy;
+  p.wl.epochs = 40;
+  p.opts.ftz = 1;
+  p.seed = 3;
+  p.warmup = 1;
+  p.repeat = 3;
+  p.block = 10;
+  p.fd_samples = 2;
+  p.quiet = 1;
+  p.processes = 1;
+  report_context ctx;
+  memset(&ctx, 0, sizeof ctx);
+  report rep;
+  int whole = 0, rc = runner_bench(&p, &ctx, &rep, NULL, &whole);
+  T_CHECK(rc == EXIT_OK && whole && rep.n_wl == 1 && rep.wl[0].rows[0].ran, "bench ran: %d", rc);
+  T_CHECK(rep.wl[0].n_rows == 1 && rep.wl[0].rows[0].n_samples == 3 * 3,
+          "3 runs of 3 timed blocks each: %d samples", rep.wl[0].rows[0].n_samples);
+  T_CHECK(counted_creates == 1, "%d contexts for one backend's check, 3 runs and floor",
+          counted_creates);
+  report_free(&rep);
+}
+
 int main(void) {
   n_vars = t_variants(&opts, vars);
   T_RUN(test_toy_converges);
@@ -291,5 +331,6 @@ int main(void) {
   T_RUN(test_rng_and_init_deterministic);
   T_RUN(test_stats);
   T_RUN(test_one_clock);
+  T_RUN(test_one_context_per_run);
   T_EXIT();
 }

@@ -145,9 +145,15 @@ static void grads_materialize(cpu_mlp *c) {
   c->grads_zero = 0;
 }
 
+/* Loads the weights and starts training afresh: gradients cleared, Adam's moments and step
+ * count reset (the interface's contract, so one context serves several runs). */
 int cpu_mlp_set_params(void *ctx, const float *flat) {
   cpu_mlp *c = ctx;
   memcpy(c->params, flat, c->n_params * sizeof(float));
+  if (c->m) memset(c->m, 0, c->n_params * sizeof(float));
+  if (c->v) memset(c->v, 0, c->n_params * sizeof(float));
+  c->t = 0;
+  c->grads_zero = 1;
   return 0;
 }
 

@@ -422,9 +422,16 @@ extern "C" const char *CUDA_API(error)(void *ctx) {
   return ((cuda_mlp *)ctx)->err;
 }
 
+/* Loads the weights and starts training afresh: gradients, Adam's moments and step count
+ * cleared (the interface's contract, so one context serves several runs). */
 extern "C" int CUDA_API(set_params)(void *ctx, const float *flat) {
   cuda_mlp *c = (cuda_mlp *)ctx;
-  return copy_sync(c, c->params, flat, c->n_params * sizeof(float), cudaMemcpyHostToDevice);
+  const size_t np = c->n_params * sizeof(float);
+  CU(cudaMemsetAsync(c->grads, 0, np, c->stream));
+  CU(cudaMemsetAsync(c->m, 0, np, c->stream));
+  CU(cudaMemsetAsync(c->v, 0, np, c->stream));
+  CU(cudaMemsetAsync(c->st, 0, sizeof(dev_state), c->stream));
+  return copy_sync(c, c->params, flat, np, cudaMemcpyHostToDevice);
 }
 
 extern "C" int CUDA_API(get_params)(void *ctx, float *flat) {
