@@ -5,10 +5,10 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../harness/gradcheck.h"
-#include "../harness/ref64.h"
-#include "../harness/registry.h"
-#include "../harness/report.h"
+#include "../harness/engine/gradcheck.h"
+#include "../harness/engine/ref64.h"
+#include "../harness/engine/registry.h"
+#include "../harness/output/report.h"
 #include "../workloads/rng.h"
 #include "../workloads/workload.h"
 #include "t.h"

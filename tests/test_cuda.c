@@ -3,10 +3,10 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../harness/be_handle.h"
-#include "../harness/gradcheck.h"
-#include "../harness/registry.h"
-#include "../harness/trainer.h"
+#include "../harness/engine/be_handle.h"
+#include "../harness/engine/gradcheck.h"
+#include "../harness/engine/registry.h"
+#include "../harness/engine/trainer.h"
 #include "t.h"
 
 static const mlp_backend *cuda;

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../harness/cli.h"
-#include "../harness/history.h"
-#include "../harness/results.h"
+#include "../harness/cmd/cli.h"
+#include "../harness/output/history.h"
+#include "../harness/output/results.h"
 #include "../workloads/data/outfile.h"
 #include "../workloads/rng.h"
 #include "t.h"

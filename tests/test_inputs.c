@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../harness/plot_text.h"
-#include "../harness/spawn.h"
+#include "../harness/sys/plot_text.h"
+#include "../harness/sys/spawn.h"
 #include "../workloads/data/dataset.h"
 #include "../workloads/data/outfile.h"
 #include "t.h"

@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../harness/mwu.h"
-#include "../harness/results.h"
-#include "../harness/table.h"
+#include "../harness/output/results.h"
+#include "../harness/output/table.h"
+#include "../harness/stats/mwu.h"
 #include "t.h"
 
 static char dir[64];

@@ -4,12 +4,12 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../harness/gradcheck.h"
-#include "../harness/registry.h"
-#include "../harness/runner.h"
-#include "../harness/stats.h"
-#include "../harness/timer.h"
-#include "../harness/trainer.h"
+#include "../harness/engine/gradcheck.h"
+#include "../harness/engine/registry.h"
+#include "../harness/engine/runner.h"
+#include "../harness/engine/trainer.h"
+#include "../harness/stats/stats.h"
+#include "../harness/sys/timer.h"
 #include "t.h"
 #include "t_variants.h"
 

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "../../workloads/workload.h"
-#include "../be_handle.h"
-#include "../registry.h"
-#include "../timer.h"
+#include "../engine/be_handle.h"
+#include "../engine/registry.h"
+#include "../sys/timer.h"
 #include "gbench_shim.h"
 
 #ifdef MLPB_HAVE_BLAS

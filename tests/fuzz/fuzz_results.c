@@ -1,7 +1,7 @@
 /* fuzz_results.c: the results JSON that `compare` and `plot` read, from arbitrary bytes. */
 #include <jansson.h>
 
-#include "../../harness/results.h"
+#include "../../harness/output/results.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   json_error_t je;

@@ -1,0 +1,63 @@
+/* cli.h: the command layer: options shared by the mlpbench subcommands, parsed once into a
+ * run plan (plan.h). Only cmd_*.c and main.c include this. */
+#ifndef MLPB_CLI_H
+#define MLPB_CLI_H
+
+#include <stdint.h>
+
+#include "../engine/plan.h"
+#include "../sys/exitcode.h"
+
+#define CLI_MAX_BACKENDS PLAN_MAX_BACKENDS
+#define CLI_MAX_PEERS PLAN_MAX_PEERS
+
+typedef struct {
+  const char *cmd;
+  const char *backends; /* comma list, NULL: every available one */
+  const char *workload; /* a workload name (workloads/workload.c) | all */
+  const char *data;
+  const char *blas_kernel;
+  const char *out_dir;
+  const char *results;  /* bench: results file (default results/bench-DATE-HOST.json) */
+  const char *markdown; /* bench: also write the table here */
+  const char *plots_dir;
+  const char *peers; /* numpy,torch */
+  const char *path;  /* --path: a code path of backends that offer several */
+  int format;        /* results_format */
+  int sweep;
+  wl_config wl;
+  uint64_t seed;
+  int threads, ftz, tf32;
+  int warmup, repeat, block;
+  int processes;
+  int fd_samples;
+  int quiet;
+} cli_opts;
+
+/* Parses argv[1..] of a subcommand; prints a message and returns EXIT_USAGE on error, or -1
+ * after printing help. `allowed` is a string of the option letters the command takes. */
+int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_opts *o);
+void cli_print_help(const char *cmd, const char *allowed, const char *synopsis);
+
+/* The plan of a command: backends (unknown names are usage errors; unavailable ones named
+ * explicitly are reported, skipped, and *worst becomes EXIT_RUNTIME), workloads (--workload,
+ * else default_workload; "all": every workload the registry puts in all), peers and every
+ * setting. 0, or EXIT_USAGE after a message. */
+int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *worst);
+
+/* --blas-kernel: re-runs this process with the environment a backend's library needs. */
+void cli_apply_tuning(const cli_opts *o);
+extern char **cli_argv; /* main's argv, for re-running */
+
+int cmd_list(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_bench_process(int argc, char **argv); /* internal: one of bench --processes' */
+int cmd_gradcheck(int argc, char **argv);
+int cmd_export_png(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+#endif

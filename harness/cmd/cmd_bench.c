@@ -1,0 +1,153 @@
+/* mlpbench bench: the command: parses, plans, checks the destinations, runs the plan
+ * (runner.c) and writes what it returned: a results file (always), and optionally a
+ * Markdown table and plots. */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../workloads/data/outfile.h"
+#include "../engine/be_handle.h"
+#include "../engine/plan_file.h"
+#include "../engine/registry.h"
+#include "../engine/runner.h"
+#include "../output/plots.h"
+#include "../output/report.h"
+#include "../output/reporter.h"
+#include "../output/results.h"
+#include "../output/table.h"
+#include "../sys/interrupt.h"
+#include "cli.h"
+
+static const char *bench_allowed = "bwdneBHlSZstFTCWrkKfqRMPxOpN";
+
+static void default_results_path(char *out, size_t len) {
+  char stamp[32];
+  time_t now = time(NULL);
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&now));
+  report_context c;
+  report_context_fill(&c, 0, NULL);
+  snprintf(out, len, "results/bench-%s-%s.json", stamp, c.host);
+}
+
+/* The run's outputs, each through its reporter. */
+static int write_outputs(const run_plan *p, const report *rep, const char *results_path) {
+  char err[PATH_MAX + 256];
+  if (reporter_results.write(rep, results_path, p->out.format, err, sizeof err)) {
+    fprintf(stderr, "mlpbench bench: %s\n", err);
+    return EXIT_RUNTIME;
+  }
+  fprintf(stderr, "mlpbench bench: results written to %s\n", results_path);
+  if (p->out.markdown && reporter_markdown.write(rep, p->out.markdown, 0, err, sizeof err)) {
+    fprintf(stderr, "mlpbench bench: %s\n", err);
+    return EXIT_RUNTIME;
+  }
+  if (p->out.plots && reporter_plots.write(rep, p->out.plots, 0, err, sizeof err))
+    return EXIT_RUNTIME; /* the plots said what failed */
+  return EXIT_OK;
+}
+
+/* An unwritable destination is reported now, not after a long run. */
+static int check_destinations(const run_plan *p, const char *results_path) {
+  char err[PATH_MAX + 256];
+  if (outfile_check(results_path, err, sizeof err) ||
+      (p->out.markdown && outfile_check(p->out.markdown, err, sizeof err)) ||
+      (p->out.plots && plots_check_dir(p->out.plots, err, sizeof err))) {
+    fprintf(stderr, "mlpbench bench: %s\n", err);
+    return EXIT_USAGE;
+  }
+  return 0;
+}
+
+static void print_workload(const report *rep, const report_workload *w) {
+  table_print_header(stdout, rep, w);
+  registry_print_advice(stdout, "warning: ");
+  table_print(stdout, w);
+}
+
+/* Runs a plan whose destinations were checked, then writes its outputs, unless interrupted
+ * or a process failed (a results file holds a whole run or nothing, the previous one stays). */
+static int bench_plan(const run_plan *p, const report_context *ctx, const char *results_path,
+                      int worst) {
+  report rep;
+  int whole = 1, r = runner_bench(p, ctx, &rep, print_workload, &whole);
+  worst = r > worst ? r : worst;
+  if (r == EXIT_USAGE || !whole || mlpb_stop_signal) {
+    if (mlpb_stop_signal)
+      fprintf(stderr, "mlpbench bench: interrupted by signal %d: no results file written\n",
+              (int)mlpb_stop_signal);
+    else if (!whole)
+      fprintf(stderr, "mlpbench bench: a process failed: no results file written (the "
+                      "previous one is kept)\n");
+    report_free(&rep);
+    return mlpb_stop_signal ? interrupt_exit_code() : worst;
+  }
+  int wr = write_outputs(p, &rep, results_path);
+  worst = wr > worst ? wr : worst;
+  report_free(&rep);
+  return worst;
+}
+
+int cmd_bench(int argc, char **argv) {
+  cli_opts o;
+  run_plan p;
+  char default_path[256];
+  int worst, rc = cli_parse(argc, argv, "bench", bench_allowed, &o);
+  if (rc) {
+    if (rc < 0)
+      cli_print_help("bench", bench_allowed,
+                     "Times each backend per epoch (median, IQR, min, max over the timed "
+                     "samples) after checking its gradients,\nand writes every sample to a "
+                     "results file. GFLOP/s counts the GEMMs only: 4*n_in*H + 6*H*n_out FLOPs "
+                     "per sample per step.");
+    return rc < 0 ? EXIT_OK : rc;
+  }
+  cli_apply_tuning(&o);
+  if ((rc = cli_plan(&o, "all", &p, &worst))) return rc;
+  for (int i = 0; i < p.n_backends; i++)
+    if (be_props(p.backends[i])->emulated) {
+      fprintf(stderr,
+              "mlpbench bench: %s runs device code in an emulator on the CPU: its speed means "
+              "nothing, so bench does not time it (gradcheck, train and the tests check its "
+              "correctness)\n",
+              p.backends[i]->name);
+      return EXIT_USAGE;
+    }
+  const char *results_path = p.out.results; /* never copied: checked, not truncated */
+  if (!results_path) {
+    default_results_path(default_path, sizeof default_path);
+    results_path = default_path;
+  }
+  if ((rc = check_destinations(&p, results_path))) return rc;
+  report_context ctx; /* filled once: this command, this machine */
+  report_context_fill(&ctx, argc + 1, argv - 1);
+  interrupt_install();
+  return bench_plan(&p, &ctx, results_path, worst);
+}
+
+/* mlpbench bench-process PLAN.json: one of bench --processes' fresh processes, running the
+ * plan its parent wrote (not a command line: nothing is parsed twice). Internal. */
+int cmd_bench_process(int argc, char **argv) {
+  run_plan p;
+  char err[PATH_MAX + 256];
+  if (argc != 2) {
+    fprintf(stderr, "mlpbench bench-process: internal to bench --processes: needs PLAN.json\n");
+    return EXIT_USAGE;
+  }
+  if (plan_read(argv[1], &p, err, sizeof err)) {
+    fprintf(stderr, "mlpbench bench-process: %s\n", err);
+    return EXIT_USAGE;
+  }
+  if (!p.out.results || p.processes != 1) {
+    fprintf(stderr, "mlpbench bench-process: %s: a plan of one process with a results file\n",
+            argv[1]);
+    return EXIT_USAGE;
+  }
+  report_context ctx;
+  report_context_fill(&ctx, argc + 1, argv - 1);
+  interrupt_install();
+  return bench_plan(&p, &ctx, p.out.results, EXIT_OK);
+}

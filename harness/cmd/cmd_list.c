@@ -1,0 +1,66 @@
+/* mlpbench list: every backend, available or not and why. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../engine/be_handle.h"
+#include "../engine/registry.h"
+#include "../output/report.h"
+#include "cli.h"
+
+int cmd_list(int argc, char **argv) {
+  cli_opts o;
+  int rc = cli_parse(argc, argv, "list", "", &o);
+  if (rc) {
+    if (rc < 0) cli_print_help("list", "", "Lists the backends and whether each can run here.");
+    return rc < 0 ? EXIT_OK : rc;
+  }
+  printf("CPU: %s\n", report_cpu_model());
+  for (int i = 0; i < registry_count(); i++) {
+    const mlp_backend *be = registry_get(i);
+    char why[512] = "", desc[512] = "";
+    int ok = be->available(why, sizeof why);
+    if (ok && be->describe) be->describe(desc, sizeof desc);
+    if (ok && be->path) { /* a context knows its path; one for the default spec answers */
+      char err[256], path[64];
+      mlp_spec spec = {.n_in = 784,
+                       .n_hidden = 500,
+                       .n_out = 10,
+                       .act = MLP_ACT_RELU,
+                       .loss = MLP_LOSS_SOFTMAX_CE,
+                       .opt = MLP_OPT_ADAM,
+                       .lr = 1e-3f,
+                       .beta1 = 0.9f,
+                       .beta2 = 0.999f,
+                       .eps = 1e-8f,
+                       .max_batch = 128};
+      mlp_options opt = {.ftz = 1};
+      void *ctx = be->create(&spec, &opt, err, sizeof err);
+      if (ctx) {
+        be->path(ctx, path, sizeof path);
+        be->destroy(ctx);
+        size_t n = strlen(desc);
+        snprintf(desc + n, sizeof desc - n, "%spath (784-500-10, batch 128): %s",
+                 n ? "\n         " : "", path);
+      }
+    }
+    const mlp_props *pr = be_props(be);
+    if (ok && pr->paths) { /* --path chooses among these */
+      size_t n = strlen(desc);
+      snprintf(desc + n, sizeof desc - n, "%spaths (--path, default first): %s",
+               n ? "\n         " : "", pr->paths);
+    }
+    if (ok && pr->emulated) {
+      size_t n = strlen(desc);
+      snprintf(desc + n, sizeof desc - n,
+               "%semulated: runs on the CPU to prove the kernels; bench never times it",
+               n ? "\n         " : "");
+    }
+    if (ok)
+      printf("%-8s available    %s%s%s\n", be->name, be->summary, desc[0] ? "\n         " : "",
+             desc);
+    else
+      printf("%-8s unavailable  %s\n", be->name, why);
+  }
+  registry_print_advice(stdout, "\nwarning: ");
+  return EXIT_OK;
+}

@@ -1,0 +1,44 @@
+/* mlpbench plot RESULTS.json --plots DIR: redraws every plot of a saved run, the digit
+ * montage included (its images and predictions are in the results file). */
+#include <stdio.h>
+#include <string.h>
+
+#include "../output/plots.h"
+#include "../output/reporter.h"
+#include "../output/results.h"
+#include "cli.h"
+
+int cmd_plot(int argc, char **argv) {
+  const char *file = NULL, *dir = "plots";
+  char err[1024];
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf(
+          "usage: mlpbench plot RESULTS.json [--plots DIR]   (default DIR: plots)\n\n"
+          "exit codes: 0 ok, 2 unreadable results file or unwritable folder, 3 a plot could not be "
+          "drawn (the previous one is kept)\n");
+      return EXIT_OK;
+    }
+    if (strcmp(argv[i], "--plots") == 0 && i + 1 < argc)
+      dir = argv[++i];
+    else if (argv[i][0] != '-' && !file)
+      file = argv[i];
+    else {
+      fprintf(stderr, "mlpbench plot: unexpected argument '%s' (see --help)\n", argv[i]);
+      return EXIT_USAGE;
+    }
+  }
+  if (!file) {
+    fprintf(stderr, "mlpbench plot: needs a results file (see --help)\n");
+    return EXIT_USAGE;
+  }
+  report r;
+  int rc;
+  if (results_read(file, &r, err, sizeof err) || plots_check_dir(dir, err, sizeof err)) {
+    fprintf(stderr, "mlpbench plot: %s\n", err);
+    return EXIT_USAGE;
+  }
+  rc = reporter_plots.write(&r, dir, 0, err, sizeof err) ? EXIT_RUNTIME : EXIT_OK;
+  report_free(&r);
+  return rc;
+}

@@ -1,0 +1,330 @@
+/* mlpbench report RESULTS.json [--history FOLDER...] [--images DIR] [--out FILE]: one
+ * self-contained HTML page: the machine context, each workload's timing table with its
+ * gradient-check verdicts, the run's plots (redrawn, or the PNGs bench drew in --images) and,
+ * with --history, the trend table and plots,
+ * every image embedded as a data: URI. No script, no network, no external file: it opens
+ * from disk in any browser and prints (the layout has a print style).
+ *
+ * Every string from a results file is HTML-escaped (html_text below); nothing from a file
+ * becomes markup, an attribute or a URL. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../workloads/data/outfile.h"
+#include "../output/history.h"
+#include "../output/history_plot.h"
+#include "../output/plots.h"
+#include "../output/reporter.h"
+#include "../output/results.h"
+#include "../output/table.h"
+#include "cli.h"
+
+static void html_text(FILE *f, const char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '&')
+      fputs("&amp;", f);
+    else if (c == '<')
+      fputs("&lt;", f);
+    else if (c == '>')
+      fputs("&gt;", f);
+    else if (c == '"')
+      fputs("&quot;", f);
+    else if (c == '\'')
+      fputs("&#39;", f);
+    else if (c < 0x20 && c != '\n' && c != '\t')
+      fputc(' ', f);
+    else
+      fputc(c, f);
+  }
+}
+
+static void base64(FILE *f, const unsigned char *p, size_t n) {
+  static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t i = 0; i < n; i += 3) {
+    unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+                 (i + 2 < n ? p[i + 2] : 0);
+    fputc(t[v >> 18 & 63], f);
+    fputc(t[v >> 12 & 63], f);
+    fputc(i + 1 < n ? t[v >> 6 & 63] : '=', f);
+    fputc(i + 2 < n ? t[v & 63] : '=', f);
+  }
+}
+
+/* Every PNG in dir (sorted), embedded with its file name as the caption. */
+static int embed_pngs(FILE *f, const char *dir) {
+  struct dirent **list = NULL;
+  int n = scandir(dir, &list, NULL, alphasort), shown = 0;
+  for (int i = 0; i < n; i++) {
+    const char *name = list[i]->d_name;
+    size_t len = strlen(name);
+    char path[PATH_MAX + 256], err[PATH_MAX + 256];
+    unsigned char *buf = NULL;
+    size_t sz = 0;
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (len > 4 && strcmp(name + len - 4, ".png") == 0 && name[0] != '.' &&
+        !path_join(path, sizeof path, dir, name, err, sizeof err) &&
+        !file_read_max(path, (size_t)64 << 20, sig, 8, "a PNG file", &buf, &sz, err, sizeof err)) {
+      fputs("<figure><img alt=\"", f);
+      html_text(f, name);
+      fputs("\" src=\"data:image/png;base64,", f);
+      base64(f, buf, sz);
+      fputs("\"><figcaption>", f);
+      html_text(f, name);
+      fputs("</figcaption></figure>\n", f);
+      shown++;
+    }
+    free(buf);
+    free(list[i]);
+  }
+  free(list);
+  return shown;
+}
+
+static void context_html(FILE *f, const report_context *c) {
+  const char *k[] = {"date",   "host",        "CPU",  "caches",      "OS",  "compiler", "flags",
+                     "commit", "commit date", "BLAS", "BLAS kernel", "GPU", "command"};
+  const char *v[] = {c->date,        c->host,  c->cpu,    c->caches,      c->os,
+                     c->compiler,    c->flags, c->commit, c->commit_date, c->blas_library,
+                     c->blas_kernel, c->gpu,   c->command};
+  fputs("<h2>Machine and build</h2>\n<table class=kv>\n", f);
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+    if (!v[i][0]) continue;
+    fprintf(f, "<tr><th>%s</th><td>", k[i]);
+    html_text(f, v[i]);
+    fputs("</td></tr>\n", f);
+  }
+  fprintf(f,
+          "<tr><th>cores</th><td>%d</td></tr><tr><th>BLAS threads</th><td>%d</td></tr>"
+          "<tr><th>seed</th><td>%llu</td></tr><tr><th>FTZ/DAZ</th><td>%s</td></tr></table>\n",
+          c->cores, c->blas_threads, (unsigned long long)c->seed, c->ftz ? "on" : "off");
+}
+
+static void cell_time(FILE *f, double s) {
+  char b[32];
+  if (!isfinite(s)) {
+    fputs("<td>-</td>", f);
+    return;
+  }
+  table_fmt_time(b, sizeof b, s);
+  fprintf(f, "<td>%s</td>", b);
+}
+
+static void workload_html(FILE *f, const report_workload *w) {
+  fputs("<h2>", f);
+  html_text(f, w->name);
+  fprintf(f, " %d-%d-%d on ", w->spec.n_in, w->spec.n_hidden, w->spec.n_out);
+  html_text(f, w->data_title[0] ? w->data_title : w->dataset);
+  fprintf(f, "</h2>\n<p>%d train / %d val, batch %d, %d steps per epoch, ", w->n_train, w->n_val,
+          w->batch, w->batches_per_epoch);
+  html_text(f, w->sampling);
+  fprintf(f,
+          "; %d epochs x %d runs, the first %d sample(s) of each run dropped; %.4g GFLOP of "
+          "GEMM per epoch.</p>\n",
+          w->epochs, w->repeat, w->warmup, w->gflop_per_epoch);
+  fputs("<table><tr><th>backend</th><th>median/epoch</th><th>IQR</th><th>min</th><th>max</th>"
+        "<th>n</th><th>samples/s</th><th>GFLOP/s</th><th>GEMM floor</th><th>x floor</th>"
+        "<th>val acc</th><th>gradient check</th><th>largest error / tolerance</th><th>path</th>"
+        "<th>device/epoch</th><th>memory</th></tr>\n",
+        f);
+  for (int i = 0; i < w->n_rows; i++) {
+    const report_row *r = &w->rows[i];
+    fputs("<tr><td>", f);
+    html_text(f, r->backend);
+    fputs("</td>", f);
+    if (!r->ran) {
+      fputs("<td colspan=15 class=bad>failed: ", f);
+      html_text(f, r->error);
+      fputs("</td></tr>\n", f);
+      continue;
+    }
+    cell_time(f, r->st.median);
+    cell_time(f, r->st.q3 - r->st.q1);
+    cell_time(f, r->st.min);
+    cell_time(f, r->st.max);
+    fprintf(f, "<td>%d</td><td>%.4g</td><td>%.2f</td>", r->n_samples, r->samples_per_s, r->gflops);
+    cell_time(f, r->gemm_floor);
+    if (isfinite(r->gemm_floor) && r->gemm_floor > 0)
+      fprintf(f, "<td>%.2f</td>", r->st.median / r->gemm_floor);
+    else
+      fputs("<td>-</td>", f);
+    if (isfinite(r->val_acc))
+      fprintf(f, "<td>%.4f</td>", r->val_acc);
+    else
+      fputs("<td>-</td>", f);
+    fprintf(f, "<td class=%s>%s</td><td>%.2e / %.1e</td><td>", r->gc.pass ? "ok" : "bad",
+            !r->gc_done  ? "not run"
+            : r->gc.pass ? "pass"
+                         : "FAILED, not ranked",
+            r->gc.worst, r->gc.tol);
+    html_text(f, r->path[0] ? r->path : "-");
+    fputs("</td>", f);
+    cell_time(f, r->n_dev ? r->device_median : NAN); /* the backend's own clock, a 2nd figure */
+    char mem[96];
+    table_fmt_memory(mem, sizeof mem, r);
+    fputs("<td>", f);
+    html_text(f, mem);
+    fputs("</td></tr>\n", f);
+  }
+  fputs("</table>\n", f);
+}
+
+static void history_html(FILE *f, const history *h) {
+  fprintf(f,
+          "<h2>History</h2>\n<p>%d results files, %d skipped, %d series.</p>\n<table><tr>"
+          "<th>series</th><th>backend</th><th>machine</th><th>runs</th><th>latest commit</th>"
+          "<th>latest median</th><th>vs previous</th><th>steps</th></tr>\n",
+          h->files_read, h->files_skipped, h->n);
+  for (int i = 0; i < h->n; i++) {
+    const hist_series *s = &h->s[i];
+    const hist_point *last = &s->pts[s->n - 1];
+    fputs("<tr><td>", f);
+    html_text(f, s->workload);
+    fprintf(f, " %d-%d-%d b%d ", s->n_in, s->n_hidden, s->n_out, s->batch);
+    html_text(f, s->sampling);
+    fputs("</td><td>", f);
+    html_text(f, s->backend);
+    fputs("</td><td>", f);
+    html_text(f, s->host);
+    fprintf(f, "</td><td>%d</td><td>", s->n);
+    html_text(f, last->commit);
+    fputs("</td>", f);
+    cell_time(f, last->median);
+    if (s->n > 1)
+      fprintf(f, "<td>%+.1f%%</td>", (last->median / s->pts[s->n - 2].median - 1) * 100);
+    else
+      fputs("<td>-</td>", f);
+    fputs("<td>", f);
+    for (int k = 0; k < s->n_steps; k++) {
+      fprintf(f, "%s%+.1f%% at ", k ? "; " : "", history_step_change(s, k) * 100);
+      html_text(f, s->pts[s->steps[k]].commit);
+    }
+    fputs(s->n_steps ? "</td></tr>\n" : "-</td></tr>\n", f);
+  }
+  fputs("</table>\n", f);
+}
+
+static const char *style =
+    "<style>body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;"
+    "color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em;border-bottom:1px solid "
+    "#ccc}table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid "
+    "#ccc;padding:.2em .5em;text-align:right}th{background:#f3f3f3}td:first-child,.kv td,.kv "
+    "th{text-align:left}.ok{color:#175}.bad{color:#b00;font-weight:bold}figure{margin:1em 0}"
+    "img{max-width:100%;height:auto;border:1px solid #ddd}figcaption{font-size:.8em;color:#666}"
+    "@media print{body{max-width:none}figure,table{break-inside:avoid}}</style>\n";
+
+/* Draws the run's plots (and the history's) into a private folder, then writes the page. */
+static int write_page(outfile *o, const report *r, const history *h, const char *images,
+                      const char *tmp) {
+  FILE *f = o->f;
+  int failed = 0;
+  fputs("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content=\"width=device-width, initial-scale=1\">"
+        "<title>mlpbench report</title>\n",
+        f);
+  fputs(style, f);
+  fputs("</head><body>\n<h1>mlpbench report</h1>\n", f);
+  context_html(f, &r->ctx);
+  for (int i = 0; i < r->n_wl; i++)
+    workload_html(f, &r->wl[i]);
+  fputs("<h2>Plots of this run</h2>\n", f);
+  int shown;
+  if (images) { /* the plots bench drew for this run */
+    shown = embed_pngs(f, images);
+  } else { /* drawn from the results file alone, the montage included */
+    char err[PATH_MAX + 64];
+    failed |= reporter_plots.write(r, tmp, 0, err, sizeof err) != 0;
+    shown = embed_pngs(f, tmp);
+  }
+  if (!shown) fputs("<p>No plots (gnuplot not installed).</p>\n", f);
+  if (h) {
+    history_html(f, h);
+    char hdir[PATH_MAX];
+    snprintf(hdir, sizeof hdir, "%s/history", tmp);
+    failed |= history_plots(hdir, h) != 0;
+    embed_pngs(f, hdir);
+  }
+  fputs("</body></html>\n", f);
+  return failed;
+}
+
+int cmd_report(int argc, char **argv) {
+  const char *file = NULL, *out = "results/latest.html", *images = NULL;
+  const char **hist = calloc((size_t)argc, sizeof *hist);
+  int nh = 0, rc = EXIT_USAGE;
+  char err[PATH_MAX + 256], tmp[] = "/tmp/mlpbench-report-XXXXXX";
+  report r;
+  history h = {0};
+  outfile o = {0};
+  memset(&r, 0, sizeof r);
+  if (!hist) return EXIT_RUNTIME;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf(
+          "usage: mlpbench report RESULTS.json [--history FOLDER]... [--images DIR] "
+          "[--out FILE]\n\nOne self-contained HTML page (default results/latest.html): "
+          "context, tables, gradient checks,\nthe run's plots (redrawn; or the PNGs in --images, "
+          "e.g. bench's --plots folder with its montage),\nand the history of --history "
+          "folders.\n\n"
+          "exit codes: 0 ok, 2 unreadable results file or unwritable output, 3 a plot could "
+          "not be drawn\n");
+      rc = EXIT_OK;
+      goto done;
+    } else if (strcmp(argv[i], "--history") == 0 && i + 1 < argc) {
+      hist[nh++] = argv[++i];
+    } else if (strcmp(argv[i], "--images") == 0 && i + 1 < argc) {
+      images = argv[++i];
+    } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+      out = argv[++i];
+    } else if (argv[i][0] != '-' && !file) {
+      file = argv[i];
+    } else {
+      fprintf(stderr, "mlpbench report: unexpected argument '%s' (see --help)\n", argv[i]);
+      goto done;
+    }
+  }
+  if (!file) {
+    fprintf(stderr, "mlpbench report: needs a results file (see --help)\n");
+    goto done;
+  }
+  if (results_read(file, &r, err, sizeof err) || outfile_check(out, err, sizeof err)) {
+    fprintf(stderr, "mlpbench report: %s\n", err);
+    goto done;
+  }
+  for (int i = 0; i < nh; i++)
+    if (history_add_path(&h, hist[i], stderr)) goto oom;
+  history_finish(&h, 0.05);
+  rc = EXIT_RUNTIME;
+  if (!mkdtemp(tmp)) {
+    fprintf(stderr, "mlpbench report: no temporary folder: %s\n", strerror(errno));
+    goto done;
+  }
+  if (outfile_open(&o, out, err, sizeof err)) {
+    fprintf(stderr, "mlpbench report: %s\n", err);
+    goto cleanup;
+  }
+  int failed = write_page(&o, &r, h.files_read ? &h : NULL, images, tmp);
+  if (outfile_commit(&o, err, sizeof err)) {
+    fprintf(stderr, "mlpbench report: %s\n", err);
+    goto cleanup;
+  }
+  fprintf(stderr, "mlpbench report: written to %s\n", out);
+  rc = failed ? EXIT_RUNTIME : EXIT_OK;
+cleanup:
+  rmtree(tmp);
+  goto done;
+oom:
+  fprintf(stderr, "mlpbench report: out of memory\n");
+  rc = EXIT_RUNTIME;
+done:
+  history_free(&h);
+  report_free(&r);
+  free(hist);
+  return rc;
+}

@@ -1,0 +1,161 @@
+#define _GNU_SOURCE
+#include "bench_procs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../workloads/data/outfile.h"
+#include "../output/results.h"
+#include "../stats/stats.h"
+#include "../sys/exitcode.h"
+#include "../sys/spawn.h"
+#include "plan_file.h"
+
+extern char **environ;
+
+void procs_placement_env(int i, char *buf, size_t len) {
+  /* lengths spread over 0..4095 bytes: the stack start moves by as much */
+  size_t pad = ((size_t)i * 2654435761u) % 4096;
+  int n = snprintf(buf, len, "MLPB_PLACEMENT=");
+  for (size_t k = 0; k < pad && (size_t)n + 1 < len; k++)
+    buf[n++] = 'x';
+  buf[n] = '\0';
+}
+
+static char **child_env(int i, char *pad, size_t padlen) {
+  size_t n = 0;
+  while (environ[n])
+    n++;
+  char **env = calloc(n + 2, sizeof *env);
+  if (!env) return NULL;
+  size_t k = 0;
+  for (size_t j = 0; j < n; j++)
+    if (strncmp(environ[j], "MLPB_PLACEMENT=", 15) != 0) env[k++] = environ[j];
+  procs_placement_env(i + 1, pad, padlen);
+  env[k] = pad;
+  return env;
+}
+
+/* Adds child report c's samples and medians into base, row by row (same workload, backend). */
+static int merge(report *base, const report *c, int first) {
+  for (int w = 0; w < base->n_wl && w < c->n_wl; w++)
+    for (int i = 0; i < base->wl[w].n_rows; i++) {
+      report_row *b = &base->wl[w].rows[i];
+      const report_row *r = NULL;
+      for (int k = 0; k < c->wl[w].n_rows; k++)
+        if (strcmp(c->wl[w].rows[k].backend, b->backend) == 0) r = &c->wl[w].rows[k];
+      if (!r || !r->ran) continue;
+      double *pm = realloc(b->proc_medians, (size_t)(b->n_proc + 1) * sizeof *pm);
+      if (!pm) return -1;
+      b->proc_medians = pm;
+      pm[b->n_proc++] = r->st.median;
+      if (first) continue;
+      /* memory: the largest any fresh process needed */
+      if (isfinite(r->host_peak_growth) &&
+          !(r->host_peak_growth <= b->host_peak_growth)) { /* NaN in b: take r's */
+        b->host_peak_growth = r->host_peak_growth;
+        b->host_peak_exact = r->host_peak_exact;
+      }
+      if (isfinite(r->device_bytes) && !(r->device_bytes <= b->device_bytes))
+        b->device_bytes = r->device_bytes;
+      size_t n = (size_t)(b->n_samples + r->n_samples);
+      double *s = realloc(b->samples, n * sizeof *s),
+             *cs = s ? realloc(b->cpu_samples, n * sizeof *cs) : NULL;
+      if (s) b->samples = s;
+      if (!s || !cs) return -1;
+      b->cpu_samples = cs;
+      memcpy(s + b->n_samples, r->samples, (size_t)r->n_samples * sizeof *s);
+      memcpy(cs + b->n_samples, r->cpu_samples, (size_t)r->n_samples * sizeof *cs);
+      if (b->n_dev == b->n_samples && r->n_dev == r->n_samples && r->n_dev) {
+        double *ds = realloc(b->dev_samples, n * sizeof *ds);
+        if (!ds) return -1;
+        b->dev_samples = ds;
+        memcpy(ds + b->n_dev, r->dev_samples, (size_t)r->n_dev * sizeof *ds);
+        b->n_dev += r->n_dev;
+      } else {
+        b->n_dev = 0; /* device time for every sample, or none */
+      }
+      b->n_samples += r->n_samples;
+    }
+  return 0;
+}
+
+int procs_run(const run_plan *p, report *rep) {
+  char tmp[] = "/tmp/mlpbench-procs-XXXXXX", path[PATH_MAX], plan[PATH_MAX];
+  char err[PATH_MAX + 256], pad[4200];
+  int worst = EXIT_OK;
+  if (!mkdtemp(tmp)) {
+    fprintf(stderr, "mlpbench bench: no temporary folder: %s\n", strerror(errno));
+    return EXIT_RUNTIME;
+  }
+  for (int i = 0; i < p->processes; i++) {
+    /* the child's plan is this plan: one process, its own results file, no Markdown and no
+     * plots (this process draws them from the merged report); the first child alone also
+     * runs the peers and the sweep */
+    run_plan cp = *p;
+    snprintf(path, sizeof path, "%s/process-%d.json", tmp, i);
+    snprintf(plan, sizeof plan, "%s/plan-%d.json", tmp, i);
+    cp.processes = 1;
+    cp.quiet = 1;
+    cp.out.results = path;
+    cp.out.markdown = NULL;
+    cp.out.format = 0; /* native: the parent reads it back */
+    cp.out.plots = NULL;
+    if (i > 0) {
+      cp.n_peers = 0;
+      cp.sweep = 0;
+    }
+    if (plan_write(plan, &cp, err, sizeof err)) {
+      fprintf(stderr, "mlpbench bench: %s\n", err);
+      worst = EXIT_RUNTIME;
+      break;
+    }
+    const char *cargv[] = {"/proc/self/exe", "bench-process", plan, NULL};
+    char **env = child_env(i, pad, sizeof pad);
+    if (!p->quiet) fprintf(stderr, "  process %d of %d ...\n", i + 1, p->processes);
+    int rc = env ? spawn_run_env(cargv, env, "bench process", 5) : 127;
+    free(env);
+    if (rc != EXIT_OK && rc != EXIT_CHECK) {
+      fprintf(stderr, "mlpbench bench: process %d failed (exit %d)\n", i + 1, rc);
+      worst = rc > EXIT_RUNTIME || rc < 0 ? EXIT_RUNTIME : rc;
+      break;
+    }
+    worst = rc > worst ? rc : worst;
+    report c;
+    if (results_read(path, &c, err, sizeof err)) {
+      fprintf(stderr, "mlpbench bench: %s\n", err);
+      worst = EXIT_RUNTIME;
+      break;
+    }
+    int bad;
+    if (i == 0) {
+      *rep = c; /* the first process's report is the base: curves, floor, sweeps, peers */
+      bad = merge(rep, rep, 1);
+    } else {
+      bad = merge(rep, &c, 0);
+      report_free(&c);
+    }
+    if (bad) {
+      fprintf(stderr, "mlpbench bench: out of memory merging processes\n");
+      worst = EXIT_RUNTIME;
+      break;
+    }
+  }
+  for (int w = 0; w < rep->n_wl; w++) {
+    for (int i = 0; i < rep->wl[w].n_rows; i++) {
+      report_row *r = &rep->wl[w].rows[i];
+      if (!r->n_samples) continue;
+      r->st = stats_summarize(r->samples, r->n_samples);
+      r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
+      r->samples_per_s = rep->wl[w].samples_per_epoch / r->st.median;
+      r->gflops = rep->wl[w].gflop_per_epoch / r->st.median;
+    }
+    report_sort_rows(&rep->wl[w]);
+  }
+  rmtree(tmp);
+  return worst;
+}

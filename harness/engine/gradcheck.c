@@ -1,0 +1,207 @@
+#include "gradcheck.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../workloads/rng.h"
+#include "ref64.h"
+#include "tf32.h"
+
+gc_tol gc_tol_fp32(void) {
+  return (gc_tol){GC_TOL_FP32, {GC_TOL_FP32, GC_TOL_FP32, GC_TOL_FP32, GC_TOL_FP32}};
+}
+
+int gc_tolerance(const mlp_backend *be, const mlp_options *opt, const workload *w,
+                 const float *params, const mlp_batch *b, gc_tol *tol) {
+  double t[5];
+  *tol = gc_tol_fp32();
+  if (!opt->tf32 || !be_props(be)->tf32) return 0;
+  if (tf32_tolerances(&w->spec, params, b, t, NULL)) return -1;
+  *tol = (gc_tol){t[0], {t[1], t[2], t[3], t[4]}};
+  return 0;
+}
+
+int gc_batch_make(const workload *w, uint64_t seed, gc_batch *gb) {
+  memset(gb, 0, sizeof *gb);
+  const int n_in = w->spec.n_in, n_out = w->spec.n_out;
+  int n = w->order == WL_ORDER_FULL || w->batch > w->n_train ? w->n_train : w->batch;
+  int32_t *order = malloc((size_t)w->n_train * sizeof *order);
+  gb->x = malloc((size_t)n * n_in * sizeof(float));
+  gb->labels = malloc((size_t)n * sizeof(int32_t));
+  gb->targets = malloc((size_t)n * n_out * sizeof(float));
+  if (!order || !gb->x || !gb->labels || !gb->targets) {
+    free(order);
+    gc_batch_free(gb);
+    return -1;
+  }
+  for (int i = 0; i < w->n_train; i++)
+    order[i] = i;
+  if (w->order != WL_ORDER_FULL) {
+    rng_t r;
+    rng_seed(&r, seed, RNG_STREAM_TEST);
+    rng_shuffle_i32(&r, order, w->n_train);
+  }
+  workload_gather(w, order, n, gb->x, gb->labels, gb->targets, &gb->b);
+  free(order);
+  return 0;
+}
+
+void gc_batch_free(gc_batch *gb) {
+  free(gb->x);
+  free(gb->labels);
+  free(gb->targets);
+  memset(gb, 0, sizeof *gb);
+}
+
+static double *to_double(const float *p, size_t n) {
+  double *d = malloc(n * sizeof *d);
+  if (d)
+    for (size_t i = 0; i < n; i++)
+      d[i] = p[i];
+  return d;
+}
+
+int gc_reference(const workload *w, const float *params, const mlp_batch *b, double *loss,
+                 double **grads) {
+  size_t n = mlp_param_count(&w->spec);
+  double *p = to_double(params, n);
+  *grads = malloc(n * sizeof **grads);
+  int rc = (!p || !*grads) ? -1 : ref64_loss_grad(&w->spec, p, b, loss, *grads, NULL);
+  free(p);
+  if (rc) {
+    free(*grads);
+    *grads = NULL;
+  }
+  return rc;
+}
+
+static gc_err compare(const float *g, const double *r, size_t n) {
+  double se = 0.0, sr = 0.0, mx = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double d = (double)g[i] - r[i];
+    se += d * d;
+    sr += r[i] * r[i];
+    mx = fabs(d) > mx || isnan(d) ? fabs(d) : mx;
+  }
+  gc_err e;
+  e.rel_l2 = sr > 0.0 ? sqrt(se / sr) : sqrt(se);
+  e.nmse = sr > 0.0 ? se / sr : se;
+  e.max_abs = mx;
+  if (isnan(se)) e.rel_l2 = e.nmse = e.max_abs = NAN;
+  return e;
+}
+
+void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
+              const double *ref_grads, const gc_tol *tol, gc_result *r) {
+  size_t n = mlp_param_count(&w->spec), off[4];
+  mlp_param_offsets(&w->spec, off);
+  memset(r, 0, sizeof *r);
+  r->loss = loss;
+  r->loss_ref = ref_loss;
+  r->loss_rel = fabs(loss - ref_loss) / (fabs(ref_loss) > 0 ? fabs(ref_loss) : 1.0);
+  r->worst = isnan(loss) ? INFINITY : r->loss_rel;
+  r->loss_tol = r->tol = tol->loss;
+  r->pass = r->worst <= tol->loss;
+  size_t end[4] = {off[1], off[2], off[3], n};
+  for (int t = 0; t < 4; t++) {
+    r->t[t] = compare(g + off[t], ref_grads + off[t], end[t] - off[t]);
+    r->t[t].tol = tol->t[t];
+    double e = isnan(r->t[t].rel_l2) ? INFINITY : r->t[t].rel_l2;
+    r->worst = e > r->worst ? e : r->worst;
+    r->tol = tol->t[t] > r->tol ? tol->t[t] : r->tol;
+    r->pass &= e <= tol->t[t];
+  }
+}
+
+int gc_check_handle(be_handle *h, const workload *w, const mlp_batch *b, const float *params,
+                    double ref_loss, const double *ref_grads, const gc_tol *tol, gc_result *r,
+                    char *err, size_t len) {
+  const mlp_backend *be = h->be;
+  float *g = malloc(mlp_param_count(&w->spec) * sizeof *g), loss = 0.0f;
+  memset(r, 0, sizeof *r);
+  if (!g) {
+    snprintf(err, len, "%s: out of memory", be->name);
+    return -1;
+  }
+  int rc = -1;
+  if (be->set_params(h->ctx, params) || be->zero_grads(h->ctx) ||
+      be->forward_backward(h->ctx, b, &loss) || be->get_grads(h->ctx, g))
+    snprintf(err, len, "%s: %s", be->name, be_error(h));
+  else {
+    gc_judge(w, g, loss, ref_loss, ref_grads, tol, r);
+    rc = 0;
+  }
+  free(g);
+  return rc;
+}
+
+int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const workload *w,
+                     const mlp_batch *b, const float *params, double ref_loss,
+                     const double *ref_grads, const gc_tol *tol, gc_result *r, char *err,
+                     size_t len) {
+  mlp_spec spec = w->spec;
+  spec.max_batch = b->n > spec.max_batch ? b->n : spec.max_batch;
+  be_handle h = {0};
+  memset(r, 0, sizeof *r);
+  if (be_open(&h, be, &spec, opt, err, len)) return -1;
+  int rc = gc_check_handle(&h, w, b, params, ref_loss, ref_grads, tol, r, err, len);
+  be_close(&h);
+  return rc;
+}
+
+/* Loss at params with entry i set to v; *mask gets the ReLU pattern. */
+static int loss_at(const mlp_spec *s, double *p, size_t i, double v, const mlp_batch *b,
+                   uint8_t *mask, double *loss) {
+  double keep = p[i];
+  p[i] = v;
+  int rc = ref64_loss_grad(s, p, b, loss, NULL, mask);
+  p[i] = keep;
+  return rc;
+}
+
+int gc_finite_differences(const workload *w, const float *params, const mlp_batch *b,
+                          const double *ref_grads, int per_tensor, uint64_t seed, gc_fd_result *r) {
+  const mlp_spec *s = &w->spec;
+  size_t n = mlp_param_count(s), off[4], mlen = (size_t)b->n * s->n_hidden;
+  mlp_param_offsets(s, off);
+  size_t end[4] = {off[1], off[2], off[3], n};
+  double *p = to_double(params, n);
+  uint8_t *m1 = malloc(mlen), *m2 = malloc(mlen);
+  int rc = -1;
+  memset(r, 0, sizeof *r);
+  if (!p || !m1 || !m2) goto done;
+  rng_t rng;
+  rng_seed(&rng, seed, RNG_STREAM_TEST + 1);
+  for (int t = 0; t < 4; t++) {
+    size_t sz = end[t] - off[t];
+    int found = 0;
+    /* gradients below 1e-5 are left out: there central differences measure rounding, not
+     * the derivative (W1 rows of always-blank pixels are exactly zero) */
+    for (int tries = 0; found < per_tensor && tries < 50 * per_tensor; tries++) {
+      size_t i = off[t] + rng_below(&rng, (uint32_t)sz);
+      double an = ref_grads[i];
+      if (fabs(an) < 1e-5) continue;
+      double h = 1e-4 * (fabs(p[i]) > 1.0 ? fabs(p[i]) : 1.0), lp, lm;
+      if (loss_at(s, p, i, p[i] + h, b, m1, &lp) || loss_at(s, p, i, p[i] - h, b, m2, &lm))
+        goto done;
+      if (s->act == MLP_ACT_RELU && memcmp(m1, m2, mlen) != 0) {
+        r->skipped_kinks++;
+        continue;
+      }
+      double fd = (lp - lm) / (2.0 * h);
+      double rel = fabs(fd - an) / fmax(fabs(an), fabs(fd));
+      r->max_rel = rel > r->max_rel ? rel : r->max_rel;
+      r->checked++;
+      found++;
+    }
+  }
+  r->pass = r->checked > 0 && r->max_rel <= GC_TOL_FD;
+  rc = 0;
+done:
+  free(p);
+  free(m1);
+  free(m2);
+  return rc;
+}

@@ -1,0 +1,266 @@
+#define _GNU_SOURCE
+#include "peers.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../workloads/data/outfile.h"
+#include "../stats/stats.h"
+#include "../sys/spawn.h"
+#include "trainer.h"
+
+#ifndef MLPB_PEER_SCRIPT
+#define MLPB_PEER_SCRIPT "workloads/reference/peer.py"
+#endif
+
+static int write_raw(const char *dir, const char *name, const void *p, size_t bytes) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  size_t n = bytes ? fwrite(p, 1, bytes, f) : 0;
+  return (fclose(f) != 0 || n != bytes) ? -1 : 0;
+}
+
+/* A python that imports the peer's library: $MLPBENCH_PYTHON, python3, /usr/bin/python3. */
+static const char *find_python(const char *peer) {
+  static char found[512];
+  const char *env = getenv("MLPBENCH_PYTHON");
+  const char *cands[] = {env && *env ? env : NULL, "python3", "/usr/bin/python3"};
+  for (int i = 0; i < 3; i++) {
+    if (!cands[i]) continue;
+    const char *argv[] = {
+        cands[i], "-c", strcmp(peer, "torch") == 0 ? "import numpy, torch" : "import numpy", NULL};
+    if (spawn_run(argv, NULL, 0) == 0) {
+      snprintf(found, sizeof found, "%s", cands[i]);
+      return found;
+    }
+  }
+  return NULL;
+}
+
+static int export_run(const char *dir, const run_plan *p, const workload *w, const float *params,
+                      const mlp_batch *gc) {
+  const mlp_spec *s = &w->spec;
+  int targets = !w->has_accuracy, n_idx = workload_epoch_len(w);
+  int block = plan_block(p, w), repeat = plan_repeat(p, w);
+  json_t *run = json_pack(
+      "{s:s,s:b,s:b,s:i,s:i,s:i,s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:i,s:i,"
+      "s:i,s:i}",
+      "workload", w->name, "full_batch", w->order == WL_ORDER_FULL, "targets", targets, "n_in",
+      s->n_in, "n_hidden", s->n_hidden, "n_out", s->n_out, "activation",
+      s->act == MLP_ACT_RELU ? "relu" : "sigmoid", "loss",
+      s->loss == MLP_LOSS_SOFTMAX_CE ? "softmax_cross_entropy" : "sigmoid_squared_error",
+      "optimizer", s->opt == MLP_OPT_ADAM ? "adam" : "sgd", "lr", (double)s->lr, "beta1",
+      (double)s->beta1, "beta2", (double)s->beta2, "eps", (double)s->eps, "batch", w->batch,
+      "epochs", w->epochs, "warmup", p->warmup, "block", block, "repeat", repeat, "zero_grad",
+      w->zero_grad, "n_train", w->n_train, "n_val", w->n_val, "n_test", w->n_test, "n_idx", n_idx,
+      "n_gc", gc->n);
+  char path[1200], err[256];
+  snprintf(path, sizeof path, "%s/run.json", dir);
+  (void)err;
+  int rc = run ? json_dump_file(run, path, 0) : -1;
+  json_decref(run);
+  size_t fl = sizeof(float), il = sizeof(int32_t), I = (size_t)s->n_in, O = (size_t)s->n_out;
+  rc |= write_raw(dir, "params.f32", params, mlp_param_count(s) * fl);
+  rc |= write_raw(dir, "gc_x.f32", gc->x, gc->n * I * fl);
+  rc |= write_raw(dir, "x_train.f32", w->x_train, w->n_train * I * fl);
+  if (targets) {
+    rc |= write_raw(dir, "gc_t.f32", gc->y, gc->n * O * fl);
+    return rc | write_raw(dir, "t_train.f32", w->t_train, w->n_train * O * fl);
+  }
+  rc |= write_raw(dir, "gc_y.i32", gc->labels, gc->n * il);
+  rc |= write_raw(dir, "y_train.i32", w->y_train, w->n_train * il);
+  rc |= write_raw(dir, "x_val.f32", w->x_val, w->n_val * I * fl);
+  rc |= write_raw(dir, "y_val.i32", w->y_val, w->n_val * il);
+  if (w->n_test) {
+    rc |= write_raw(dir, "x_test.f32", w->x_test, w->n_test * I * fl);
+    rc |= write_raw(dir, "y_test.i32", w->y_test, w->n_test * il);
+  }
+  /* every epoch's indices, exactly as the trainer draws them for each backend */
+  batch_order bo;
+  int32_t *all = malloc((size_t)w->epochs * n_idx * il);
+  if (!all || batch_order_init(&bo, w, p->seed)) {
+    free(all);
+    return -1;
+  }
+  for (int e = 0; e < w->epochs; e++)
+    batch_order_next(&bo, all + (size_t)e * n_idx);
+  batch_order_free(&bo);
+  rc |= write_raw(dir, "order.i32", all, (size_t)w->epochs * n_idx * il);
+  free(all);
+  return rc;
+}
+
+static double jnum_or_nan(const json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A JSON array of numbers (null: NaN) into a new array; its length, or -1. */
+static int jarray_read(const json_t *a, double **out) {
+  size_t n = json_is_array(a) ? json_array_size(a) : 0;
+  *out = calloc(n ? n : 1, sizeof **out);
+  if (!*out) return -1;
+  for (size_t i = 0; i < n; i++) {
+    json_t *v = json_array_get(a, i);
+    (*out)[i] = json_is_number(v) ? json_number_value(v) : NAN;
+  }
+  return (int)n;
+}
+
+/* peer.json ("mlpbench-peer-1") into a report row (its arrays owned by the row). */
+static int read_exchange(const char *path, report_row *row, double *gc_loss, char *err,
+                         size_t len) {
+  /* the path is ours (a mkdtemp folder), short; the file's content is the peer's */
+  json_error_t je;
+  json_t *j = json_load_file(path, 0, &je);
+  const char *schema = json_string_value(json_object_get(j, "schema"));
+  if (!j || !schema || strcmp(schema, "mlpbench-peer-1") != 0) {
+    snprintf(err, len, "%s: not a peer exchange file (%s)", path, j ? "schema" : je.text);
+    json_decref(j);
+    return -1;
+  }
+  const char *details = json_string_value(json_object_get(j, "details"));
+  snprintf(row->details, sizeof row->details, "%s", details ? details : "");
+  *gc_loss = jnum_or_nan(j, "gradcheck_loss");
+  json_t *cv = json_object_get(j, "curves");
+  int ns = jarray_read(json_object_get(j, "epoch_seconds"), &row->samples);
+  int nc = jarray_read(json_object_get(j, "epoch_cpu_seconds"), &row->cpu_samples);
+  json_t *dv = json_object_get(j, "epoch_device_seconds"); /* GPU peers only */
+  int nd = dv ? jarray_read(dv, &row->dev_samples) : 0;
+  int nl = jarray_read(json_object_get(cv, "loss"), &row->epoch_loss);
+  int na = jarray_read(json_object_get(cv, "val_acc"), &row->epoch_val_acc);
+  row->val_acc = jnum_or_nan(j, "val_acc");
+  row->test_acc = jnum_or_nan(j, "test_acc");
+  json_decref(j);
+  if (ns < 0 || nc < 0 || nl < 0 || na < 0 || nd < 0 || nc != ns || na != nl || (nd && nd != ns)) {
+    snprintf(err, len, "%s: arrays missing, of different lengths, or out of memory", path);
+    return -1;
+  }
+  row->n_samples = ns;
+  row->n_dev = nd;
+  row->n_epochs = nl;
+  return 0;
+}
+
+static void free_row_arrays(report_row *r) {
+  free(r->samples);
+  free(r->cpu_samples);
+  free(r->dev_samples);
+  free(r->epoch_loss);
+  free(r->epoch_val_acc);
+  r->samples = r->cpu_samples = r->dev_samples = r->epoch_loss = r->epoch_val_acc = NULL;
+  r->n_dev = 0;
+}
+
+/* Exports, runs the peer, and reads back its row and gradients (the row's arrays owned by the
+ * caller). */
+static int run_peer(const char *peer, const run_plan *p, const wl_session *s, int grads_only,
+                    char *dir, report_row *row, float *grads, double *gc_loss) {
+  const workload *w = &s->w;
+  const char *py = find_python(peer);
+  if (!py) {
+    int torch = strncmp(peer, "torch", 5) == 0;
+    fprintf(stderr, "mlpbench: peer %s skipped: no python3 with %s (apt-get install %s)\n", peer,
+            torch ? "numpy and torch" : "numpy", torch ? "python3-torch" : "python3-numpy");
+    return 1;
+  }
+  snprintf(dir, 64, "/tmp/mlpbench-peer-XXXXXX");
+  if (!mkdtemp(dir) || export_run(dir, p, w, s->params, &s->gb.b)) {
+    fprintf(stderr, "mlpbench: peer %s: cannot export the run to %s\n", peer, dir);
+    return -1;
+  }
+  const char *script = getenv("MLPBENCH_PEER_SCRIPT");
+  char path[1200], err[1400], tag[48];
+  const char *argv[] = {py,
+                        script && *script ? script : MLPB_PEER_SCRIPT,
+                        "--peer",
+                        peer,
+                        "--run",
+                        dir,
+                        grads_only ? "--grads-only" : NULL,
+                        NULL};
+  if (!p->quiet) fprintf(stderr, "  running peer %s ...\n", peer);
+  snprintf(tag, sizeof tag, "peer %s", peer);
+  int code = spawn_run(argv, tag, 20);
+  if (code != 0) {
+    fprintf(stderr, "mlpbench: peer %s %s (exit %d)\n", peer,
+            code == 77 ? "skipped: its library, device or mode is not available here" : "failed",
+            code);
+    return code == 77 ? 1 : -1;
+  }
+  snprintf(path, sizeof path, "%s/peer.json", dir);
+  if (read_exchange(path, row, gc_loss, err, sizeof err)) {
+    fprintf(stderr, "mlpbench: peer %s: %s\n", peer, err);
+    free_row_arrays(row);
+    return -1;
+  }
+  FILE *f = NULL;
+  snprintf(path, sizeof path, "%s/grads.f32", dir);
+  size_t n = mlp_param_count(&w->spec);
+  if (!(f = fopen(path, "rb")) || fread(grads, sizeof(float), n, f) != n) {
+    fprintf(stderr, "mlpbench: peer %s: unreadable gradients in %s\n", peer, dir);
+    if (f) fclose(f);
+    free_row_arrays(row);
+    return -1;
+  }
+  fclose(f);
+  return 0;
+}
+
+static void remove_dir(const char *dir) {
+  if (rmtree(dir) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", dir);
+}
+
+int peers_gradcheck(const char *peer, const run_plan *p, const wl_session *s, gc_result *r) {
+  char dir[64] = "";
+  report_row row;
+  double loss = 0;
+  memset(&row, 0, sizeof row);
+  float *g = malloc(mlp_param_count(&s->w.spec) * sizeof(float));
+  if (!g) return -1;
+  int rc = run_peer(peer, p, s, 1, dir, &row, g, &loss);
+  if (rc == 0) {
+    gc_tol fp32 = gc_tol_fp32();
+    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, r);
+    free_row_arrays(&row);
+  }
+  if (dir[0] && rc >= 0) remove_dir(dir);
+  free(g);
+  return rc;
+}
+
+int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report_workload *rw) {
+  char dir[64] = "";
+  double loss = 0;
+  float *g = malloc(mlp_param_count(&s->w.spec) * sizeof(float));
+  report_row *dst = g ? report_add_row(rw) : NULL;
+  if (!dst) {
+    free(g);
+    return -1;
+  }
+  int rc = run_peer(peer, p, s, 0, dir, dst, g, &loss);
+  if (rc == 0) {
+    snprintf(dst->backend, sizeof dst->backend, "%s", peer);
+    dst->ran = dst->n_samples > 0;
+    dst->gc_done = 1;
+    gc_tol fp32 = gc_tol_fp32();
+    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, &dst->gc);
+    dst->st = stats_summarize(dst->samples, dst->n_samples);
+    dst->host_peak_growth = dst->device_bytes = NAN; /* another process: not measured */
+    dst->device_median = dst->n_dev ? stats_summarize(dst->dev_samples, dst->n_dev).median : NAN;
+    dst->samples_per_s = rw->samples_per_epoch / dst->st.median;
+    dst->gflops = rw->gflop_per_epoch / dst->st.median;
+  } else {
+    rw->n_rows--; /* nothing added */
+  }
+  if (dir[0] && rc >= 0) remove_dir(dir);
+  free(g);
+  return rc;
+}

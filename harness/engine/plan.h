@@ -1,0 +1,42 @@
+/* plan.h: what one command will run, parsed once by the command layer (cli.c) and handed
+ * down: each module takes the plan, or only the fields it uses, never the option bag. */
+#ifndef MLPB_PLAN_H
+#define MLPB_PLAN_H
+
+#include <stdint.h>
+
+#include "../../impls/mlp_backend.h"
+#include "../../workloads/workload.h"
+
+#define PLAN_MAX_BACKENDS 8
+#define PLAN_MAX_PEERS 4
+#define PLAN_MAX_WORKLOADS 8
+
+typedef struct {
+  const mlp_backend *backends[PLAN_MAX_BACKENDS];
+  int n_backends;
+  const char *peers[PLAN_MAX_PEERS]; /* numpy, torch, torch-cuda, torch-cuda-graph */
+  int n_peers;
+  const wl_entry *workloads[PLAN_MAX_WORKLOADS];
+  int n_workloads;
+  const char *data; /* --data SPEC (NULL: the embedded digits) */
+  wl_config wl;
+  mlp_options opts; /* threads, FTZ/DAZ, TF32 */
+  uint64_t seed;
+  int warmup;
+  int repeat, block; /* 0: the workload's default */
+  int fd_samples;
+  int quiet;
+  int sweep;
+  int processes; /* fresh processes per backend (bench --processes) */
+  struct {
+    const char *results, *markdown, *plots; /* bench's destinations; NULL: none */
+    int format;                             /* results_format */
+  } out;
+} run_plan;
+
+/* Runs per backend and epochs per timing sample for w under this plan. */
+int plan_repeat(const run_plan *p, const workload *w);
+int plan_block(const run_plan *p, const workload *w);
+
+#endif

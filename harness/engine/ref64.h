@@ -1,0 +1,16 @@
+/* ref64.h: the float64 reference every backend's gradients are judged against. It is the
+ * harness's, not a backend: plain loops in double, written for obviousness. */
+#ifndef MLPB_REF64_H
+#define MLPB_REF64_H
+
+#include <stdint.h>
+
+#include "../../impls/mlp_backend.h"
+
+/* Loss of batch b under params (flat layout, double) and, if grads != NULL, its gradient
+ * (flat, overwritten). If relu_mask != NULL it receives (B, n_hidden) bytes: z1 > 0.
+ * Returns 0, or -1 when out of memory. */
+int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b, double *loss,
+                    double *grads, uint8_t *relu_mask);
+
+#endif

@@ -1,0 +1,306 @@
+/* runner.c: the bench engine below the command layer: per workload the session, each
+ * backend's gradient check, its timed runs (one clock), its GEMM floor and memory, then the
+ * peers and the sweep; or all of it in fresh processes. The report it fills is pure data
+ * (the montage's images and predictions included): outputs need nothing else. */
+#define _GNU_SOURCE
+#include "runner.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../stats/stats.h"
+#include "../sys/interrupt.h"
+#include "../sys/timer.h"
+#include "bench_procs.h"
+#include "gradcheck.h"
+#include "memstat.h"
+#include "peers.h"
+#include "session.h"
+#include "sweep.h"
+#include "trainer.h"
+
+/* The montage as data: the first validation images, their labels and the trained model's
+ * predictions, so that any picture can be drawn again from the results file alone. */
+static int montage_capture(trainer *t, const workload *w, const char *backend, report_montage *m) {
+  const int side = w->montage_side,
+            n = w->n_val < REPORT_MONTAGE_MAX ? w->n_val : REPORT_MONTAGE_MAX;
+  const int no = w->spec.n_out;
+  if (n < 1 || side < 1 || side > 64 || (size_t)side * side != (size_t)w->spec.n_in || no > 10)
+    return 0;
+  float *out = malloc((size_t)n * no * sizeof(float));
+  m->pixels = malloc((size_t)n * side * side);
+  if (!out || !m->pixels || trainer_predict(t, w->x_val, n, out)) {
+    free(out);
+    free(m->pixels);
+    memset(m, 0, sizeof *m);
+    return -1;
+  }
+  for (size_t i = 0; i < (size_t)n * side * side; i++) {
+    float v = w->x_val[i] < 0.0f ? 0.0f : w->x_val[i] > 1.0f ? 1.0f : w->x_val[i];
+    m->pixels[i] = (uint8_t)(v * 255.0f + 0.5f);
+  }
+  for (int k = 0; k < n; k++) {
+    int pred = 0;
+    for (int c = 1; c < no; c++)
+      if (out[(size_t)k * no + c] > out[(size_t)k * no + pred]) pred = c;
+    m->truth[k] = w->y_val[k];
+    m->pred[k] = pred;
+  }
+  free(out);
+  snprintf(m->backend, sizeof m->backend, "%s", backend);
+  m->n = n;
+  m->side = side;
+  return 0;
+}
+
+/* One run from fresh weights; timed samples are appended to row->samples. The last run
+ * also records the per-epoch curves (evaluation is never timed), and the montage into m
+ * when m is given. */
+static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_row *row, int last,
+                     report_montage *m) {
+  const mlp_backend *be = h->be;
+  const int block = plan_block(p, w), n_blocks = (w->epochs + block - 1) / block;
+  trainer t;
+  if (trainer_open_on(&t, h, w, p->seed)) {
+    snprintf(row->error, sizeof row->error, "%s", t.err);
+    return -1;
+  }
+  t.progress = !p->quiet;
+  t.label = row->backend;
+  if (be->path && !row->path[0]) be->path(t.h.ctx, row->path, sizeof row->path);
+  for (int b = 0; b < n_blocks; b++) {
+    int k = w->epochs - b * block < block ? w->epochs - b * block : block;
+    double sec, loss;
+    if (trainer_epochs(&t, k, &sec, &loss)) goto fail;
+    if (b >= p->warmup) {
+      if (t.last_device >= 0.0) row->dev_samples[row->n_dev++] = t.last_device / k;
+      row->cpu_samples[row->n_samples] = t.last_cpu / k;
+      row->samples[row->n_samples++] = sec / k;
+    }
+    if (!last) continue;
+    row->epoch_loss[row->n_epochs] = loss;
+    row->epoch_val_acc[row->n_epochs] = NAN;
+    if (w->has_accuracy &&
+        trainer_accuracy(&t, w->x_val, w->y_val, w->n_val, &row->epoch_val_acc[row->n_epochs]))
+      goto fail;
+    row->n_epochs++;
+  }
+  double dev_bytes;
+  if (last && be->device_memory && be->device_memory(t.h.ctx, &dev_bytes) == 0)
+    row->device_bytes = dev_bytes; /* while the trained context is alive */
+  if (last && w->has_accuracy) {
+    row->val_acc = row->n_epochs ? row->epoch_val_acc[row->n_epochs - 1] : NAN;
+    if (w->n_test && trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc))
+      goto fail;
+  }
+  if (m && montage_capture(&t, w, row->backend, m)) {
+    snprintf(t.err, sizeof t.err, "%s: out of memory or forward failed for the montage",
+             row->backend);
+    goto fail;
+  }
+  trainer_close(&t);
+  return 0;
+fail:
+  snprintf(row->error, sizeof row->error, "%s", t.err);
+  trainer_close(&t);
+  return -1;
+}
+
+static void fill_workload_info(const run_plan *p, const workload *w, report_workload *rw) {
+  snprintf(rw->name, sizeof rw->name, "%s", w->name);
+  rw->spec = w->spec;
+  snprintf(rw->dataset, sizeof rw->dataset, "%s", w->data_label);
+  snprintf(rw->dataset_source, sizeof rw->dataset_source, "%s", w->data_source);
+  snprintf(rw->data_title, sizeof rw->data_title, "%s", w->data_title);
+  rw->dataset_hash = w->data_hash;
+  rw->n_train = w->n_train;
+  rw->n_val = w->n_val;
+  rw->n_test = w->n_test;
+  rw->batch = w->batch;
+  rw->batches_per_epoch = w->batches_per_epoch;
+  rw->epochs = w->epochs;
+  rw->warmup = p->warmup;
+  rw->repeat = plan_repeat(p, w);
+  rw->block = plan_block(p, w);
+  snprintf(rw->sampling, sizeof rw->sampling, "%s", w->sampling_label);
+  rw->zero_grad = w->zero_grad;
+  rw->has_accuracy = w->has_accuracy;
+  rw->full_batch = w->order == WL_ORDER_FULL;
+  rw->samples_per_epoch = w->samples_per_epoch;
+  rw->gflop_per_epoch = w->gflop_per_epoch;
+}
+
+static int alloc_row(report_row *r, int n_samples, int n_epochs) {
+  r->samples = calloc((size_t)n_samples, sizeof(double));
+  r->cpu_samples = calloc((size_t)n_samples, sizeof(double));
+  r->dev_samples = calloc((size_t)n_samples, sizeof(double));
+  r->epoch_loss = calloc((size_t)n_epochs, sizeof(double));
+  r->epoch_val_acc = calloc((size_t)n_epochs, sizeof(double));
+  r->device_median = r->host_peak_growth = r->device_bytes = NAN;
+  return r->samples && r->cpu_samples && r->dev_samples && r->epoch_loss && r->epoch_val_acc ? 0
+                                                                                             : -1;
+}
+
+/* The floor under an epoch: the same GEMMs alone, as many steps of the same batch sizes as an
+ * epoch (or a timing block) runs; measured after the timed runs, on the backend's one context
+ * (its buffers are scribbled on: nothing trains on it afterwards). */
+static void measure_floor(const run_plan *p, be_handle *hp, const workload *w, report_row *r) {
+  enum { FLOOR_SAMPLES = 3 };
+  const be_handle h = *hp;
+  const mlp_backend *be = h.be;
+  const int len = workload_epoch_len(w), full = len / w->batch, rem = len % w->batch;
+  const int per_sample = plan_block(p, w);
+  if (!be->gemm_floor) return;
+  r->floor_samples = calloc(FLOOR_SAMPLES, sizeof(double));
+  for (int i = 0; r->floor_samples && i < FLOOR_SAMPLES + 1 && !mlpb_stop_signal; i++) {
+    double t0 = timer_now(), dev_full = -1.0, dev_rem = 0.0;
+    if (be->gemm_floor(h.ctx, w->batch, full * per_sample, &dev_full) ||
+        (rem && be->gemm_floor(h.ctx, rem, per_sample, &dev_rem)) || be_sync(hp))
+      break;
+    double sec = timer_now() - t0; /* the samples' clock: wall time after the sync */
+    if (i > 0) r->floor_samples[r->n_floor++] = sec / per_sample; /* the first warms up */
+  }
+  r->gemm_floor = r->n_floor ? stats_summarize(r->floor_samples, r->n_floor).median : NAN;
+}
+
+/* The check, then every repeat, of one backend; the verdict and samples land in r. */
+static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_session *s, report *rep,
+                         report_workload *rw, report_row *r) {
+  const workload *w = &s->w;
+  const int per_run = (w->epochs + rw->block - 1) / rw->block;
+  snprintf(r->backend, sizeof r->backend, "%s", be->name);
+  r->reference = be_props(be)->reference;
+  if (alloc_row(r, rw->repeat * per_run, per_run)) {
+    snprintf(r->error, sizeof r->error, "out of memory");
+    return EXIT_RUNTIME;
+  }
+  /* one context for the backend's whole run: the check, every repeat, the floor (set_params
+   * starts each afresh); memory counts from before it exists */
+  be_handle h;
+  double rss0 = memstat_begin(&r->host_peak_exact);
+  if (be_open(&h, be, &w->spec, &p->opts, r->error, sizeof r->error)) {
+    fprintf(stderr, "mlpbench bench: %s\n", r->error);
+    return EXIT_RUNTIME;
+  }
+  /* correctness before speed: the check runs first and its verdict travels with the row */
+  gc_tol tol;
+  int gc_failed = gc_tolerance(be, &p->opts, w, s->params, &s->gb.b, &tol);
+  if (gc_failed) snprintf(r->error, sizeof r->error, "out of memory in the TF32 error model");
+  if (!gc_failed && s->gb.b.n <= w->spec.max_batch)
+    gc_failed = gc_check_handle(&h, w, &s->gb.b, s->params, s->ref_loss, s->ref, &tol, &r->gc,
+                                r->error, sizeof r->error);
+  else if (!gc_failed) /* a check batch larger than the run's: a context sized for it */
+    gc_failed = gc_check_backend(be, &p->opts, w, &s->gb.b, s->params, s->ref_loss, s->ref, &tol,
+                                 &r->gc, r->error, sizeof r->error);
+  /* described once a context has existed, so options applied at create (threads) show */
+  if (be->describe) be->describe(r->details, sizeof r->details);
+  mlp_library lib;
+  if (be->library && be->library(&lib) == 0) { /* this row's own library, not the run's */
+    snprintf(r->library, sizeof r->library, "%s", lib.library);
+    snprintf(r->kernel, sizeof r->kernel, "%s", lib.kernel);
+    r->threads = lib.threads;
+  }
+  if (be_props(be)->device) snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", r->details);
+  if (gc_failed) {
+    fprintf(stderr, "mlpbench bench: %s\n", r->error);
+    be_close(&h);
+    return EXIT_RUNTIME;
+  }
+  r->gc_done = 1;
+  /* the first backend whose check passed predicts the montage */
+  report_montage *m = w->montage_side && r->gc.pass && rw->montage.n == 0 ? &rw->montage : NULL;
+  for (int k = 0; k < rw->repeat; k++) {
+    int last = k == rw->repeat - 1;
+    if (bench_run(p, &h, w, r, last, last ? m : NULL)) {
+      fprintf(stderr, "mlpbench bench: %s\n", r->error);
+      be_close(&h);
+      return EXIT_RUNTIME;
+    }
+  }
+  r->ran = 1;
+  double peak = memstat_peak();
+  r->host_peak_growth = rss0 >= 0 && peak >= rss0 ? peak - rss0 : NAN;
+  measure_floor(p, &h, w, r);
+  be_close(&h);
+  r->st = stats_summarize(r->samples, r->n_samples);
+  if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */
+  if (r->n_dev) r->device_median = stats_summarize(r->dev_samples, r->n_dev).median;
+  r->samples_per_s = rw->samples_per_epoch / r->st.median;
+  r->gflops = rw->gflop_per_epoch / r->st.median;
+  return r->gc.pass ? EXIT_OK : EXIT_CHECK;
+}
+
+static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
+  wl_session s;
+  int rc = session_open(&s, e, p, 1, "bench");
+  if (rc) return rc;
+  const workload *w = &s.w;
+  report_workload *rw = report_add_workload(rep);
+  if (!rw) {
+    session_close(&s);
+    return EXIT_USAGE;
+  }
+  fill_workload_info(p, w, rw);
+  const int per_run = (w->epochs + rw->block - 1) / rw->block;
+  if (p->warmup >= per_run) {
+    fprintf(stderr,
+            "mlpbench bench: --warmup %d leaves no timed samples (%s has %d per run; raise "
+            "--epochs or lower --warmup)\n",
+            p->warmup, w->name, per_run);
+    session_close(&s);
+    return EXIT_USAGE;
+  }
+  rc = EXIT_OK;
+  for (int i = 0; i < p->n_backends && !mlpb_stop_signal; i++) {
+    report_row *r = report_add_row(rw); /* the plan caps backends + peers (plan.c) */
+    if (!r) break;
+    int br = bench_backend(p, p->backends[i], &s, rep, rw, r);
+    rc = br > rc ? br : rc;
+  }
+  for (int i = 0; i < p->n_peers && !mlpb_stop_signal; i++)
+    if (peers_bench(p->peers[i], p, &s, rw) < 0) rc = EXIT_RUNTIME;
+  if (p->sweep && !mlpb_stop_signal)
+    sweep_run(p->backends, p->n_backends, &p->opts, p->quiet, w, rw);
+  report_sort_rows(rw);
+  session_close(&s);
+  return rc;
+}
+
+int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runner_done done,
+                 int *whole) {
+  int worst = EXIT_OK;
+  memset(rep, 0, sizeof *rep);
+  rep->ctx = *ctx;
+  rep->ctx.seed = p->seed;
+  rep->ctx.ftz = p->opts.ftz;
+  rep->ctx.tf32 = p->opts.tf32;
+  *whole = 1;
+  if (p->processes > 1) { /* every run in fresh processes; this one merges */
+    int pr = procs_run(p, rep);
+    if (pr != EXIT_OK && pr != EXIT_CHECK) {
+      *whole = 0;
+      return pr;
+    }
+    char gpu[sizeof rep->ctx.gpu];
+    snprintf(gpu, sizeof gpu, "%s", rep->ctx.gpu); /* what the children's device backend saw */
+    rep->ctx = *ctx;
+    rep->ctx.seed = p->seed;
+    rep->ctx.ftz = p->opts.ftz;
+    rep->ctx.tf32 = p->opts.tf32;
+    snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", gpu);
+    report_context_libraries(&rep->ctx, rep); /* the children's rows: their threads */
+    for (int k = 0; k < rep->n_wl && done; k++)
+      done(rep, &rep->wl[k]);
+    return pr;
+  }
+  for (int k = 0; k < p->n_workloads && !mlpb_stop_signal; k++) {
+    int r = bench_workload(p, p->workloads[k], rep);
+    if (r == EXIT_USAGE) return r;
+    worst = r > worst ? r : worst;
+    report_context_libraries(&rep->ctx, rep); /* what the rows' backends ran on */
+    if (done) done(rep, &rep->wl[rep->n_wl - 1]);
+  }
+  return worst;
+}

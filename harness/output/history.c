@@ -1,0 +1,292 @@
+#define _GNU_SOURCE
+#include "history.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../stats/mwu.h"
+#include "../stats/stats.h"
+#include "results.h"
+
+/* "2026-11-27T10:20:34Z" or "...+01:00" into seconds since 1970; NAN when unreadable. */
+static double parse_date(const char *s) {
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  const char *rest = s && *s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+  if (!rest) return NAN;
+  double t = (double)timegm(&tm);
+  if ((rest[0] == '+' || rest[0] == '-') && strlen(rest) >= 6) {
+    int hh = atoi(rest + 1), mm = atoi(rest + 4), sign = rest[0] == '-' ? -1 : 1;
+    t -= sign * (hh * 3600.0 + mm * 60.0);
+  }
+  return t;
+}
+
+/* The BLAS kernel a row's timing depends on: its own (files since the rows record it; ""
+ * for a backend without a library), else the file's. */
+static const char *row_kernel(const report *r, const report_row *row) {
+  return row->library_known ? row->kernel : r->ctx.blas_kernel;
+}
+
+static int same_series(const hist_series *s, const report *r, const report_workload *w,
+                       const report_row *row) {
+  return strcmp(s->workload, w->name) == 0 && strcmp(s->backend, row->backend) == 0 &&
+         strcmp(s->host, r->ctx.host) == 0 && strcmp(s->cpu, r->ctx.cpu) == 0 &&
+         strcmp(s->gpu, r->ctx.gpu) == 0 && strcmp(s->kernel, row_kernel(r, row)) == 0 &&
+         strcmp(s->sampling, w->sampling) == 0 && s->hash == w->dataset_hash &&
+         s->n_in == w->spec.n_in && s->n_hidden == w->spec.n_hidden && s->n_out == w->spec.n_out &&
+         s->batch == w->batch && s->zero_grad == w->zero_grad;
+}
+
+static hist_series *series_for(history *h, const report *r, const report_workload *w,
+                               const report_row *row) {
+  for (int i = 0; i < h->n; i++)
+    if (same_series(&h->s[i], r, w, row)) return &h->s[i];
+  if (h->n == h->cap) {
+    int nc = h->cap ? 2 * h->cap : 16;
+    hist_series *ns = realloc(h->s, (size_t)nc * sizeof *ns);
+    if (!ns) return NULL;
+    h->s = ns;
+    h->cap = nc;
+  }
+  hist_series *s = &h->s[h->n++];
+  memset(s, 0, sizeof *s);
+  snprintf(s->workload, sizeof s->workload, "%s", w->name);
+  snprintf(s->backend, sizeof s->backend, "%s", row->backend);
+  snprintf(s->host, sizeof s->host, "%s", r->ctx.host);
+  snprintf(s->cpu, sizeof s->cpu, "%s", r->ctx.cpu);
+  snprintf(s->gpu, sizeof s->gpu, "%s", r->ctx.gpu);
+  snprintf(s->kernel, sizeof s->kernel, "%s", row_kernel(r, row));
+  snprintf(s->sampling, sizeof s->sampling, "%s", w->sampling);
+  snprintf(s->dataset, sizeof s->dataset, "%s", w->dataset);
+  s->n_in = w->spec.n_in;
+  s->n_hidden = w->spec.n_hidden;
+  s->n_out = w->spec.n_out;
+  s->batch = w->batch;
+  s->zero_grad = w->zero_grad;
+  s->hash = w->dataset_hash;
+  return s;
+}
+
+static int add_point(hist_series *s, const report *r, const report_row *row, const char *file) {
+  if (s->n == s->cap) {
+    int nc = s->cap ? 2 * s->cap : 16;
+    hist_point *np = realloc(s->pts, (size_t)nc * sizeof *np);
+    if (!np) return -1;
+    s->pts = np;
+    s->cap = nc;
+  }
+  hist_point *p = &s->pts[s->n];
+  memset(p, 0, sizeof *p);
+  p->median = row->st.median;
+  p->q1 = row->st.q1;
+  p->q3 = row->st.q3;
+  snprintf(p->commit, sizeof p->commit, "%s", r->ctx.commit);
+  snprintf(p->commit_date, sizeof p->commit_date, "%s", r->ctx.commit_date);
+  snprintf(p->date, sizeof p->date, "%s", r->ctx.date);
+  double cd = parse_date(r->ctx.commit_date), rd = parse_date(r->ctx.date);
+  p->when = isfinite(cd) ? cd : isfinite(rd) ? rd : 0.0;
+  if (!(p->file = strdup(file))) return -1;
+  s->n++;
+  return 0;
+}
+
+static int add_file(history *h, const char *path, FILE *log) {
+  report r;
+  char err[1024];
+  if (results_read(path, &r, err, sizeof err)) {
+    fprintf(log, "history: skipped %s\n", err);
+    h->files_skipped++;
+    return 0;
+  }
+  h->files_read++;
+  for (int w = 0; w < r.n_wl; w++)
+    for (int k = 0; k < r.wl[w].n_rows; k++) {
+      const report_row *row = &r.wl[w].rows[k];
+      /* a run that failed, or whose gradients failed their check, has no speed to track */
+      if (!row->ran || !row->n_samples || (row->gc_done && !row->gc.pass) || !(row->st.median > 0))
+        continue;
+      hist_series *s = series_for(h, &r, &r.wl[w], row);
+      if (!s || add_point(s, &r, row, path)) {
+        report_free(&r);
+        return -1;
+      }
+    }
+  report_free(&r);
+  return 0;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int history_add_path(history *h, const char *path, FILE *log) {
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return add_file(h, path, log);
+  DIR *d = opendir(path);
+  if (!d) {
+    fprintf(log, "history: skipped %s: cannot read the folder\n", path);
+    h->files_skipped++;
+    return 0;
+  }
+  char **names = NULL;
+  int n = 0, cap = 0, rc = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0 || e->d_name[0] == '.') continue;
+    if (n == cap) {
+      cap = cap ? 2 * cap : 64;
+      char **nn = realloc(names, (size_t)cap * sizeof *nn);
+      if (!nn) {
+        rc = -1;
+        break;
+      }
+      names = nn;
+    }
+    if (asprintf(&names[n], "%s/%s", path, e->d_name) < 0) {
+      rc = -1;
+      break;
+    }
+    n++;
+  }
+  closedir(d);
+  if (names) qsort(names, (size_t)n, sizeof *names, by_name); /* a stable order to read in */
+  for (int i = 0; i < n; i++) {
+    if (!rc) rc = add_file(h, names[i], log);
+    free(names[i]);
+  }
+  free(names);
+  return rc;
+}
+
+static int by_when(const void *a, const void *b) {
+  const hist_point *x = a, *y = b;
+  if (x->when != y->when) return x->when < y->when ? -1 : 1;
+  return strcmp(x->date, y->date); /* the same commit twice: by run date, both kept */
+}
+
+/* ---- step detection ---- */
+
+static double sigma_of(const double *y, int n) {
+  if (n < 3) return 0.01;
+  double *d = malloc((size_t)(n - 1) * sizeof *d);
+  if (!d) return 0.01;
+  for (int i = 1; i < n; i++)
+    d[i - 1] = fabs(y[i] - y[i - 1]);
+  double s = 1.4826 * stats_summarize(d, n - 1).median / sqrt(2.0);
+  free(d);
+  return s > 0.002 ? s : 0.002; /* no machine is quieter than 0.2% run to run */
+}
+
+static double mean_of(const double *y, int a, int b) {
+  double s = 0.0;
+  for (int i = a; i < b; i++)
+    s += y[i];
+  return s / (b - a);
+}
+
+/* The split at k between [l0, k) and [k, r1) stands when the level moves by more than the
+ * minimum effect and the U test separates the sides (at most 10 runs each, nearest k). */
+static int split_stands(const double *y, int l0, int k, int r1, double min_effect) {
+  l0 = k - l0 > 10 ? k - 10 : l0;
+  r1 = r1 - k > 10 ? k + 10 : r1;
+  double lm = stats_summarize(y + l0, k - l0).median;
+  double rm = stats_summarize(y + k, r1 - k).median;
+  if (fabs(exp(rm - lm) - 1.0) <= min_effect) return 0;
+  mwu_result u;
+  return !mwu_test(y + l0, k - l0, y + k, r1 - k, &u) && u.p < 0.05;
+}
+
+/* [a, b) cut at one place (k2 == b) or two (a level of its own in [k1, k2), the rest apart:
+ * binary segmentation alone misses a step that is later undone); the cut that most reduces
+ * the squared error, each extra cut paying the penalty again. 0 when none passes. */
+static int best_cut(const double *y, int a, int b, double sigma, double penalty, double min_effect,
+                    int *k1, int *k2) {
+  const int n = b - a;
+  double total = 0.0, best = 0.0;
+  for (int i = a; i < b; i++)
+    total += y[i];
+  int found = 0;
+  for (int i = a + HISTORY_MIN_SEG; i <= b - HISTORY_MIN_SEG; i++)
+    for (int j = i + HISTORY_MIN_SEG; j <= b; j++) {
+      if (j < b && j > b - HISTORY_MIN_SEG) continue;
+      double in = mean_of(y, i, j), len = j - i, out = (total - in * len) / (n - len);
+      double gain = len * (n - len) / n * (in - out) * (in - out);
+      double cost = (j == b ? 1 : 2) * penalty * sigma * sigma;
+      if (gain - cost > best) {
+        best = gain - cost;
+        *k1 = i;
+        *k2 = j;
+        found = 1;
+      }
+    }
+  if (!found) return 0;
+  if (!split_stands(y, a, *k1, *k2, min_effect)) return 0;
+  return *k2 == b || split_stands(y, *k1, *k2, b, min_effect);
+}
+
+static void segment(const double *y, int a, int b, double sigma, double penalty, double min_effect,
+                    int *steps, int *n, int max) {
+  int k1, k2;
+  if (*n >= max || b - a < 2 * HISTORY_MIN_SEG) return;
+  if (!best_cut(y, a, b, sigma, penalty, min_effect, &k1, &k2)) return;
+  steps[(*n)++] = k1;
+  if (k2 < b && *n < max) steps[(*n)++] = k2;
+  segment(y, a, k1, sigma, penalty, min_effect, steps, n, max);
+  segment(y, k1, k2, sigma, penalty, min_effect, steps, n, max);
+  if (k2 < b) segment(y, k2, b, sigma, penalty, min_effect, steps, n, max);
+}
+
+static int by_int(const void *a, const void *b) {
+  return *(const int *)a - *(const int *)b;
+}
+
+int history_detect(const double *y, int n, double min_effect, int *steps, int max_steps) {
+  int found = 0;
+  if (n < 2 * HISTORY_MIN_SEG) return 0;
+  double sigma = sigma_of(y, n), penalty = HISTORY_PENALTY * log((double)n);
+  segment(y, 0, n, sigma, penalty, min_effect, steps, &found, max_steps);
+  qsort(steps, (size_t)found, sizeof *steps, by_int);
+  return found;
+}
+
+double history_step_change(const hist_series *s, int k) {
+  int at = s->steps[k], lo = k ? s->steps[k - 1] : 0;
+  int hi = k + 1 < s->n_steps ? s->steps[k + 1] : s->n;
+  double *v = malloc((size_t)s->n * sizeof *v);
+  if (!v) return NAN;
+  for (int i = lo; i < hi; i++)
+    v[i - lo] = s->pts[i].median;
+  double before = stats_summarize(v, at - lo).median;
+  double after = stats_summarize(v + (at - lo), hi - at).median;
+  free(v);
+  return after / before - 1.0;
+}
+
+void history_finish(history *h, double min_effect) {
+  for (int i = 0; i < h->n; i++) {
+    hist_series *s = &h->s[i];
+    qsort(s->pts, (size_t)s->n, sizeof *s->pts, by_when);
+    double *y = malloc((size_t)(s->n ? s->n : 1) * sizeof *y);
+    if (!y) continue;
+    for (int k = 0; k < s->n; k++)
+      y[k] = log(s->pts[k].median);
+    s->n_steps = history_detect(y, s->n, min_effect, s->steps, HISTORY_MAX_STEPS);
+    free(y);
+  }
+}
+
+void history_free(history *h) {
+  for (int i = 0; i < h->n; i++) {
+    for (int k = 0; k < h->s[i].n; k++)
+      free(h->s[i].pts[k].file);
+    free(h->s[i].pts);
+  }
+  free(h->s);
+  memset(h, 0, sizeof *h);
+}

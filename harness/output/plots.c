@@ -1,0 +1,295 @@
+#define _GNU_SOURCE
+#include "plots.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../workloads/data/dataset.h"
+#include "../../workloads/data/outfile.h"
+#include "../sys/plot_text.h"
+#include "../sys/spawn.h"
+#include "plot_job.h"
+
+/* How plots are made safely (see plot_text.h for the quoting rule): every script, data file
+ * and PNG is first written inside a private mkdtemp folder, so no user path ever appears in
+ * a script; a PNG that gnuplot finished (exit 0, PNG signature, IEND chunk) is then copied
+ * into the user's folder through outfile (mkstemp, fsync, rename). A failure leaves the old
+ * plot in place and is reported. */
+
+int plots_check_dir(const char *dir, char *err, size_t len) {
+  return outfile_check_dir(dir, err, len);
+}
+
+int plots_have_gnuplot(void) {
+  const char *path = getenv("PATH");
+  char buf[4096], exe[4200];
+  snprintf(buf, sizeof buf, "%s", path ? path : "/usr/bin:/bin");
+  for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+    snprintf(exe, sizeof exe, "%s/gnuplot", d);
+    if (access(exe, X_OK) == 0) return 1;
+  }
+  return 0;
+}
+
+/* Seconds to a display unit chosen from the fastest time. */
+static double unit_scale(double fastest, const char **unit) {
+  if (fastest < 1e-3) {
+    *unit = "us";
+    return 1e6;
+  }
+  if (fastest < 1.0) {
+    *unit = "ms";
+    return 1e3;
+  }
+  *unit = "s";
+  return 1.0;
+}
+
+/* (a) median per backend as horizontal bars, fastest on top, min-max whiskers, labels. */
+static void plot_times(plot_job *j, const report *rep, const report_workload *w,
+                       const char *wname) {
+  char name[64], dat[PATH_MAX];
+  double lo = INFINITY, hi = 0, fastest = 0;
+  int n = 0;
+  FILE *f, *g;
+  for (int i = 0; i < w->n_rows; i++) {
+    const report_row *r = &w->rows[i];
+    if (!r->ran) continue;
+    if (fastest == 0 && r->gc.pass) fastest = r->st.median;
+    lo = fmin(lo, r->st.min);
+    hi = fmax(hi, r->st.max);
+    n++;
+  }
+  if (!n) return;
+  if (fastest == 0) fastest = w->rows[0].st.median;
+  if (!(fastest > 0) || !(lo > 0)) return; /* nothing positive to draw on a time axis */
+  const char *unit;
+  double k = unit_scale(fastest, &unit);
+  int logx = hi / lo > 20;
+  snprintf(name, sizeof name, "%s-epoch-time", wname);
+  if (job_begin(j, name, 900, 180 + 60 * n, &g, &f, dat, sizeof dat)) return;
+  int y = n;
+  for (int i = 0; i < w->n_rows; i++) { /* top row = fastest */
+    const report_row *r = &w->rows[i];
+    char label[96];
+    if (!r->ran) continue;
+    snprintf(label, sizeof label, "%.3g %s (%.2fx)%s", r->st.median * k, unit,
+             r->st.median / fastest, r->gc.pass ? "" : "  gradcheck FAILED");
+    fprintf(f, "%d ", y--);
+    gp_data_str(f, r->backend);
+    fprintf(f, " %g %g %g ", r->st.median * k, r->st.min * k, r->st.max * k);
+    gp_data_str(f, label);
+    fprintf(f, " %d\n", r->gc.pass ? 1 : 2);
+  }
+  double xmin = logx ? lo * k / 2 : 0, xmax = logx ? hi * k * 8 : hi * k * 1.45;
+  char title[1024];
+  snprintf(title, sizeof title, "%s %d-%d-%d on %s: median time per epoch (whiskers: min-max)",
+           w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out,
+           w->data_title[0] ? w->data_title : w->dataset);
+  fprintf(g, "set title ");
+  gp_quote(g, title);
+  fprintf(g, " . \"\\n\" . ");
+  snprintf(title, sizeof title, "%s, %s", rep->ctx.cpu, rep->ctx.date);
+  gp_quote(g, title);
+  fprintf(g,
+          "\nset xlabel 'time per epoch (%s)%s'\n"
+          "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\n"
+          "set grid xtics\nunset key\nset style fill solid 0.6 border -1\n"
+          "set linetype 1 lc rgb '#4477aa'\nset linetype 2 lc rgb '#cc3311'\nplot ",
+          unit, logx ? ", log scale" : "", n, xmin, xmax, logx ? "set logscale x" : "");
+  gp_quote(g, dat);
+  fprintf(g,
+          " using 3:1:(%g):3:($1-0.3):($1+0.3):7:ytic(2) with boxxyerror lc variable, "
+          "'' using 3:1:4:5 with xerrorbars pt -1 lc rgb 'black', "
+          "'' using 5:1:6 with labels left offset 1,0\n",
+          xmin);
+  job_end(j, name, g, f, "timing bars");
+}
+
+/* (b) time per epoch against batch size and hidden width, one line per backend, log-log. */
+static void plot_sweep(plot_job *j, const report_workload *w, const char *wname) {
+  if (!w->n_sweep) return;
+  char name[64], dat[PATH_MAX], title[512];
+  FILE *f, *g;
+  snprintf(name, sizeof name, "%s-scaling", wname);
+  if (job_begin(j, name, 1200, 500, &g, &f, dat, sizeof dat)) return;
+  const char *params[2] = {"batch", "hidden"};
+  snprintf(title, sizeof title,
+           "%s %d-%d-%d on %s: time per epoch against batch size and hidden width", w->name,
+           w->spec.n_in, w->spec.n_hidden, w->spec.n_out, w->dataset);
+  fprintf(g, "set multiplot layout 1,2 title ");
+  gp_quote(g, title);
+  fprintf(g, " . \"\\n\" . ");
+  gp_quote(g, "a point: the median of 5 runs of many steps (batches drawn from the training "
+              "split, timed as bench times epochs), scaled to an epoch");
+  fprintf(g, "\nset logscale xy\nset grid\nset key top left\nset ylabel 'seconds per epoch'\n");
+  int block = 0;
+  for (int p = 0; p < 2; p++) {
+    fprintf(g, "set xlabel '%s'\nplot ",
+            p == 0 ? "batch size (hidden 500)" : "hidden width (batch 128)");
+    int first = 1;
+    for (int r = 0; r < w->n_rows; r++) {
+      int any = 0;
+      for (int i = 0; i < w->n_sweep; i++)
+        if (strcmp(w->sweep[i].param, params[p]) == 0 &&
+            strcmp(w->sweep[i].backend, w->rows[r].backend) == 0) {
+          fprintf(f, "%d %g\n", w->sweep[i].value, w->sweep[i].seconds);
+          any = 1;
+        }
+      if (!any) continue;
+      fprintf(f, "\n\n");
+      fprintf(g, "%s", first ? "" : ", ");
+      gp_quote(g, dat);
+      fprintf(g, " index %d using 1:2 with linespoints lw 2 title ", block++);
+      gp_quote(g, w->rows[r].backend);
+      first = 0;
+    }
+    if (first) fprintf(g, "NaN notitle");
+    fprintf(g, "\n");
+  }
+  fprintf(g, "unset multiplot\n");
+  job_end(j, name, g, f, "scaling");
+}
+
+static int has_curves(const report_workload *w) {
+  for (int r = 0; r < w->n_rows; r++)
+    for (int e = 0; w->rows[r].ran && e < w->rows[r].n_epochs; e++)
+      if (isfinite(w->rows[r].epoch_val_acc[e])) return 1;
+  return 0;
+}
+
+/* (c) loss and validation accuracy per epoch, one line per backend. */
+static void plot_curves(plot_job *j, const report_workload *w, const char *wname) {
+  if (!has_curves(w)) return;
+  char name[64], dat[PATH_MAX], title[512];
+  FILE *f, *g;
+  snprintf(name, sizeof name, "%s-curves", wname);
+  if (job_begin(j, name, 1200, 500, &g, &f, dat, sizeof dat)) return;
+  for (int r = 0; r < w->n_rows; r++) {
+    const report_row *row = &w->rows[r];
+    if (!row->ran || !row->n_epochs) continue;
+    for (int e = 0; e < row->n_epochs; e++)
+      fprintf(f, "%d %.8g %.8g\n", e + 1, row->epoch_loss[e], row->epoch_val_acc[e]);
+    fprintf(f, "\n\n");
+  }
+  snprintf(title, sizeof title,
+           "%s on %s: training curves (same weights, same batches: lines should coincide)", w->name,
+           w->dataset);
+  fprintf(g, "set multiplot layout 1,2 title ");
+  gp_quote(g, title);
+  fprintf(g, "\nset grid\nset xtics 1\nset xlabel 'epoch'\nset key top right\n"
+             "set ylabel 'mean training loss'\n");
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass) fprintf(g, "set key bottom right\nset ylabel 'validation accuracy'\n");
+    fprintf(g, "plot ");
+    int k = 0;
+    for (int r = 0; r < w->n_rows; r++) {
+      const report_row *row = &w->rows[r];
+      if (!row->ran || !row->n_epochs) continue;
+      fprintf(g, "%s", k ? ", " : "");
+      gp_quote(g, dat);
+      fprintf(g, " index %d using 1:%d with linespoints lw 2 dt %d title ", k, pass ? 3 : 2, k + 1);
+      gp_quote(g, row->backend);
+      k++;
+    }
+    fprintf(g, "\n");
+  }
+  fprintf(g, "unset multiplot\n");
+  job_end(j, name, g, f, "training curves");
+}
+
+int plots_draw(const char *dir, const report *r) {
+  if (!plots_have_gnuplot()) {
+    fprintf(stderr, "mlpbench: plots skipped: gnuplot not found (apt-get install gnuplot-nox)\n");
+    return 0;
+  }
+  char tmp[] = "/tmp/mlpbench-plot-XXXXXX";
+  if (!mkdtemp(tmp)) {
+    fprintf(stderr, "mlpbench: plots not drawn: no temporary folder: %s\n", strerror(errno));
+    return -1;
+  }
+  plot_job j = {dir, tmp, 0};
+  for (int i = 0; i < r->n_wl; i++) {
+    const report_workload *w = &r->wl[i];
+    char wname[32];
+    safe_name(wname, sizeof wname, w->name);
+    plot_times(&j, r, w, wname);
+    plot_sweep(&j, w, wname);
+    plot_curves(&j, w, wname);
+  }
+  if (rmtree(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", tmp);
+  if (j.failed) {
+    fprintf(stderr, "mlpbench: some plots were not drawn; the previous ones in %s/ are kept\n",
+            dir);
+    return -1;
+  }
+  fprintf(stderr, "mlpbench: plots written to %s/\n", dir);
+  return 0;
+}
+
+/* ---- (d) the montage, with a 3x5 pixel font for the labels ---- */
+
+static const char *const glyphs[10] = {
+    "111101101101111", "010110010010111", "111001111100111", "111001111001111", "101101111001001",
+    "111100111001111", "111100111101111", "111001001001001", "111101111101111", "111101111001111"};
+
+static void put(uint8_t *img, int W, int x, int y, const uint8_t rgb[3]) {
+  memcpy(img + ((size_t)y * W + x) * 3, rgb, 3);
+}
+
+static void draw_digit(uint8_t *img, int W, int x0, int y0, int d, const uint8_t rgb[3]) {
+  for (int y = 0; y < 5; y++)
+    for (int x = 0; x < 3; x++)
+      if (glyphs[d][y * 3 + x] == '1')
+        for (int s = 0; s < 4; s++)
+          put(img, W, x0 + 2 * x + s % 2, y0 + 2 * y + s / 2, rgb);
+}
+
+int plots_montage(const char *dir, const report_workload *w) {
+  enum { GRID = 10, CELL_W = 64, CELL_H = 80 };
+  const report_montage *m = &w->montage;
+  const int n = m->n, side = m->side;
+  if (n < 1 || side != 28) return 0; /* the layout assumes 28x28 images */
+  const int W = GRID * CELL_W, H = ((n + GRID - 1) / GRID) * CELL_H;
+  uint8_t *img = calloc((size_t)W * H * 3, 1);
+  char path[PATH_MAX], err[PATH_MAX + 200];
+  int rc = -1;
+  if (!img) goto done;
+  static const uint8_t bg[3] = {40, 40, 40}, red[3] = {230, 40, 30}, green[3] = {60, 200, 80},
+                       gray[3] = {200, 200, 200};
+  for (size_t i = 0; i < (size_t)W * H; i++)
+    memcpy(img + i * 3, bg, 3);
+  for (int k = 0; k < n; k++) {
+    int cx = (k % GRID) * CELL_W, cy = (k / GRID) * CELL_H, truth = m->truth[k], pred = m->pred[k];
+    const uint8_t *px = m->pixels + (size_t)k * side * side;
+    for (int y = 0; y < 2 * side; y++)
+      for (int x = 0; x < 2 * side; x++) {
+        uint8_t v = px[(y / 2) * side + x / 2], rgb[3] = {v, v, v};
+        put(img, W, cx + 4 + x, cy + 4 + y, rgb);
+      }
+    if (pred != truth) /* a red frame marks a miss */
+      for (int i = 0; i < 2 * side + 4; i++)
+        for (int b = 0; b < 2; b++) {
+          put(img, W, cx + 2 + i, cy + 2 + b, red);
+          put(img, W, cx + 2 + i, cy + 2 * side + 4 + b, red);
+          put(img, W, cx + 2 + b, cy + 2 + i, red);
+          put(img, W, cx + 2 * side + 4 + b, cy + 2 + i, red);
+        }
+    draw_digit(img, W, cx + 14, cy + 2 * side + 9, truth, gray);
+    draw_digit(img, W, cx + 38, cy + 2 * side + 9, pred, pred == truth ? green : red);
+  }
+  char name[64], safe[32];
+  safe_name(safe, sizeof safe, w->name);
+  snprintf(name, sizeof name, "%s-montage.png", safe);
+  rc = path_join(path, sizeof path, dir, name, err, sizeof err);
+  if (!rc) rc = png_write_8bit(path, img, W, H, 3, err, sizeof err);
+  if (rc) fprintf(stderr, "mlpbench: %s\n", err);
+done:
+  free(img);
+  return rc;
+}

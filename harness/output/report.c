@@ -1,0 +1,150 @@
+/* report.c: where and how a run happened (the context of a results file), and the row and
+ * workload bookkeeping of a report. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mlpb_commit.h" /* MLPB_GIT_COMMIT, written at build time */
+#include "report.h"
+
+#ifndef MLPB_C_FLAGS
+#define MLPB_C_FLAGS "unknown"
+#endif
+
+static void read_line(const char *path, char *out, size_t len) {
+  FILE *f = fopen(path, "r");
+  out[0] = '\0';
+  if (!f) return;
+  if (fgets(out, (int)len, f)) out[strcspn(out, "\n")] = '\0';
+  fclose(f);
+}
+
+static void caches(char *out, size_t len) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (int i = 0; i < 8; i++) {
+    char p[128], level[16], type[32], size[32];
+    snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+    read_line(p, level, sizeof level);
+    if (!level[0]) break;
+    snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+    read_line(p, type, sizeof type);
+    snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+    read_line(p, size, sizeof size);
+    if (strcmp(type, "Instruction") == 0) continue;
+    used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%sL%s%s %s",
+                             used ? ", " : "", level, strcmp(type, "Data") == 0 ? "d" : "", size);
+    if (used >= len) break;
+  }
+}
+
+void report_context_fill(report_context *c, int argc, char **argv) {
+  struct utsname u;
+  time_t now = time(NULL);
+  memset(c, 0, sizeof *c);
+  strftime(c->date, sizeof c->date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  if (uname(&u) == 0) {
+    snprintf(c->host, sizeof c->host, "%s", u.nodename);
+    snprintf(c->os, sizeof c->os, "%s %s %s", u.sysname, u.release, u.machine);
+  }
+  snprintf(c->cpu, sizeof c->cpu, "%s", report_cpu_model());
+  c->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  caches(c->caches, sizeof c->caches);
+#if defined(__clang__)
+  snprintf(c->compiler, sizeof c->compiler, "clang %s", __clang_version__);
+#elif defined(__GNUC__)
+  snprintf(c->compiler, sizeof c->compiler, "gcc %s", __VERSION__);
+#endif
+  snprintf(c->flags, sizeof c->flags, "%s", MLPB_C_FLAGS);
+  snprintf(c->commit, sizeof c->commit, "%s", MLPB_GIT_COMMIT);
+  snprintf(c->commit_date, sizeof c->commit_date, "%s", MLPB_GIT_COMMIT_DATE);
+  size_t used = 0;
+  for (int i = 0; i < argc && used < sizeof c->command; i++)
+    used += (size_t)snprintf(c->command + used, sizeof c->command - used, "%s%s", i ? " " : "",
+                             argv[i]);
+}
+
+const char *const gc_tensor_names[4] = {"W1", "b1", "W2", "b2"};
+
+void report_context_libraries(report_context *c, const report *r) {
+  c->blas_library[0] = c->blas_kernel[0] = '\0';
+  c->blas_threads = 0;
+  for (int w = 0; w < r->n_wl; w++)
+    for (int i = 0; i < r->wl[w].n_rows; i++) {
+      const report_row *row = &r->wl[w].rows[i];
+      if (!row->library[0]) continue;
+      snprintf(c->blas_library, sizeof c->blas_library, "%s", row->library);
+      snprintf(c->blas_kernel, sizeof c->blas_kernel, "%s", row->kernel);
+      c->blas_threads = row->threads;
+      return;
+    }
+}
+
+report_row *report_add_row(report_workload *w) {
+  if (w->n_rows >= REPORT_MAX_ROWS) return NULL;
+  report_row *r = &w->rows[w->n_rows++];
+  memset(r, 0, sizeof *r);
+  r->val_acc = r->test_acc = r->gemm_floor = NAN;
+  return r;
+}
+
+report_workload *report_add_workload(report *r) {
+  if (r->n_wl >= REPORT_MAX_WORKLOADS) return NULL;
+  report_workload *w = &r->wl[r->n_wl++];
+  memset(w, 0, sizeof *w);
+  return w;
+}
+
+const char *report_cpu_model(void) {
+  static char model[128] = "";
+  if (model[0]) return model;
+  snprintf(model, sizeof model, "unknown CPU");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[256];
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "model name", 10) == 0) {
+      char *c = strchr(line, ':');
+      if (c) snprintf(model, sizeof model, "%s", c + 2);
+      model[strcspn(model, "\n")] = '\0';
+      break;
+    }
+  if (f) fclose(f);
+  return model;
+}
+
+static int row_rank(const report_row *r) {
+  return r->ran && r->gc.pass ? 0 : 1;
+}
+
+static int cmp_rows(const void *a, const void *b) {
+  const report_row *x = a, *y = b;
+  if (row_rank(x) != row_rank(y)) return row_rank(x) - row_rank(y);
+  return (x->st.median > y->st.median) - (x->st.median < y->st.median);
+}
+
+void report_sort_rows(report_workload *w) {
+  qsort(w->rows, (size_t)w->n_rows, sizeof w->rows[0], cmp_rows);
+}
+
+void report_free(report *r) {
+  for (int i = 0; i < r->n_wl; i++) {
+    for (int j = 0; j < r->wl[i].n_rows; j++) {
+      report_row *row = &r->wl[i].rows[j];
+      free(row->samples);
+      free(row->cpu_samples);
+      free(row->dev_samples);
+      free(row->epoch_loss);
+      free(row->epoch_val_acc);
+      free(row->floor_samples);
+      free(row->proc_medians);
+    }
+    free(r->wl[i].sweep);
+    free(r->wl[i].montage.pixels);
+  }
+  memset(r, 0, sizeof *r);
+}

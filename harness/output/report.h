@@ -1,0 +1,143 @@
+/* report.h: the result types: everything one `mlpbench bench` run measured, in memory, before
+ * it becomes a table, a results file and plots (and what `plot` and `compare` read back).
+ * Types only, plus the few functions of report.c; it includes nothing but the interface's
+ * spec and the statistics type. */
+#ifndef MLPB_REPORT_H
+#define MLPB_REPORT_H
+
+#include <stdint.h>
+
+#include "../../impls/mlp_backend.h"
+#include "../stats/stats.h"
+
+#define REPORT_MAX_ROWS 12 /* PLAN_MAX_BACKENDS + PLAN_MAX_PEERS (checked in plan.c) */
+#define REPORT_MAX_WORKLOADS 8
+
+typedef struct {
+  double rel_l2, max_abs, nmse;
+  double tol; /* the relative L2 error this tensor may have */
+} gc_err;
+
+/* One backend's (or peer's) loss and gradients against the float64 reference. */
+typedef struct {
+  double loss, loss_ref, loss_rel, loss_tol;
+  gc_err t[4];  /* W1 b1 W2 b2 */
+  double worst; /* the largest relative error (loss or a tensor) */
+  double tol;   /* the largest tolerance; pass: every error within its own tolerance */
+  int pass;
+} gc_result;
+
+typedef struct {
+  char date[32], host[72], cpu[128], os[200], compiler[96], flags[256], commit[48];
+  char commit_date[32]; /* ISO 8601, "" when unknown */
+  char caches[128];     /* e.g. "L1d 32K, L2 1024K, L3 32768K" */
+  int cores;
+  char blas_library[160], blas_kernel[32]; /* the host math library, when a backend has one */
+  int blas_threads;
+  char gpu[256]; /* describe() of the device backend when one ran, else "" */
+  char command[512];
+  uint64_t seed;
+  int ftz, tf32;
+} report_context;
+
+typedef struct {
+  char backend[24];
+  char details[256]; /* the backend's describe() */
+  char path[64];     /* the code path or kernel it ran (path slot), "" when it has none */
+  /* the math library under this row's backend (library slot), "" when it has none */
+  char library[160], kernel[32];
+  int threads;
+  int library_known; /* read back: the file recorded the row's library (older files did not) */
+  int reference;     /* the plain reference row ("x vs reference") */
+  int ran;           /* timed to the end */
+  char error[512];
+  int gc_done;
+  gc_result gc;
+  int n_samples;
+  double *samples, *cpu_samples; /* per-epoch seconds, every kept sample */
+  /* the backend's own clock beside the wall clock (device events), per epoch of the same
+   * samples; n_dev is 0 for a backend without one, else n_samples */
+  int n_dev;
+  double *dev_samples;
+  double device_median; /* NaN without one */
+  stats_summary st;
+  double samples_per_s, gflops;
+  int n_epochs; /* curves of the last repeat */
+  double *epoch_loss, *epoch_val_acc;
+  double val_acc, test_acc; /* NaN: not measured */
+  int n_floor;              /* the GEMM floor: the products alone, per epoch (gemm_floor) */
+  double *floor_samples;
+  double gemm_floor;    /* their median; NaN when the backend has no floor slot */
+  int n_proc;           /* processes the samples came from (bench --processes) */
+  double *proc_medians; /* each process's median */
+  /* memory: the host's peak resident growth over the timed runs (bytes; NaN: not measured),
+   * whether that peak was reset first (else it may be an earlier, higher one), and what a
+   * device backend's context holds on its device (NaN: no device or no figure) */
+  double host_peak_growth;
+  int host_peak_exact;
+  double device_bytes;
+} report_row;
+
+typedef struct {
+  char param[8]; /* "batch" or "hidden" */
+  char backend[24];
+  int value;
+  double seconds; /* per epoch, extrapolated from the median step */
+} report_sweep;
+
+#define REPORT_MONTAGE_MAX 100
+
+/* The digit montage as data: validation images with their true and predicted labels, from
+ * the first backend whose check passed, so that `plot` redraws it from a results file. */
+typedef struct {
+  int n, side;      /* images, side x side pixels each; n == 0: none */
+  char backend[24]; /* whose trained model predicted */
+  uint8_t *pixels;  /* (n, side * side) grayscale */
+  int32_t truth[REPORT_MONTAGE_MAX], pred[REPORT_MONTAGE_MAX];
+} report_montage;
+
+typedef struct {
+  char name[24];
+  mlp_spec spec;
+  char dataset[64], dataset_source[512];
+  char data_title[64]; /* what plots say the model trains on */
+  uint64_t dataset_hash;
+  int n_train, n_val, n_test, batch, batches_per_epoch, epochs, warmup, repeat, block;
+  char sampling[24];
+  int zero_grad;
+  int full_batch; /* an epoch is one step on the whole training set */
+  int has_accuracy;
+  double gflop_per_epoch, samples_per_epoch;
+  int n_rows;
+  report_row rows[REPORT_MAX_ROWS];
+  int n_sweep;
+  report_sweep *sweep;
+  report_montage montage;
+} report_workload;
+
+typedef struct {
+  report_context ctx;
+  int n_wl;
+  report_workload wl[REPORT_MAX_WORKLOADS];
+} report;
+
+/* The four tensors of the flat parameter layout, as results and tables name them. */
+extern const char *const gc_tensor_names[4];
+
+void report_context_fill(report_context *c, int argc, char **argv);
+/* The context's host math library: that of the first row whose backend has one (the rows
+ * say what ran; a run of naive alone records none). */
+void report_context_libraries(report_context *c, const report *r);
+void report_free(report *r);
+/* The next free row of w, zeroed; NULL (and nothing changed) when w is full. */
+report_row *report_add_row(report_workload *w);
+/* The next workload of r, zeroed; NULL when r is full. */
+report_workload *report_add_workload(report *r);
+
+/* Rows that passed their gradient check, fastest first; the others after, unranked. */
+void report_sort_rows(report_workload *w);
+
+/* The CPU's model name, for report headers. */
+const char *report_cpu_model(void);
+
+#endif

@@ -1,0 +1,668 @@
+#define _GNU_SOURCE
+#include "results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../workloads/data/outfile.h"
+
+#define SCHEMA "mlpbench-results-1"
+
+/* JSON has no NaN or Infinity: a non-finite number is written as null. */
+static json_t *jnum(double x) {
+  return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *jarray(const double *x, int n) {
+  json_t *a = json_array();
+  for (int i = 0; i < n; i++)
+    json_array_append_new(a, jnum(x[i]));
+  return a;
+}
+
+/* ---- one field list per struct drives both writing and reading, so a round trip keeps
+ * every key (tests/test_results.c checks write(read(write(r))) == write(r)) ---- */
+
+typedef enum { F_STR, F_INT, F_U64, F_BOOL, F_NUM, F_HEX64 } field_type;
+typedef struct {
+  const char *key;
+  field_type type;
+  size_t off, size;
+} field;
+#define FIELD(st, key, type, m)                                                                    \
+  { key, type, offsetof(st, m), sizeof(((st *)0)->m) }
+
+static const field context_fields[] = {
+    FIELD(report_context, "date", F_STR, date),
+    FIELD(report_context, "host", F_STR, host),
+    FIELD(report_context, "cpu", F_STR, cpu),
+    FIELD(report_context, "cores", F_INT, cores),
+    FIELD(report_context, "caches", F_STR, caches),
+    FIELD(report_context, "os", F_STR, os),
+    FIELD(report_context, "compiler", F_STR, compiler),
+    FIELD(report_context, "flags", F_STR, flags),
+    FIELD(report_context, "git_commit", F_STR, commit),
+    FIELD(report_context, "git_commit_date", F_STR, commit_date),
+    FIELD(report_context, "blas_library", F_STR, blas_library),
+    FIELD(report_context, "blas_kernel", F_STR, blas_kernel),
+    FIELD(report_context, "blas_threads", F_INT, blas_threads),
+    FIELD(report_context, "gpu", F_STR, gpu),
+    FIELD(report_context, "command", F_STR, command),
+    FIELD(report_context, "seed", F_U64, seed),
+    FIELD(report_context, "ftz", F_BOOL, ftz),
+    FIELD(report_context, "tf32", F_BOOL, tf32),
+};
+
+static const field workload_fields[] = {
+    FIELD(report_workload, "name", F_STR, name),
+    FIELD(report_workload, "n_train", F_INT, n_train),
+    FIELD(report_workload, "n_val", F_INT, n_val),
+    FIELD(report_workload, "n_test", F_INT, n_test),
+    FIELD(report_workload, "batch", F_INT, batch),
+    FIELD(report_workload, "batches_per_epoch", F_INT, batches_per_epoch),
+    FIELD(report_workload, "epochs", F_INT, epochs),
+    FIELD(report_workload, "warmup", F_INT, warmup),
+    FIELD(report_workload, "repeat", F_INT, repeat),
+    FIELD(report_workload, "block", F_INT, block),
+    FIELD(report_workload, "sampling", F_STR, sampling),
+    FIELD(report_workload, "zero_grad", F_BOOL, zero_grad),
+    FIELD(report_workload, "full_batch", F_BOOL, full_batch),
+    FIELD(report_workload, "has_accuracy", F_BOOL, has_accuracy),
+    FIELD(report_workload, "gflop_per_epoch", F_NUM, gflop_per_epoch),
+    FIELD(report_workload, "samples_per_epoch", F_NUM, samples_per_epoch),
+};
+
+static const field dataset_fields[] = {
+    FIELD(report_workload, "name", F_STR, dataset),
+    FIELD(report_workload, "source", F_STR, dataset_source),
+    FIELD(report_workload, "title", F_STR, data_title),
+    FIELD(report_workload, "hash", F_HEX64, dataset_hash),
+};
+
+static const field spec_fields[] = {
+    FIELD(mlp_spec, "n_in", F_INT, n_in),
+    FIELD(mlp_spec, "n_hidden", F_INT, n_hidden),
+    FIELD(mlp_spec, "n_out", F_INT, n_out),
+    FIELD(mlp_spec, "max_batch", F_INT, max_batch),
+};
+
+static const field row_fields[] = {
+    FIELD(report_row, "backend", F_STR, backend),
+    FIELD(report_row, "details", F_STR, details),
+    FIELD(report_row, "path", F_STR, path),
+    FIELD(report_row, "library", F_STR, library),
+    FIELD(report_row, "kernel", F_STR, kernel),
+    FIELD(report_row, "threads", F_INT, threads),
+    FIELD(report_row, "reference", F_BOOL, reference),
+    FIELD(report_row, "samples_per_s", F_NUM, samples_per_s),
+    FIELD(report_row, "gflops", F_NUM, gflops),
+    FIELD(report_row, "val_acc", F_NUM, val_acc),
+    FIELD(report_row, "test_acc", F_NUM, test_acc),
+    FIELD(report_row, "gemm_floor", F_NUM, gemm_floor),
+    FIELD(report_row, "device_median", F_NUM, device_median),
+    FIELD(report_row, "host_peak_growth_bytes", F_NUM, host_peak_growth),
+    FIELD(report_row, "host_peak_exact", F_BOOL, host_peak_exact),
+    FIELD(report_row, "device_bytes", F_NUM, device_bytes),
+};
+
+static const field gc_fields[] = {
+    FIELD(gc_result, "pass", F_BOOL, pass),
+    FIELD(gc_result, "tolerance", F_NUM, tol),
+    FIELD(gc_result, "worst_rel", F_NUM, worst),
+    FIELD(gc_result, "loss", F_NUM, loss),
+    FIELD(gc_result, "loss_ref", F_NUM, loss_ref),
+    FIELD(gc_result, "loss_rel", F_NUM, loss_rel),
+    FIELD(gc_result, "loss_tolerance", F_NUM, loss_tol),
+};
+
+static const field gc_err_fields[] = {
+    FIELD(gc_err, "rel_l2", F_NUM, rel_l2),
+    FIELD(gc_err, "max_abs", F_NUM, max_abs),
+    FIELD(gc_err, "nmse", F_NUM, nmse),
+    FIELD(gc_err, "tolerance", F_NUM, tol),
+};
+#define N_FIELDS(a) ((int)(sizeof a / sizeof a[0]))
+
+static json_t *fields_to_json(json_t *o, const void *obj, const field *f, int n) {
+  const char *base = obj;
+  for (int i = 0; i < n; i++) {
+    const void *p = base + f[i].off;
+    json_t *v = NULL;
+    char hex[24];
+    switch (f[i].type) {
+    case F_STR:
+      v = json_string(p);
+      break;
+    case F_INT:
+      v = json_integer(*(const int *)p);
+      break;
+    case F_U64:
+      v = json_integer((json_int_t) * (const uint64_t *)p);
+      break;
+    case F_BOOL:
+      v = json_boolean(*(const int *)p);
+      break;
+    case F_NUM:
+      v = jnum(*(const double *)p);
+      break;
+    case F_HEX64:
+      snprintf(hex, sizeof hex, "%016llx", (unsigned long long)*(const uint64_t *)p);
+      v = json_string(hex);
+      break;
+    }
+    json_object_set_new(o, f[i].key, v ? v : json_null());
+  }
+  return o;
+}
+
+/* Missing or mistyped keys read as empty, 0, false or NaN: a file from elsewhere is data,
+ * not trusted structure. */
+static void fields_from_json(void *obj, const field *f, int n, const json_t *o) {
+  char *base = obj;
+  for (int i = 0; i < n; i++) {
+    void *p = base + f[i].off;
+    json_t *v = json_object_get(o, f[i].key);
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    const char *str = json_string_value(v);
+    switch (f[i].type) {
+    case F_STR:
+      snprintf(p, f[i].size, "%s", str ? str : "");
+      break;
+    case F_INT:
+      *(int *)p = isfinite(x) && fabs(x) < 2e9 ? (int)x : 0;
+      break;
+    case F_U64:
+      *(uint64_t *)p = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+      break;
+    case F_BOOL:
+      *(int *)p = json_is_true(v);
+      break;
+    case F_NUM:
+      *(double *)p = x;
+      break;
+    case F_HEX64:
+      *(uint64_t *)p = str ? strtoull(str, NULL, 16) : 0;
+      break;
+    }
+  }
+}
+
+static const char *const act_names[] = {"sigmoid", "relu"};
+static const char *const loss_names[] = {"sigmoid_squared_error", "softmax_cross_entropy"};
+static const char *const opt_names[] = {"sgd", "adam"};
+
+static int name_index(const json_t *o, const char *key, const char *const *names, int n) {
+  const char *v = json_string_value(json_object_get(o, key));
+  for (int i = 0; v && i < n; i++)
+    if (strcmp(v, names[i]) == 0) return i;
+  return 0;
+}
+
+static json_t *spec_json(const mlp_spec *s) {
+  json_t *o = fields_to_json(json_object(), s, spec_fields, N_FIELDS(spec_fields));
+  json_object_set_new(o, "activation", json_string(act_names[s->act == MLP_ACT_RELU]));
+  json_object_set_new(o, "loss", json_string(loss_names[s->loss == MLP_LOSS_SOFTMAX_CE]));
+  json_object_set_new(o, "optimizer", json_string(opt_names[s->opt == MLP_OPT_ADAM]));
+  json_object_set_new(o, "lr", json_real(s->lr));
+  json_object_set_new(o, "beta1", json_real(s->beta1));
+  json_object_set_new(o, "beta2", json_real(s->beta2));
+  json_object_set_new(o, "eps", json_real(s->eps));
+  return o;
+}
+
+static void spec_from_json(mlp_spec *s, const json_t *o) {
+  fields_from_json(s, spec_fields, N_FIELDS(spec_fields), o);
+  s->act = name_index(o, "activation", act_names, 2) ? MLP_ACT_RELU : MLP_ACT_SIGMOID;
+  s->loss = name_index(o, "loss", loss_names, 2) ? MLP_LOSS_SOFTMAX_CE : MLP_LOSS_SIGMOID_SE;
+  s->opt = name_index(o, "optimizer", opt_names, 2) ? MLP_OPT_ADAM : MLP_OPT_SGD;
+  const char *keys[4] = {"lr", "beta1", "beta2", "eps"};
+  float *dst[4] = {&s->lr, &s->beta1, &s->beta2, &s->eps};
+  for (int i = 0; i < 4; i++) {
+    json_t *v = json_object_get(o, keys[i]);
+    *dst[i] = json_is_number(v) ? (float)json_number_value(v) : 0.0f;
+  }
+}
+
+static json_t *gradcheck_json(const gc_result *g) {
+  json_t *t = json_object();
+  for (int i = 0; i < 4; i++)
+    json_object_set_new(
+        t, gc_tensor_names[i],
+        fields_to_json(json_object(), &g->t[i], gc_err_fields, N_FIELDS(gc_err_fields)));
+  json_t *o = fields_to_json(json_object(), g, gc_fields, N_FIELDS(gc_fields));
+  json_object_set_new(o, "tensors", t);
+  return o;
+}
+
+static void gradcheck_from_json(gc_result *g, const json_t *o) {
+  fields_from_json(g, gc_fields, N_FIELDS(gc_fields), o);
+  json_t *t = json_object_get(o, "tensors");
+  for (int i = 0; i < 4; i++)
+    fields_from_json(&g->t[i], gc_err_fields, N_FIELDS(gc_err_fields),
+                     json_object_get(t, gc_tensor_names[i]));
+}
+
+static json_t *row_json(const report_row *r) {
+  json_t *o = fields_to_json(json_object(), r, row_fields, N_FIELDS(row_fields));
+  json_object_set_new(o, "status", json_string(r->ran ? "ok" : "failed"));
+  if (!r->ran) json_object_set_new(o, "error", json_string(r->error));
+  if (r->gc_done) json_object_set_new(o, "gradcheck", gradcheck_json(&r->gc));
+  json_object_set_new(o, "epoch_seconds", jarray(r->samples, r->n_samples));
+  json_object_set_new(o, "epoch_cpu_seconds", jarray(r->cpu_samples, r->n_samples));
+  json_object_set_new(o, "epoch_device_seconds", jarray(r->dev_samples, r->n_dev));
+  json_object_set_new(o, "gemm_floor_seconds", jarray(r->floor_samples, r->n_floor));
+  json_object_set_new(o, "process_medians", jarray(r->proc_medians, r->n_proc));
+  /* derived from epoch_seconds, for readers of the file; recomputed when read back */
+  json_object_set_new(o, "median", jnum(r->st.median));
+  json_object_set_new(o, "min", jnum(r->st.min));
+  json_object_set_new(o, "max", jnum(r->st.max));
+  json_object_set_new(o, "q1", jnum(r->st.q1));
+  json_object_set_new(o, "q3", jnum(r->st.q3));
+  json_object_set_new(o, "iqr", jnum(r->st.q3 - r->st.q1));
+  json_object_set_new(o, "mean", jnum(r->st.mean));
+  json_object_set_new(o, "curves",
+                      json_pack("{s:o,s:o}", "loss", jarray(r->epoch_loss, r->n_epochs), "val_acc",
+                                jarray(r->epoch_val_acc, r->n_epochs)));
+  return o;
+}
+
+static json_t *int_array(const int32_t *v, int n) {
+  json_t *a = json_array();
+  for (int i = 0; i < n; i++)
+    json_array_append_new(a, json_integer(v[i]));
+  return a;
+}
+
+/* pixels as one hex string: two characters a pixel */
+static json_t *montage_json(const report_montage *m) {
+  size_t np = (size_t)m->n * m->side * m->side;
+  char *hex = malloc(2 * np + 1);
+  json_t *o = json_object();
+  if (!hex) return o;
+  for (size_t i = 0; i < np; i++)
+    snprintf(hex + 2 * i, 3, "%02x", m->pixels[i]);
+  json_object_set_new(o, "backend", json_string(m->backend));
+  json_object_set_new(o, "side", json_integer(m->side));
+  json_object_set_new(o, "truth", int_array(m->truth, m->n));
+  json_object_set_new(o, "pred", int_array(m->pred, m->n));
+  json_object_set_new(o, "pixels", json_stringn(hex, 2 * np));
+  free(hex);
+  return o;
+}
+
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A montage from a file, or none (n = 0) unless every part is whole and in range: the
+ * drawing trusts its sizes and labels (digits 0..9). 0, or -1 when out of memory. */
+static int montage_from_json(report_montage *m, const json_t *o) {
+  memset(m, 0, sizeof *m);
+  json_t *truth = json_object_get(o, "truth"), *pred = json_object_get(o, "pred");
+  const char *hex = json_string_value(json_object_get(o, "pixels"));
+  json_t *side = json_object_get(o, "side");
+  if (!json_is_object(o) || !json_is_array(truth) || !json_is_array(pred) || !hex ||
+      !json_is_integer(side))
+    return 0;
+  int n = (int)json_array_size(truth), s = (int)json_integer_value(side);
+  size_t np = (size_t)n * s * s;
+  if (n < 1 || n > REPORT_MONTAGE_MAX || json_array_size(pred) != (size_t)n || s < 1 || s > 64 ||
+      strlen(hex) != 2 * np)
+    return 0;
+  for (int i = 0; i < n; i++) {
+    json_t *a = json_array_get(truth, i), *b = json_array_get(pred, i);
+    if (!json_is_integer(a) || !json_is_integer(b) || json_integer_value(a) < 0 ||
+        json_integer_value(a) > 9 || json_integer_value(b) < 0 || json_integer_value(b) > 9)
+      return 0;
+    m->truth[i] = (int32_t)json_integer_value(a);
+    m->pred[i] = (int32_t)json_integer_value(b);
+  }
+  uint8_t *px = malloc(np);
+  if (!px) return -1;
+  for (size_t i = 0; i < np; i++) {
+    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      free(px);
+      memset(m, 0, sizeof *m);
+      return 0;
+    }
+    px[i] = (uint8_t)(hi * 16 + lo);
+  }
+  const char *be = json_string_value(json_object_get(o, "backend"));
+  snprintf(m->backend, sizeof m->backend, "%s", be ? be : "");
+  m->pixels = px;
+  m->n = n;
+  m->side = s;
+  return 0;
+}
+
+static json_t *workload_json(const report_workload *w) {
+  json_t *o = fields_to_json(json_object(), w, workload_fields, N_FIELDS(workload_fields));
+  json_t *rows = json_array(), *sweep = json_array();
+  json_object_set_new(o, "spec", spec_json(&w->spec));
+  json_object_set_new(o, "dataset",
+                      fields_to_json(json_object(), w, dataset_fields, N_FIELDS(dataset_fields)));
+  for (int i = 0; i < w->n_rows; i++)
+    json_array_append_new(rows, row_json(&w->rows[i]));
+  for (int i = 0; i < w->n_sweep; i++)
+    json_array_append_new(sweep,
+                          json_pack("{s:s,s:s,s:i,s:o}", "param", w->sweep[i].param, "backend",
+                                    w->sweep[i].backend, "value", w->sweep[i].value,
+                                    "seconds_per_epoch", jnum(w->sweep[i].seconds)));
+  json_object_set_new(o, "results", rows);
+  json_object_set_new(o, "sweep", sweep);
+  if (w->montage.n > 0) json_object_set_new(o, "montage", montage_json(&w->montage));
+  return o;
+}
+
+/* ---- Google Benchmark's schema: one entry per repetition plus aggregates ---- */
+
+static void gbench_entry(json_t *list, const char *name, const char *run_name, int family, int reps,
+                         int rep, const char *agg, double real_ms, double cpu_ms) {
+  json_t *e = json_object();
+  json_object_set_new(e, "name", json_string(name));
+  json_object_set_new(e, "family_index", json_integer(family));
+  json_object_set_new(e, "per_family_instance_index", json_integer(0));
+  json_object_set_new(e, "run_name", json_string(run_name));
+  json_object_set_new(e, "run_type", json_string(agg ? "aggregate" : "iteration"));
+  json_object_set_new(e, "repetitions", json_integer(reps));
+  json_object_set_new(e, "threads", json_integer(1));
+  if (agg) {
+    json_object_set_new(e, "aggregate_name", json_string(agg));
+    json_object_set_new(e, "aggregate_unit",
+                        json_string(strcmp(agg, "cv") == 0 ? "percentage" : "time"));
+  } else {
+    json_object_set_new(e, "repetition_index", json_integer(rep));
+  }
+  json_object_set_new(e, "iterations", json_integer(1));
+  json_object_set_new(e, "real_time", jnum(real_ms));
+  json_object_set_new(e, "cpu_time", jnum(cpu_ms));
+  json_object_set_new(e, "time_unit", json_string("ms"));
+  json_array_append_new(list, e);
+}
+
+static void moments(const double *x, int n, double *mean, double *sd) {
+  double s = 0, q = 0;
+  for (int i = 0; i < n; i++)
+    s += x[i];
+  *mean = n ? s / n : 0;
+  for (int i = 0; i < n; i++)
+    q += (x[i] - *mean) * (x[i] - *mean);
+  *sd = n > 1 ? sqrt(q / (n - 1)) : 0;
+}
+
+static json_t *gbench_json(const report *r) {
+  json_t *root = json_object(), *list = json_array();
+  const report_context *c = &r->ctx;
+  json_t *ctx = json_pack("{s:s,s:s,s:s,s:i,s:i,s:b,s:s,s:s,s:s}", "date", c->date, "host_name",
+                          c->host, "executable", "mlpbench", "num_cpus", c->cores, "mhz_per_cpu", 0,
+                          "cpu_scaling_enabled", 0, "library_build_type", "release", "mlpbench_cpu",
+                          c->cpu, "mlpbench_blas_kernel", c->blas_kernel);
+  json_object_set_new(ctx, "caches", json_array());
+  int family = 0;
+  for (int w = 0; w < r->n_wl; w++)
+    for (int i = 0; i < r->wl[w].n_rows; i++, family++) {
+      const report_row *row = &r->wl[w].rows[i];
+      if (!row->ran) continue;
+      char name[64], agg[80];
+      snprintf(name, sizeof name, "%s/%s/epoch", r->wl[w].name, row->backend);
+      double *ms = malloc((size_t)row->n_samples * sizeof *ms);
+      double *cms = malloc((size_t)row->n_samples * sizeof *cms);
+      if (!ms || !cms) {
+        free(ms);
+        free(cms);
+        continue;
+      }
+      for (int k = 0; k < row->n_samples; k++) {
+        ms[k] = row->samples[k] * 1e3;
+        cms[k] = row->cpu_samples[k] * 1e3;
+        gbench_entry(list, name, name, family, row->n_samples, k, NULL, ms[k], cms[k]);
+      }
+      double mean, sd, cmean, csd;
+      moments(ms, row->n_samples, &mean, &sd);
+      moments(cms, row->n_samples, &cmean, &csd);
+      stats_summary cs = stats_summarize(cms, row->n_samples);
+      const char *aggs[] = {"mean", "median", "stddev", "cv"};
+      double real[] = {mean, row->st.median * 1e3, sd, mean > 0 ? sd / mean : 0};
+      double cpu[] = {cmean, cs.median, csd, cmean > 0 ? csd / cmean : 0};
+      for (int a = 0; a < 4; a++) {
+        snprintf(agg, sizeof agg, "%s_%s", name, aggs[a]);
+        gbench_entry(list, agg, name, family, row->n_samples, 0, aggs[a], real[a], cpu[a]);
+      }
+      free(ms);
+      free(cms);
+    }
+  json_object_set_new(root, "context", ctx);
+  json_object_set_new(root, "benchmarks", list);
+  return root;
+}
+
+/* github-action-benchmark's customSmallerIsBetter: median with the IQR as its range. */
+static json_t *github_json(const report *r) {
+  json_t *list = json_array();
+  for (int w = 0; w < r->n_wl; w++)
+    for (int i = 0; i < r->wl[w].n_rows; i++) {
+      const report_row *row = &r->wl[w].rows[i];
+      if (!row->ran) continue;
+      char name[64], range[48], extra[320];
+      snprintf(name, sizeof name, "%s/%s median time per epoch", r->wl[w].name, row->backend);
+      snprintf(range, sizeof range, "± %.4g", (row->st.q3 - row->st.q1) * 1e3 / 2);
+      snprintf(extra, sizeof extra, "IQR %.4g ms, n %d, gradcheck %s, %s",
+               (row->st.q3 - row->st.q1) * 1e3, row->n_samples, row->gc.pass ? "pass" : "FAILED",
+               r->ctx.cpu);
+      json_array_append_new(list,
+                            json_pack("{s:s,s:s,s:o,s:s,s:s}", "name", name, "unit", "ms", "value",
+                                      jnum(row->st.median * 1e3), "range", range, "extra", extra));
+    }
+  return list;
+}
+
+/* ---- Bencher Metric Format: {benchmark: {measure: {value, lower_value, upper_value}}} ---- */
+
+static json_t *bmf_measure(double value, double lo, double hi) {
+  json_t *m = json_object();
+  json_object_set_new(m, "value", json_real(value));
+  if (isfinite(lo) && isfinite(hi) && lo <= value && value <= hi) {
+    json_object_set_new(m, "lower_value", json_real(lo));
+    json_object_set_new(m, "upper_value", json_real(hi));
+  }
+  return m;
+}
+
+/* One benchmark per workload/backend/machine; latency: ns per epoch, the median with the
+ * quartiles as bounds; throughput: samples/s at the median. Rows that did not run, or whose
+ * gradients failed their check, are left out: Bencher would track a wrong answer's speed. */
+static json_t *bmf_json(const report *r) {
+  json_t *o = json_object();
+  for (int w = 0; w < r->n_wl; w++)
+    for (int i = 0; i < r->wl[w].n_rows; i++) {
+      const report_row *row = &r->wl[w].rows[i];
+      if (!row->ran || !row->gc.pass || !(row->st.median > 0)) continue;
+      char name[512];
+      snprintf(name, sizeof name, "%s/%s/%s", r->wl[w].name, row->backend, r->ctx.host);
+      json_t *b = json_object();
+      json_object_set_new(b, "latency",
+                          bmf_measure(row->st.median * 1e9, row->st.q1 * 1e9, row->st.q3 * 1e9));
+      json_object_set_new(b, "throughput",
+                          bmf_measure(r->wl[w].samples_per_epoch / row->st.median, NAN, NAN));
+      json_object_set_new(o, name, b);
+    }
+  return o;
+}
+
+static json_t *native_json(const report *r) {
+  json_t *root = json_object(), *wls = json_array();
+  json_object_set_new(root, "schema", json_string(SCHEMA));
+  json_object_set_new(
+      root, "context",
+      fields_to_json(json_object(), &r->ctx, context_fields, N_FIELDS(context_fields)));
+  for (int i = 0; i < r->n_wl; i++)
+    json_array_append_new(wls, workload_json(&r->wl[i]));
+  json_object_set_new(root, "workloads", wls);
+  return root;
+}
+
+/* the formats, in results_format's order: one builder each */
+static const struct {
+  const char *name;
+  json_t *(*build)(const report *r);
+} formats[] = {
+    {"native", native_json}, {"gbench", gbench_json}, {"github", github_json}, {"bmf", bmf_json}};
+
+int results_format_find(const char *name) {
+  for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+    if (strcmp(formats[i].name, name) == 0) return (int)i;
+  return -1;
+}
+
+json_t *results_to_json(const report *r, results_format f) {
+  return (size_t)f < sizeof formats / sizeof formats[0] ? formats[f].build(r) : NULL;
+}
+
+int results_check_writable(const char *path, char *err, size_t len) {
+  return outfile_check(path, err, len);
+}
+
+int results_write(const char *path, json_t *j, char *err, size_t len) {
+  outfile o;
+  if (outfile_open(&o, path, err, len)) return -1;
+  if (json_dumpf(j, o.f, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0 ||
+      fputc('\n', o.f) == EOF) {
+    snprintf(err, len, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
+    outfile_abort(&o);
+    return -1;
+  }
+  return outfile_commit(&o, err, len);
+}
+
+/* ---- reading back ---- */
+
+static double num(const json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void str(char *dst, size_t len, const json_t *o, const char *k) {
+  const char *s = json_string_value(json_object_get(o, k));
+  snprintf(dst, len, "%s", s ? s : "");
+}
+
+/* A JSON array of numbers (null: NaN) into a new array of `want` (or all) entries. */
+static int read_array(const json_t *a, double **out, int want) {
+  size_t have = json_is_array(a) ? json_array_size(a) : 0;
+  if (have > (1u << 26)) have = 1u << 26;
+  size_t n = want >= 0 ? (size_t)want : have;
+  *out = malloc((n ? n : 1) * sizeof **out);
+  if (!*out) return -1;
+  for (size_t i = 0; i < n; i++) {
+    json_t *v = i < have ? json_array_get(a, i) : NULL;
+    (*out)[i] = json_is_number(v) ? json_number_value(v) : NAN;
+  }
+  return (int)n;
+}
+
+static int row_from_json(const json_t *o, report_row *r) {
+  fields_from_json(r, row_fields, N_FIELDS(row_fields), o);
+  r->library_known = json_object_get(o, "library") != NULL;
+  str(r->error, sizeof r->error, o, "error");
+  const char *status = json_string_value(json_object_get(o, "status"));
+  r->ran = status && strcmp(status, "ok") == 0;
+  json_t *gc = json_object_get(o, "gradcheck");
+  if (json_is_object(gc)) {
+    r->gc_done = 1;
+    gradcheck_from_json(&r->gc, gc);
+  }
+  r->n_samples = read_array(json_object_get(o, "epoch_seconds"), &r->samples, -1);
+  if (r->n_samples < 0 ||
+      read_array(json_object_get(o, "epoch_cpu_seconds"), &r->cpu_samples, r->n_samples) < 0)
+    return -1;
+  r->st = stats_summarize(r->samples, r->n_samples);
+  json_t *dv = json_object_get(o, "epoch_device_seconds"); /* absent in older files */
+  r->n_dev = dv ? read_array(dv, &r->dev_samples, -1) : 0;
+  if (r->n_dev < 0 || (r->n_dev != 0 && r->n_dev != r->n_samples)) return -1;
+  r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
+  r->n_floor = read_array(json_object_get(o, "gemm_floor_seconds"), &r->floor_samples, -1);
+  r->n_proc = read_array(json_object_get(o, "process_medians"), &r->proc_medians, -1);
+  if (r->n_floor < 0 || r->n_proc < 0) return -1;
+  json_t *cv = json_object_get(o, "curves");
+  r->n_epochs = read_array(json_object_get(cv, "loss"), &r->epoch_loss, -1);
+  if (r->n_epochs < 0 ||
+      read_array(json_object_get(cv, "val_acc"), &r->epoch_val_acc, r->n_epochs) < 0)
+    return -1;
+  return 0;
+}
+
+int results_from_json(const json_t *j, report *r, char *err, size_t len) {
+  memset(r, 0, sizeof *r);
+  const char *schema = json_string_value(json_object_get(j, "schema"));
+  if (!schema || strcmp(schema, SCHEMA) != 0) {
+    snprintf(err, len, "not an mlpbench results file (schema '%s', expected '%s')",
+             schema ? schema : "none", SCHEMA);
+    return -1;
+  }
+  fields_from_json(&r->ctx, context_fields, N_FIELDS(context_fields),
+                   json_object_get(j, "context"));
+  json_t *wls = json_object_get(j, "workloads");
+  if (!json_is_array(wls)) {
+    snprintf(err, len, "no 'workloads' array");
+    return -1;
+  }
+  for (size_t i = 0; i < json_array_size(wls) && r->n_wl < REPORT_MAX_WORKLOADS; i++) {
+    json_t *wo = json_array_get(wls, i), *rows = json_object_get(wo, "results");
+    json_t *sweep = json_object_get(wo, "sweep");
+    report_workload *w = report_add_workload(r);
+    fields_from_json(w, workload_fields, N_FIELDS(workload_fields), wo);
+    fields_from_json(w, dataset_fields, N_FIELDS(dataset_fields), json_object_get(wo, "dataset"));
+    spec_from_json(&w->spec, json_object_get(wo, "spec"));
+    for (size_t k = 0; json_is_array(rows) && k < json_array_size(rows); k++) {
+      report_row *row = report_add_row(w);
+      if (!row) break;
+      if (row_from_json(json_array_get(rows, k), row)) {
+        snprintf(err, len, "out of memory");
+        return -1;
+      }
+    }
+    if (montage_from_json(&w->montage, json_object_get(wo, "montage"))) {
+      snprintf(err, len, "out of memory");
+      return -1;
+    }
+    size_t ns = json_is_array(sweep) ? json_array_size(sweep) : 0;
+    w->sweep = calloc(ns ? ns : 1, sizeof *w->sweep);
+    if (!w->sweep) {
+      snprintf(err, len, "out of memory");
+      return -1;
+    }
+    for (size_t k = 0; k < ns; k++) {
+      json_t *s = json_array_get(sweep, k);
+      report_sweep *p = &w->sweep[w->n_sweep++];
+      str(p->param, sizeof p->param, s, "param");
+      str(p->backend, sizeof p->backend, s, "backend");
+      p->value = (int)fmin(fmax(num(s, "value"), 0), 1e9);
+      p->seconds = num(s, "seconds_per_epoch");
+    }
+  }
+  return 0;
+}
+
+int results_read(const char *path, report *r, char *err, size_t len) {
+  json_error_t je;
+  json_t *j = json_load_file(path, 0, &je);
+  memset(r, 0, sizeof *r);
+  if (!j) {
+    snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line);
+    return -1;
+  }
+  char why[512];
+  int rc = results_from_json(j, r, why, sizeof why);
+  if (rc) {
+    snprintf(err, len, "%s: %s", path, why);
+    report_free(r);
+  }
+  json_decref(j);
+  return rc;
+}
