@@ -122,12 +122,14 @@ typedef struct mlp_backend {
    * step's matrix products alone, at batch `batch`: the same five GEMM shapes through the
    * same library calls as forward_backward, nothing else (no bias, activation, loss,
    * optimizer, gather). The context's own buffers are scribbled on: set_params before it
-   * trains again. *seconds: the backend's own (device) time, or < 0 for the caller to time around
-   * the call and sync. */
+   * trains again. *seconds: the backend's own (device) time, or < 0; the harness times the
+   * call on the wall clock after a sync either way (one clock), so a backend should capture
+   * and warm up once and time only the products in later calls. */
   int (*gemm_floor)(void *ctx, int batch, int steps, double *seconds);
 
   /* Optional (NULL): the device memory in use while this context lives, in bytes, as the
-   * driver counts it (the context's buffers, the libraries' workspaces, the runtime). */
+   * driver counts it: the whole device (this context's buffers, the libraries' workspaces,
+   * the runtime, and whatever else uses that device). */
   int (*device_memory)(void *ctx, double *bytes);
 
   /* ---- optional facts and advice; NULL means none ---- */

@@ -423,6 +423,25 @@ static void test_ftz_holds_where_stated(void) {
   }
 }
 
+/* The fused path trains a net that fits one warp in the one-warp kernel, and says so. */
+static void test_tiny_net_path(void) {
+  shape sh = {3, 4, 3, 1, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE};
+  for (int vi = 0; vi < n_vars; vi++) {
+    if (!vars[vi].be->path || strcmp(vars[vi].path, "fused") != 0) continue;
+    problem p;
+    problem_make(&p, &sh, 5);
+    char err[256], path[64] = "";
+    void *ctx = vars[vi].be->create(&p.spec, &vars[vi].opt, err, sizeof err);
+    T_CHECK(ctx != NULL, "%s: %s", vars[vi].label, err);
+    if (ctx) {
+      vars[vi].be->path(ctx, path, sizeof path);
+      vars[vi].be->destroy(ctx);
+    }
+    T_CHECK(strstr(path, "tiny") != NULL, "%s on the toy net runs '%s'", vars[vi].label, path);
+    problem_free(&p);
+  }
+}
+
 /* Every name a results file, the table and compare's pools hold fits them whole, and no two
  * are alike: a truncated or repeated name would pool the wrong rows. */
 static void test_names_fit_and_are_unique(void) {
@@ -450,5 +469,6 @@ int main(void) {
   T_RUN(test_bad_calls_are_errors);
   T_RUN(test_names_fit_and_are_unique);
   T_RUN(test_ftz_holds_where_stated);
+  T_RUN(test_tiny_net_path);
   T_EXIT();
 }

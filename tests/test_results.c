@@ -111,6 +111,8 @@ static void test_table_columns(void) {
   r.wl[0].rows[0].host_peak_exact = 1;
   r.wl[0].rows[0].device_bytes = 512.0 * 1048576;
   r.wl[0].rows[1].host_peak_growth = r.wl[0].rows[1].device_bytes = NAN;
+  r.wl[0].rows[1].ran = 0; /* a failed row keeps the header's columns too */
+  snprintf(r.wl[0].rows[1].error, sizeof r.wl[0].rows[1].error, "out of memory");
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);

@@ -128,15 +128,6 @@ static int sig_diff(const wl_sig *a, const wl_sig *b, char *why, size_t len) {
 /* Bounds what one side may pool: the test is O(n log n), but memory and reading are not free. */
 #define COMPARE_MAX_SAMPLES 10000000
 
-/* Reads every file of a comma list; only rows that ran and passed their check count. Rows of
- * one workload x backend must describe the same workload in every file (else -1). */
-static void mib(char *buf, size_t len, double bytes) {
-  if (isfinite(bytes))
-    snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
-  else
-    snprintf(buf, len, "-");
-}
-
 /* Memory beside the gate: the largest peak RSS growth and device memory of each side. */
 static void print_memory(const pools *base, const pools *cur) {
   int any = 0;
@@ -149,14 +140,16 @@ static void print_memory(const pools *base, const pools *cur) {
           "\nmemory (largest of each side; not gated)\n\n| workload | backend | base RSS growth | "
           "new RSS growth | base device | new device |\n|---|---|---|---|---|---|\n");
     char c[4][32];
-    mib(c[0], sizeof c[0], a->mem_host);
-    mib(c[1], sizeof c[1], b->mem_host);
-    mib(c[2], sizeof c[2], a->mem_dev);
-    mib(c[3], sizeof c[3], b->mem_dev);
+    table_fmt_mib(c[0], sizeof c[0], a->mem_host);
+    table_fmt_mib(c[1], sizeof c[1], b->mem_host);
+    table_fmt_mib(c[2], sizeof c[2], a->mem_dev);
+    table_fmt_mib(c[3], sizeof c[3], b->mem_dev);
     printf("| %s | %s | %s | %s | %s | %s |\n", a->workload, a->backend, c[0], c[1], c[2], c[3]);
   }
 }
 
+/* Reads every file of a comma list; only rows that ran and passed their check count. Rows of
+ * one workload x backend must describe the same workload in every file (else -1). */
 static int load_side(const char *list, pools *ps, int force) {
   char err[1024];
   char *buf = strdup(list); /* any length: a fixed buffer would drop files silently */
@@ -188,10 +181,10 @@ static int load_side(const char *list, pools *ps, int force) {
           report_free(&r);
           goto fail;
         }
-        if (p && isfinite(row->host_peak_growth) && !(row->host_peak_growth <= p->mem_host))
-          p->mem_host = row->host_peak_growth;
-        if (p && isfinite(row->device_bytes) && !(row->device_bytes <= p->mem_dev))
-          p->mem_dev = row->device_bytes;
+        if (p) {
+          p->mem_host = stats_max_finite(p->mem_host, row->host_peak_growth);
+          p->mem_dev = stats_max_finite(p->mem_dev, row->device_bytes);
+        }
         if (!p || pool_add(p, row->samples, row->n_samples) ||
             (row->n_samples && pool_add_run(p, row->st.median))) {
           report_free(&r);

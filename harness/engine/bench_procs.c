@@ -55,13 +55,11 @@ static int merge(report *base, const report *c, int first) {
       pm[b->n_proc++] = r->st.median;
       if (first) continue;
       /* memory: the largest any fresh process needed */
-      if (isfinite(r->host_peak_growth) &&
-          !(r->host_peak_growth <= b->host_peak_growth)) { /* NaN in b: take r's */
+      if (stats_max_finite(b->host_peak_growth, r->host_peak_growth) != b->host_peak_growth) {
         b->host_peak_growth = r->host_peak_growth;
         b->host_peak_exact = r->host_peak_exact;
       }
-      if (isfinite(r->device_bytes) && !(r->device_bytes <= b->device_bytes))
-        b->device_bytes = r->device_bytes;
+      b->device_bytes = stats_max_finite(b->device_bytes, r->device_bytes);
       size_t n = (size_t)(b->n_samples + r->n_samples);
       double *s = realloc(b->samples, n * sizeof *s),
              *cs = s ? realloc(b->cpu_samples, n * sizeof *cs) : NULL;

@@ -12,9 +12,9 @@
 
 /* Runs the plan in p->processes children (`mlpbench bench-process PLAN`, each handed the plan
  * as a file) and merges their reports into rep (the first child also runs the peers and the
- * sweep and draws the plots, when asked). Returns the worst child exit code; EXIT_RUNTIME or
- * worse when a child failed, was killed or its results cannot be read (rep is then not a
- * whole run and must not be written). */
+ * sweep, when asked; the caller draws the plots from the merged report). Returns the worst child
+ * exit code; EXIT_RUNTIME or worse when a child failed, was killed or its results cannot be read
+ * (rep is then not a whole run and must not be written). */
 int procs_run(const run_plan *p, report *rep);
 
 /* The environment padding for placement i (a variable whose length varies with i). */

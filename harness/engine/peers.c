@@ -253,7 +253,6 @@ int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report
     gc_tol fp32 = gc_tol_fp32();
     gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, &dst->gc);
     dst->st = stats_summarize(dst->samples, dst->n_samples);
-    dst->host_peak_growth = dst->device_bytes = NAN; /* another process: not measured */
     dst->device_median = dst->n_dev ? stats_summarize(dst->dev_samples, dst->n_dev).median : NAN;
     dst->samples_per_s = rw->samples_per_epoch / dst->st.median;
     dst->gflops = rw->gflop_per_epoch / dst->st.median;

@@ -42,11 +42,8 @@ static int montage_capture(trainer *t, const workload *w, const char *backend, r
     m->pixels[i] = (uint8_t)(v * 255.0f + 0.5f);
   }
   for (int k = 0; k < n; k++) {
-    int pred = 0;
-    for (int c = 1; c < no; c++)
-      if (out[(size_t)k * no + c] > out[(size_t)k * no + pred]) pred = c;
     m->truth[k] = w->y_val[k];
-    m->pred[k] = pred;
+    m->pred[k] = trainer_argmax(out + (size_t)k * no, no);
   }
   free(out);
   snprintf(m->backend, sizeof m->backend, "%s", backend);
@@ -95,11 +92,9 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
     if (w->n_test && trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc))
       goto fail;
   }
-  if (m && montage_capture(&t, w, row->backend, m)) {
-    snprintf(t.err, sizeof t.err, "%s: out of memory or forward failed for the montage",
-             row->backend);
-    goto fail;
-  }
+  if (m && montage_capture(&t, w, row->backend, m)) /* the picture only, not the row */
+    fprintf(stderr, "mlpbench bench: %s: no montage (out of memory, or its forward failed)\n",
+            row->backend);
   trainer_close(&t);
   return 0;
 fail:
@@ -138,7 +133,6 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
   r->dev_samples = calloc((size_t)n_samples, sizeof(double));
   r->epoch_loss = calloc((size_t)n_epochs, sizeof(double));
   r->epoch_val_acc = calloc((size_t)n_epochs, sizeof(double));
-  r->device_median = r->host_peak_growth = r->device_bytes = NAN;
   return r->samples && r->cpu_samples && r->dev_samples && r->epoch_loss && r->epoch_val_acc ? 0
                                                                                              : -1;
 }
@@ -268,14 +262,19 @@ static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
   return rc;
 }
 
+/* The run's context: this machine and command (ctx), with the plan's settings. */
+static void run_context(report_context *out, const report_context *ctx, const run_plan *p) {
+  *out = *ctx;
+  out->seed = p->seed;
+  out->ftz = p->opts.ftz;
+  out->tf32 = p->opts.tf32;
+}
+
 int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runner_done done,
                  int *whole) {
   int worst = EXIT_OK;
   memset(rep, 0, sizeof *rep);
-  rep->ctx = *ctx;
-  rep->ctx.seed = p->seed;
-  rep->ctx.ftz = p->opts.ftz;
-  rep->ctx.tf32 = p->opts.tf32;
+  run_context(&rep->ctx, ctx, p);
   *whole = 1;
   if (p->processes > 1) { /* every run in fresh processes; this one merges */
     int pr = procs_run(p, rep);
@@ -285,10 +284,7 @@ int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runn
     }
     char gpu[sizeof rep->ctx.gpu];
     snprintf(gpu, sizeof gpu, "%s", rep->ctx.gpu); /* what the children's device backend saw */
-    rep->ctx = *ctx;
-    rep->ctx.seed = p->seed;
-    rep->ctx.ftz = p->opts.ftz;
-    rep->ctx.tf32 = p->opts.tf32;
+    run_context(&rep->ctx, ctx, p);
     snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", gpu);
     report_context_libraries(&rep->ctx, rep); /* the children's rows: their threads */
     for (int k = 0; k < rep->n_wl && done; k++)

@@ -7,7 +7,7 @@
 
 /* For rows[0..nb) of rw, run by bes[0..nb), that ran and passed their check: the steady-state
  * training step at each size (runs of many steps, timed as bench times an epoch: the resident
- * path with device time where a backend has one, else one sync per run), scaled to an epoch
+ * path where a backend has one, else one sync per run; wall time either way), scaled to an epoch
  * (samples per epoch / batch steps). Fills rw->sweep. A full-batch workload has no batch
  * size to sweep: nothing is done. */
 void sweep_run(const mlp_backend *const *bes, int nb, const mlp_options *opt, int quiet,

@@ -170,7 +170,10 @@ static void injected_slowdown(double start) {
 static int resident_epochs(trainer *t, int k, double *seconds, double *loss) {
   const workload *w = t->w;
   const int len = workload_epoch_len(w), one_step = len == w->batch;
-  const int calls = one_step ? 1 : k, per_call = one_step ? k : 1;
+  /* a block of one-step epochs goes in calls of at most 2^20 indices: a huge --block costs
+   * no more memory than that, and no count overflows */
+  const int cap = len < (1 << 20) ? (1 << 20) / len : 1;
+  const int per_call = one_step ? (k < cap ? k : cap) : 1, calls = (k + per_call - 1) / per_call;
   mlp_steps_out so = {0};
   double dev = 0.0, t0 = timer_now(), c0 = timer_cpu_now();
   if ((size_t)per_call * len > t->block_cap) {
@@ -189,15 +192,16 @@ static int resident_epochs(trainer *t, int k, double *seconds, double *loss) {
                (int)mlpb_stop_signal, t->epoch + 1);
       return -1;
     }
-    for (int e = 0; e < per_call; e++)
+    const int n = i == calls - 1 ? k - i * per_call : per_call; /* epochs in this call */
+    for (int e = 0; e < n; e++)
       batch_order_next(&t->order, t->block_idx + (size_t)e * len);
-    if (t->h.be->train_steps(t->h.ctx, t->block_idx, per_call * len, w->batch, w->zero_grad, &so)) {
+    if (t->h.be->train_steps(t->h.ctx, t->block_idx, n * len, w->batch, w->zero_grad, &so)) {
       snprintf(t->err, sizeof t->err, "%s: epoch %d: %s", t->h.be->name, t->epoch + 1,
                be_error(&t->h));
       return -1;
     }
     dev = dev >= 0.0 && so.device_seconds >= 0.0 ? dev + so.device_seconds : -1.0;
-    t->epoch += per_call;
+    t->epoch += n;
   }
   injected_slowdown(t0);
   t->last_cpu = timer_cpu_now() - c0;
@@ -254,6 +258,13 @@ int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
   return 0;
 }
 
+int trainer_argmax(const float *p, int n) {
+  int best = 0;
+  for (int k = 1; k < n; k++)
+    if (p[k] > p[best]) best = k;
+  return best;
+}
+
 int trainer_predict(trainer *t, const float *x, int n, float *out) {
   const int mb = t->w->spec.max_batch, no = t->w->spec.n_out, ni = t->w->spec.n_in;
   for (int at = 0; at < n; at += mb) {
@@ -275,10 +286,7 @@ int trainer_accuracy(trainer *t, const float *x, const int32_t *y, int n, double
       return fail_backend(t, "forward", 0);
     for (int i = 0; i < b; i++) {
       const float *p = t->out + (size_t)i * no;
-      int best = 0;
-      for (int k = 1; k < no; k++)
-        if (p[k] > p[best]) best = k;
-      correct += best == y[at + i];
+      correct += trainer_argmax(p, no) == y[at + i];
     }
   }
   *acc = (double)correct / n;

@@ -64,6 +64,9 @@ int trainer_epochs(trainer *t, int k, double *seconds, double *loss);
 /* Accuracy on (x, y); NaN when n == 0 (not measured). */
 int trainer_accuracy(trainer *t, const float *x, const int32_t *y, int n, double *acc);
 
+/* The class a row of n outputs predicts (the first of equal maxima). */
+int trainer_argmax(const float *p, int n);
+
 /* Outputs (n, n_out) for x (n, n_in). */
 int trainer_predict(trainer *t, const float *x, int n, float *out);
 

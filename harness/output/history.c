@@ -26,17 +26,19 @@ static double parse_date(const char *s) {
   return t;
 }
 
-/* The BLAS kernel a row's timing depends on: its own (files since the rows record it; ""
- * for a backend without a library), else the file's. */
-static const char *row_kernel(const report *r, const report_row *row) {
-  return row->library_known ? row->kernel : r->ctx.blas_kernel;
+/* The BLAS kernel a row's timing depends on: its own where both files record it per row
+ * ("" for a backend without a library), else the files' (older files record only that), so
+ * a series runs on across the change of format. */
+static int same_kernel(const hist_series *s, const report *r, const report_row *row) {
+  if (s->kernel_known && row->library_known) return strcmp(s->kernel, row->kernel) == 0;
+  return strcmp(s->file_kernel, r->ctx.blas_kernel) == 0;
 }
 
 static int same_series(const hist_series *s, const report *r, const report_workload *w,
                        const report_row *row) {
   return strcmp(s->workload, w->name) == 0 && strcmp(s->backend, row->backend) == 0 &&
          strcmp(s->host, r->ctx.host) == 0 && strcmp(s->cpu, r->ctx.cpu) == 0 &&
-         strcmp(s->gpu, r->ctx.gpu) == 0 && strcmp(s->kernel, row_kernel(r, row)) == 0 &&
+         strcmp(s->gpu, r->ctx.gpu) == 0 && same_kernel(s, r, row) &&
          strcmp(s->sampling, w->sampling) == 0 && s->hash == w->dataset_hash &&
          s->n_in == w->spec.n_in && s->n_hidden == w->spec.n_hidden && s->n_out == w->spec.n_out &&
          s->batch == w->batch && s->zero_grad == w->zero_grad;
@@ -60,7 +62,10 @@ static hist_series *series_for(history *h, const report *r, const report_workloa
   snprintf(s->host, sizeof s->host, "%s", r->ctx.host);
   snprintf(s->cpu, sizeof s->cpu, "%s", r->ctx.cpu);
   snprintf(s->gpu, sizeof s->gpu, "%s", r->ctx.gpu);
-  snprintf(s->kernel, sizeof s->kernel, "%s", row_kernel(r, row));
+  snprintf(s->kernel, sizeof s->kernel, "%s",
+           row->library_known ? row->kernel : r->ctx.blas_kernel);
+  snprintf(s->file_kernel, sizeof s->file_kernel, "%s", r->ctx.blas_kernel);
+  s->kernel_known = row->library_known;
   snprintf(s->sampling, sizeof s->sampling, "%s", w->sampling);
   snprintf(s->dataset, sizeof s->dataset, "%s", w->dataset);
   s->n_in = w->spec.n_in;

@@ -33,6 +33,8 @@ typedef struct {
 
 typedef struct {
   char workload[24], backend[24], host[72], cpu[128], gpu[256], kernel[32], sampling[24];
+  char file_kernel[32]; /* the file's BLAS kernel, for files whose rows do not record their own */
+  int kernel_known;     /* kernel is the row's own (the file recorded it) */
   char dataset[64];
   int n_in, n_hidden, n_out, batch, zero_grad;
   uint64_t hash;

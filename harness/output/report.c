@@ -90,6 +90,7 @@ report_row *report_add_row(report_workload *w) {
   report_row *r = &w->rows[w->n_rows++];
   memset(r, 0, sizeof *r);
   r->val_acc = r->test_acc = r->gemm_floor = NAN;
+  r->device_median = r->host_peak_growth = r->device_bytes = NAN; /* not measured */
   return r;
 }
 

@@ -584,7 +584,8 @@ static int row_from_json(const json_t *o, report_row *r) {
   r->st = stats_summarize(r->samples, r->n_samples);
   json_t *dv = json_object_get(o, "epoch_device_seconds"); /* absent in older files */
   r->n_dev = dv ? read_array(dv, &r->dev_samples, -1) : 0;
-  if (r->n_dev < 0 || (r->n_dev != 0 && r->n_dev != r->n_samples)) return -1;
+  if (r->n_dev < 0) return -1;
+  if (r->n_dev != r->n_samples) r->n_dev = 0; /* a figure for every sample, or none */
   r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
   r->n_floor = read_array(json_object_get(o, "gemm_floor_seconds"), &r->floor_samples, -1);
   r->n_proc = read_array(json_object_get(o, "process_medians"), &r->proc_medians, -1);

@@ -12,6 +12,13 @@ void table_fmt_time(char *buf, size_t len, double s) {
     snprintf(buf, len, "%.3f s", s);
 }
 
+void table_fmt_mib(char *buf, size_t len, double bytes) {
+  if (isfinite(bytes))
+    snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
+  else
+    snprintf(buf, len, "-");
+}
+
 void table_fmt_memory(char *buf, size_t len, const report_row *r) {
   int n = 0;
   if (isfinite(r->host_peak_growth))

@@ -7,6 +7,8 @@
 #include "report.h"
 
 /* The row's memory figures ("RSS +12.3 MiB; device 450 MiB"), "-" when none. */
+/* "12.3 MiB", or "-" for a missing figure (NaN). */
+void table_fmt_mib(char *buf, size_t len, double bytes);
 void table_fmt_memory(char *buf, size_t len, const report_row *r);
 void table_fmt_time(char *buf, size_t len, double seconds);
 void table_print_header(FILE *f, const report *r, const report_workload *w);

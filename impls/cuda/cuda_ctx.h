@@ -29,6 +29,8 @@ struct cuda_mlp {
 #if !MLPB_EMULATED
   cublasHandle_t blas;
   cudaGraphExec_t graph;
+  cudaGraphExec_t floor_graph[2]; /* gemm_floor's captured products, for two batch sizes */
+  int floor_batch[2];
 #endif
   void *workspace;
   cudaEvent_t ev0, ev1;

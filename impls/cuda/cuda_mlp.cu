@@ -404,6 +404,8 @@ extern "C" void CUDA_API(destroy)(void *ctx) {
   if (c->stream) cudaStreamSynchronize(c->stream);
 #if !MLPB_EMULATED
   if (c->graph) cudaGraphExecDestroy(c->graph);
+  for (int i = 0; i < 2; i++)
+    if (c->floor_graph[i]) cudaGraphExecDestroy(c->floor_graph[i]);
   if (c->blas) cublasDestroy(c->blas);
 #endif
   void *bufs[] = {c->params, c->grads,  c->m,    c->v,        c->x,        c->y,   c->labels,
@@ -616,8 +618,36 @@ static int capture_gemms(cuda_mlp *c, int batch, cudaGraphExec_t *ex) {
   return 0;
 }
 
+/* gemm_floor's graph for `batch`: captured and warmed up once (the full batch and the short
+ * last one each get a slot), so each later call times the products alone. The buffers are
+ * zeroed before the first capture so no NaN or subnormal slows a product. */
+static int floor_graph(cuda_mlp *c, int batch, cudaGraphExec_t *ex) {
+  const size_t B = (size_t)c->spec.max_batch;
+  for (int i = 0; i < 2; i++)
+    if (c->floor_graph[i] && c->floor_batch[i] == batch) {
+      *ex = c->floor_graph[i];
+      return 0;
+    }
+  int slot = c->floor_graph[0] ? 1 : 0;
+  if (c->floor_graph[slot]) CU(cudaGraphExecDestroy(c->floor_graph[slot]));
+  c->floor_graph[slot] = NULL;
+  if (slot == 0) { /* the first capture */
+    CU(cudaMemsetAsync(c->x, 0, B * c->spec.n_in * sizeof(float), c->stream));
+    CU(cudaMemsetAsync(c->h, 0, B * c->spec.n_hidden * sizeof(float), c->stream));
+    CU(cudaMemsetAsync(c->dh, 0, B * c->spec.n_hidden * sizeof(float), c->stream));
+    CU(cudaMemsetAsync(c->dz2, 0, B * c->spec.n_out * sizeof(float), c->stream));
+  }
+  if (capture_gemms(c, batch, &c->floor_graph[slot])) return -1;
+  c->floor_batch[slot] = batch;
+  CU(cudaGraphLaunch(c->floor_graph[slot], c->stream)); /* warm-up: cuBLAS loads its kernels */
+  CU(cudaStreamSynchronize(c->stream));
+  *ex = c->floor_graph[slot];
+  return 0;
+}
+
 /* The floor under an epoch: the step's cuBLAS calls alone, one graph replayed per step,
- * timed with events; the buffers are zeroed first so no NaN or subnormal slows a product. */
+ * timed with events (the harness times the call on the wall clock; the events are kept for
+ * the contract's second figure). */
 extern "C" int CUDA_API(gemm_floor)(void *ctx, int batch, int steps, double *seconds) {
   cuda_mlp *c = (cuda_mlp *)ctx;
   const mlp_spec *s = &c->spec;
@@ -627,21 +657,13 @@ extern "C" int CUDA_API(gemm_floor)(void *ctx, int batch, int steps, double *sec
     set_err(c, "batch %d (max %d) or %d steps out of range", batch, s->max_batch, steps);
     return -1;
   }
-  const size_t B = (size_t)s->max_batch;
-  CU(cudaMemsetAsync(c->x, 0, B * s->n_in * sizeof(float), c->stream));
-  CU(cudaMemsetAsync(c->h, 0, B * s->n_hidden * sizeof(float), c->stream));
-  CU(cudaMemsetAsync(c->dh, 0, B * s->n_hidden * sizeof(float), c->stream));
-  CU(cudaMemsetAsync(c->dz2, 0, B * s->n_out * sizeof(float), c->stream));
-  if (capture_gemms(c, batch, &ex)) return -1;
-  cudaError_t e = cudaGraphLaunch(ex, c->stream); /* warm-up: cuBLAS picks and loads kernels */
-  if (e == cudaSuccess) e = cudaEventRecord(c->ev0, c->stream);
-  for (int i = 0; i < steps && e == cudaSuccess; i++)
-    e = cudaGraphLaunch(ex, c->stream);
-  if (e == cudaSuccess) e = cudaEventRecord(c->ev1, c->stream);
-  if (e == cudaSuccess) e = cudaEventSynchronize(c->ev1);
-  if (e == cudaSuccess) e = cudaEventElapsedTime(&ms, c->ev0, c->ev1);
-  cudaGraphExecDestroy(ex);
-  CU(e);
+  if (floor_graph(c, batch, &ex)) return -1;
+  CU(cudaEventRecord(c->ev0, c->stream));
+  for (int i = 0; i < steps; i++)
+    CU(cudaGraphLaunch(ex, c->stream));
+  CU(cudaEventRecord(c->ev1, c->stream));
+  CU(cudaEventSynchronize(c->ev1));
+  CU(cudaEventElapsedTime(&ms, c->ev0, c->ev1));
   *seconds = ms / 1e3;
   return 0;
 }
