@@ -120,6 +120,35 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
   p->out.plots = keep(json_object_get(out, "plots"));
   p->out.format = geti(out, "format");
   json_decref(j);
+  /* the ranges cli.c allows (0 keeps a workload's default): a plan is data, checked as such */
+  const long big = 1L << 30;
+  const struct {
+    const char *name;
+    long v, lo, hi;
+  } in_range[] = {{"warmup", p->warmup, 0, 1000},
+                  {"repeat", p->repeat, 0, 1000},
+                  {"block", p->block, 0, big},
+                  {"fd_samples", p->fd_samples, 0, 1000},
+                  {"processes", p->processes, 1, 100},
+                  {"epochs", p->wl.epochs, 0, big},
+                  {"batch", p->wl.batch, 0, 1 << 20},
+                  {"hidden", p->wl.hidden, 0, 1 << 16},
+                  {"limit", p->wl.limit, 0, big},
+                  {"threads", p->opts.threads, 0, 1024},
+                  {"sampling", p->wl.sampling, 0, 1},
+                  {"format", p->out.format, 0, 3},
+                  {"backends", p->n_backends, 1, PLAN_MAX_BACKENDS},
+                  {"workloads", p->n_workloads, 1, PLAN_MAX_WORKLOADS}};
+  for (size_t i = 0; i < sizeof in_range / sizeof in_range[0]; i++)
+    if (in_range[i].v < in_range[i].lo || in_range[i].v > in_range[i].hi) {
+      snprintf(err, len, "%s: %s %ld outside %ld..%ld", path, in_range[i].name, in_range[i].v,
+               in_range[i].lo, in_range[i].hi);
+      return -1;
+    }
+  if (p->wl.limit == 1) {
+    snprintf(err, len, "%s: limit 1 leaves no validation split", path);
+    return -1;
+  }
   return 0;
 unknown:
   snprintf(err, len, "%s: names a backend, workload or peer this build does not have", path);
