@@ -11,6 +11,7 @@
 #include "../harness/cmd/cli.h"
 #include "../harness/output/history.h"
 #include "../harness/output/results.h"
+#include "../harness/output/wl_identity.h"
 #include "../workloads/data/outfile.h"
 #include "../workloads/rng.h"
 #include "t.h"
@@ -41,6 +42,70 @@ static double rate(int n, double sigma, double effect, int at, int trials, uint6
   }
   free(y);
   return (double)hits / trials;
+}
+
+/* One identity for compare and history: every field of it tells two workloads apart, and the
+ * message names the field and both files. */
+static void test_workload_identity(void) {
+  report_workload a;
+  memset(&a, 0, sizeof a);
+  snprintf(a.name, sizeof a.name, "mnist");
+  a.spec.n_in = 784;
+  a.spec.n_hidden = 500;
+  a.spec.n_out = 10;
+  a.dataset_hash = 0x1234;
+  a.n_train = 7000;
+  a.batch = 128;
+  snprintf(a.sampling, sizeof a.sampling, "shuffled epochs");
+  a.zero_grad = a.has_accuracy = 1;
+  wl_identity ia, ib;
+  char why[256];
+  wl_identity_of(&a, &ia);
+  T_CHECK(wl_identity_diff(&ia, "A", &ia, "B", why, sizeof why) == 0,
+          "a workload differs from itself");
+  for (int f = 0; f < 10; f++) {
+    report_workload b = a;
+    switch (f) {
+    case 0:
+      b.spec.n_hidden = 64;
+      break;
+    case 1:
+      b.dataset_hash = 0x99;
+      break;
+    case 2:
+      b.n_train = 6999;
+      break;
+    case 3:
+      b.batch = 64;
+      break;
+    case 4:
+      snprintf(b.sampling, sizeof b.sampling, "tutorial");
+      break;
+    case 5:
+      b.zero_grad = 0;
+      break;
+    case 6:
+      b.full_batch = 1;
+      break;
+    case 7:
+      b.has_accuracy = 0;
+      break;
+    case 8:
+      snprintf(b.name, sizeof b.name, "wide");
+      break;
+    case 9:
+      b.spec.n_in = 100;
+      break;
+    }
+    wl_identity_of(&b, &ib);
+    int d = wl_identity_diff(&ia, "A.json", &ib, "B.json", why, sizeof why);
+    T_CHECK(d && strstr(why, "in A.json") && strstr(why, "in B.json"), "field %d: '%s'", f, why);
+  }
+  report_workload b = a;
+  b.batch = 64;
+  wl_identity_of(&b, &ib);
+  wl_identity_diff(&ia, "A.json", &ib, "B.json", why, sizeof why);
+  T_CHECK(strcmp(why, "batch 128 in A.json, 64 in B.json") == 0, "'%s'", why);
 }
 
 static void test_detection_rates(void) {
@@ -157,6 +222,7 @@ static void test_history_command(void) {
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-history-XXXXXX");
   if (!mkdtemp(dir)) return 1;
+  T_RUN(test_workload_identity);
   T_RUN(test_detection_rates);
   T_RUN(test_history_command);
   rmtree(dir);

@@ -9,24 +9,18 @@
 
 #include "../output/results.h"
 #include "../output/table.h"
+#include "../output/wl_identity.h"
 #include "../stats/mwu.h"
 #include "../stats/stats.h"
 #include "cli.h"
-
-/* What makes two rows comparable: the same model, data, batch and batch order. */
-typedef struct {
-  int n_in, n_hidden, n_out, n_train, batch, zero_grad;
-  unsigned long long hash;
-  char sampling[24];
-  char file[256]; /* where it was first seen, for messages */
-} wl_sig;
 
 typedef struct {
   /* as long as the names a results file can hold: a shorter buffer truncated a long name,
    * which then never matched its own pool and the gate compared nothing */
   char workload[sizeof((report_workload *)0)->name], backend[sizeof((report_row *)0)->backend];
-  wl_sig sig;
-  double *x; /* every per-epoch sample */
+  wl_identity sig;    /* what the pool holds runs of */
+  char sig_file[256]; /* where it was first seen, for messages */
+  double *x;          /* every per-epoch sample */
   int n, cap;
   double *runs; /* one median per results file (process run) */
   int n_runs, cap_runs;
@@ -91,40 +85,6 @@ static void pools_free(pools *ps) {
   memset(ps, 0, sizeof *ps);
 }
 
-static wl_sig sig_of(const report_workload *w, const char *file) {
-  wl_sig g = {w->spec.n_in,
-              w->spec.n_hidden,
-              w->spec.n_out,
-              w->n_train,
-              w->batch,
-              w->zero_grad,
-              (unsigned long long)w->dataset_hash,
-              "",
-              ""};
-  snprintf(g.sampling, sizeof g.sampling, "%s", w->sampling);
-  snprintf(g.file, sizeof g.file, "%s", file);
-  return g;
-}
-
-/* 0 when a and b match, else -1 and the first difference in words. */
-static int sig_diff(const wl_sig *a, const wl_sig *b, char *why, size_t len) {
-  if (a->n_in != b->n_in || a->n_hidden != b->n_hidden || a->n_out != b->n_out)
-    snprintf(why, len, "model %d-%d-%d in %s, %d-%d-%d in %s", a->n_in, a->n_hidden, a->n_out,
-             a->file, b->n_in, b->n_hidden, b->n_out, b->file);
-  else if (a->hash != b->hash || a->n_train != b->n_train)
-    snprintf(why, len, "data %016llx (%d training samples) in %s, %016llx (%d) in %s", a->hash,
-             a->n_train, a->file, b->hash, b->n_train, b->file);
-  else if (a->batch != b->batch)
-    snprintf(why, len, "batch %d in %s, %d in %s", a->batch, a->file, b->batch, b->file);
-  else if (strcmp(a->sampling, b->sampling) || a->zero_grad != b->zero_grad)
-    snprintf(why, len, "sampling '%s'%s in %s, '%s'%s in %s", a->sampling,
-             a->zero_grad ? "" : " without zero_grad", a->file, b->sampling,
-             b->zero_grad ? "" : " without zero_grad", b->file);
-  else
-    return 0;
-  return -1;
-}
-
 /* Bounds what one side may pool: the test is O(n log n), but memory and reading are not free. */
 #define COMPARE_MAX_SAMPLES 10000000
 
@@ -166,10 +126,15 @@ static int load_side(const char *list, pools *ps, int force) {
         if (!row->ran || (row->gc_done && !row->gc.pass)) continue;
         int fresh = !find_pool(ps, r.wl[w].name, row->backend, 0);
         pool *p = find_pool(ps, r.wl[w].name, row->backend, 1);
-        wl_sig g = sig_of(&r.wl[w], f);
+        wl_identity g;
+        wl_identity_of(&r.wl[w], &g);
         char why[1024];
-        if (p && fresh) p->sig = g;
-        if (p && !fresh && !force && sig_diff(&p->sig, &g, why, sizeof why)) {
+        if (p && fresh) {
+          p->sig = g;
+          snprintf(p->sig_file, sizeof p->sig_file, "%s", f);
+        }
+        if (p && !fresh && !force &&
+            wl_identity_diff(&p->sig, p->sig_file, &g, f, why, sizeof why)) {
           fprintf(stderr, "mlpbench compare: %s/%s: not comparable: %s (--force compares anyway)\n",
                   p->workload, p->backend, why);
           report_free(&r);
@@ -292,7 +257,7 @@ int cmd_compare(int argc, char **argv) {
   for (int i = 0; i < base.n && !force; i++) {
     pool *a = &base.p[i], *b = find_pool(&cur, a->workload, a->backend, 0);
     char why[1024];
-    if (b && sig_diff(&a->sig, &b->sig, why, sizeof why)) {
+    if (b && wl_identity_diff(&a->sig, a->sig_file, &b->sig, b->sig_file, why, sizeof why)) {
       fprintf(stderr, "mlpbench compare: %s/%s: not comparable: %s (--force compares anyway)\n",
               a->workload, a->backend, why);
       goto done;

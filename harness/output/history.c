@@ -11,6 +11,7 @@
 #include "../stats/mwu.h"
 #include "../stats/stats.h"
 #include "results.h"
+#include "wl_identity.h"
 
 /* "2026-11-27T10:20:34Z" or "...+01:00" into seconds since 1970; NAN when unreadable. */
 static double parse_date(const char *s) {
@@ -34,14 +35,19 @@ static int same_kernel(const hist_series *s, const report *r, const report_row *
   return strcmp(s->file_kernel, r->ctx.blas_kernel) == 0;
 }
 
+/* the workload part of the key: compare's own notion of the same workload */
+static int same_workload(const hist_series *s, const report_workload *w) {
+  wl_identity id;
+  char why[8];
+  wl_identity_of(w, &id);
+  return !wl_identity_diff(&s->id, "", &id, "", why, sizeof why);
+}
+
 static int same_series(const hist_series *s, const report *r, const report_workload *w,
                        const report_row *row) {
   return strcmp(s->workload, w->name) == 0 && strcmp(s->backend, row->backend) == 0 &&
          strcmp(s->host, r->ctx.host) == 0 && strcmp(s->cpu, r->ctx.cpu) == 0 &&
-         strcmp(s->gpu, r->ctx.gpu) == 0 && same_kernel(s, r, row) &&
-         strcmp(s->sampling, w->sampling) == 0 && s->hash == w->dataset_hash &&
-         s->n_in == w->spec.n_in && s->n_hidden == w->spec.n_hidden && s->n_out == w->spec.n_out &&
-         s->batch == w->batch && s->zero_grad == w->zero_grad;
+         strcmp(s->gpu, r->ctx.gpu) == 0 && same_kernel(s, r, row) && same_workload(s, w);
 }
 
 static hist_series *series_for(history *h, const report *r, const report_workload *w,
@@ -74,6 +80,7 @@ static hist_series *series_for(history *h, const report *r, const report_workloa
   s->batch = w->batch;
   s->zero_grad = w->zero_grad;
   s->hash = w->dataset_hash;
+  wl_identity_of(w, &s->id);
   return s;
 }
 

@@ -17,6 +17,8 @@
 #ifndef MLPB_HISTORY_H
 #define MLPB_HISTORY_H
 
+#include "wl_identity.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,6 +37,7 @@ typedef struct {
   char workload[24], backend[24], host[72], cpu[128], gpu[256], kernel[32], sampling[24];
   char file_kernel[32]; /* the file's BLAS kernel, for files whose rows do not record their own */
   int kernel_known;     /* kernel is the row's own (the file recorded it) */
+  wl_identity id;       /* the workload, as compare identifies it */
   char dataset[64];
   int n_in, n_hidden, n_out, batch, zero_grad;
   uint64_t hash;
