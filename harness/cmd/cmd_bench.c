@@ -144,10 +144,13 @@ int cmd_bench_process(int argc, char **argv) {
   if (!p.out.results || p.processes != 1) {
     fprintf(stderr, "mlpbench bench-process: %s: a plan of one process with a results file\n",
             argv[1]);
+    plan_release(&p);
     return EXIT_USAGE;
   }
   report_context ctx;
   report_context_fill(&ctx, argc + 1, argv - 1);
   interrupt_install();
-  return bench_plan(&p, &ctx, p.out.results, EXIT_OK);
+  int rc = bench_plan(&p, &ctx, p.out.results, EXIT_OK);
+  plan_release(&p);
+  return rc;
 }

@@ -68,6 +68,17 @@ static int geti(const json_t *o, const char *k) {
   return json_is_integer(v) ? (int)json_integer_value(v) : json_is_true(v) ? 1 : 0;
 }
 
+void plan_release(run_plan *p) {
+  for (int i = 0; i < p->n_peers; i++)
+    free((char *)p->peers[i]);
+  free((char *)p->data);
+  free((char *)p->opts.path);
+  free((char *)p->out.results);
+  free((char *)p->out.markdown);
+  free((char *)p->out.plots);
+  memset(p, 0, sizeof *p);
+}
+
 int plan_read(const char *path, run_plan *p, char *err, size_t len) {
   json_error_t je;
   json_t *j = json_load_file(path, 0, &je);
@@ -143,15 +154,19 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
     if (in_range[i].v < in_range[i].lo || in_range[i].v > in_range[i].hi) {
       snprintf(err, len, "%s: %s %ld outside %ld..%ld", path, in_range[i].name, in_range[i].v,
                in_range[i].lo, in_range[i].hi);
+      plan_release(p);
       return -1;
     }
   if (p->wl.limit == 1) {
     snprintf(err, len, "%s: limit 1 leaves no validation split", path);
+    plan_release(p);
     return -1;
   }
   return 0;
 unknown:
   snprintf(err, len, "%s: names a backend, workload or peer this build does not have", path);
   json_decref(j);
+  if (p->n_peers && !p->peers[p->n_peers - 1]) p->n_peers--; /* the name that failed */
+  plan_release(p);
   return -1;
 }

@@ -10,8 +10,10 @@
 
 /* Writes p to path (atomically); 0, or -1 with err. */
 int plan_write(const char *path, const run_plan *p, char *err, size_t len);
-/* Reads a plan written by plan_write into p; its strings live until the process ends.
+/* Reads a plan written by plan_write into p, its strings its own (plan_release frees them).
  * Backends, workloads and peers are looked up by name: an unknown one is an error. */
 int plan_read(const char *path, run_plan *p, char *err, size_t len);
+/* Frees what plan_read allocated for p. */
+void plan_release(run_plan *p);
 
 #endif
