@@ -188,7 +188,7 @@ static void test_history_command(void) {
   T_CHECK(h.n == 2, "%d series (want 2: the two hidden widths apart)", h.n);
   for (int i = 0; i < h.n; i++) {
     const hist_series *s = &h.s[i];
-    if (s->n_hidden != 500) {
+    if (s->id.n_hidden != 500) {
       T_CHECK(s->n == 2 && s->n_steps == 0, "the wide series: %d runs, %d steps", s->n, s->n_steps);
       continue;
     }

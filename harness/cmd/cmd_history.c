@@ -49,8 +49,8 @@ static void print_series(const hist_series *s) {
   double sp = spread_pct(s);
   if (isfinite(sp)) snprintf(spr, sizeof spr, "%.1f%%", sp);
   printf("| %s %d-%d-%d b%d %s | %s | %s (%s) | %d | %s | %s (IQR %s) | %s | %s | %s | %d |\n",
-         s->workload, s->n_in, s->n_hidden, s->n_out, s->batch, s->sampling, s->backend, s->host,
-         s->cpu, s->n, last->commit, lat, iqr, prev, vbest, spr, s->n_steps);
+         s->workload, s->id.n_in, s->id.n_hidden, s->id.n_out, s->id.batch, s->id.sampling,
+         s->backend, s->host, s->cpu, s->n, last->commit, lat, iqr, prev, vbest, spr, s->n_steps);
 }
 
 int cmd_history(int argc, char **argv) {

@@ -186,8 +186,8 @@ static void history_html(FILE *f, const history *h) {
     const hist_point *last = &s->pts[s->n - 1];
     fputs("<tr><td>", f);
     html_text(f, s->workload);
-    fprintf(f, " %d-%d-%d b%d ", s->n_in, s->n_hidden, s->n_out, s->batch);
-    html_text(f, s->sampling);
+    fprintf(f, " %d-%d-%d b%d ", s->id.n_in, s->id.n_hidden, s->id.n_out, s->id.batch);
+    html_text(f, s->id.sampling);
     fputs("</td><td>", f);
     html_text(f, s->backend);
     fputs("</td><td>", f);

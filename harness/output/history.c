@@ -72,14 +72,7 @@ static hist_series *series_for(history *h, const report *r, const report_workloa
            row->library_known ? row->kernel : r->ctx.blas_kernel);
   snprintf(s->file_kernel, sizeof s->file_kernel, "%s", r->ctx.blas_kernel);
   s->kernel_known = row->library_known;
-  snprintf(s->sampling, sizeof s->sampling, "%s", w->sampling);
   snprintf(s->dataset, sizeof s->dataset, "%s", w->dataset);
-  s->n_in = w->spec.n_in;
-  s->n_hidden = w->spec.n_hidden;
-  s->n_out = w->spec.n_out;
-  s->batch = w->batch;
-  s->zero_grad = w->zero_grad;
-  s->hash = w->dataset_hash;
   wl_identity_of(w, &s->id);
   return s;
 }

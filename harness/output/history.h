@@ -34,13 +34,11 @@ typedef struct {
 } hist_point;
 
 typedef struct {
-  char workload[24], backend[24], host[72], cpu[128], gpu[256], kernel[32], sampling[24];
+  char workload[24], backend[24], host[72], cpu[128], gpu[256], kernel[32];
   char file_kernel[32]; /* the file's BLAS kernel, for files whose rows do not record their own */
   int kernel_known;     /* kernel is the row's own (the file recorded it) */
-  wl_identity id;       /* the workload, as compare identifies it */
+  wl_identity id;       /* the workload, as compare identifies it (model, batch, sampling...) */
   char dataset[64];
-  int n_in, n_hidden, n_out, batch, zero_grad;
-  uint64_t hash;
   hist_point *pts;
   int n, cap;
   int steps[HISTORY_MAX_STEPS]; /* index of the first run after each step */

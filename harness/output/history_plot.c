@@ -27,7 +27,7 @@ static void trend_plot(plot_job *j, const history *h, int first, const int *done
   snprintf(title, sizeof title,
            "%s %d-%d-%d on %s (%s): median seconds per epoch per run, "
            "bars: IQR, dashed: steps",
-           s0->workload, s0->n_in, s0->n_hidden, s0->n_out, s0->host, s0->cpu);
+           s0->workload, s0->id.n_in, s0->id.n_hidden, s0->id.n_out, s0->host, s0->cpu);
   fprintf(g, "set title ");
   gp_quote(g, title);
   double lo = 0, hi = 0; /* the data's range: a log axis only when it spans a decade */
