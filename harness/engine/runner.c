@@ -20,6 +20,7 @@
 #include "session.h"
 #include "sweep.h"
 #include "trainer.h"
+#include "wl_describe.h"
 
 /* The montage as data: the first validation images, their labels and the trained model's
  * predictions, so that any picture can be drawn again from the results file alone. */
@@ -101,30 +102,6 @@ fail:
   snprintf(row->error, sizeof row->error, "%s", t.err);
   trainer_close(&t);
   return -1;
-}
-
-static void fill_workload_info(const run_plan *p, const workload *w, report_workload *rw) {
-  snprintf(rw->name, sizeof rw->name, "%s", w->name);
-  rw->spec = w->spec;
-  snprintf(rw->dataset, sizeof rw->dataset, "%s", w->data_label);
-  snprintf(rw->dataset_source, sizeof rw->dataset_source, "%s", w->data_source);
-  snprintf(rw->data_title, sizeof rw->data_title, "%s", w->data_title);
-  rw->dataset_hash = w->data_hash;
-  rw->n_train = w->n_train;
-  rw->n_val = w->n_val;
-  rw->n_test = w->n_test;
-  rw->batch = w->batch;
-  rw->batches_per_epoch = w->batches_per_epoch;
-  rw->epochs = w->epochs;
-  rw->warmup = p->warmup;
-  rw->repeat = plan_repeat(p, w);
-  rw->block = plan_block(p, w);
-  snprintf(rw->sampling, sizeof rw->sampling, "%s", w->sampling_label);
-  rw->zero_grad = w->zero_grad;
-  rw->has_accuracy = w->has_accuracy;
-  rw->full_batch = w->order == WL_ORDER_FULL;
-  rw->samples_per_epoch = w->samples_per_epoch;
-  rw->gflop_per_epoch = w->gflop_per_epoch;
 }
 
 static int alloc_row(report_row *r, int n_samples, int n_epochs) {
@@ -236,7 +213,7 @@ static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
     session_close(&s);
     return EXIT_USAGE;
   }
-  fill_workload_info(p, w, rw);
+  wl_describe(p, w, rw);
   const int per_run = (w->epochs + rw->block - 1) / rw->block;
   if (p->warmup >= per_run) {
     fprintf(stderr,

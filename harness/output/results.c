@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../workloads/data/outfile.h"
+#include "wl_identity.h"
 
 #define SCHEMA "mlpbench-results-1"
 
@@ -58,21 +59,17 @@ static const field context_fields[] = {
     FIELD(report_context, "tf32", F_BOOL, tf32),
 };
 
+/* The facts that identify a workload (name, model sizes, data hash, batch, sampling...) are
+ * not here: wl_identity's table places them in the file, so compare and history read back
+ * exactly what was written. */
 static const field workload_fields[] = {
-    FIELD(report_workload, "name", F_STR, name),
-    FIELD(report_workload, "n_train", F_INT, n_train),
     FIELD(report_workload, "n_val", F_INT, n_val),
     FIELD(report_workload, "n_test", F_INT, n_test),
-    FIELD(report_workload, "batch", F_INT, batch),
     FIELD(report_workload, "batches_per_epoch", F_INT, batches_per_epoch),
     FIELD(report_workload, "epochs", F_INT, epochs),
     FIELD(report_workload, "warmup", F_INT, warmup),
     FIELD(report_workload, "repeat", F_INT, repeat),
     FIELD(report_workload, "block", F_INT, block),
-    FIELD(report_workload, "sampling", F_STR, sampling),
-    FIELD(report_workload, "zero_grad", F_BOOL, zero_grad),
-    FIELD(report_workload, "full_batch", F_BOOL, full_batch),
-    FIELD(report_workload, "has_accuracy", F_BOOL, has_accuracy),
     FIELD(report_workload, "gflop_per_epoch", F_NUM, gflop_per_epoch),
     FIELD(report_workload, "samples_per_epoch", F_NUM, samples_per_epoch),
 };
@@ -81,13 +78,9 @@ static const field dataset_fields[] = {
     FIELD(report_workload, "name", F_STR, dataset),
     FIELD(report_workload, "source", F_STR, dataset_source),
     FIELD(report_workload, "title", F_STR, data_title),
-    FIELD(report_workload, "hash", F_HEX64, dataset_hash),
 };
 
 static const field spec_fields[] = {
-    FIELD(mlp_spec, "n_in", F_INT, n_in),
-    FIELD(mlp_spec, "n_hidden", F_INT, n_hidden),
-    FIELD(mlp_spec, "n_out", F_INT, n_out),
     FIELD(mlp_spec, "max_batch", F_INT, max_batch),
 };
 
@@ -357,6 +350,12 @@ static json_t *workload_json(const report_workload *w) {
   json_object_set_new(o, "results", rows);
   json_object_set_new(o, "sweep", sweep);
   if (w->montage.n > 0) json_object_set_new(o, "montage", montage_json(&w->montage));
+  wl_identity id;
+  wl_identity_of(w, &id);
+  if (wl_identity_to_json(&id, o)) {
+    json_decref(o);
+    return NULL;
+  }
   return o;
 }
 
@@ -501,9 +500,12 @@ static json_t *native_json(const report *r) {
   json_object_set_new(
       root, "context",
       fields_to_json(json_object(), &r->ctx, context_fields, N_FIELDS(context_fields)));
-  for (int i = 0; i < r->n_wl; i++)
-    json_array_append_new(wls, workload_json(&r->wl[i]));
   json_object_set_new(root, "workloads", wls);
+  for (int i = 0; i < r->n_wl; i++)
+    if (json_array_append_new(wls, workload_json(&r->wl[i]))) { /* out of memory: no file */
+      json_decref(root);
+      return NULL;
+    }
   return root;
 }
 
@@ -620,6 +622,9 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
     fields_from_json(w, workload_fields, N_FIELDS(workload_fields), wo);
     fields_from_json(w, dataset_fields, N_FIELDS(dataset_fields), json_object_get(wo, "dataset"));
     spec_from_json(&w->spec, json_object_get(wo, "spec"));
+    wl_identity id;
+    wl_identity_from_json(wo, &id);
+    wl_identity_to_workload(&id, w);
     for (size_t k = 0; json_is_array(rows) && k < json_array_size(rows); k++) {
       report_row *row = report_add_row(w);
       if (!row) break;

@@ -1,27 +1,35 @@
 #include "wl_identity.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-typedef enum { ID_INT, ID_HASH, ID_STR } id_type;
+typedef enum { ID_INT, ID_BOOL, ID_HASH, ID_STR } id_type;
 
 static const struct {
   const char *label; /* as a message names it */
+  const char *obj;   /* the nested object of a results workload holding it, or NULL */
+  const char *key;
   id_type type;
-  size_t off;
+  size_t off, size;
 } fields[] = {
-    {"workload", ID_STR, offsetof(wl_identity, name)},
-    {"model inputs", ID_INT, offsetof(wl_identity, n_in)},
-    {"hidden width", ID_INT, offsetof(wl_identity, n_hidden)},
-    {"outputs", ID_INT, offsetof(wl_identity, n_out)},
-    {"data", ID_HASH, offsetof(wl_identity, data_hash)},
-    {"training samples", ID_INT, offsetof(wl_identity, n_train)},
-    {"batch", ID_INT, offsetof(wl_identity, batch)},
-    {"sampling", ID_STR, offsetof(wl_identity, sampling)},
-    {"zero_grad", ID_INT, offsetof(wl_identity, zero_grad)},
-    {"full batch", ID_INT, offsetof(wl_identity, full_batch)},
-    {"class labels", ID_INT, offsetof(wl_identity, has_accuracy)},
+#define F(label, obj, key, type, m)                                                                \
+  { label, obj, key, type, offsetof(wl_identity, m), sizeof(((wl_identity *)0)->m) }
+    F("workload", NULL, "name", ID_STR, name),
+    F("model inputs", "spec", "n_in", ID_INT, n_in),
+    F("hidden width", "spec", "n_hidden", ID_INT, n_hidden),
+    F("outputs", "spec", "n_out", ID_INT, n_out),
+    F("data", "dataset", "hash", ID_HASH, data_hash),
+    F("training samples", NULL, "n_train", ID_INT, n_train),
+    F("batch", NULL, "batch", ID_INT, batch),
+    F("sampling", NULL, "sampling", ID_STR, sampling),
+    F("zero_grad", NULL, "zero_grad", ID_BOOL, zero_grad),
+    F("full batch", NULL, "full_batch", ID_BOOL, full_batch),
+    F("class labels", NULL, "has_accuracy", ID_BOOL, has_accuracy),
+#undef F
 };
+#define N_FIELDS (sizeof fields / sizeof fields[0])
 
 void wl_identity_of(const report_workload *w, wl_identity *id) {
   memset(id, 0, sizeof *id);
@@ -38,8 +46,77 @@ void wl_identity_of(const report_workload *w, wl_identity *id) {
   id->has_accuracy = w->has_accuracy;
 }
 
+void wl_identity_to_workload(const wl_identity *id, report_workload *w) {
+  snprintf(w->name, sizeof w->name, "%s", id->name);
+  w->spec.n_in = id->n_in;
+  w->spec.n_hidden = id->n_hidden;
+  w->spec.n_out = id->n_out;
+  w->dataset_hash = id->data_hash;
+  w->n_train = id->n_train;
+  w->batch = id->batch;
+  snprintf(w->sampling, sizeof w->sampling, "%s", id->sampling);
+  w->zero_grad = id->zero_grad;
+  w->full_batch = id->full_batch;
+  w->has_accuracy = id->has_accuracy;
+}
+
+static json_t *field_json(const void *p, id_type t) {
+  char hex[24];
+  switch (t) {
+  case ID_INT:
+    return json_integer(*(const int *)p);
+  case ID_BOOL:
+    return json_boolean(*(const int *)p);
+  case ID_HASH:
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)*(const uint64_t *)p);
+    return json_string(hex);
+  case ID_STR:
+    return json_string(p);
+  }
+  return NULL;
+}
+
+int wl_identity_to_json(const wl_identity *id, json_t *o) {
+  for (size_t i = 0; i < N_FIELDS; i++) {
+    json_t *dst = o;
+    if (fields[i].obj) {
+      dst = json_object_get(o, fields[i].obj);
+      if (!dst && json_object_set_new(o, fields[i].obj, json_object())) return -1;
+      dst = json_object_get(o, fields[i].obj);
+    }
+    json_t *v = field_json((const char *)id + fields[i].off, fields[i].type);
+    if (!json_is_object(dst) || !v || json_object_set_new(dst, fields[i].key, v)) return -1;
+  }
+  return 0;
+}
+
+void wl_identity_from_json(const json_t *o, wl_identity *id) {
+  memset(id, 0, sizeof *id);
+  for (size_t i = 0; i < N_FIELDS; i++) {
+    const json_t *src = fields[i].obj ? json_object_get(o, fields[i].obj) : o;
+    json_t *v = json_object_get(src, fields[i].key);
+    void *p = (char *)id + fields[i].off;
+    double x = json_is_number(v) ? json_number_value(v) : NAN;
+    const char *s = json_string_value(v);
+    switch (fields[i].type) {
+    case ID_INT:
+      *(int *)p = isfinite(x) && fabs(x) < 2e9 ? (int)x : 0;
+      break;
+    case ID_BOOL:
+      *(int *)p = json_is_true(v);
+      break;
+    case ID_HASH:
+      *(uint64_t *)p = s ? strtoull(s, NULL, 16) : 0;
+      break;
+    case ID_STR:
+      snprintf(p, fields[i].size, "%s", s ? s : "");
+      break;
+    }
+  }
+}
+
 static void show(char *buf, size_t len, const void *p, id_type t) {
-  if (t == ID_INT)
+  if (t == ID_INT || t == ID_BOOL)
     snprintf(buf, len, "%d", *(const int *)p);
   else if (t == ID_HASH)
     snprintf(buf, len, "%016llx", (unsigned long long)*(const uint64_t *)p);
@@ -49,11 +126,11 @@ static void show(char *buf, size_t len, const void *p, id_type t) {
 
 int wl_identity_diff(const wl_identity *a, const char *fa, const wl_identity *b, const char *fb,
                      char *why, size_t len) {
-  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+  for (size_t i = 0; i < N_FIELDS; i++) {
     const char *pa = (const char *)a + fields[i].off, *pb = (const char *)b + fields[i].off;
-    int same = fields[i].type == ID_INT    ? *(const int *)pa == *(const int *)pb
+    int same = fields[i].type == ID_STR    ? strcmp(pa, pb) == 0
                : fields[i].type == ID_HASH ? *(const uint64_t *)pa == *(const uint64_t *)pb
-                                           : strcmp(pa, pb) == 0;
+                                           : *(const int *)pa == *(const int *)pb;
     if (same) continue;
     char va[64], vb[64];
     show(va, sizeof va, pa, fields[i].type);

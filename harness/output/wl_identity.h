@@ -1,10 +1,13 @@
 /* wl_identity.h: what identifies a workload from one results file to the next: the model,
  * the data, the batch and how batches are drawn, gradient accumulation, labels or targets.
- * One struct and one field table: compare's signature and history's series key both come
- * from it, so they cannot disagree about what "the same workload" is. */
+ * One struct and one field table. The table drives the results file (where each fact is
+ * written and read), the peers' exchange (run.json sends it, the peer echoes it back),
+ * compare's signature and history's series key, so none of them can disagree about what
+ * "the same workload" is. */
 #ifndef MLPB_WL_IDENTITY_H
 #define MLPB_WL_IDENTITY_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +23,15 @@ typedef struct {
 } wl_identity;
 
 void wl_identity_of(const report_workload *w, wl_identity *id);
+/* The inverse: the identity's facts into a report's workload (the rest left as they are). */
+void wl_identity_to_workload(const wl_identity *id, report_workload *w);
+
+/* Each fact at its place in a results file's workload object: "batch", "spec"."n_in",
+ * "dataset"."hash" (the nested objects made when missing). */
+int wl_identity_to_json(const wl_identity *id, json_t *o);
+/* Missing or mistyped keys read as empty, 0 or false: a file from elsewhere is data. */
+void wl_identity_from_json(const json_t *o, wl_identity *id);
+
 /* 0 when a (from file fa) and b (from fb) are the same workload; else 1, with the first
  * difference in why ("batch 128 in A.json, 64 in B.json"). */
 int wl_identity_diff(const wl_identity *a, const char *fa, const wl_identity *b, const char *fb,
