@@ -80,6 +80,11 @@ typedef struct {
   int threads;
 } mlp_library;
 
+/* A backend's name: 1 to MLP_NAME_MAX characters of [a-z0-9_-], starting with a letter, unique
+ * among backends and peers. Results files, tables and series are keyed by it, so the harness
+ * refuses a table whose name breaks this rather than cut or confuse it. */
+#define MLP_NAME_MAX 20
+
 typedef struct mlp_backend {
   const char *name;
   const char *summary;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../harness/cmd/cli.h"
+#include "../harness/engine/names.h"
 #include "../harness/output/history.h"
 #include "../harness/output/results.h"
 #include "../harness/output/wl_identity.h"
@@ -106,6 +107,34 @@ static void test_workload_identity(void) {
   wl_identity_of(&b, &ib);
   wl_identity_diff(&ia, "A.json", &ib, "B.json", why, sizeof why);
   T_CHECK(strcmp(why, "batch 128 in A.json, 64 in B.json") == 0, "'%s'", why);
+}
+
+/* Names are checked where they are registered: every table this build ships passes, and each
+ * kind of bad name is refused with the offence named, never cut or merged downstream. */
+static void test_names(void) {
+  char err[256] = "";
+  T_CHECK(names_check_registries(err, sizeof err) == 0, "the built-in tables: %s", err);
+  const char *good[] = {"naive", "blas", "cuda-emu", "my_blas2", "abcdefghijklmnopqrst"};
+  T_CHECK(names_check(good, 5, MLP_NAME_MAX, "backend", err, sizeof err) == 0, "%s", err);
+  static const struct {
+    const char *names[2];
+    const char *why;
+  } bad[] = {
+      {{"naive", "naive"}, "named twice"},
+      {{"blas", "abcdefghijklmnopqrstu"}, "too long"},
+      {{"Blas", "x"}, "does not start with a lowercase letter"},
+      {{"9blas", "x"}, "does not start"},
+      {{"bl as", "x"}, "outside [a-z0-9_-]"},
+      {{"blas\x1b[2J", "x"}, "outside [a-z0-9_-]"},
+      {{"", "x"}, "empty"},
+      {{NULL, "x"}, "empty"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    err[0] = '\0';
+    T_CHECK(names_check(bad[i].names, 2, MLP_NAME_MAX, "backend", err, sizeof err) == -1 &&
+                strstr(err, bad[i].why) && strncmp(err, "backend", 7) == 0,
+            "case %zu: '%s'", i, err);
+  }
 }
 
 static void test_detection_rates(void) {
@@ -223,6 +252,7 @@ int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-history-XXXXXX");
   if (!mkdtemp(dir)) return 1;
   T_RUN(test_workload_identity);
+  T_RUN(test_names);
   T_RUN(test_detection_rates);
   T_RUN(test_history_command);
   rmtree(dir);

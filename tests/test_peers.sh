@@ -35,6 +35,29 @@ for p in ("numpy", "torch"):
     print(f"{p}: loss curve within {worst:.1e} of naive")
 sys.exit(0 if ok else 1)
 PY
+# a peer that ran some other workload (here: it echoes another batch) is refused, not timed:
+# exit 3 as for a failed backend, and the results hold the rows that did run
+cat >"$tmp/liar.py" <<'PY'
+import json, os, runpy, sys
+sys.argv[0] = os.environ["MLPB_REAL_PEER"]
+try:
+    runpy.run_path(os.environ["MLPB_REAL_PEER"], run_name="__main__")
+except SystemExit as e:
+    if e.code:
+        raise
+d = sys.argv[sys.argv.index("--run") + 1]
+p = os.path.join(d, "peer.json")
+r = json.load(open(p))
+r["identity"]["batch"] = 64
+json.dump(r, open(p, "w"))
+PY
+real=$(dirname "$0")/../workloads/reference/peer.py
+out=$(MLPBENCH_PEER_SCRIPT=$tmp/liar.py MLPB_REAL_PEER=$real "$bin" bench --workload mnist \
+  --data synthetic:600 --epochs 2 --backend naive --peers numpy --quiet --results "$tmp/l.json" 2>&1)
+rc=$?
+{ [ $rc = 3 ] && grep -q "the peer ran another workload: batch 128 in run.json, 64 in peer.json" <<<"$out" &&
+  ! grep -q '"backend": *"numpy"' "$tmp/l.json"; } ||
+  { echo "FAIL: a peer echoing another workload (exit $rc):"; echo "$out"; fail=1; }
 # the GPU peers: without a device they are skipped with their reason, and bench goes on
 if ! "$py" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   out=$("$bin" bench --workload mnist --data synthetic:600 --epochs 2 --backend naive \

@@ -8,6 +8,7 @@
 
 #include "../harness/output/results.h"
 #include "../harness/output/table.h"
+#include "../harness/output/wl_identity.h"
 #include "../harness/stats/mwu.h"
 #include "t.h"
 
@@ -193,6 +194,25 @@ static void test_round_trip(void) {
             "curves differ");
   }
   T_CHECK(strcmp(back.ctx.commit, r.ctx.commit) == 0, "commit %s", back.ctx.commit);
+  /* the identity comes back whole, and sits at the keys every earlier version wrote it at, so
+   * older files still pair with new ones in compare and history */
+  wl_identity ia, ib;
+  char why[160] = "";
+  wl_identity_of(&r.wl[0], &ia);
+  wl_identity_of(&back.wl[0], &ib);
+  T_CHECK(wl_identity_diff(&ia, "written", &ib, "read", why, sizeof why) == 0, "%s", why);
+  json_t *wj = results_to_json(&r, RESULTS_NATIVE);
+  json_t *w0 = json_array_get(json_object_get(wj, "workloads"), 0);
+  T_CHECK(json_integer_value(json_object_get(w0, "batch")) == r.wl[0].batch &&
+              json_integer_value(json_object_get(json_object_get(w0, "spec"), "n_hidden")) ==
+                  r.wl[0].spec.n_hidden &&
+              json_is_true(json_object_get(w0, "has_accuracy")) &&
+              strcmp(json_string_value(json_object_get(w0, "sampling")), "tutorial sampling") ==
+                  0 &&
+              strcmp(json_string_value(json_object_get(json_object_get(w0, "dataset"), "hash")),
+                     "fedcba9876543210") == 0,
+          "an identity fact moved from its key");
+  json_decref(wj);
   /* complete: what is read back writes the very same file (every key, every value) */
   json_t *first = results_to_json(&r, RESULTS_NATIVE),
          *again = results_to_json(&back, RESULTS_NATIVE);

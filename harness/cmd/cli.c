@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../engine/be_handle.h"
+#include "../engine/peers.h"
 #include "../engine/registry.h"
 #include "../output/results.h"
 
@@ -98,9 +99,8 @@ static int parse_int(const char *cmd, const char *name, const char *s, long lo, 
 }
 
 static int peer_known(const char *p) {
-  static const char *const peers[] = {"numpy", "torch", "torch-cuda", "torch-cuda-graph", NULL};
-  for (int i = 0; peers[i]; i++)
-    if (strcmp(p, peers[i]) == 0) return 1;
+  for (int i = 0; peers_known[i]; i++)
+    if (strcmp(p, peers_known[i]) == 0) return 1;
   return 0;
 }
 

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../engine/names.h"
+#include "../sys/exitcode.h"
 #include "cli.h"
 
 static void usage(FILE *f) {
@@ -40,6 +42,11 @@ int main(int argc, char **argv) {
       strcmp(argv[1], "help") == 0) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  char err[256];
+  if (names_check_registries(err, sizeof err)) {
+    fprintf(stderr, "mlpbench: this build's tables are inconsistent: %s\n", err);
+    return EXIT_RUNTIME;
   }
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

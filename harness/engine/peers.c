@@ -13,10 +13,13 @@
 #include "../stats/stats.h"
 #include "../sys/spawn.h"
 #include "trainer.h"
+#include "wl_describe.h"
 
 #ifndef MLPB_PEER_SCRIPT
 #define MLPB_PEER_SCRIPT "workloads/reference/peer.py"
 #endif
+
+const char *const peers_known[] = {"numpy", "torch", "torch-cuda", "torch-cuda-graph", NULL};
 
 static int write_raw(const char *dir, const char *name, const void *p, size_t bytes) {
   char path[1200];
@@ -49,22 +52,27 @@ static int export_run(const char *dir, const run_plan *p, const workload *w, con
   const mlp_spec *s = &w->spec;
   int targets = !w->has_accuracy, n_idx = workload_epoch_len(w);
   int block = plan_block(p, w), repeat = plan_repeat(p, w);
-  json_t *run = json_pack(
-      "{s:s,s:b,s:b,s:i,s:i,s:i,s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:i,s:i,"
-      "s:i,s:i}",
-      "workload", w->name, "full_batch", w->order == WL_ORDER_FULL, "targets", targets, "n_in",
-      s->n_in, "n_hidden", s->n_hidden, "n_out", s->n_out, "activation",
-      s->act == MLP_ACT_RELU ? "relu" : "sigmoid", "loss",
-      s->loss == MLP_LOSS_SOFTMAX_CE ? "softmax_cross_entropy" : "sigmoid_squared_error",
-      "optimizer", s->opt == MLP_OPT_ADAM ? "adam" : "sgd", "lr", (double)s->lr, "beta1",
-      (double)s->beta1, "beta2", (double)s->beta2, "eps", (double)s->eps, "batch", w->batch,
-      "epochs", w->epochs, "warmup", p->warmup, "block", block, "repeat", repeat, "zero_grad",
-      w->zero_grad, "n_train", w->n_train, "n_val", w->n_val, "n_test", w->n_test, "n_idx", n_idx,
-      "n_gc", gc->n);
-  char path[1200], err[256];
+  /* What identifies the workload travels as its wl_identity, once: the peer reads the model's
+   * shape, the batch and the sampling from it and echoes it back, so a peer that ran some other
+   * workload is caught (read_exchange) rather than timed. */
+  wl_identity id;
+  wl_describe_identity(w, &id);
+  json_t *ident = json_object();
+  json_t *run =
+      json_pack("{s:s,s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "schema",
+                "mlpbench-run-2", "activation", s->act == MLP_ACT_RELU ? "relu" : "sigmoid", "loss",
+                s->loss == MLP_LOSS_SOFTMAX_CE ? "softmax_cross_entropy" : "sigmoid_squared_error",
+                "optimizer", s->opt == MLP_OPT_ADAM ? "adam" : "sgd", "lr", (double)s->lr, "beta1",
+                (double)s->beta1, "beta2", (double)s->beta2, "eps", (double)s->eps, "epochs",
+                w->epochs, "warmup", p->warmup, "block", block, "repeat", repeat, "n_val", w->n_val,
+                "n_test", w->n_test, "n_idx", n_idx, "n_gc", gc->n);
+  char path[1200];
   snprintf(path, sizeof path, "%s/run.json", dir);
-  (void)err;
-  int rc = run ? json_dump_file(run, path, 0) : -1;
+  int rc = (run && ident && wl_identity_to_json(&id, ident) == 0 &&
+            json_object_set(run, "identity", ident) == 0)
+               ? json_dump_file(run, path, 0)
+               : -1;
+  json_decref(ident);
   json_decref(run);
   size_t fl = sizeof(float), il = sizeof(int32_t), I = (size_t)s->n_in, O = (size_t)s->n_out;
   rc |= write_raw(dir, "params.f32", params, mlp_param_count(s) * fl);
@@ -114,15 +122,26 @@ static int jarray_read(const json_t *a, double **out) {
   return (int)n;
 }
 
-/* peer.json ("mlpbench-peer-1") into a report row (its arrays owned by the row). */
-static int read_exchange(const char *path, report_row *row, double *gc_loss, char *err,
-                         size_t len) {
+/* peer.json ("mlpbench-peer-2") into a report row (its arrays owned by the row). */
+static int read_exchange(const char *path, const wl_identity *sent, report_row *row,
+                         double *gc_loss, char *err, size_t len) {
   /* the path is ours (a mkdtemp folder), short; the file's content is the peer's */
   json_error_t je;
   json_t *j = json_load_file(path, 0, &je);
   const char *schema = json_string_value(json_object_get(j, "schema"));
-  if (!j || !schema || strcmp(schema, "mlpbench-peer-1") != 0) {
+  if (!j || !schema || strcmp(schema, "mlpbench-peer-2") != 0) {
     snprintf(err, len, "%s: not a peer exchange file (%s)", path, j ? "schema" : je.text);
+    json_decref(j);
+    return -1;
+  }
+  wl_identity echo;
+  char why[160];
+  json_t *ej = json_object_get(j, "identity");
+  wl_identity_from_json(ej, &echo);
+  if (!json_is_object(ej) ||
+      wl_identity_diff(sent, "run.json", &echo, "peer.json", why, sizeof why)) {
+    snprintf(err, len, "%s: the peer ran another workload: %s", path,
+             json_is_object(ej) ? why : "no \"identity\" echoed");
     json_decref(j);
     return -1;
   }
@@ -196,7 +215,9 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
     return code == 77 ? 1 : -1;
   }
   snprintf(path, sizeof path, "%s/peer.json", dir);
-  if (read_exchange(path, row, gc_loss, err, sizeof err)) {
+  wl_identity sent;
+  wl_describe_identity(w, &sent);
+  if (read_exchange(path, &sent, row, gc_loss, err, sizeof err)) {
     fprintf(stderr, "mlpbench: peer %s: %s\n", peer, err);
     free_row_arrays(row);
     return -1;

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """peer.py: the tutorial's own tools as mlpbench peers. Runs the exact run that mlpbench
 exported to RUN_DIR (spec, initial weights, data, every epoch's batch indices) with numpy
-or PyTorch (CPU, float32) and writes RUN_DIR/peer.json (schema "mlpbench-peer-1": details,
-the loss on the gradient-check batch, per-epoch seconds, curves, accuracies), plus
-RUN_DIR/grads.f32: the peer's gradients on the gradient-check batch. What the run is comes
-from run.json's properties (full_batch, targets), never from the workload's name.
+or PyTorch (CPU, float32) and writes RUN_DIR/peer.json (schema "mlpbench-peer-2": the
+workload's identity echoed back, details, the loss on the gradient-check batch, per-epoch
+seconds, curves, accuracies), plus RUN_DIR/grads.f32: the peer's gradients on the
+gradient-check batch. What the run is comes from run.json's "identity" (the model's shape,
+the batch, full_batch, has_accuracy: the same facts, at the same keys, as a results file's
+workload), never from the workload's name.
 
     peer.py --peer numpy|torch|torch-cuda|torch-cuda-graph --run RUN_DIR [--grads-only]
 
@@ -179,7 +181,7 @@ class TorchMLP:
 
 
 def exchange(secs, cpus, curve_loss, curve_acc, val_acc, test_acc, devs=None):
-    """A training run's part of peer.json ("mlpbench-peer-1"). epoch_seconds is wall time
+    """A training run's part of peer.json ("mlpbench-peer-2"). epoch_seconds is wall time
     after a sync, as mlpbench's own rows; a GPU peer adds its CUDA-event time beside it."""
     out = {
         "epoch_seconds": secs,
@@ -336,6 +338,20 @@ def accuracy(net, x, y):
     return float((out.argmax(axis=1) == y).mean())
 
 
+def identity_facts(ident):
+    """The flat names the networks below read, from run.json's "identity" (laid out as a
+    results file's workload: "spec" holds the shape)."""
+    spec = ident["spec"]
+    facts = {"n_in": spec["n_in"], "n_hidden": spec["n_hidden"], "n_out": spec["n_out"],
+             "n_train": ident["n_train"], "batch": ident["batch"],
+             "zero_grad": bool(ident["zero_grad"]), "full_batch": bool(ident["full_batch"]),
+             "targets": not ident["has_accuracy"]}
+    for k in ("n_in", "n_hidden", "n_out", "n_train", "batch"):
+        if not isinstance(facts[k], int) or facts[k] < 1:
+            raise TypeError(f"{k} is {facts[k]!r}")
+    return facts
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--peer", choices=["numpy", "torch", "torch-cuda", "torch-cuda-graph"], required=True)
@@ -361,6 +377,11 @@ def main():
             run = json.load(f)
     except (OSError, ValueError) as e:
         print(f"peer: {a.run}/run.json: {e}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        run.update(identity_facts(run["identity"]))
+    except (KeyError, TypeError) as e:
+        print(f"peer: {a.run}/run.json: no usable \"identity\" ({e!r})", file=sys.stderr)
         sys.exit(2)
     I, O, n_gc = run["n_in"], run["n_out"], run["n_gc"]
     targets = run["targets"]  # regression targets instead of class labels
@@ -392,7 +413,7 @@ def main():
     net.zero_grads()
     gc_loss = net.forward_backward(gx, gy)
     net.grads_flat().astype(f32).tofile(os.path.join(a.run, "grads.f32"))
-    result = {"schema": "mlpbench-peer-1", "peer": a.peer, "details": details,
+    result = {"schema": "mlpbench-peer-2", "peer": a.peer, "identity": run["identity"], "details": details,
               "python": sys.version.split()[0], "gradcheck_loss": gc_loss,
               "epoch_seconds": [], "epoch_cpu_seconds": [],
               "curves": {"loss": [], "val_acc": []}, "val_acc": None, "test_acc": None}

@@ -1,0 +1,63 @@
+#include "names.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../workloads/workload.h"
+#include "../output/report.h"
+#include "peers.h"
+#include "registry.h"
+
+/* a name that fits MLP_NAME_MAX is never cut by a report's field */
+_Static_assert(sizeof(((report_row *)0)->backend) > MLP_NAME_MAX, "backend field too short");
+_Static_assert(sizeof(((report_workload *)0)->name) > MLP_NAME_MAX, "workload field too short");
+
+static const char *name_fault(const char *s, int max) {
+  size_t n = s ? strlen(s) : 0;
+  if (n == 0) return "empty";
+  if (n > (size_t)max) return "too long";
+  if (s[0] < 'a' || s[0] > 'z') return "does not start with a lowercase letter";
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return "holds a character outside [a-z0-9_-]";
+  }
+  return NULL;
+}
+
+int names_check(const char *const *names, int n, int max, const char *what, char *err, size_t len) {
+  for (int i = 0; i < n; i++) {
+    const char *why = name_fault(names[i], max);
+    if (why) {
+      /* the name is ours to check, not yet safe to print whole: %.*s bounds it */
+      snprintf(err, len, "%s %d ('%.*s'): its name %s (1 to %d characters of [a-z0-9_-])", what,
+               i + 1, max, names[i] ? names[i] : "", why, max);
+      return -1;
+    }
+    for (int j = 0; j < i; j++)
+      if (strcmp(names[i], names[j]) == 0) {
+        snprintf(err, len, "%s '%s' is named twice", what, names[i]);
+        return -1;
+      }
+  }
+  return 0;
+}
+
+int names_check_registries(char *err, size_t len) {
+  const char *rows[64], *wls[64];
+  int nr = 0, nw = 0, np = 0;
+  while (peers_known[np])
+    np++;
+  if (registry_count() + np > 64 || workload_count() > 64) {
+    snprintf(err, len, "more than 64 backends and peers, or workloads");
+    return -1;
+  }
+  for (int i = 0; i < registry_count(); i++)
+    rows[nr++] = registry_get(i)->name;
+  for (int i = 0; i < np; i++)
+    rows[nr++] = peers_known[i];
+  for (int i = 0; i < workload_count(); i++)
+    wls[nw++] = workload_get(i)->name;
+  if (names_check(rows, nr, MLP_NAME_MAX, "backend or peer", err, len)) return -1;
+  return names_check(wls, nw, MLP_NAME_MAX, "workload", err, len);
+}
