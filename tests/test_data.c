@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "../workloads/data/dataset.h"
+#include "../workloads/io/file_read.h"
 #include "t.h"
 
 static char dir[64];

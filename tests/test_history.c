@@ -13,7 +13,7 @@
 #include "../harness/output/history.h"
 #include "../harness/output/results.h"
 #include "../harness/output/wl_identity.h"
-#include "../workloads/data/outfile.h"
+#include "../workloads/io/outfile.h"
 #include "../workloads/rng.h"
 #include "t.h"
 

@@ -17,7 +17,7 @@
 #include "../harness/sys/plot_text.h"
 #include "../harness/sys/spawn.h"
 #include "../workloads/data/dataset.h"
-#include "../workloads/data/outfile.h"
+#include "../workloads/io/outfile.h"
 #include "t.h"
 
 static char dir[64];

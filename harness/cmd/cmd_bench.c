@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../workloads/data/outfile.h"
+#include "../../workloads/io/outfile.h"
 #include "../engine/be_handle.h"
 #include "../engine/plan_file.h"
 #include "../engine/registry.h"

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../workloads/data/outfile.h"
+#include "../../workloads/io/file_read.h"
+#include "../../workloads/io/outfile.h"
 #include "../output/history.h"
 #include "../output/history_plot.h"
 #include "../output/plots.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../workloads/data/outfile.h"
+#include "../../workloads/io/outfile.h"
 #include "../output/results.h"
 #include "../stats/stats.h"
 #include "../sys/exitcode.h"

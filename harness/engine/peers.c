@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../workloads/data/outfile.h"
+#include "../../workloads/io/outfile.h"
 #include "../stats/stats.h"
 #include "../sys/spawn.h"
 #include "trainer.h"

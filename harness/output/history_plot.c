@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../workloads/data/outfile.h"
+#include "../../workloads/io/outfile.h"
 #include "../sys/plot_text.h"
 #include "plot_job.h"
 #include "plots.h"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../workloads/data/outfile.h"
+#include "../../workloads/io/outfile.h"
 #include "../sys/plot_text.h"
 #include "../sys/spawn.h"
 

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../workloads/data/dataset.h"
-#include "../../workloads/data/outfile.h"
+#include "../../workloads/io/outfile.h"
+#include "../../workloads/io/png_write.h"
 #include "../sys/plot_text.h"
 #include "../sys/spawn.h"
 #include "plot_job.h"

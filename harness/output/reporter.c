@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "../../workloads/data/outfile.h"
+#include "../../workloads/io/outfile.h"
 #include "plots.h"
 #include "results.h"
 #include "table.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../workloads/data/outfile.h"
+#include "../../workloads/io/outfile.h"
 #include "wl_identity.h"
 
 #define SCHEMA "mlpbench-results-1"

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "../../workloads/data/dataset.h"
+#include "../../workloads/io/file_read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -40,14 +40,6 @@ typedef struct {
   uint8_t *data; /* owned, product(dims) bytes */
 } idx_array;
 
-/* A whole regular file into memory (anything else, a FIFO or a device, is refused before a
- * byte is read), at most max bytes; with a magic, its first bytes must match it ("PATH: not
- * WHAT" otherwise) before the rest is read. The buffer has one byte more, a 0, after the
- * n it holds. */
-int file_read_max(const char *path, size_t max, const uint8_t *magic, size_t n_magic,
-                  const char *what, uint8_t **buf, size_t *n, char *err, size_t len);
-/* file_read_max up to 2 GiB, any content. */
-int file_read_all(const char *path, uint8_t **buf, size_t *n, char *err, size_t len);
 int gz_inflate(const uint8_t *in, size_t n, const char *name, uint8_t **out, size_t *outn,
                char *err, size_t len);
 int idx_decode(const uint8_t *buf, size_t n, const char *name, idx_array *out, char *err,
@@ -67,11 +59,6 @@ void png_fuzzing_mode(int on);
 /* One CSV data line "filename,label" (modified in place); 0, or -1 with why. */
 int csv_parse_line(char *line, char **name, int *label, const char **why);
 int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *err, size_t len);
-/* channels 1 (gray) or 3 (RGB), 8 bits each, rows packed */
-int png_write_8bit(const char *path, const uint8_t *pix, int w, int h, int channels, char *err,
-                   size_t len);
-int png_write_8bit_to(FILE *f, const char *path, const uint8_t *pix, int w, int h, int channels,
-                      char *err, size_t len);
 /* Writes dir/train.csv and dir/images/NNNNN.png for the training samples: all of it into a
  * private folder beside dir, renamed into place at the end, so dir holds a whole export or
  * what it held before. An existing dir is replaced only if it holds nothing but an earlier
