@@ -16,6 +16,7 @@
 
 #include "../harness/sys/plot_text.h"
 #include "../harness/sys/spawn.h"
+#include "../harness/sys/term_text.h"
 #include "../workloads/data/dataset.h"
 #include "../workloads/io/outfile.h"
 #include "t.h"
@@ -252,6 +253,32 @@ static void test_safe_name(void) {
   }
 }
 
+/* Terminal text: no escape sequence, carriage return or newline survives; invalid UTF-8 is
+ * shown as U+FFFD; a cut never splits a character. */
+static void test_term_text(void) {
+  char b[64];
+  const char *hostile = "x\x1b]0;PWNED\x07\x1b[2J\n| fake | row |\r\x7f\xc2\x9b"
+                        "2J";
+  term_text(b, sizeof b, hostile);
+  T_CHECK(strcmp(b, "x?]0;PWNED??[2J?| fake | row |???2J") == 0, "got '%s'", b);
+  T_CHECK(strcmp(term_text(b, sizeof b, "caf\xc3\xa9 \xff\xfe ok"),
+                 "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd ok") == 0,
+          "invalid bytes: '%s'", b);
+  /* overlong '/' and a UTF-16 surrogate are invalid too */
+  T_CHECK(strcmp(term_text(b, sizeof b, "\xc0\xaf\xed\xa0\x80"),
+                 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd") == 0,
+          "overlong or surrogate kept: '%s'", b);
+  /* "aé" in 3 bytes: 'a' and the two bytes of é would need 4 with the terminator */
+  T_CHECK(strcmp(term_text(b, 3, "a\xc3\xa9"), "a") == 0, "cut inside a character: '%s'", b);
+  T_CHECK(strcmp(utf8_clean(b, 4, "a\xc3\xa9"), "a\xc3\xa9") == 0, "whole fit: '%s'", b);
+  T_CHECK(strcmp(utf8_clean(b, sizeof b, "tab\there\xff"), "tab\there\xef\xbf\xbd") == 0,
+          "utf8_clean keeps controls, replaces bad bytes: '%s'", b);
+  T_CHECK(strcmp(term_text(b, sizeof b, NULL), "") == 0, "NULL");
+  T_CHECK(strcmp(term_text(b, sizeof b, "\xe2\x82\xac \xf0\x9f\x98\x80"),
+                 "\xe2\x82\xac \xf0\x9f\x98\x80") == 0,
+          "valid multibyte changed: '%s'", b);
+}
+
 static void test_outfile_destinations(void) {
   char p[512], victim[512], err[1024];
   outfile o;
@@ -302,6 +329,7 @@ int main(void) {
   T_RUN(test_gp_quote_runs_nothing);
   T_RUN(test_safe_name);
   T_RUN(test_outfile_destinations);
+  T_RUN(test_term_text);
   rmtree(dir);
   T_EXIT();
 }
