@@ -36,7 +36,7 @@ for p in ("numpy", "torch"):
 sys.exit(0 if ok else 1)
 PY
 # a peer that ran some other workload (here: it echoes another batch) is refused, not timed:
-# exit 3 as for a failed backend, and the results hold the rows that did run
+# exit 3 as for a failed backend; its row is kept, failed, with the reason
 cat >"$tmp/liar.py" <<'PY'
 import json, os, runpy, sys
 sys.argv[0] = os.environ["MLPB_REAL_PEER"]
@@ -56,7 +56,10 @@ out=$(MLPBENCH_PEER_SCRIPT=$tmp/liar.py MLPB_REAL_PEER=$real "$bin" bench --work
   --data synthetic:600 --epochs 2 --backend naive --peers numpy --quiet --results "$tmp/l.json" 2>&1)
 rc=$?
 { [ $rc = 3 ] && grep -q "the peer ran another workload: batch 128 in run.json, 64 in peer.json" <<<"$out" &&
-  ! grep -q '"backend": *"numpy"' "$tmp/l.json"; } ||
+  MLPB_RESULTS=$tmp/l.json "$py" -c '
+import json, os, sys
+rows = {x["backend"]: x for x in json.load(open(os.environ["MLPB_RESULTS"]))["workloads"][0]["results"]}
+sys.exit(0 if rows["numpy"]["status"] == "failed" and "another workload" in rows["numpy"]["error"] else 1)'; } ||
   { echo "FAIL: a peer echoing another workload (exit $rc):"; echo "$out"; fail=1; }
 # the GPU peers: without a device they are skipped with their reason, and bench goes on
 if ! "$py" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then

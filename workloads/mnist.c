@@ -79,7 +79,7 @@ static int classifier(workload *w, const char *name, int hidden, const mlpb_data
       (d->n_test && to_float(d->test_x, d->test_y, d->n_test, n_in, &w->x_test, &w->y_test))) {
     snprintf(err, len, "%s: out of memory converting %d images to float", d->name, n_all);
     workload_free(w);
-    return -1;
+    return MLPB_ERR_NOMEM;
   }
   w->n_test = d->n_test;
   return 0;

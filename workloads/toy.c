@@ -42,7 +42,7 @@ int workload_toy(workload *w, const mlpb_dataset *d, const wl_config *cfg, char 
   if (!w->x_train || !w->t_train) {
     snprintf(err, len, "toy: out of memory");
     workload_free(w);
-    return -1;
+    return MLPB_ERR_NOMEM;
   }
   memcpy(w->x_train, toy_x, sizeof toy_x);
   memcpy(w->t_train, toy_y, sizeof toy_y);

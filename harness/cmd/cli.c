@@ -62,6 +62,8 @@ static const opt_doc docs[] = {
     {'p', "peers", 1, "LIST",
      "also run peers on the same run: numpy,torch (CPU), torch-cuda,torch-cuda-graph (GPU)"},
     {'E', "peer", 1, "NAME", "also check peers' gradients: numpy | torch | torch-cuda | ..."},
+    {'L', "peer-timeout", 1, "S",
+     "seconds a peer may run before it is killed and its row failed (1800)"},
     {'x', "sweep", 0, NULL, "also time batch sizes 1..1024 and hidden widths 16..4096"},
     {'q', "quiet", 0, NULL, "no progress line"},
     {'h', "help", 0, NULL, "this help"},
@@ -236,6 +238,8 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     return parse_int(cmd, name, arg, 1, 1000, &o->repeat);
   case 'N':
     return parse_int(cmd, name, arg, 1, 100, &o->processes);
+  case 'L':
+    return parse_int(cmd, name, arg, 1, 86400, &o->peer_timeout_s);
   case 'k':
     return parse_int(cmd, name, arg, 1, big, &o->block);
   case 'K':
@@ -288,6 +292,7 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   o->ftz = 1;
   o->warmup = 1;
   o->fd_samples = 8;
+  o->peer_timeout_s = 1800;
   o->wl.lr = 0.0f;
   o->quiet = !isatty(2);
   for (int i = 0; i < N_DOCS; i++)
@@ -417,6 +422,7 @@ int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *
   p->quiet = o->quiet;
   p->sweep = o->sweep;
   p->processes = o->processes ? o->processes : 1;
+  p->peer_timeout_s = o->peer_timeout_s;
   p->out.results = o->results;
   p->out.markdown = o->markdown;
   p->out.plots = o->plots_dir;

@@ -30,6 +30,7 @@ typedef struct {
   int threads, ftz, tf32;
   int warmup, repeat, block;
   int processes;
+  int peer_timeout_s;
   int fd_samples;
   int quiet;
 } cli_opts;

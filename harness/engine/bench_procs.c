@@ -12,7 +12,9 @@
 #include "../output/results.h"
 #include "../stats/stats.h"
 #include "../sys/exitcode.h"
+#include "../sys/interrupt.h"
 #include "../sys/spawn.h"
+#include "../sys/tmpdir.h"
 #include "plan_file.h"
 
 extern char **environ;
@@ -83,11 +85,11 @@ static int merge(report *base, const report *c, int first) {
 }
 
 int procs_run(const run_plan *p, report *rep) {
-  char tmp[] = "/tmp/mlpbench-procs-XXXXXX", path[PATH_MAX], plan[PATH_MAX];
+  char tmp[PATH_MAX - 64], path[PATH_MAX], plan[PATH_MAX];
   char err[PATH_MAX + 256], pad[4200];
   int worst = EXIT_OK;
-  if (!mkdtemp(tmp)) {
-    fprintf(stderr, "mlpbench bench: no temporary folder: %s\n", strerror(errno));
+  if (tmpdir_make(tmp, sizeof tmp, "procs", err, sizeof err)) {
+    fprintf(stderr, "mlpbench bench: %s\n", err);
     return EXIT_RUNTIME;
   }
   for (int i = 0; i < p->processes; i++) {
@@ -118,7 +120,8 @@ int procs_run(const run_plan *p, report *rep) {
     int rc = env ? spawn_run_env(cargv, env, "bench process", 5) : 127;
     free(env);
     if (rc != EXIT_OK && rc != EXIT_CHECK) {
-      fprintf(stderr, "mlpbench bench: process %d failed (exit %d)\n", i + 1, rc);
+      if (!mlpb_stop_signal) /* a stop is reported once, by bench */
+        fprintf(stderr, "mlpbench bench: process %d failed (exit %d)\n", i + 1, rc);
       worst = rc > EXIT_RUNTIME || rc < 0 ? EXIT_RUNTIME : rc;
       break;
     }
@@ -154,6 +157,6 @@ int procs_run(const run_plan *p, report *rep) {
     }
     report_sort_rows(&rep->wl[w]);
   }
-  rmtree(tmp);
+  tmpdir_remove(tmp);
   return worst;
 }

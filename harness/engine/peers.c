@@ -11,9 +11,14 @@
 
 #include "../../workloads/io/outfile.h"
 #include "../stats/stats.h"
+#include "../sys/checked.h"
 #include "../sys/spawn.h"
+#include "../sys/tmpdir.h"
 #include "trainer.h"
 #include "wl_describe.h"
+
+#define PEER_DIR_MAX 4096
+#define PEER_MAX_ORDER ((size_t)1 << 31) /* bytes of batch indices a peer is sent, at most */
 
 #ifndef MLPB_PEER_SCRIPT
 #define MLPB_PEER_SCRIPT "workloads/reference/peer.py"
@@ -39,7 +44,8 @@ static const char *find_python(const char *peer) {
     if (!cands[i]) continue;
     const char *argv[] = {
         cands[i], "-c", strcmp(peer, "torch") == 0 ? "import numpy, torch" : "import numpy", NULL};
-    if (spawn_run(argv, NULL, 0) == 0) {
+    spawn_job j = {.argv = argv, .timeout_s = 60}; /* an import that hangs is no python */
+    if (spawn_job_run(&j) == 0) {
       snprintf(found, sizeof found, "%s", cands[i]);
       return found;
     }
@@ -92,7 +98,11 @@ static int export_run(const char *dir, const run_plan *p, const workload *w, con
   }
   /* every epoch's indices, exactly as the trainer draws them for each backend */
   batch_order bo;
-  int32_t *all = malloc((size_t)w->epochs * n_idx * il);
+  size_t order_bytes;
+  if (checked_mul3((size_t)w->epochs, (size_t)n_idx, il, &order_bytes) ||
+      order_bytes > PEER_MAX_ORDER)
+    return -1; /* the caller names it: the run too large to export */
+  int32_t *all = malloc(order_bytes);
   if (!all || batch_order_init(&bo, w, p->seed)) {
     free(all);
     return -1;
@@ -100,7 +110,7 @@ static int export_run(const char *dir, const run_plan *p, const workload *w, con
   for (int e = 0; e < w->epochs; e++)
     batch_order_next(&bo, all + (size_t)e * n_idx);
   batch_order_free(&bo);
-  rc |= write_raw(dir, "order.i32", all, (size_t)w->epochs * n_idx * il);
+  rc |= write_raw(dir, "order.i32", all, order_bytes);
   free(all);
   return rc;
 }
@@ -190,9 +200,16 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
             torch ? "numpy and torch" : "numpy", torch ? "python3-torch" : "python3-numpy");
     return 1;
   }
-  snprintf(dir, 64, "/tmp/mlpbench-peer-XXXXXX");
-  if (!mkdtemp(dir) || export_run(dir, p, w, s->params, &s->gb.b)) {
-    fprintf(stderr, "mlpbench: peer %s: cannot export the run to %s\n", peer, dir);
+  char terr[256];
+  if (tmpdir_make(dir, PEER_DIR_MAX, "peer", terr, sizeof terr)) {
+    snprintf(row->error, sizeof row->error, "peer %s: %s", peer, terr);
+    fprintf(stderr, "mlpbench: %s\n", row->error);
+    return -1;
+  }
+  if (export_run(dir, p, w, s->params, &s->gb.b)) {
+    snprintf(row->error, sizeof row->error,
+             "peer %s: cannot export the run to %s (disk full, or the run too large)", peer, dir);
+    fprintf(stderr, "mlpbench: %s\n", row->error);
     return -1;
   }
   const char *script = getenv("MLPBENCH_PEER_SCRIPT");
@@ -207,18 +224,30 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
                         NULL};
   if (!p->quiet) fprintf(stderr, "  running peer %s ...\n", peer);
   snprintf(tag, sizeof tag, "peer %s", peer);
-  int code = spawn_run(argv, tag, 20);
+  spawn_job job = {.argv = argv, .tag = tag, .show = 20, .timeout_s = p->peer_timeout_s};
+  int code = spawn_job_run(&job);
+  if (code == 77) {
+    fprintf(stderr,
+            "mlpbench: peer %s skipped: its library, device or mode is not available "
+            "here\n",
+            peer);
+    return 1;
+  }
+  if (code == SPAWN_TIMED_OUT)
+    snprintf(row->error, sizeof row->error, "peer %s timed out after %d s (killed; --peer-timeout)",
+             peer, p->peer_timeout_s);
+  else if (code != 0)
+    snprintf(row->error, sizeof row->error, "peer %s failed (exit %d)", peer, code);
   if (code != 0) {
-    fprintf(stderr, "mlpbench: peer %s %s (exit %d)\n", peer,
-            code == 77 ? "skipped: its library, device or mode is not available here" : "failed",
-            code);
-    return code == 77 ? 1 : -1;
+    fprintf(stderr, "mlpbench: %s\n", row->error);
+    return -1;
   }
   snprintf(path, sizeof path, "%s/peer.json", dir);
   wl_identity sent;
   wl_describe_identity(w, &sent);
   if (read_exchange(path, &sent, row, gc_loss, err, sizeof err)) {
-    fprintf(stderr, "mlpbench: peer %s: %s\n", peer, err);
+    snprintf(row->error, sizeof row->error, "peer %s: %.400s", peer, err);
+    fprintf(stderr, "mlpbench: %s\n", row->error);
     free_row_arrays(row);
     return -1;
   }
@@ -226,7 +255,8 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
   snprintf(path, sizeof path, "%s/grads.f32", dir);
   size_t n = mlp_param_count(&w->spec);
   if (!(f = fopen(path, "rb")) || fread(grads, sizeof(float), n, f) != n) {
-    fprintf(stderr, "mlpbench: peer %s: unreadable gradients in %s\n", peer, dir);
+    snprintf(row->error, sizeof row->error, "peer %s: unreadable gradients in %s", peer, dir);
+    fprintf(stderr, "mlpbench: %s\n", row->error);
     if (f) fclose(f);
     free_row_arrays(row);
     return -1;
@@ -236,11 +266,11 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
 }
 
 static void remove_dir(const char *dir) {
-  if (rmtree(dir) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", dir);
+  if (tmpdir_remove(dir) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", dir);
 }
 
 int peers_gradcheck(const char *peer, const run_plan *p, const wl_session *s, gc_result *r) {
-  char dir[64] = "";
+  char dir[PEER_DIR_MAX] = "";
   report_row row;
   double loss = 0;
   memset(&row, 0, sizeof row);
@@ -252,13 +282,13 @@ int peers_gradcheck(const char *peer, const run_plan *p, const wl_session *s, gc
     gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, r);
     free_row_arrays(&row);
   }
-  if (dir[0] && rc >= 0) remove_dir(dir);
+  if (dir[0]) remove_dir(dir);
   free(g);
   return rc;
 }
 
 int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report_workload *rw) {
-  char dir[64] = "";
+  char dir[PEER_DIR_MAX] = "";
   double loss = 0;
   float *g = malloc(mlp_param_count(&s->w.spec) * sizeof(float));
   report_row *dst = g ? report_add_row(rw) : NULL;
@@ -266,9 +296,9 @@ int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report
     free(g);
     return -1;
   }
+  snprintf(dst->backend, sizeof dst->backend, "%s", peer);
   int rc = run_peer(peer, p, s, 0, dir, dst, g, &loss);
   if (rc == 0) {
-    snprintf(dst->backend, sizeof dst->backend, "%s", peer);
     dst->ran = dst->n_samples > 0;
     dst->gc_done = 1;
     gc_tol fp32 = gc_tol_fp32();
@@ -277,10 +307,10 @@ int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report
     dst->device_median = dst->n_dev ? stats_summarize(dst->dev_samples, dst->n_dev).median : NAN;
     dst->samples_per_s = rw->samples_per_epoch / dst->st.median;
     dst->gflops = rw->gflop_per_epoch / dst->st.median;
-  } else {
-    rw->n_rows--; /* nothing added */
-  }
-  if (dir[0] && rc >= 0) remove_dir(dir);
+  } else if (rc > 0) {
+    rw->n_rows--; /* skipped: nothing added */
+  } /* failed: the row stays, its error says why (a table row, and the results' status) */
+  if (dir[0]) remove_dir(dir); /* a failed peer's export too: tens of MB */
   free(g);
   return rc;
 }

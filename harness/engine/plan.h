@@ -28,7 +28,8 @@ typedef struct {
   int fd_samples;
   int quiet;
   int sweep;
-  int processes; /* fresh processes per backend (bench --processes) */
+  int processes;      /* fresh processes per backend (bench --processes) */
+  int peer_timeout_s; /* a peer is killed past this (bench/gradcheck --peer-timeout) */
   struct {
     const char *results, *markdown, *plots; /* bench's destinations; NULL: none */
     int format;                             /* results_format */

@@ -24,7 +24,7 @@ int plan_write(const char *path, const run_plan *p, char *err, size_t len) {
   snprintf(seed, sizeof seed, "%llu", (unsigned long long)p->seed);
   json_t *j = json_pack(
       "{s:s, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:f, s:b, s:i, s:b},"
-      " s:{s:i, s:b, s:b, s:o}, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:i,"
+      " s:{s:i, s:b, s:b, s:o}, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:i, s:i,"
       " s:{s:o, s:o, s:o, s:i}}",
       "schema", "mlpbench-plan-1", "backends", be, "workloads", wl, "peers", peers, "data",
       jstr_or_null(p->data), "wl", "epochs", p->wl.epochs, "batch", p->wl.batch, "hidden",
@@ -32,9 +32,9 @@ int plan_write(const char *path, const run_plan *p, char *err, size_t len) {
       "sampling", (int)p->wl.sampling, "no_zero_grad", p->wl.no_zero_grad, "opts", "threads",
       p->opts.threads, "ftz", p->opts.ftz, "tf32", p->opts.tf32, "path", jstr_or_null(p->opts.path),
       "seed", seed, "warmup", p->warmup, "repeat", p->repeat, "block", p->block, "fd_samples",
-      p->fd_samples, "quiet", p->quiet, "sweep", p->sweep, "processes", p->processes, "out",
-      "results", jstr_or_null(p->out.results), "markdown", jstr_or_null(p->out.markdown), "plots",
-      jstr_or_null(p->out.plots), "format", p->out.format);
+      p->fd_samples, "quiet", p->quiet, "sweep", p->sweep, "processes", p->processes,
+      "peer_timeout", p->peer_timeout_s, "out", "results", jstr_or_null(p->out.results), "markdown",
+      jstr_or_null(p->out.markdown), "plots", jstr_or_null(p->out.plots), "format", p->out.format);
   if (!j) {
     snprintf(err, len, "%s: out of memory building the plan", path);
     return -1;
@@ -126,6 +126,7 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
   p->quiet = geti(j, "quiet");
   p->sweep = geti(j, "sweep");
   p->processes = geti(j, "processes");
+  p->peer_timeout_s = geti(j, "peer_timeout");
   p->out.results = keep(json_object_get(out, "results"));
   p->out.markdown = keep(json_object_get(out, "markdown"));
   p->out.plots = keep(json_object_get(out, "plots"));
@@ -141,6 +142,7 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
                   {"block", p->block, 0, big},
                   {"fd_samples", p->fd_samples, 0, 1000},
                   {"processes", p->processes, 1, 100},
+                  {"peer_timeout", p->peer_timeout_s, 1, 86400},
                   {"epochs", p->wl.epochs, 0, big},
                   {"batch", p->wl.batch, 0, 1 << 20},
                   {"hidden", p->wl.hidden, 0, 1 << 16},

@@ -5,12 +5,14 @@
 #define _GNU_SOURCE
 #include "runner.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../stats/stats.h"
+#include "../sys/checked.h"
 #include "../sys/interrupt.h"
 #include "../sys/timer.h"
 #include "bench_procs.h"
@@ -122,8 +124,9 @@ static void measure_floor(const run_plan *p, be_handle *hp, const workload *w, r
   const be_handle h = *hp;
   const mlp_backend *be = h.be;
   const int len = workload_epoch_len(w), full = len / w->batch, rem = len % w->batch;
-  const int per_sample = plan_block(p, w);
-  if (!be->gemm_floor) return;
+  /* a sample spans min(block, epochs) epochs: a --block beyond --epochs times no more */
+  const int per_sample = plan_block(p, w) < w->epochs ? plan_block(p, w) : w->epochs;
+  if (!be->gemm_floor || (size_t)full * per_sample > INT_MAX) return;
   r->floor_samples = calloc(FLOOR_SAMPLES, sizeof(double));
   for (int i = 0; r->floor_samples && i < FLOOR_SAMPLES + 1 && !mlpb_stop_signal; i++) {
     double t0 = timer_now(), dev_full = -1.0, dev_rem = 0.0;
@@ -210,11 +213,23 @@ static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
   const workload *w = &s.w;
   report_workload *rw = report_add_workload(rep);
   if (!rw) {
+    fprintf(stderr, "mlpbench bench: %s: out of memory\n", s.w.name);
     session_close(&s);
-    return EXIT_USAGE;
+    return EXIT_RUNTIME;
   }
   wl_describe(p, w, rw);
   const int per_run = (w->epochs + rw->block - 1) / rw->block;
+  size_t n_samples;
+  if (checked_mul((size_t)rw->repeat, (size_t)per_run, &n_samples) ||
+      n_samples > REPORT_MAX_SAMPLES) {
+    fprintf(stderr,
+            "mlpbench bench: %s: --epochs %d in blocks of %d, %d runs, makes %zu timing samples "
+            "per backend, over the limit of %d (raise --block, or lower --epochs or --repeat)\n",
+            w->name, w->epochs, rw->block, rw->repeat, (size_t)rw->repeat * (size_t)per_run,
+            REPORT_MAX_SAMPLES);
+    session_close(&s);
+    return EXIT_USAGE;
+  }
   if (p->warmup >= per_run) {
     fprintf(stderr,
             "mlpbench bench: --warmup %d leaves no timed samples (%s has %d per run; raise "
@@ -230,8 +245,12 @@ static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
     int br = bench_backend(p, p->backends[i], &s, rep, rw, r);
     rc = br > rc ? br : rc;
   }
-  for (int i = 0; i < p->n_peers && !mlpb_stop_signal; i++)
-    if (peers_bench(p->peers[i], p, &s, rw) < 0) rc = EXIT_RUNTIME;
+  for (int i = 0; i < p->n_peers && !mlpb_stop_signal; i++) {
+    int pr = peers_bench(p->peers[i], p, &s, rw);
+    /* a peer counts as a backend does: failed 3, a failed gradient check 1 */
+    pr = pr < 0 ? EXIT_RUNTIME : pr == 0 && !rw->rows[rw->n_rows - 1].gc.pass ? EXIT_CHECK : 0;
+    rc = pr > rc ? pr : rc;
+  }
   if (p->sweep && !mlpb_stop_signal)
     sweep_run(p->backends, p->n_backends, &p->opts, p->quiet, w, rw);
   report_sort_rows(rw);
@@ -269,9 +288,13 @@ int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runn
     return pr;
   }
   for (int k = 0; k < p->n_workloads && !mlpb_stop_signal; k++) {
-    int r = bench_workload(p, p->workloads[k], rep);
+    int before = rep->n_wl, r = bench_workload(p, p->workloads[k], rep);
     if (r == EXIT_USAGE) return r;
     worst = r > worst ? r : worst;
+    if (rep->n_wl == before) { /* its setup failed (out of memory, data): a run without it is */
+      *whole = 0;              /* not the run asked for, so no results file is written */
+      return worst > EXIT_RUNTIME ? worst : EXIT_RUNTIME;
+    }
     report_context_libraries(&rep->ctx, rep); /* what the rows' backends ran on */
     if (done) done(rep, &rep->wl[rep->n_wl - 1]);
   }

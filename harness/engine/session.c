@@ -10,11 +10,12 @@
 int session_open(wl_session *s, const wl_entry *e, const run_plan *p, int check, const char *cmd) {
   char err[PATH_MAX + 256];
   memset(s, 0, sizeof *s);
-  if ((e->needs_data && dataset_load(p->data, &s->d, err, sizeof err)) ||
-      e->build(&s->w, &s->d, &p->wl, err, sizeof err)) {
+  int rc = e->needs_data ? dataset_load(p->data, &s->d, err, sizeof err) : 0;
+  if (!rc) rc = e->build(&s->w, &s->d, &p->wl, err, sizeof err);
+  if (rc) {
     fprintf(stderr, "mlpbench %s: %s\n", cmd, err);
     dataset_free(&s->d);
-    return EXIT_USAGE;
+    return rc == MLPB_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE;
   }
   if (!check) return 0;
   s->params = malloc(mlp_param_count(&s->w.spec) * sizeof(float));

@@ -10,6 +10,9 @@
 #include "../../impls/mlp_backend.h"
 #include "../stats/stats.h"
 
+/* timing samples one row may hold (repeat x samples per run): bounds the row's buffers and
+ * the results file (about 60 bytes a sample), whatever counts the user gives */
+#define REPORT_MAX_SAMPLES (1 << 18)
 #define REPORT_MAX_ROWS 12 /* PLAN_MAX_BACKENDS + PLAN_MAX_PEERS (checked in plan.c) */
 #define REPORT_MAX_WORKLOADS 8
 

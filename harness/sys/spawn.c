@@ -3,51 +3,157 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "interrupt.h"
+#include "term_text.h"
+#include "timer.h"
 
 extern char **environ;
 
+#define SPAWN_GRACE_S 2.0 /* SIGTERM first; SIGKILL if the group is still there after this */
+
 int spawn_run(const char *const argv[], const char *tag, int show) {
-  return spawn_run_env(argv, environ, tag, show);
+  spawn_job j = {.argv = argv, .tag = tag, .show = show};
+  return spawn_job_run(&j);
 }
 
 int spawn_run_env(const char *const argv[], char *const envp[], const char *tag, int show) {
-  int fds[2];
-  pid_t pid;
+  spawn_job j = {.argv = argv, .envp = envp, .tag = tag, .show = show};
+  return spawn_job_run(&j);
+}
+
+/* The output's complete lines (and, at the end, a last partial one), each shown once. */
+typedef struct {
+  char buf[512];
+  size_t n;
+  int printed;
+} line_sink;
+
+static void sink_line(const spawn_job *j, line_sink *s) {
+  char safe[600];
+  s->buf[s->n] = '\0';
+  if (j->tag && s->printed < j->show) {
+    s->printed++;
+    fprintf(stderr, "%s: %s\n", j->tag, term_text(safe, sizeof safe, s->buf));
+  }
+  s->n = 0;
+}
+
+static void sink_bytes(const spawn_job *j, line_sink *s, const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '\n' || s->n == sizeof s->buf - 1) sink_line(j, s);
+    if (p[i] != '\n') s->buf[s->n++] = p[i];
+  }
+}
+
+static int status_code(int st) {
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : SPAWN_NO_START;
+}
+
+/* Stops the child's group: SIGTERM, then SIGKILL after the grace period; reaps the child. */
+static int stop_group(pid_t pid, int *st) {
+  kill(-pid, SIGTERM);
+  double until = timer_now() + SPAWN_GRACE_S;
+  while (timer_now() < until) {
+    pid_t r = waitpid(pid, st, WNOHANG);
+    if (r == pid) {
+      kill(-pid, SIGKILL); /* whatever it left in its group */
+      return 0;
+    }
+    if (r < 0 && errno != EINTR) return -1;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  kill(-pid, SIGKILL);
+  while (waitpid(pid, st, 0) < 0)
+    if (errno != EINTR) return -1;
+  return 0;
+}
+
+static int start(const spawn_job *j, int out_fd, pid_t *pid) {
   posix_spawn_file_actions_t fa;
-  if (pipe2(fds, O_CLOEXEC) != 0) return 127;
+  posix_spawnattr_t at;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
+  posix_spawnattr_init(&at);
+  /* its own group, so a stop reaches its children too; default signal dispositions, since
+   * an ignored SIGPIPE or SIGTERM would otherwise be inherited */
+  sigset_t def;
+  sigemptyset(&def);
+  sigaddset(&def, SIGINT);
+  sigaddset(&def, SIGTERM);
+  sigaddset(&def, SIGPIPE);
+  posix_spawnattr_setsigdefault(&at, &def);
+  posix_spawnattr_setpgroup(&at, 0);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
+  int rc =
+      posix_spawnp(pid, j->argv[0], &fa, &at, (char *const *)j->argv, j->envp ? j->envp : environ);
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  return rc;
+}
+
+/* What is left in the pipe once the child has exited, without waiting for a grandchild that
+ * may still hold it open. */
+static void drain(const spawn_job *j, line_sink *sink, int fd) {
+  char chunk[4096];
+  ssize_t got;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  while ((got = read(fd, chunk, sizeof chunk)) > 0 || (got < 0 && errno == EINTR))
+    if (got > 0) sink_bytes(j, sink, chunk, (size_t)got);
+}
+
+int spawn_job_run(const spawn_job *j) {
+  int fds[2], st = 0, eof = 0, timed_out = 0;
+  pid_t pid;
+  line_sink sink = {.n = 0};
+  if (pipe2(fds, O_CLOEXEC) != 0) return SPAWN_NO_START;
+  int rc = start(j, fds[1], &pid);
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);
-    if (tag) fprintf(stderr, "%s: cannot start %s: %s\n", tag, argv[0], strerror(rc));
-    return 127;
+    if (j->tag) fprintf(stderr, "%s: cannot start %s: %s\n", j->tag, j->argv[0], strerror(rc));
+    return SPAWN_NO_START;
   }
-  FILE *out = fdopen(fds[0], "r");
-  char line[512];
-  int printed = 0;
-  while (out && fgets(line, sizeof line, out))
-    if (tag && printed < show) {
-      printed++;
-      fprintf(stderr, "%s: %s%s", tag, line, strchr(line, '\n') ? "" : "\n");
+  double deadline = j->timeout_s > 0 ? timer_now() + j->timeout_s : 0;
+  for (;;) {
+    if (mlpb_stop_signal || (deadline && timer_now() > deadline)) {
+      timed_out = !mlpb_stop_signal;
+      rc = stop_group(pid, &st);
+      break;
     }
-  if (out)
-    fclose(out);
-  else
-    close(fds[0]);
-  int st;
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) return 127;
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 127;
+    struct pollfd pf = {.fd = eof ? -1 : fds[0], .events = POLLIN};
+    /* 50 ms: how soon a stop or the child's exit is seen; a signal interrupts it at once */
+    if (poll(&pf, 1, 50) > 0 && (pf.revents & (POLLIN | POLLHUP))) {
+      char chunk[4096];
+      ssize_t got = read(fds[0], chunk, sizeof chunk);
+      if (got > 0) sink_bytes(j, &sink, chunk, (size_t)got);
+      if (got == 0) eof = 1;
+    }
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid) {
+      if (!eof) drain(j, &sink, fds[0]);
+      rc = 0;
+      break;
+    }
+    if (r < 0 && errno != EINTR) {
+      rc = -1;
+      break;
+    }
+  }
+  close(fds[0]);
+  if (sink.n) sink_line(j, &sink);
+  if (rc) return SPAWN_NO_START;
+  return timed_out ? SPAWN_TIMED_OUT : status_code(st);
 }

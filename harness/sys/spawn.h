@@ -1,14 +1,30 @@
-/* spawn.h: runs a helper program (gnuplot, python) from an argv with posix_spawnp. No shell
- * is ever involved, so nothing in a path, a name or a results file can become a command. */
+/* spawn.h: runs a helper program (gnuplot, python, a bench process) from an argv with
+ * posix_spawnp. No shell is ever involved, so nothing in a path, a name or a results file can
+ * become a command. Every helper runs under a deadline and in its own process group: when the
+ * deadline passes, or this process is asked to stop (SIGINT/SIGTERM, interrupt.h), the whole
+ * group gets SIGTERM, then SIGKILL after a grace period, so a hung peer or a child's own
+ * children can never outlive us. */
 #ifndef MLPB_SPAWN_H
 #define MLPB_SPAWN_H
 
-/* Runs argv[0] (looked up in PATH) and waits. Its stdout and stderr are read through a pipe:
- * with `tag`, the first `show` lines go to our stderr as "tag: line", the rest are dropped;
- * without, everything is discarded. Returns the exit status, 127 when it could not start,
- * 128+N when killed by signal N. */
+#define SPAWN_TIMED_OUT 124 /* the deadline passed and the helper was killed (as timeout(1)) */
+#define SPAWN_NO_START 127
+
+typedef struct {
+  const char *const *argv; /* argv[0] is looked up in PATH */
+  char *const *envp;       /* NULL: this process's environment */
+  const char *tag;         /* with a tag, the first `show` output lines go to our stderr */
+  int show;
+  double timeout_s; /* 0: none (still stopped by a signal) */
+} spawn_job;
+
+/* Runs the job and waits. Its stdout and stderr are read through a pipe: with a tag, the first
+ * `show` lines go to our stderr as "tag: line" (terminal-safe), the rest are dropped. Returns
+ * the exit status, SPAWN_NO_START when it could not start, SPAWN_TIMED_OUT past its deadline,
+ * 128+N when killed by signal N (also when we forwarded a stop). */
+int spawn_job_run(const spawn_job *j);
+/* Shorthands: no deadline but a stop signal. */
 int spawn_run(const char *const argv[], const char *tag, int show);
-/* The same with an environment of its own (NULL-terminated "NAME=value" strings). */
 int spawn_run_env(const char *const argv[], char *const envp[], const char *tag, int show);
 
 #endif

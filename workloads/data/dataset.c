@@ -166,9 +166,10 @@ static int load_any(const char *spec, mlpb_dataset *d, char *err, size_t len) {
 
 int dataset_load(const char *spec, mlpb_dataset *d, char *err, size_t len) {
   memset(d, 0, sizeof *d);
-  if (load_any(spec, d, err, len)) {
+  int rc = load_any(spec, d, err, len);
+  if (rc) {
     dataset_free(d);
-    return -1;
+    return rc == MLPB_ERR_NOMEM ? rc : -1;
   }
   dataset_hash(d);
   return 0;

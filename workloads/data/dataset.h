@@ -10,6 +10,9 @@
 #include <stdio.h>
 
 #define MLPB_N_CLASSES 10
+/* What a loader or a workload's build returns, instead of -1, when the failure was memory:
+ * the harness then exits 3 (a runtime failure), not 2 (bad input). */
+#define MLPB_ERR_NOMEM (-2)
 #define MLPB_FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
 typedef struct {

@@ -51,7 +51,7 @@ int synth_generate(int n, mlpb_dataset *d, char *err, size_t len) {
   d->train_y = malloc((size_t)n);
   if (!d->train_x || !d->train_y) {
     snprintf(err, len, "synthetic:%d: out of memory", n);
-    return -1;
+    return MLPB_ERR_NOMEM;
   }
   for (int i = 0; i < n; i++) {
     int c = (int)rng_below(&r, MLPB_N_CLASSES);
