@@ -70,6 +70,16 @@ static const opt_doc docs[] = {
 };
 #define N_DOCS ((int)(sizeof docs / sizeof docs[0]))
 
+int cli_option_count(void) {
+  return N_DOCS;
+}
+
+const char *cli_option(int i, int *key, int *has_arg) {
+  *key = docs[i].key;
+  *has_arg = docs[i].has_arg;
+  return docs[i].name;
+}
+
 void cli_print_help(const char *cmd, const char *allowed, const char *synopsis) {
   printf("usage: mlpbench %s [options]\n%s\n\noptions:\n", cmd, synopsis);
   for (int i = 0; i < N_DOCS; i++) {
@@ -283,7 +293,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
 }
 
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_opts *o) {
-  struct option longs[N_DOCS + 1];
+  struct option longs[N_DOCS + 2]; /* every option, the cuda-path alias, the end */
   char shorts[3 * N_DOCS + 2] = "+";
   int nl = 0, ns = 1;
   memset(o, 0, sizeof *o);
@@ -305,7 +315,7 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   if (strchr(allowed, 'C')) /* the spelling, kept as an alias */
     longs[nl++] = (struct option){"cuda-path", 1, NULL, 'C'};
   longs[nl] = (struct option){0};
-  optind = 1;
+  optind = 0; /* glibc: 0 starts afresh, even after a parse that stopped inside "-abc" */
   opterr = 0;
   for (;;) {
     int li = -1, c = getopt_long(argc, argv, shorts, longs, &li);

@@ -39,6 +39,9 @@ typedef struct {
  * after printing help. `allowed` is a string of the option letters the command takes. */
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_opts *o);
 void cli_print_help(const char *cmd, const char *allowed, const char *synopsis);
+/* The option table (what --help prints): for tools that drive the parser, like the fuzzer. */
+int cli_option_count(void);
+const char *cli_option(int i, int *key, int *has_arg);
 
 /* The plan of a command: backends (unknown names are usage errors; unavailable ones named
  * explicitly are reported, skipped, and *worst becomes EXIT_RUNTIME), workloads (--workload,

@@ -8,19 +8,19 @@ cd "$(dirname "$0")/../.."
 limit=${1:-10000000}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DMLPBENCH_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   >/dev/null || exit 2
-cmake --build build-fuzz -j2 --target fuzz_idx fuzz_png fuzz_csv fuzz_results >/dev/null || exit 2
+cmake --build build-fuzz -j2 --target fuzz_idx fuzz_png fuzz_csv fuzz_results fuzz_argv >/dev/null || exit 2
 case "$limit" in
 *s) arg="-max_total_time=${limit%s}" ;;
 *) arg="-runs=$limit" ;;
 esac
 rc=0
 logs=$(mktemp -d /tmp/mlpbench-fuzz-XXXXXX)
-for t in idx png csv results; do
+for t in idx png csv results argv; do
   work=$(mktemp -d)
   maxlen=4096
   [ $t = results ] && maxlen=16384
   ./build-fuzz/fuzz_$t $arg -max_len=$maxlen -print_final_stats=1 \
-    -artifact_prefix="tests/fuzz/regress/$t/" "$work" "tests/fuzz/corpus/$t" >"$logs/$t.log" 2>&1
+    -artifact_prefix="$PWD/tests/fuzz/regress/$t/" "$work" "$PWD/tests/fuzz/corpus/$t" >"$logs/$t.log" 2>&1
   r=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$logs/$t.log" | grep -o '[0-9]*$')
   echo "fuzz_$t: ${runs:-?} executions, exit $r$([ $r != 0 ] && echo ' (CRASH: input kept in tests/fuzz/regress/'$t'/)')"
