@@ -29,13 +29,15 @@ static char base[256];
 typedef struct {
   const char *name;
   int (*fn)(int, char **);
-  int parsed; /* takes cli_parse's options */
+  int parsed;       /* takes cli_parse's options */
+  int data, epochs; /* takes --data; --epochs (2: and --block) */
 } fz_cmd;
 
 static const fz_cmd cmds[] = {
-    {"bench", cmd_bench, 1},     {"train", cmd_train, 1},           {"gradcheck", cmd_gradcheck, 1},
-    {"list", cmd_list, 1},       {"export-png", cmd_export_png, 1}, {"compare", cmd_compare, 0},
-    {"history", cmd_history, 0},
+    {"bench", cmd_bench, 1, 1, 2},           {"train", cmd_train, 1, 1, 1},
+    {"gradcheck", cmd_gradcheck, 1, 1, 0},   {"list", cmd_list, 1, 0, 0},
+    {"export-png", cmd_export_png, 1, 1, 0}, {"compare", cmd_compare, 0, 0, 0},
+    {"history", cmd_history, 0, 0, 0},
 };
 #define N_CMDS ((int)(sizeof cmds / sizeof cmds[0]))
 
@@ -97,8 +99,9 @@ static int tiny_data(const char *d) {
 }
 
 /* What would leave the folder, start programs or train for long is only parsed. */
-static int runnable(const fz_cmd *c, int argc, char **argv, int *add_data) {
-  *add_data = 0;
+static int runnable(const fz_cmd *c, int argc, char **argv, int *add_data, int *add_epochs,
+                    int *add_block) {
+  *add_data = *add_epochs = *add_block = 0;
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--plots") == 0) return 0; /* history's */
   if (!c->parsed) return 1;
@@ -116,7 +119,9 @@ static int runnable(const fz_cmd *c, int argc, char **argv, int *add_data) {
   if (o.wl.epochs > 30 || o.repeat > 3 || o.wl.hidden > 256 || o.threads > 2 || o.fd_samples > 16 ||
       !tiny_data(o.data))
     return 0;
-  *add_data = !o.data && strcmp(c->name, "list") != 0;
+  *add_data = !o.data && c->data;
+  *add_epochs = !o.wl.epochs && c->epochs; /* the defaults (5000 toy epochs) are the suite's */
+  *add_block = !o.block && c->epochs == 2;
   return 1;
 }
 
@@ -149,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (init()) abort();
     ready = 1;
   }
-  char toks[MAX_TOKENS + 2][MAX_TOKEN], *full[MAX_TOKENS + 5] = {"mlpbench"}, **argv = full + 1;
+  char toks[MAX_TOKENS + 6][MAX_TOKEN], *full[MAX_TOKENS + 8] = {"mlpbench"}, **argv = full + 1;
   int argc = 0;
   size_t at = 0;
   const fz_cmd *c = NULL;
@@ -172,15 +177,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!nl) break;
   }
   argv[argc] = NULL;
-  int add;
-  if (!runnable(c, argc, argv, &add)) return 0;
-  if (add) {
-    snprintf(toks[MAX_TOKENS], MAX_TOKEN, "--data");
-    snprintf(toks[MAX_TOKENS + 1], MAX_TOKEN, "synthetic:200"); /* 140 to train: batch 128 fits */
-    argv[argc++] = toks[MAX_TOKENS];
-    argv[argc++] = toks[MAX_TOKENS + 1];
-    argv[argc] = NULL;
-  }
+  int add, add_epochs, add_block;
+  if (!runnable(c, argc, argv, &add, &add_epochs, &add_block)) return 0;
+  /* tiny data, few epochs: tens of runs a second, even under the sanitizers */
+  const char *extra[] = {add ? "--data" : NULL,          "synthetic:200",
+                         add_epochs ? "--epochs" : NULL, "4",
+                         add_block ? "--block" : NULL,   "2"};
+  for (int i = 0; i < 6; i += 2)
+    if (extra[i]) {
+      snprintf(toks[MAX_TOKENS + i], MAX_TOKEN, "%s", extra[i]);
+      snprintf(toks[MAX_TOKENS + i + 1], MAX_TOKEN, "%s", extra[i + 1]);
+      argv[argc++] = toks[MAX_TOKENS + i];
+      argv[argc++] = toks[MAX_TOKENS + i + 1];
+    }
+  argv[argc] = NULL;
   run(c, argc, argv);
   return 0;
 }

@@ -19,7 +19,8 @@ for t in idx png csv results argv; do
   work=$(mktemp -d)
   maxlen=4096
   [ $t = results ] && maxlen=16384
-  ./build-fuzz/fuzz_$t $arg -max_len=$maxlen -print_final_stats=1 \
+  # the command line trains: a unit of a few seconds is no finding, only a crash is
+  ./build-fuzz/fuzz_$t $arg -max_len=$maxlen -print_final_stats=1 -report_slow_units=600 \
     -artifact_prefix="$PWD/tests/fuzz/regress/$t/" "$work" "$PWD/tests/fuzz/corpus/$t" >"$logs/$t.log" 2>&1
   r=$?
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$logs/$t.log" | grep -o '[0-9]*$')
