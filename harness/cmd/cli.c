@@ -51,7 +51,8 @@ static const opt_doc docs[] = {
     {'N', "processes", 1, "N",
      "run each backend in N fresh processes with varied memory placement (1)"},
     {'K', "blas-kernel", 1, "NAME",
-     "auto | an OPENBLAS_CORETYPE name: re-run with those OpenBLAS kernels"},
+     "auto (default: where OpenBLAS fell back to a generic kernel, re-run with this CPU's) | "
+     "default (the library's own choice) | an OPENBLAS_CORETYPE name"},
     {'f', "fd-samples", 1, "N", "finite-difference checks per tensor (8)"},
     {'o', "out", 1, "DIR", "output folder (export-png)"},
     {'R', "results", 1, "FILE", "results file (default results/bench-DATE-HOST.json)"},
@@ -341,6 +342,9 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
             argv[optind], cmd);
     return EXIT_USAGE;
   }
+  /* a command that runs a math library runs its best kernel unless told otherwise
+   * (--blas-kernel default keeps the library's own choice) */
+  if (strchr(allowed, 'K') && !o->blas_kernel) o->blas_kernel = "auto";
   return 0;
 }
 
@@ -444,6 +448,15 @@ char **cli_argv;
 
 /* --blas-kernel: each backend that knows the request names the environment variable its
  * library reads at load time; this process then re-runs itself with it set. */
+const char *cli_kernel_chooser(const cli_opts *o) {
+  const char *re = getenv("MLPBENCH_REEXEC");
+  if (re && strcmp(re, "auto") == 0) return "mlpbench: the library's own was generic";
+  if (re && strcmp(re, "user") == 0) return "--blas-kernel";
+  if (o->blas_kernel && strcmp(o->blas_kernel, "default") == 0)
+    return "the library, as asked (--blas-kernel default)";
+  return "the library";
+}
+
 void cli_apply_tuning(const cli_opts *o) {
   char name[64], value[64], err[256];
   if (!o->blas_kernel || getenv("MLPBENCH_REEXEC")) return;
@@ -458,7 +471,8 @@ void cli_apply_tuning(const cli_opts *o) {
     any = 1;
   }
   if (!any) return;
-  setenv("MLPBENCH_REEXEC", "1", 1);
+  /* the re-run process records who chose its kernel (cli_kernel_chooser) */
+  setenv("MLPBENCH_REEXEC", strcmp(o->blas_kernel, "auto") == 0 ? "auto" : "user", 1);
   fflush(NULL);
   execv("/proc/self/exe", cli_argv);
   fprintf(stderr, "mlpbench: could not re-run itself (%s); continuing as it is\n", strerror(errno));

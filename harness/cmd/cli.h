@@ -51,6 +51,8 @@ int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *
 
 /* --blas-kernel: re-runs this process with the environment a backend's library needs. */
 void cli_apply_tuning(const cli_opts *o);
+/* Who chose the math library's kernel this process runs, for the results' context. */
+const char *cli_kernel_chooser(const cli_opts *o);
 extern char **cli_argv; /* main's argv, for re-running */
 
 int cmd_list(int argc, char **argv);

@@ -124,6 +124,7 @@ int cmd_bench(int argc, char **argv) {
   if ((rc = check_destinations(&p, results_path))) return rc;
   report_context ctx; /* filled once: this command, this machine */
   report_context_fill(&ctx, argc + 1, argv - 1);
+  snprintf(ctx.blas_kernel_by, sizeof ctx.blas_kernel_by, "%s", cli_kernel_chooser(&o));
   interrupt_install();
   return bench_plan(&p, &ctx, results_path, worst);
 }

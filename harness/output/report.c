@@ -83,6 +83,7 @@ void report_context_libraries(report_context *c, const report *r) {
       c->blas_threads = row->threads;
       return;
     }
+  c->blas_kernel_by[0] = '\0'; /* no row ran a math library: nobody chose a kernel */
 }
 
 report_row *report_add_row(report_workload *w) {

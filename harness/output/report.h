@@ -37,7 +37,8 @@ typedef struct {
   int cores;
   char blas_library[160], blas_kernel[32]; /* the host math library, when a backend has one */
   int blas_threads;
-  char gpu[256]; /* describe() of the device backend when one ran, else "" */
+  char blas_kernel_by[48]; /* who chose that kernel: "the library", "mlpbench (auto)", ... */
+  char gpu[256];           /* describe() of the device backend when one ran, else "" */
   char command[512];
   uint64_t seed;
   int ftz, tf32;

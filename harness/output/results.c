@@ -52,6 +52,7 @@ static const field context_fields[] = {
     FIELD(report_context, "blas_library", F_STR, blas_library),
     FIELD(report_context, "blas_kernel", F_STR, blas_kernel),
     FIELD(report_context, "blas_threads", F_INT, blas_threads),
+    FIELD(report_context, "blas_kernel_chosen_by", F_STR, blas_kernel_by),
     FIELD(report_context, "gpu", F_STR, gpu),
     FIELD(report_context, "command", F_STR, command),
     FIELD(report_context, "seed", F_U64, seed),

@@ -46,8 +46,9 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
           c->date, c->cpu, c->cores, c->caches, c->commit, w->epochs, w->repeat, w->warmup,
           (unsigned long long)c->seed, c->ftz ? "on" : "off", w->gflop_per_epoch);
   if (c->blas_library[0])
-    fprintf(f, "BLAS: %s; kernel %s; %d threads\n", c->blas_library, c->blas_kernel,
-            c->blas_threads);
+    fprintf(f, "BLAS: %s; kernel %s%s%s%s; %d threads\n", c->blas_library, c->blas_kernel,
+            c->blas_kernel_by[0] ? " (chosen by " : "", c->blas_kernel_by,
+            c->blas_kernel_by[0] ? ")" : "", c->blas_threads);
   if (c->gpu[0]) fprintf(f, "GPU: %s\n", c->gpu);
   int procs = 0;
   for (int i = 0; i < w->n_rows; i++)

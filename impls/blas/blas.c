@@ -60,13 +60,17 @@ static int blas_backend_threads(void) {
 #endif
 }
 
-/* The kernel OPENBLAS_CORETYPE should name on this CPU, or NULL. */
+/* The kernel OPENBLAS_CORETYPE should name on this CPU, or NULL. The rule, by what the CPU
+ * supports, widest first: AVX512-BF16 (with F, BW, VL) Cooperlake; AVX-512 F, BW and VL
+ * SkylakeX; AVX2 with FMA Haswell. Cooperlake's kernels are SkylakeX's plus BF16 ones, so a
+ * CPU that has both gets the newer set; OpenBLAS 0.3.21 has no SapphireRapids kernels. */
 static const char *blas_backend_best_coretype(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl"))
-    return "SkylakeX";
+  int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+  if (avx512 && __builtin_cpu_supports("avx512bf16")) return "Cooperlake";
+  if (avx512) return "SkylakeX";
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
 #endif
   return NULL;
@@ -97,9 +101,10 @@ static int blas_advice(char *buf, size_t len) {
     if (strcmp(core, generic[i]) == 0) {
       snprintf(buf, len,
                "OpenBLAS runs its generic '%s' kernels on a CPU with %s; GEMM is then several "
-               "times slower. Run with OPENBLAS_CORETYPE=%s (or mlpbench --blas-kernel auto, "
-               "which re-runs itself that way and checks the gradients).",
-               core, strcmp(best, "SkylakeX") == 0 ? "AVX-512" : "AVX2", best);
+               "times slower. Run with OPENBLAS_CORETYPE=%s, or let mlpbench choose "
+               "(--blas-kernel auto, its default: it re-runs itself that way and checks the "
+               "gradients).",
+               core, strcmp(best, "Haswell") == 0 ? "AVX2" : "AVX-512", best);
       return 1;
     }
   return 0;
@@ -111,13 +116,16 @@ static int blas_tuned_env(const char *request, char *name, size_t nlen, char *va
                           char *err, size_t elen) {
   const char *want = request;
   char advice[512];
+  if (strcmp(request, "default") == 0) return 0; /* the library's own choice */
   if (strcmp(request, "auto") == 0) {
+    /* only where the library fell back to a generic kernel: a kernel it chose for this CPU
+     * stays, so auto never trades a tuned kernel for an untested one */
     want = blas_backend_best_coretype();
     if (!want || !blas_advice(advice, sizeof advice)) return 0;
   } else if (!blas_backend_known_coretype(request)) {
     snprintf(err, elen,
-             "'%s' is not an OpenBLAS kernel name (auto, Haswell, SkylakeX, Zen, Sandybridge, "
-             "Prescott, ...)",
+             "'%s' is not an OpenBLAS kernel name (auto, default, Haswell, SkylakeX, Cooperlake, "
+             "Zen, Sandybridge, Prescott, ...)",
              request);
     return -1;
   }

@@ -61,6 +61,7 @@ static int init(void) {
   const char *t = getenv("TMPDIR");
   snprintf(base, sizeof base, "%s/mlpbench-fuzz-argv-XXXXXX", t && *t == '/' ? t : "/tmp");
   if (!mkdtemp(base) || chdir(base) != 0) return -1;
+  setenv("MLPBENCH_REEXEC", "fuzz", 1); /* never re-run: /proc/self/exe is this fuzzer */
   if (!getenv("MLPB_FUZZ_VERBOSE") && !freopen("/dev/null", "w", stdout)) return -1;
   atexit(remove_base);
   seed_results();
@@ -115,7 +116,7 @@ static int runnable(const fz_cmd *c, int argc, char **argv, int *add_data, int *
     }
   }
   if (cli_parse(argc, argv, c->name, all, &o) != 0) return 1; /* the command refuses it too */
-  if (o.processes > 1 || o.blas_kernel || o.peers || o.plots_dir || o.sweep) return 0;
+  if (o.processes > 1 || o.peers || o.plots_dir || o.sweep) return 0;
   if (o.wl.epochs > 30 || o.repeat > 3 || o.wl.hidden > 256 || o.threads > 2 || o.fd_samples > 16 ||
       !tiny_data(o.data))
     return 0;
