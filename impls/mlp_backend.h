@@ -150,6 +150,12 @@ typedef struct mlp_backend {
    * 0: nothing to do; -1: not a request this backend knows (err says why). */
   int (*tuned_env)(const char *request, char *name, size_t nlen, char *value, size_t vlen,
                    char *err, size_t elen);
+  /* Optional: the machine's FP32 rate as this library reaches it, in GFLOP/s: the best of a
+   * few large square products with opt's threads, in about budget_s seconds; desc gets what
+   * was run ("cblas_sgemm 2048^3, 2 threads"). Not the vendor's theoretical figure: what the
+   * same library, on the same cores, does at its best. 0, or -1 (err set). */
+  int (*peak_gflops)(const mlp_options *opt, double budget_s, double *gflops, char *desc,
+                     size_t dlen, char *err, size_t elen);
 } mlp_backend;
 
 static inline size_t mlp_param_count(const mlp_spec *s) {

@@ -44,4 +44,22 @@ by=$(field blas_kernel_chosen_by "$tmp/lib.json")
 check "a kernel the library chose for this CPU stays ('$k' by '$by')" \
   bash -c '[ "$0" = "the library" ] && [ "$1" != Prescott ] && ! grep -q "re-running" <<<"$2"' \
   "$by" "$k" "$out"
+
+# the machine's own peak, once per run, and each host row against it (part 3)
+"$bin" bench --workload mnist --data synthetic:600 --epochs 2 --backend naive --quiet \
+  --results "$tmp/naive.json" >"$tmp/naive.out" 2>&1
+for f in lib naive; do
+  check "$f: a machine peak, and each host row's fraction of it" python3 - "$tmp/$f.json" <<'PY'
+import json, math, sys
+r = json.load(open(sys.argv[1]))
+peak = r["context"]["machine_peak_gflops"]
+assert peak and peak > 0 and r["context"]["machine_peak_by"].startswith("blas: cblas_sgemm"), r["context"]
+for w in r["workloads"]:
+    for row in w["results"]:
+        want = row["gflops"] / peak
+        assert math.isclose(row["peak_fraction"], want, rel_tol=1e-9), (row["backend"], row["peak_fraction"], want)
+PY
+done
+check "the table shows the peak and the of-peak column" \
+  bash -c 'grep -q "^Machine peak: .* GFLOP/s FP32 (blas: cblas_sgemm" "$0" && grep -q "| x floor | of peak |" "$0"' "$tmp/naive.out"
 finish

@@ -154,6 +154,8 @@ int procs_run(const run_plan *p, report *rep) {
       r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
       r->samples_per_s = rep->wl[w].samples_per_epoch / r->st.median;
       r->gflops = rep->wl[w].gflop_per_epoch / r->st.median;
+      if (isfinite(r->peak_fraction)) /* a host row: against the first process's peak */
+        r->peak_fraction = r->gflops / rep->ctx.peak_gflops;
     }
     report_sort_rows(&rep->wl[w]);
   }

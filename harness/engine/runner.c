@@ -18,6 +18,7 @@
 #include "bench_procs.h"
 #include "gradcheck.h"
 #include "memstat.h"
+#include "peak.h"
 #include "peers.h"
 #include "session.h"
 #include "sweep.h"
@@ -203,6 +204,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   if (r->n_dev) r->device_median = stats_summarize(r->dev_samples, r->n_dev).median;
   r->samples_per_s = rw->samples_per_epoch / r->st.median;
   r->gflops = rw->gflop_per_epoch / r->st.median;
+  peak_fraction_set(be, &rep->ctx, r);
   return r->gc.pass ? EXIT_OK : EXIT_CHECK;
 }
 
@@ -278,15 +280,17 @@ int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runn
       *whole = 0;
       return pr;
     }
-    char gpu[sizeof rep->ctx.gpu];
-    snprintf(gpu, sizeof gpu, "%s", rep->ctx.gpu); /* what the children's device backend saw */
+    report_context seen = rep->ctx; /* what the children measured: their device, the peak */
     run_context(&rep->ctx, ctx, p);
-    snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", gpu);
+    snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", seen.gpu);
+    rep->ctx.peak_gflops = seen.peak_gflops;
+    snprintf(rep->ctx.peak_by, sizeof rep->ctx.peak_by, "%s", seen.peak_by);
     report_context_libraries(&rep->ctx, rep); /* the children's rows: their threads */
     for (int k = 0; k < rep->n_wl && done; k++)
       done(rep, &rep->wl[k]);
     return pr;
   }
+  peak_measure(p, &rep->ctx); /* once, before anything is timed */
   for (int k = 0; k < p->n_workloads && !mlpb_stop_signal; k++) {
     int before = rep->n_wl, r = bench_workload(p, p->workloads[k], rep);
     if (r == EXIT_USAGE) return r;

@@ -47,6 +47,7 @@ void report_context_fill(report_context *c, int argc, char **argv) {
   struct utsname u;
   time_t now = time(NULL);
   memset(c, 0, sizeof *c);
+  c->peak_gflops = NAN; /* measured by the runner, where a host library offers it */
   strftime(c->date, sizeof c->date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   if (uname(&u) == 0) {
     snprintf(c->host, sizeof c->host, "%s", u.nodename);
@@ -92,6 +93,7 @@ report_row *report_add_row(report_workload *w) {
   memset(r, 0, sizeof *r);
   r->val_acc = r->test_acc = r->gemm_floor = NAN;
   r->device_median = r->host_peak_growth = r->device_bytes = NAN; /* not measured */
+  r->peak_fraction = NAN;
   return r;
 }
 

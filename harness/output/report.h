@@ -38,6 +38,8 @@ typedef struct {
   char blas_library[160], blas_kernel[32]; /* the host math library, when a backend has one */
   int blas_threads;
   char blas_kernel_by[48]; /* who chose that kernel: "the library", "mlpbench (auto)", ... */
+  double peak_gflops;      /* the machine's FP32 rate through a host library (NaN: none) */
+  char peak_by[96];        /* what measured it: "blas: cblas_sgemm 2048^3, best of 3, ..." */
   char gpu[256];           /* describe() of the device backend when one ran, else "" */
   char command[512];
   uint64_t seed;
@@ -46,8 +48,9 @@ typedef struct {
 
 typedef struct {
   char backend[24];
-  char details[256]; /* the backend's describe() */
-  char path[64];     /* the code path or kernel it ran (path slot), "" when it has none */
+  char details[256];    /* the backend's describe() */
+  char path[64];        /* the code path or kernel it ran (path slot), "" when it has none */
+  double peak_fraction; /* a host row's GFLOP/s over the context's peak_gflops (NaN: none) */
   /* the math library under this row's backend (library slot), "" when it has none */
   char library[160], kernel[32];
   int threads;

@@ -49,6 +49,11 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
     fprintf(f, "BLAS: %s; kernel %s%s%s%s; %d threads\n", c->blas_library, c->blas_kernel,
             c->blas_kernel_by[0] ? " (chosen by " : "", c->blas_kernel_by,
             c->blas_kernel_by[0] ? ")" : "", c->blas_threads);
+  if (isfinite(c->peak_gflops))
+    fprintf(f,
+            "Machine peak: %.1f GFLOP/s FP32 (%s; what this library reaches here, not a "
+            "datasheet figure)\n",
+            c->peak_gflops, c->peak_by);
   if (c->gpu[0]) fprintf(f, "GPU: %s\n", c->gpu);
   int procs = 0;
   for (int i = 0; i < w->n_rows; i++)
@@ -80,19 +85,20 @@ void table_print(FILE *f, const report_workload *w) {
   }
   fprintf(f,
           "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs %s | "
-          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | procs | path | "
-          "memory |%s\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
+          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | of peak | procs | "
+          "path | memory |%s\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
           ref_name, dev ? " device/epoch |" : "", dev ? "---|" : "");
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
-      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | %s | |%s\n", r->backend, r->error,
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | | %s | |%s\n", r->backend, r->error,
               r->path[0] ? r->path : "-", dev ? " |" : "");
       continue;
     }
     char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[16] = "-", xn[16] = "-";
-    char fl[32] = "-", xfl[16] = "-", pr[32] = "1";
+    char fl[32] = "-", xfl[16] = "-", pr[32] = "1", pk[16] = "-";
+    if (isfinite(r->peak_fraction)) snprintf(pk, sizeof pk, "%.0f%%", 100 * r->peak_fraction);
     if (r->n_proc > 1) {
       double lo = r->proc_medians[0], hi = lo;
       for (int k = 1; k < r->n_proc; k++) {
@@ -123,8 +129,8 @@ void table_print(FILE *f, const report_workload *w) {
     }
     fprintf(f,
             "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s | %s | %s "
-            "| %s |%s\n",
+            "| %s | %s |%s\n",
             r->backend, med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc,
-            gc, fl, xfl, pr, r->path[0] ? r->path : "-", mem, dv);
+            gc, fl, xfl, pk, pr, r->path[0] ? r->path : "-", mem, dv);
   }
 }
