@@ -270,15 +270,16 @@ static double ascend(const seg_ctx *c, int a, int b, int *i, int *j) {
   return g;
 }
 
-/* Where a level of its own most likely begins and ends in [a, b): the extremes of the
- * centred cumulative sum (the classic CBS statistic), clamped so both sides may stand. */
-static void level_guess(const seg_ctx *c, int a, int b, int *i, int *j) {
-  double mean = seg_sum(c, a, b) / (b - a), lo = 0, hi = 0;
-  int klo = a, khi = a;
-  for (int k = a; k <= b; k++) {
-    double v = seg_sum(c, a, k) - (k - a) * mean;
-    if (v < lo) lo = v, klo = k;
-    if (v > hi) hi = v, khi = k;
+/* Where a level of its own most likely begins and ends in [lo, hi) of the segment [a, b):
+ * the extremes of the centred cumulative sum there (the classic CBS statistic), clamped so
+ * that every side may stand. */
+static void level_guess(const seg_ctx *c, int a, int b, int lo, int hi, int *i, int *j) {
+  double mean = seg_sum(c, lo, hi) / (hi - lo), vlo = 0, vhi = 0;
+  int klo = lo, khi = lo;
+  for (int k = lo; k <= hi; k++) {
+    double v = seg_sum(c, lo, k) - (k - lo) * mean;
+    if (v < vlo) vlo = v, klo = k;
+    if (v > vhi) vhi = v, khi = k;
   }
   *i = klo < khi ? klo : khi;
   *j = klo < khi ? khi : klo;
@@ -288,11 +289,24 @@ static void level_guess(const seg_ctx *c, int a, int b, int *i, int *j) {
   if (*j > b - HISTORY_MIN_SEG) *j = b - HISTORY_MIN_SEG;
 }
 
+/* The level of its own [i, j) with the largest gain among windows of lengths MIN_SEG, ...
+ * each 1/8 longer than the last: O(n log n), and a start the ascent refines. */
+static void best_window(const seg_ctx *c, int a, int b, int *bi, int *bj) {
+  double best = -INFINITY;
+  *bi = a + HISTORY_MIN_SEG;
+  *bj = *bi + HISTORY_MIN_SEG;
+  for (int len = HISTORY_MIN_SEG; len <= b - a - 2 * HISTORY_MIN_SEG; len += 1 + len / 8)
+    for (int i = a + HISTORY_MIN_SEG; i + len <= b - HISTORY_MIN_SEG; i++) {
+      double g = cut_gain(c, a, b, i, i + len);
+      if (g > best) best = g, *bi = i, *bj = i + len;
+    }
+}
+
 /* [a, b) cut at one place (k2 == b) or two (a level of its own in [k1, k2), the rest apart:
  * binary segmentation alone misses a step that is later undone); the cut that most reduces
  * the squared error, each extra cut paying the penalty again. The single cut is searched
- * exhaustively, the double by ascent from the level's guess and from the best single cut,
- * so the search is O(n). 0 when none passes. */
+ * exhaustively, the double by ascent from a few starts, so the search is O(n log n), not the
+ * O(n^2) of every pair. 0 when none passes. */
 static int best_cut(const seg_ctx *c, int a, int b, int *k1, int *k2) {
   double best = 0.0;
   int found = 0;
@@ -301,11 +315,17 @@ static int best_cut(const seg_ctx *c, int a, int b, int *k1, int *k2) {
     if (g > best) best = g, *k1 = i, *k2 = b, found = 1;
   }
   if (b - a >= 3 * HISTORY_MIN_SEG) {
-    int starts[2][2];
-    level_guess(c, a, b, &starts[0][0], &starts[0][1]);
-    starts[1][0] = found && *k1 <= b - 2 * HISTORY_MIN_SEG ? *k1 : starts[0][0];
-    starts[1][1] = b - HISTORY_MIN_SEG;
-    for (int s = 0; s < 2; s++) {
+    /* where to start: the best window of each length (lengths 1/8 apart: a short level in
+     * long noise shows there), the level's guess in the whole segment, and on either side of
+     * the best single cut (a step elsewhere dominates the whole segment's cumulative sum) */
+    int starts[4][2], n_starts = 1, k = found ? *k1 : a;
+    best_window(c, a, b, &starts[0][0], &starts[0][1]);
+    level_guess(c, a, b, a, b, &starts[n_starts][0], &starts[n_starts][1]), n_starts++;
+    if (k - a >= 3 * HISTORY_MIN_SEG)
+      level_guess(c, a, b, a, k, &starts[n_starts][0], &starts[n_starts][1]), n_starts++;
+    if (found && b - k >= 3 * HISTORY_MIN_SEG)
+      level_guess(c, a, b, k, b, &starts[n_starts][0], &starts[n_starts][1]), n_starts++;
+    for (int s = 0; s < n_starts; s++) {
       int i = starts[s][0], j = starts[s][1];
       double g = ascend(c, a, b, &i, &j);
       if (g > best) best = g, *k1 = i, *k2 = j, found = 1;

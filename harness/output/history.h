@@ -17,9 +17,11 @@
  *    split) gives p < 0.05, the gate's own test.
  * At least HISTORY_MIN_SEG runs must stand on each side, so one odd run is never a step.
  * Each segment's squared error comes from prefix sums in O(1); the single cut is searched
- * exhaustively, the double cut by coordinate ascent from the extremes of the centred
- * cumulative sum (where a level of its own begins and ends), so a level costs O(n) and the
- * whole segmentation O(n log n) with at most HISTORY_MAX_STEPS levels (20,000 runs: a blink).
+ * exhaustively, the double cut by coordinate ascent from a few starts (the best window of each
+ * of O(log n) lengths, the extremes of the centred cumulative sum), so a level costs
+ * O(n log n), not the O(n^2) pairs times O(n) sums of an exhaustive search: 20,000 runs take
+ * milliseconds (6,000 took 29 s). On 4,000 generated series of 10 to 390 runs it finds exactly
+ * the exhaustive search's steps.
  * tests/test_history.c measures detection and false alarms on generated series. */
 #ifndef MLPB_HISTORY_H
 #define MLPB_HISTORY_H
