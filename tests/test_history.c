@@ -472,6 +472,17 @@ static void test_compare_paired_missing(void) {
   T_CHECK(strstr(blas, "+0.1%") && strstr(blas, "| 6 pairs |"),
           "the blas row not compared on its 6 pairs: '%s'\n%s", blas, captured());
   T_CHECK(strstr(captured(), "2 pair(s) dropped"), "the dropped pairs not named:\n%s", captured());
+  /* unequal lists cannot be paired file by file: refused, not shifted */
+  *strrchr(lb, ',') = '\0';
+  T_CHECK(run_captured(cmd_compare, argv) == 2 && strstr(captured(), "have 8 and 7"),
+          "8 files against 7 paired:\n%s", captured());
+  /* the first 5 rounds: blas lacks round 1 in NEW, 4 pairs are too few, refused */
+  for (int k = 0; k < 3; k++) {
+    *strrchr(la, ',') = '\0';
+    if (k < 2) *strrchr(lb, ',') = '\0';
+  }
+  T_CHECK(run_captured(cmd_compare, argv) == 2 && strstr(captured(), "have 4, 1 dropped"),
+          "4 rounds paired:\n%s", captured());
 }
 
 /* Step detection is near-linear: 20,000 runs with a step and a level later undone planted
