@@ -157,13 +157,13 @@ static int pool_admits(pool *p, int fresh, const wl_identity *g, const machine_i
 /* One row of file f (index fi in its side's list) into its pool. 0, or -1 after a message. */
 static int load_row(pools *ps, const report *r, const report_workload *w, const report_row *row,
                     const char *f, int fi, int force) {
-  int seen = run_set_add(&ps->seen, run_fingerprint(r, w, row));
-  if (seen == 0) { /* the same run named twice (or a copy): one run, not two */
+  int new_run = run_set_add(&ps->seen, run_fingerprint(r, w, row));
+  if (new_run == 0) { /* the same run named twice (or a copy): one run, not two */
     ps->dups++;
     return 0;
   }
   int fresh = !find_pool(ps, w->name, row->backend, 0);
-  pool *p = seen < 0 ? NULL : find_pool(ps, w->name, row->backend, 1);
+  pool *p = new_run < 0 ? NULL : find_pool(ps, w->name, row->backend, 1);
   if (!p) {
     fprintf(stderr, "mlpbench compare: out of memory\n");
     return -1;
