@@ -15,6 +15,7 @@
 #include "../harness/engine/names.h"
 #include "../harness/output/history.h"
 #include "../harness/output/results.h"
+#include "../harness/output/run_identity.h"
 #include "../harness/output/wl_identity.h"
 #include "../workloads/io/outfile.h"
 #include "../workloads/rng.h"
@@ -110,6 +111,71 @@ static void test_workload_identity(void) {
   wl_identity_of(&b, &ib);
   wl_identity_diff(&ia, "A.json", &ib, "B.json", why, sizeof why);
   T_CHECK(strcmp(why, "batch 128 in A.json, 64 in B.json") == 0, "'%s'", why);
+}
+
+/* One machine key for compare and history: CPU, cores, BLAS kernel and threads tell two
+ * machines apart, a GPU only where both files name one, the host name never; the message
+ * names the field and both files. */
+static void test_machine_identity(void) {
+  report r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.ctx.host, sizeof r.ctx.host, "runner-1");
+  snprintf(r.ctx.cpu, sizeof r.ctx.cpu, "Xeon 8480");
+  r.ctx.cores = 8;
+  snprintf(r.ctx.blas_kernel, sizeof r.ctx.blas_kernel, "SapphireRapids");
+  r.ctx.blas_threads = 8;
+  report_row row;
+  memset(&row, 0, sizeof row);
+  row.library_known = 1;
+  snprintf(row.kernel, sizeof row.kernel, "SapphireRapids");
+  row.threads = 8;
+  machine_id ma, mb;
+  char why[512];
+  machine_id_of(&r, &row, &ma);
+  static const char *const want[] = {
+      "CPU 'Xeon 8480' in A.json, 'EPYC' in B.json", "cores 8 in A.json, 4 in B.json",
+      "BLAS kernel 'SapphireRapids' in A.json, 'Haswell' in B.json",
+      "BLAS threads 8 in A.json, 1 in B.json", "GPU 'H100' in A.json, 'H200' in B.json"};
+  for (int f = 0; f < 5; f++) {
+    report rb = r;
+    report_row rowb = row;
+    machine_id mg = ma;
+    switch (f) {
+    case 0:
+      snprintf(rb.ctx.cpu, sizeof rb.ctx.cpu, "EPYC");
+      break;
+    case 1:
+      rb.ctx.cores = 4;
+      break;
+    case 2:
+      snprintf(rowb.kernel, sizeof rowb.kernel, "Haswell");
+      break;
+    case 3:
+      rowb.threads = 1;
+      break;
+    case 4:
+      snprintf(rb.ctx.gpu, sizeof rb.ctx.gpu, "H200");
+      snprintf(mg.gpu, sizeof mg.gpu, "H100");
+      break;
+    }
+    machine_id_of(&rb, &rowb, &mb);
+    int d = machine_id_diff(&mg, "A.json", &mb, "B.json", why, sizeof why);
+    T_CHECK(d && strcmp(why, want[f]) == 0, "field %d: '%s'", f, d ? why : "(same)");
+  }
+  report rb = r;
+  snprintf(rb.ctx.host, sizeof rb.ctx.host, "runner-2");
+  snprintf(rb.ctx.gpu, sizeof rb.ctx.gpu, "H200"); /* a device backend ran there too */
+  machine_id_of(&rb, &row, &mb);
+  T_CHECK(!machine_id_diff(&ma, "A", &mb, "B", why, sizeof why), "host or GPU told apart: %s", why);
+  /* an older file records the kernel per file only: the files' kernels are compared */
+  report_row old = row;
+  old.library_known = 0;
+  machine_id_of(&r, &old, &mb);
+  T_CHECK(!machine_id_diff(&ma, "A", &mb, "B", why, sizeof why), "format change: %s", why);
+  snprintf(rb.ctx.blas_kernel, sizeof rb.ctx.blas_kernel, "Haswell");
+  machine_id_of(&rb, &old, &mb);
+  T_CHECK(machine_id_diff(&ma, "A", &mb, "B", why, sizeof why) && strstr(why, "'Haswell'"),
+          "the file's kernel not compared");
 }
 
 /* Names are checked where they are registered: every table this build ships passes, and each
@@ -629,6 +695,7 @@ int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-history-XXXXXX");
   if (!mkdtemp(dir)) return 1;
   T_RUN(test_workload_identity);
+  T_RUN(test_machine_identity);
   T_RUN(test_names);
   T_RUN(test_detection_rates);
   T_RUN(test_history_command);

@@ -6,9 +6,11 @@
 
 typedef enum { MI_INT, MI_STR } mi_type;
 
-/* when a field takes part: always (the host's hardware), only when both rows record their
- * own library (the row's kernel and threads), or only when one does not (the files') */
-typedef enum { MI_HOST, MI_OWN, MI_FILE } mi_when;
+/* when a field takes part: always (the host's hardware), when both files name one (the GPU:
+ * a file records it only when a device backend ran, and a CPU row's speed does not depend on
+ * whether one also ran), only when both rows record their own library (the row's kernel and
+ * threads), or only when one does not (the files') */
+typedef enum { MI_HOST, MI_NAMED, MI_OWN, MI_FILE } mi_when;
 
 static const struct {
   const char *label; /* as a message names it */
@@ -20,7 +22,7 @@ static const struct {
   { label, type, when, offsetof(machine_id, m) }
     F("CPU", MI_STR, MI_HOST, cpu),
     F("cores", MI_INT, MI_HOST, cores),
-    F("GPU", MI_STR, MI_HOST, gpu),
+    F("GPU", MI_STR, MI_NAMED, gpu),
     F("BLAS kernel", MI_STR, MI_OWN, kernel),
     F("BLAS threads", MI_INT, MI_OWN, threads),
     F("BLAS kernel", MI_STR, MI_FILE, file_kernel),
@@ -41,15 +43,16 @@ void machine_id_of(const report *r, const report_row *row, machine_id *m) {
   m->file_threads = r->ctx.blas_threads;
 }
 
-static int field_applies(mi_when when, const machine_id *a, const machine_id *b) {
-  int both_own = a->own && b->own;
-  return when == MI_HOST || (when == MI_OWN) == both_own;
+static int field_applies(mi_when when, const machine_id *a, const machine_id *b, size_t off) {
+  if (when == MI_HOST) return 1;
+  if (when == MI_NAMED) return *((const char *)a + off) && *((const char *)b + off);
+  return (when == MI_OWN) == (a->own && b->own);
 }
 
 int machine_id_diff(const machine_id *a, const char *fa, const machine_id *b, const char *fb,
                     char *why, size_t len) {
   for (size_t i = 0; i < N_FIELDS; i++) {
-    if (!field_applies(fields[i].when, a, b)) continue;
+    if (!field_applies(fields[i].when, a, b, fields[i].off)) continue;
     const char *pa = (const char *)a + fields[i].off, *pb = (const char *)b + fields[i].off;
     int str = fields[i].type == MI_STR;
     if (str ? strcmp(pa, pb) == 0 : *(const int *)pa == *(const int *)pb) continue;
@@ -81,7 +84,7 @@ static uint64_t fnv_str(uint64_t h, const char *s) {
 uint64_t machine_id_hash(const machine_id *m) {
   uint64_t h = FNV_SEED;
   for (size_t i = 0; i < N_FIELDS; i++) {
-    if (fields[i].when != MI_HOST) continue;
+    if (fields[i].when != MI_HOST && fields[i].when != MI_NAMED) continue;
     const char *p = (const char *)m + fields[i].off;
     h = fields[i].type == MI_STR ? fnv_str(h, p) : fnv(h, p, sizeof(int));
   }

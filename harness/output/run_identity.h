@@ -2,7 +2,8 @@
  * machine it ran on, and the run itself.
  *
  * The machine is what determines its speed: the CPU model and core count, the BLAS kernel
- * and threads under the row's backend, and the GPU. The host name is not part of it: CI
+ * and threads under the row's backend, and the GPU (where both files name one: a file names
+ * it only when a device backend ran). The host name is not part of it: CI
  * runners get a new one every job, and a history keyed on it has one series per run. One
  * struct and one field table, used by history's series key, its plot names and compare's
  * refusal of rows from different machines, so none of them can disagree.
