@@ -14,6 +14,7 @@
 #include "../harness/cmd/cli.h"
 #include "../harness/engine/names.h"
 #include "../harness/output/history.h"
+#include "../harness/output/plots.h"
 #include "../harness/output/results.h"
 #include "../harness/output/run_identity.h"
 #include "../harness/output/wl_identity.h"
@@ -628,6 +629,10 @@ static int count_files(const char *p, int *unsafe) {
 /* The trend plot draws one run, and runs all alike (an empty y range); two machines with
  * one host name get a plot each; hostile names stay file names. */
 static void test_history_plots(void) {
+  if (!plots_have_gnuplot()) {
+    printf("  skipped: gnuplot not installed (apt-get install gnuplot-nox)\n");
+    return;
+  }
   char in[600], out[600];
   snprintf(in, sizeof in, "%s", subdir("plots-in"));
   snprintf(out, sizeof out, "%s", subdir("plots-out"));
