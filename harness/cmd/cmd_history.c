@@ -1,7 +1,9 @@
 /* mlpbench history [FILES | FOLDERS]: every series of runs, its latest median against the
  * previous run and the best, its spread, and its step changes (harness/history.h); with
  * --plots one trend plot per workload and machine; with --fail-on-step, exit 1 when a
- * series' latest run lies past a step toward slower (CI's longitudinal gate). */
+ * series' latest run lies past a step toward slower (CI's longitudinal gate), with --since N
+ * only a step among a series' last N runs. Every string from a results file reaches the
+ * terminal through term_text. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +13,25 @@
 #include "../output/history_plot.h"
 #include "../output/table.h"
 #include "../stats/stats.h"
+#include "../sys/term_text.h"
 #include "cli.h"
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: mlpbench history [--plots DIR] [--fail-on-step] [--min-effect F] "
-             "FILE|FOLDER...\n\n"
+  fprintf(f, "usage: mlpbench history [--plots DIR] [--fail-on-step] [--since N] "
+             "[--min-effect F] FILE|FOLDER...\n\n"
              "Groups native results files into series (machine, workload, data, sampling, "
              "backend), ordered by commit\ndate (run date where unknown), and finds step "
-             "changes in each (see harness/history.h).\n\n"
+             "changes in each (see harness/output/history.h).\nThe machine is what sets the "
+             "speed: CPU model, cores, BLAS kernel and threads, GPU; the host name is\nonly a "
+             "label (CI runners get a new one every job). The same run read twice (a folder "
+             "named twice,\na copy of a file) counts once; the first line says how many were "
+             "dropped.\n\n"
+             "--plots DIR     one trend plot per workload and machine\n"
+             "--fail-on-step  exit 1 when a series' latest step is toward slower\n"
+             "--since N       ... and its first slower run is among the series' last N runs "
+             "(default: any):\n                a step long past no longer fails every later "
+             "build\n"
+             "--min-effect F  the smallest level change that is a step (default 0.05: 5%%)\n\n"
              "exit codes: 0 ok, 1 --fail-on-step and a series' latest run is past a step toward "
              "slower,\n2 usage error or no readable results file, 3 a plot could not be drawn\n");
 }
@@ -35,6 +48,19 @@ static double spread_pct(const hist_series *s) {
   return v;
 }
 
+/* The machine as the table and the step lines name it: CPU and cores, then the latest host
+ * name (a label), every part through term_text. */
+static void machine_label(char *out, size_t len, const hist_series *s) {
+  char cpu[160], host[100], gpu[160] = "";
+  term_text(cpu, sizeof cpu, s->machine.cpu[0] ? s->machine.cpu : "CPU unknown");
+  term_text(host, sizeof host, s->host);
+  if (s->machine.gpu[0]) {
+    char g[150];
+    snprintf(gpu, sizeof gpu, ", %s", term_text(g, sizeof g, s->machine.gpu));
+  }
+  snprintf(out, len, "%s, %d cores%s (host %s)", cpu, s->machine.cores, gpu, host);
+}
+
 static void print_series(const hist_series *s) {
   const hist_point *last = &s->pts[s->n - 1];
   double best = last->median;
@@ -48,16 +74,49 @@ static void print_series(const hist_series *s) {
   snprintf(vbest, sizeof vbest, "%+.1f%%", (last->median / best - 1) * 100);
   double sp = spread_pct(s);
   if (isfinite(sp)) snprintf(spr, sizeof spr, "%.1f%%", sp);
-  printf("| %s %d-%d-%d b%d %s | %s | %s (%s) | %d | %s | %s (IQR %s) | %s | %s | %s | %d |\n",
-         s->workload, s->id.n_in, s->id.n_hidden, s->id.n_out, s->id.batch, s->id.sampling,
-         s->backend, s->host, s->cpu, s->n, last->commit, lat, iqr, prev, vbest, spr, s->n_steps);
+  char wl[64], samp[64], be[64], mach[600], commit[160];
+  term_text(wl, sizeof wl, s->workload);
+  term_text(samp, sizeof samp, s->id.sampling);
+  term_text(be, sizeof be, s->backend);
+  term_text(commit, sizeof commit, last->commit);
+  machine_label(mach, sizeof mach, s);
+  printf("| %s %d-%d-%d b%d %s | %s | %s | %d | %s | %s (IQR %s) | %s | %s | %s | %d |\n", wl,
+         s->id.n_in, s->id.n_hidden, s->id.n_out, s->id.batch, samp, be, mach, s->n, commit, lat,
+         iqr, prev, vbest, spr, s->n_steps);
+}
+
+/* One line per step: where it is, the first run after it, and the file that run came from. */
+static void print_steps(const hist_series *s) {
+  char wl[64], be[64], mach[600], commit[160], cdate[100], date[100], file[1024];
+  term_text(wl, sizeof wl, s->workload);
+  term_text(be, sizeof be, s->backend);
+  machine_label(mach, sizeof mach, s);
+  for (int k = 0; k < s->n_steps; k++) {
+    const hist_point *p = &s->pts[s->steps[k]];
+    term_text(commit, sizeof commit, p->commit);
+    term_text(cdate, sizeof cdate, p->commit_date[0] ? p->commit_date : "date unknown");
+    term_text(date, sizeof date, p->date);
+    term_text(file, sizeof file, p->file);
+    printf("step: %s/%s on %s: %+.1f%% from run %d: commit %s (%s), run %s, file %s\n", wl, be,
+           mach, history_step_change(s, k) * 100, s->steps[k] + 1, commit, cdate, date, file);
+  }
+}
+
+/* --since's value: a whole number of runs, 1 to a million */
+static int parse_since(const char *v, int *since) {
+  char *end = NULL;
+  long n = strtol(v, &end, 10);
+  if (end == v || *end || n < 1 || n > 1000000) return -1;
+  *since = (int)n;
+  return 0;
 }
 
 int cmd_history(int argc, char **argv) {
   const char *plots = NULL;
-  int fail_on_step = 0, np = 0;
+  int fail_on_step = 0, np = 0, since = 0;
   double min_effect = 0.05;
   const char **paths = calloc((size_t)argc, sizeof *paths);
+  char shown[512];
   history h = {0};
   int rc = EXIT_USAGE;
   if (!paths) return EXIT_RUNTIME;
@@ -70,15 +129,25 @@ int cmd_history(int argc, char **argv) {
       plots = argv[++i];
     } else if (strcmp(argv[i], "--fail-on-step") == 0) {
       fail_on_step = 1;
+    } else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+      if (parse_since(argv[++i], &since)) {
+        fprintf(stderr,
+                "mlpbench history: --since must be a number of runs (1 to 1000000), "
+                "got '%s'\n",
+                term_text(shown, sizeof shown, argv[i]));
+        goto done;
+      }
     } else if (strcmp(argv[i], "--min-effect") == 0 && i + 1 < argc) {
       char *end = NULL;
       min_effect = strtod(argv[++i], &end);
       if (*end || !(min_effect > 0 && min_effect < 1)) {
-        fprintf(stderr, "mlpbench history: --min-effect must be in (0, 1), got '%s'\n", argv[i]);
+        fprintf(stderr, "mlpbench history: --min-effect must be in (0, 1), got '%s'\n",
+                term_text(shown, sizeof shown, argv[i]));
         goto done;
       }
     } else if (argv[i][0] == '-') {
-      fprintf(stderr, "mlpbench history: unknown option '%s' (see --help)\n", argv[i]);
+      fprintf(stderr, "mlpbench history: unknown option '%s' (see --help)\n",
+              term_text(shown, sizeof shown, argv[i]));
       goto done;
     } else {
       paths[np++] = argv[i];
@@ -99,8 +168,8 @@ int cmd_history(int argc, char **argv) {
     goto done;
   }
   history_finish(&h, min_effect);
-  printf("# history: %d results files, %d skipped, %d series\n\n", h.files_read, h.files_skipped,
-         h.n);
+  printf("# history: %d results files, %d skipped, %d duplicate runs dropped, %d series\n\n",
+         h.files_read, h.files_skipped, h.duplicates, h.n);
   printf("| workload | backend | machine | runs | latest commit | latest median | vs previous "
          "| vs best | run-to-run spread | steps |\n|---|---|---|---|---|---|---|---|---|---|\n");
   int slower_now = 0;
@@ -108,20 +177,18 @@ int cmd_history(int argc, char **argv) {
     print_series(&h.s[i]);
   printf("\n");
   for (int i = 0; i < h.n; i++) {
-    const hist_series *s = &h.s[i];
-    for (int k = 0; k < s->n_steps; k++) {
-      const hist_point *p = &s->pts[s->steps[k]];
-      double ch = history_step_change(s, k);
-      printf("step: %s/%s on %s: %+.1f%% from run %d: commit %s (%s), run %s, file %s\n",
-             s->workload, s->backend, s->host, ch * 100, s->steps[k] + 1, p->commit,
-             p->commit_date[0] ? p->commit_date : "date unknown", p->date, p->file);
-      if (k == s->n_steps - 1 && ch > 0) slower_now = 1;
-    }
+    print_steps(&h.s[i]);
+    slower_now |= history_slower_now(&h.s[i], since);
   }
   rc = EXIT_OK;
   if (plots && history_plots(plots, &h)) rc = EXIT_RUNTIME;
   if (fail_on_step && slower_now) {
-    printf("\nhistory: a series' latest runs are past a step toward slower\n");
+    if (since)
+      printf("\nhistory: a series' latest runs are past a step toward slower, within its last %d "
+             "runs\n",
+             since);
+    else
+      printf("\nhistory: a series' latest runs are past a step toward slower\n");
     rc = EXIT_CHECK;
   }
 done:

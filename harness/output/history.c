@@ -10,7 +10,9 @@
 
 #include "../stats/mwu.h"
 #include "../stats/stats.h"
+#include "../sys/term_text.h"
 #include "results.h"
+#include "run_identity.h"
 #include "wl_identity.h"
 
 /* "2026-11-27T10:20:34Z" or "...+01:00" into seconds since 1970; NAN when unreadable. */
@@ -27,14 +29,6 @@ static double parse_date(const char *s) {
   return t;
 }
 
-/* The BLAS kernel a row's timing depends on: its own where both files record it per row
- * ("" for a backend without a library), else the files' (older files record only that), so
- * a series runs on across the change of format. */
-static int same_kernel(const hist_series *s, const report *r, const report_row *row) {
-  if (s->kernel_known && row->library_known) return strcmp(s->kernel, row->kernel) == 0;
-  return strcmp(s->file_kernel, r->ctx.blas_kernel) == 0;
-}
-
 /* the workload part of the key: compare's own notion of the same workload */
 static int same_workload(const hist_series *s, const report_workload *w) {
   wl_identity id;
@@ -43,11 +37,18 @@ static int same_workload(const hist_series *s, const report_workload *w) {
   return !wl_identity_diff(&s->id, "", &id, "", why, sizeof why);
 }
 
+/* the machine part: compare's own notion of the same machine; the host name is no part */
+static int same_machine(const hist_series *s, const report *r, const report_row *row) {
+  machine_id m;
+  char why[8];
+  machine_id_of(r, row, &m);
+  return !machine_id_diff(&s->machine, "", &m, "", why, sizeof why);
+}
+
 static int same_series(const hist_series *s, const report *r, const report_workload *w,
                        const report_row *row) {
   return strcmp(s->workload, w->name) == 0 && strcmp(s->backend, row->backend) == 0 &&
-         strcmp(s->host, r->ctx.host) == 0 && strcmp(s->cpu, r->ctx.cpu) == 0 &&
-         strcmp(s->gpu, r->ctx.gpu) == 0 && same_kernel(s, r, row) && same_workload(s, w);
+         same_machine(s, r, row) && same_workload(s, w);
 }
 
 static hist_series *series_for(history *h, const report *r, const report_workload *w,
@@ -66,12 +67,7 @@ static hist_series *series_for(history *h, const report *r, const report_workloa
   snprintf(s->workload, sizeof s->workload, "%s", w->name);
   snprintf(s->backend, sizeof s->backend, "%s", row->backend);
   snprintf(s->host, sizeof s->host, "%s", r->ctx.host);
-  snprintf(s->cpu, sizeof s->cpu, "%s", r->ctx.cpu);
-  snprintf(s->gpu, sizeof s->gpu, "%s", r->ctx.gpu);
-  snprintf(s->kernel, sizeof s->kernel, "%s",
-           row->library_known ? row->kernel : r->ctx.blas_kernel);
-  snprintf(s->file_kernel, sizeof s->file_kernel, "%s", r->ctx.blas_kernel);
-  s->kernel_known = row->library_known;
+  machine_id_of(r, row, &s->machine);
   snprintf(s->dataset, sizeof s->dataset, "%s", w->dataset);
   wl_identity_of(w, &s->id);
   return s;
@@ -93,6 +89,7 @@ static int add_point(hist_series *s, const report *r, const report_row *row, con
   snprintf(p->commit, sizeof p->commit, "%s", r->ctx.commit);
   snprintf(p->commit_date, sizeof p->commit_date, "%s", r->ctx.commit_date);
   snprintf(p->date, sizeof p->date, "%s", r->ctx.date);
+  snprintf(p->host, sizeof p->host, "%s", r->ctx.host);
   double cd = parse_date(r->ctx.commit_date), rd = parse_date(r->ctx.date);
   p->when = isfinite(cd) ? cd : isfinite(rd) ? rd : 0.0;
   if (!(p->file = strdup(file))) return -1;
@@ -100,11 +97,24 @@ static int add_point(hist_series *s, const report *r, const report_row *row, con
   return 0;
 }
 
+/* One row into its series, unless that run was read before: 0, or -1 when out of memory. */
+static int add_row(history *h, const report *r, const report_workload *w, const report_row *row,
+                   const char *path) {
+  int fresh = run_set_add(&h->seen, run_fingerprint(r, w, row));
+  if (fresh < 0) return -1;
+  if (!fresh) { /* counted twice it would halve the noise estimate and fake a step */
+    h->duplicates++;
+    return 0;
+  }
+  hist_series *s = series_for(h, r, w, row);
+  return !s || add_point(s, r, row, path) ? -1 : 0;
+}
+
 static int add_file(history *h, const char *path, FILE *log) {
   report r;
-  char err[1024];
+  char err[1024], shown[1024];
   if (results_read(path, &r, err, sizeof err)) {
-    fprintf(log, "history: skipped %s\n", err);
+    fprintf(log, "history: skipped %s\n", term_text(shown, sizeof shown, err));
     h->files_skipped++;
     return 0;
   }
@@ -115,8 +125,7 @@ static int add_file(history *h, const char *path, FILE *log) {
       /* a run that failed, or whose gradients failed their check, has no speed to track */
       if (!row->ran || !row->n_samples || (row->gc_done && !row->gc.pass) || !(row->st.median > 0))
         continue;
-      hist_series *s = series_for(h, &r, &r.wl[w], row);
-      if (!s || add_point(s, &r, row, path)) {
+      if (add_row(h, &r, &r.wl[w], row, path)) {
         report_free(&r);
         return -1;
       }
@@ -134,7 +143,9 @@ int history_add_path(history *h, const char *path, FILE *log) {
   if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return add_file(h, path, log);
   DIR *d = opendir(path);
   if (!d) {
-    fprintf(log, "history: skipped %s: cannot read the folder\n", path);
+    char shown[1024];
+    fprintf(log, "history: skipped %s: cannot read the folder\n",
+            term_text(shown, sizeof shown, path));
     h->files_skipped++;
     return 0;
   }
@@ -188,11 +199,15 @@ static double sigma_of(const double *y, int n) {
   return s > 0.002 ? s : 0.002; /* no machine is quieter than 0.2% run to run */
 }
 
-static double mean_of(const double *y, int a, int b) {
-  double s = 0.0;
-  for (int i = a; i < b; i++)
-    s += y[i];
-  return s / (b - a);
+/* What every level of the segmentation shares: the series, its prefix sums (cs[i] is the sum
+ * of y[0..i), so any segment's mean costs O(1)) and the gates. */
+typedef struct {
+  const double *y, *cs;
+  double sigma, penalty, min_effect;
+} seg_ctx;
+
+static double seg_sum(const seg_ctx *c, int a, int b) {
+  return c->cs[b] - c->cs[a];
 }
 
 /* The split at k between [l0, k) and [k, r1) stands when the level moves by more than the
@@ -207,44 +222,129 @@ static int split_stands(const double *y, int l0, int k, int r1, double min_effec
   return !mwu_test(y + l0, k - l0, y + k, r1 - k, &u) && u.p < 0.05;
 }
 
-/* [a, b) cut at one place (k2 == b) or two (a level of its own in [k1, k2), the rest apart:
- * binary segmentation alone misses a step that is later undone); the cut that most reduces
- * the squared error, each extra cut paying the penalty again. 0 when none passes. */
-static int best_cut(const double *y, int a, int b, double sigma, double penalty, double min_effect,
-                    int *k1, int *k2) {
-  const int n = b - a;
-  double total = 0.0, best = 0.0;
-  for (int i = a; i < b; i++)
-    total += y[i];
-  int found = 0;
-  for (int i = a + HISTORY_MIN_SEG; i <= b - HISTORY_MIN_SEG; i++)
-    for (int j = i + HISTORY_MIN_SEG; j <= b; j++) {
-      if (j < b && j > b - HISTORY_MIN_SEG) continue;
-      double in = mean_of(y, i, j), len = j - i, out = (total - in * len) / (n - len);
-      double gain = len * (n - len) / n * (in - out) * (in - out);
-      double cost = (j == b ? 1 : 2) * penalty * sigma * sigma;
-      if (gain - cost > best) {
-        best = gain - cost;
-        *k1 = i;
-        *k2 = j;
-        found = 1;
-      }
-    }
-  if (!found) return 0;
-  if (!split_stands(y, a, *k1, *k2, min_effect)) return 0;
-  return *k2 == b || split_stands(y, *k1, *k2, b, min_effect);
+/* What cutting out [i, j) of [a, b) saves of the squared error, less the cuts' penalty (j == b:
+ * one cut at i; else two, a level of its own in [i, j)). */
+static double cut_gain(const seg_ctx *c, int a, int b, int i, int j) {
+  double n = b - a, len = j - i, in_sum = seg_sum(c, i, j);
+  double in = in_sum / len, out = (seg_sum(c, a, b) - in_sum) / (n - len);
+  double cost = (j == b ? 1 : 2) * c->penalty * c->sigma * c->sigma;
+  return len * (n - len) / n * (in - out) * (in - out) - cost;
 }
 
-static void segment(const double *y, int a, int b, double sigma, double penalty, double min_effect,
-                    int *steps, int *n, int max) {
-  int k1, k2;
+/* the best end j of a level starting at i, among [i + MIN_SEG, b - MIN_SEG] */
+static int best_end(const seg_ctx *c, int a, int b, int i, double *g) {
+  int best = -1;
+  for (int j = i + HISTORY_MIN_SEG; j <= b - HISTORY_MIN_SEG; j++) {
+    double v = cut_gain(c, a, b, i, j);
+    if (best < 0 || v > *g) *g = v, best = j;
+  }
+  return best;
+}
+
+/* the best start i of a level ending at j, among [a + MIN_SEG, j - MIN_SEG] */
+static int best_start(const seg_ctx *c, int a, int b, int j, double *g) {
+  int best = -1;
+  for (int i = a + HISTORY_MIN_SEG; i <= j - HISTORY_MIN_SEG; i++) {
+    double v = cut_gain(c, a, b, i, j);
+    if (best < 0 || v > *g) *g = v, best = i;
+  }
+  return best;
+}
+
+/* The double cut by coordinate ascent from (i, j): each step the best j for i, then the best
+ * i for that j, until neither moves; every step O(n), and the gain never falls. */
+static double ascend(const seg_ctx *c, int a, int b, int *i, int *j) {
+  double g = -INFINITY;
+  for (int round = 0; round < 16; round++) {
+    double gj = -INFINITY, gi = -INFINITY;
+    int nj = best_end(c, a, b, *i, &gj);
+    if (nj < 0) break;
+    int ni = best_start(c, a, b, nj, &gi);
+    if (ni < 0) break;
+    int moved = ni != *i || nj != *j;
+    *i = ni;
+    *j = nj;
+    g = gi;
+    if (!moved) break;
+  }
+  return g;
+}
+
+/* Where a level of its own most likely begins and ends in [lo, hi) of the segment [a, b):
+ * the extremes of the centred cumulative sum there (the classic CBS statistic), clamped so
+ * that every side may stand. */
+static void level_guess(const seg_ctx *c, int a, int b, int lo, int hi, int *i, int *j) {
+  double mean = seg_sum(c, lo, hi) / (hi - lo), vlo = 0, vhi = 0;
+  int klo = lo, khi = lo;
+  for (int k = lo; k <= hi; k++) {
+    double v = seg_sum(c, lo, k) - (k - lo) * mean;
+    if (v < vlo) vlo = v, klo = k;
+    if (v > vhi) vhi = v, khi = k;
+  }
+  *i = klo < khi ? klo : khi;
+  *j = klo < khi ? khi : klo;
+  if (*i < a + HISTORY_MIN_SEG) *i = a + HISTORY_MIN_SEG;
+  if (*i > b - 2 * HISTORY_MIN_SEG) *i = b - 2 * HISTORY_MIN_SEG;
+  if (*j < *i + HISTORY_MIN_SEG) *j = *i + HISTORY_MIN_SEG;
+  if (*j > b - HISTORY_MIN_SEG) *j = b - HISTORY_MIN_SEG;
+}
+
+/* The level of its own [i, j) with the largest gain among windows of lengths MIN_SEG, ...
+ * each 1/8 longer than the last: O(n log n), and a start the ascent refines. */
+static void best_window(const seg_ctx *c, int a, int b, int *bi, int *bj) {
+  double best = -INFINITY;
+  *bi = a + HISTORY_MIN_SEG;
+  *bj = *bi + HISTORY_MIN_SEG;
+  for (int len = HISTORY_MIN_SEG; len <= b - a - 2 * HISTORY_MIN_SEG; len += 1 + len / 8)
+    for (int i = a + HISTORY_MIN_SEG; i + len <= b - HISTORY_MIN_SEG; i++) {
+      double g = cut_gain(c, a, b, i, i + len);
+      if (g > best) best = g, *bi = i, *bj = i + len;
+    }
+}
+
+/* [a, b) cut at one place (k2 == b) or two (a level of its own in [k1, k2), the rest apart:
+ * binary segmentation alone misses a step that is later undone); the cut that most reduces
+ * the squared error, each extra cut paying the penalty again. The single cut is searched
+ * exhaustively, the double by ascent from a few starts, so the search is O(n log n), not the
+ * O(n^2) of every pair. 0 when none passes. */
+static int best_cut(const seg_ctx *c, int a, int b, int *k1, int *k2) {
+  double best = 0.0;
+  int found = 0;
+  for (int i = a + HISTORY_MIN_SEG; i <= b - HISTORY_MIN_SEG; i++) {
+    double g = cut_gain(c, a, b, i, b);
+    if (g > best) best = g, *k1 = i, *k2 = b, found = 1;
+  }
+  if (b - a >= 3 * HISTORY_MIN_SEG) {
+    /* where to start: the best window of each length (lengths 1/8 apart: a short level in
+     * long noise shows there), the level's guess in the whole segment, and on either side of
+     * the best single cut (a step elsewhere dominates the whole segment's cumulative sum) */
+    int starts[4][2], n_starts = 1, k = found ? *k1 : a;
+    best_window(c, a, b, &starts[0][0], &starts[0][1]);
+    level_guess(c, a, b, a, b, &starts[n_starts][0], &starts[n_starts][1]), n_starts++;
+    if (k - a >= 3 * HISTORY_MIN_SEG)
+      level_guess(c, a, b, a, k, &starts[n_starts][0], &starts[n_starts][1]), n_starts++;
+    if (found && b - k >= 3 * HISTORY_MIN_SEG)
+      level_guess(c, a, b, k, b, &starts[n_starts][0], &starts[n_starts][1]), n_starts++;
+    for (int s = 0; s < n_starts; s++) {
+      int i = starts[s][0], j = starts[s][1];
+      double g = ascend(c, a, b, &i, &j);
+      if (g > best) best = g, *k1 = i, *k2 = j, found = 1;
+    }
+  }
+  if (!found) return 0;
+  if (!split_stands(c->y, a, *k1, *k2, c->min_effect)) return 0;
+  return *k2 == b || split_stands(c->y, *k1, *k2, b, c->min_effect);
+}
+
+static void segment(const seg_ctx *c, int a, int b, int *steps, int *n, int max) {
+  int k1 = a, k2 = b;
   if (*n >= max || b - a < 2 * HISTORY_MIN_SEG) return;
-  if (!best_cut(y, a, b, sigma, penalty, min_effect, &k1, &k2)) return;
+  if (!best_cut(c, a, b, &k1, &k2)) return;
   steps[(*n)++] = k1;
   if (k2 < b && *n < max) steps[(*n)++] = k2;
-  segment(y, a, k1, sigma, penalty, min_effect, steps, n, max);
-  segment(y, k1, k2, sigma, penalty, min_effect, steps, n, max);
-  if (k2 < b) segment(y, k2, b, sigma, penalty, min_effect, steps, n, max);
+  segment(c, a, k1, steps, n, max);
+  segment(c, k1, k2, steps, n, max);
+  if (k2 < b) segment(c, k2, b, steps, n, max);
 }
 
 static int by_int(const void *a, const void *b) {
@@ -254,8 +354,14 @@ static int by_int(const void *a, const void *b) {
 int history_detect(const double *y, int n, double min_effect, int *steps, int max_steps) {
   int found = 0;
   if (n < 2 * HISTORY_MIN_SEG) return 0;
-  double sigma = sigma_of(y, n), penalty = HISTORY_PENALTY * log((double)n);
-  segment(y, 0, n, sigma, penalty, min_effect, steps, &found, max_steps);
+  double *cs = malloc((size_t)(n + 1) * sizeof *cs);
+  if (!cs) return 0;
+  cs[0] = 0.0;
+  for (int i = 0; i < n; i++)
+    cs[i + 1] = cs[i] + y[i];
+  seg_ctx c = {y, cs, sigma_of(y, n), HISTORY_PENALTY * log((double)n), min_effect};
+  segment(&c, 0, n, steps, &found, max_steps);
+  free(cs);
   qsort(steps, (size_t)found, sizeof *steps, by_int);
   return found;
 }
@@ -277,6 +383,7 @@ void history_finish(history *h, double min_effect) {
   for (int i = 0; i < h->n; i++) {
     hist_series *s = &h->s[i];
     qsort(s->pts, (size_t)s->n, sizeof *s->pts, by_when);
+    if (s->n) snprintf(s->host, sizeof s->host, "%s", s->pts[s->n - 1].host); /* the label */
     double *y = malloc((size_t)(s->n ? s->n : 1) * sizeof *y);
     if (!y) continue;
     for (int k = 0; k < s->n; k++)
@@ -286,6 +393,13 @@ void history_finish(history *h, double min_effect) {
   }
 }
 
+int history_slower_now(const hist_series *s, int since) {
+  if (!s->n_steps) return 0;
+  int k = s->n_steps - 1;
+  if (since > 0 && s->steps[k] < s->n - since) return 0;
+  return history_step_change(s, k) > 0;
+}
+
 void history_free(history *h) {
   for (int i = 0; i < h->n; i++) {
     for (int k = 0; k < h->s[i].n; k++)
@@ -293,5 +407,6 @@ void history_free(history *h) {
     free(h->s[i].pts);
   }
   free(h->s);
+  run_set_free(&h->seen);
   memset(h, 0, sizeof *h);
 }

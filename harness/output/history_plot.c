@@ -7,27 +7,49 @@
 
 #include "../../workloads/io/outfile.h"
 #include "../sys/plot_text.h"
+#include "../sys/term_text.h"
 #include "plot_job.h"
 #include "plots.h"
 
-/* Series i and k share a plot when workload and machine agree. */
+/* Series i and k share a plot when workload and machine (its host part: every backend of it)
+ * agree: the key the plot's file is named from, so two plots never share a file. */
 static int same_plot(const hist_series *a, const hist_series *b) {
-  return strcmp(a->workload, b->workload) == 0 && strcmp(a->host, b->host) == 0 &&
-         strcmp(a->cpu, b->cpu) == 0 && strcmp(a->gpu, b->gpu) == 0;
+  return strcmp(a->workload, b->workload) == 0 &&
+         machine_id_hash(&a->machine) == machine_id_hash(&b->machine);
+}
+
+void history_plot_name(const hist_series *s, char *out, size_t len) {
+  char safe_w[32], safe_cpu[48];
+  safe_name(safe_w, sizeof safe_w, s->workload);
+  safe_name(safe_cpu, sizeof safe_cpu, s->machine.cpu[0] ? s->machine.cpu : "cpu");
+  snprintf(out, len, "history-%s-%s-%012llx", safe_w, safe_cpu,
+           (unsigned long long)(machine_id_hash(&s->machine) >> 16));
+}
+
+/* The y range of the plot's data: padded, never empty (one run, or runs all alike, have
+ * lo == hi, which gnuplot refuses); a log axis only when it spans a decade. */
+static void y_range(FILE *g, double lo, double hi) {
+  if (!(lo > 0)) return; /* no data: gnuplot's own range */
+  if (hi / lo > 10) {
+    fprintf(g, "set logscale y\nset yrange [%g:%g]\n", lo / 1.2, hi * 1.2);
+    return;
+  }
+  double pad = (hi - lo) * 0.1;
+  if (pad < lo * 0.02) pad = lo * 0.02;
+  fprintf(g, "set yrange [%.9g:%.9g]\n", lo - pad, hi + pad);
 }
 
 static void trend_plot(plot_job *j, const history *h, int first, const int *done) {
   const hist_series *s0 = &h->s[first];
-  char name[200], safe_w[32], safe_h[80], dat[4096], title[512];
+  char name[200], dat[4096], title[768];
   FILE *g, *f;
-  safe_name(safe_w, sizeof safe_w, s0->workload);
-  safe_name(safe_h, sizeof safe_h, s0->host);
-  snprintf(name, sizeof name, "history-%s-%s", safe_w, safe_h);
+  history_plot_name(s0, name, sizeof name);
   if (job_begin(j, name, 1200, 520, &g, &f, dat, sizeof dat)) return;
   snprintf(title, sizeof title,
-           "%s %d-%d-%d on %s (%s): median seconds per epoch per run, "
+           "%s %d-%d-%d on %s, %d cores (latest host %s): median seconds per epoch per run, "
            "bars: IQR, dashed: steps",
-           s0->workload, s0->id.n_in, s0->id.n_hidden, s0->id.n_out, s0->host, s0->cpu);
+           s0->workload, s0->id.n_in, s0->id.n_hidden, s0->id.n_out, s0->machine.cpu,
+           s0->machine.cores, s0->host);
   fprintf(g, "set title ");
   gp_quote(g, title);
   double lo = 0, hi = 0; /* the data's range: a log axis only when it spans a decade */
@@ -39,10 +61,7 @@ static void trend_plot(plot_job *j, const history *h, int first, const int *done
     }
   fprintf(g, "\nset xlabel 'run (commit), oldest first'\nset ylabel 'seconds per epoch'\n"
              "set grid\nset key outside right top\nset xtics rotate by 60 right font ',8'\n");
-  if (lo > 0 && hi / lo > 10)
-    fprintf(g, "set logscale y\nset yrange [%g:%g]\n", lo / 1.2, hi * 1.2);
-  else if (lo > 0)
-    fprintf(g, "set yrange [%g:%g]\n", lo - (hi - lo) * 0.1, hi + (hi - lo) * 0.1);
+  y_range(g, lo, hi);
   int block = 0, xmax = 0;
   for (int i = first; i < h->n; i++) {
     const hist_series *s = &h->s[i];
@@ -83,7 +102,8 @@ int history_plots(const char *dir, const history *h) {
     return 0;
   }
   if (outfile_check_dir(dir, err, sizeof err)) {
-    fprintf(stderr, "mlpbench history: %s\n", err);
+    char shown[4096];
+    fprintf(stderr, "mlpbench history: %s\n", term_text(shown, sizeof shown, err));
     return -1;
   }
   char tmp[] = "/tmp/mlpbench-plot-XXXXXX";
@@ -103,6 +123,7 @@ int history_plots(const char *dir, const history *h) {
   free(done);
   if (rmtree(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", tmp);
   if (j.failed) return -1;
-  fprintf(stderr, "mlpbench: history plots written to %s/\n", dir);
+  char shown[4096];
+  fprintf(stderr, "mlpbench: history plots written to %s/\n", term_text(shown, sizeof shown, dir));
   return 0;
 }

@@ -5,7 +5,13 @@
 
 #include "history.h"
 
-/* DIR/history-<workload>-<host>.png for each; 0, or -1 after a message when one failed. */
+#include <stddef.h>
+
+/* DIR/<history_plot_name>.png for each; 0, or -1 after a message when one failed. */
 int history_plots(const char *dir, const history *h);
+
+/* history-<workload>-<CPU>-<hash of the machine key>, every part through safe_name: named
+ * from the machine, not the host name, so two machines never write one file. */
+void history_plot_name(const hist_series *s, char *out, size_t len);
 
 #endif
