@@ -167,9 +167,10 @@ static double fd_step(double x) {
   return ldexp(1.0, (int)lround(log2(cbrt(DBL_EPSILON) * fmax(1.0, fabs(x)))));
 }
 
-/* The rounding part of the bound for a loss of magnitude F at step h. */
-static double fd_rounding(double F, double h) {
-  return 1.5 * GC_FD_KAPPA * DBL_EPSILON * F / h;
+/* The rounding part of the bound for a loss of magnitude F made of `terms` rounded terms, at
+ * step h: Richardson's 4/3 D(h) - 1/3 D(2h) carries 1.5 times a loss's error over h. */
+static double fd_rounding(double F, double terms, double h) {
+  return 1.5 * GC_FD_KAPPA * DBL_EPSILON * sqrt(terms) * F / h;
 }
 
 typedef struct {
@@ -178,6 +179,7 @@ typedef struct {
   double *p;
   uint8_t *m[4];
   size_t mlen;
+  double terms; /* rounded terms summed into the loss: batch x (n_out + 1) */
 } fd_ctx;
 
 static int fd_open(fd_ctx *c, const workload *w, const float *params, const mlp_batch *b) {
@@ -185,6 +187,7 @@ static int fd_open(fd_ctx *c, const workload *w, const float *params, const mlp_
   c->s = &w->spec;
   c->b = b;
   c->mlen = (size_t)b->n * w->spec.n_hidden;
+  c->terms = (double)b->n * (w->spec.n_out + 1);
   c->p = to_double(params, mlp_param_count(&w->spec));
   int ok = c->p != NULL;
   for (int k = 0; k < 4; k++)
@@ -218,7 +221,8 @@ static int fd_entry(fd_ctx *c, size_t i, double g, gc_fd_entry *e) {
       }
   double d1 = (f[0] - f[1]) / (2.0 * h), d2 = (f[2] - f[3]) / (4.0 * h);
   e->fd = (4.0 * d1 - d2) / 3.0;
-  e->bound = fabs(d1 - d2) / 3.0 + fd_rounding(F, h) + GC_FD_KAPPA * DBL_EPSILON * fabs(g);
+  e->bound =
+      fabs(d1 - d2) / 3.0 + fd_rounding(F, c->terms, h) + GC_FD_KAPPA * DBL_EPSILON * fabs(g);
   if (!isfinite(e->fd) || !isfinite(e->bound)) e->bound = INFINITY;
   e->status =
       e->bound <= GC_FD_RESOLVE * fmax(fabs(g), fabs(e->fd)) ? GC_FD_CHECKED : GC_FD_UNRESOLVED;
@@ -293,7 +297,8 @@ int gc_finite_differences(const workload *w, const float *params, const mlp_batc
       for (int k = 0; k < n_seen; k++)
         dup |= seen[k] == i;
       /* an entry below what the rounding term alone lets the check resolve is not drawn */
-      if (dup || fd_rounding(fabs(L), fd_step(c.p[i])) > GC_FD_RESOLVE * fabs(ref_grads[i]))
+      if (dup ||
+          fd_rounding(fabs(L), c.terms, fd_step(c.p[i])) > GC_FD_RESOLVE * fabs(ref_grads[i]))
         continue;
       gc_fd_entry e;
       if (fd_entry(&c, i, ref_grads[i], &e)) goto done;

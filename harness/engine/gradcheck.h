@@ -30,15 +30,19 @@ int gc_tolerance(const mlp_backend *be, const mlp_options *opt, const workload *
  * - estimate: Richardson's R = (4 D(h) - D(2h)) / 3 of the central differences D(h), D(2h),
  *   whose truncation error is O(h^4);
  * - bound on |R - g|: |D(h) - D(2h)| / 3 (the h^2 term R removed, far above what is left)
- *   + 1.5 * GC_FD_KAPPA * eps * |L| / h (R's rounding, each loss being within
- *   GC_FD_KAPPA * eps * |L| of the exact one) + GC_FD_KAPPA * eps * |g| (the gradient's own);
+ *   + 1.5 * eps_f / h (R's rounding, each loss L being within eps_f of the exact one)
+ *   + GC_FD_KAPPA * eps * |g| (the gradient's own rounding), where
+ *   eps_f = GC_FD_KAPPA * eps * |L| * sqrt(n) for the n = batch x (n_out + 1) rounded terms
+ *   summed into L: rounding errors of n operations grow as sqrt(n) eps with high
+ *   probability (Higham and Mary's probabilistic bound), not as the worst case n eps, which
+ *   would bound nothing useful;
  * - an entry whose bound exceeds GC_FD_RESOLVE of its derivative is not checked: there the
  *   differences measure rounding, not the derivative (W1 rows of always-blank pixels are
  *   exactly zero).
  * The check passes when every checked entry lies within its bound, so the verdict does not
  * depend on how small a gradient happens to be (a relative tolerance fails on the small ones,
  * as 1e-6 did on b2 at --limit 300). */
-#define GC_FD_KAPPA 16.0   /* rounding of one float64 loss, in units of eps * |L| */
+#define GC_FD_KAPPA 4.0    /* rounding of one float64 loss, in eps * |L| * sqrt(n) */
 #define GC_FD_RESOLVE 1e-3 /* the relative error an entry's bound must resolve */
 
 enum { GC_FD_CHECKED = 0, GC_FD_KINK = 1, GC_FD_UNRESOLVED = 2 };
