@@ -172,7 +172,7 @@ code 2 "export into a folder holding other files is refused" "$bin" export-png -
   --results "$tmp/b128.json" >/dev/null 2>&1
 "$bin" bench --workload mnist --data synthetic:300 --epochs 5 --batch 64 --backend naive --quiet \
   --results "$tmp/b64.json" >/dev/null 2>&1
-"$bin" bench --workload mnist --data synthetic:400 --epochs 5 --backend naive --quiet \
+"$bin" bench --workload mnist --data synthetic:400 --epochs 3 --backend naive --quiet \
   --results "$tmp/d400.json" >/dev/null 2>&1
 code 2 "compare of different batches is unusable input" "$bin" compare "$tmp/b128.json" "$tmp/b64.json"
 check "... naming the difference" said "batch 128"
