@@ -224,8 +224,9 @@ static int fd_entry(fd_ctx *c, size_t i, double g, gc_fd_entry *e) {
   e->bound =
       fabs(d1 - d2) / 3.0 + fd_rounding(F, c->terms, h) + GC_FD_KAPPA * DBL_EPSILON * fabs(g);
   if (!isfinite(e->fd) || !isfinite(e->bound)) e->bound = INFINITY;
-  e->status =
-      e->bound <= GC_FD_RESOLVE * fmax(fabs(g), fabs(e->fd)) ? GC_FD_CHECKED : GC_FD_UNRESOLVED;
+  /* a zero bound (zero loss, gradient and differences) resolves nothing */
+  int resolved = e->bound > 0.0 && e->bound <= GC_FD_RESOLVE * fmax(fabs(g), fabs(e->fd));
+  e->status = resolved ? GC_FD_CHECKED : GC_FD_UNRESOLVED;
   return 0;
 }
 
