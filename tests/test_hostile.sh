@@ -172,7 +172,7 @@ code 2 "export into a folder holding other files is refused" "$bin" export-png -
   --results "$tmp/b128.json" >/dev/null 2>&1
 "$bin" bench --workload mnist --data synthetic:300 --epochs 5 --batch 64 --backend naive --quiet \
   --results "$tmp/b64.json" >/dev/null 2>&1
-"$bin" bench --workload mnist --data synthetic:400 --epochs 5 --backend naive --quiet \
+"$bin" bench --workload mnist --data synthetic:400 --epochs 3 --backend naive --quiet \
   --results "$tmp/d400.json" >/dev/null 2>&1
 code 2 "compare of different batches is unusable input" "$bin" compare "$tmp/b128.json" "$tmp/b64.json"
 check "... naming the difference" said "batch 128"
@@ -181,7 +181,8 @@ check "... naming the difference" said "data "
 code 2 "a side mixing two workloads is unusable" "$bin" compare "$tmp/b128.json,$tmp/b64.json" "$tmp/b128.json"
 "$bin" compare --force "$tmp/b128.json" "$tmp/b64.json" >"$tmp/last.out" 2>&1
 check "--force compares anyway (exit 0 or 1)" test $? -le 1
-# huge arrays: 7 samples against 40,000 and against 1,000,000, each in under 5 s
+# huge arrays: 7 samples against 40,000 and against 1,000,000, each in under 60 s: a pass
+# quadratic in 1,000,000 would take hours; 5 s failed under ASan on a loaded 2-core machine
 mkarr() { # mkarr N OUT: base.json's mnist row with N samples
   awk -v n="$1" '
     /"epoch_seconds"|"epoch_cpu_seconds"/ { print; printf "   0.01"; for (i = 1; i < n; i++) printf ",\n   %.6f", 0.01 + (i % 97) * 1e-5; print ""; skip = 1; next }
@@ -198,7 +199,7 @@ for big in a40k a1m; do
   st=$?
   secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
   check "compare 7 against $big answers (exit $st)" test $st -le 1
-  check "... in under 5 s (took $secs s)" awk -v s="$secs" 'BEGIN { exit !(s < 5) }'
+  check "... in under 60 s (took $secs s)" awk -v s="$secs" 'BEGIN { exit !(s < 60) }'
 done
 
 # long paths: no truncation, a clear refusal past PATH_MAX

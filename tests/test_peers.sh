@@ -12,12 +12,12 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-out=$("$bin" gradcheck --peer numpy,torch --data synthetic:600 2>&1)
+out=$("$bin" gradcheck --peer numpy,torch --data synthetic:600 --fd-samples 2 2>&1)
 for p in numpy torch; do
   n=$(grep -cE "^\| $p \(peer\) .* pass \|$" <<<"$out")
   [ "$n" = 2 ] || { echo "FAIL: $p gradients (both workloads):"; echo "$out"; fail=1; }
 done
-"$bin" bench --workload mnist --data synthetic:1200 --epochs 3 --backend naive --peers numpy,torch \
+"$bin" bench --workload mnist --data synthetic:600 --epochs 3 --backend naive --peers numpy,torch \
   --quiet --results "$tmp/r.json" >"$tmp/out" 2>&1 || { echo "FAIL: bench --peers"; cat "$tmp/out"; fail=1; }
 MLPB_RESULTS=$tmp/r.json "$py" - <<'PY' || fail=1
 import json, os, sys
@@ -53,7 +53,7 @@ json.dump(r, open(p, "w"))
 PY
 real=$(dirname "$0")/../workloads/reference/peer.py
 out=$(MLPBENCH_PEER_SCRIPT=$tmp/liar.py MLPB_REAL_PEER=$real "$bin" bench --workload mnist \
-  --data synthetic:600 --epochs 2 --backend naive --peers numpy --quiet --results "$tmp/l.json" 2>&1)
+  --data synthetic:300 --epochs 2 --backend naive --peers numpy --quiet --results "$tmp/l.json" 2>&1)
 rc=$?
 { [ $rc = 3 ] && grep -q "the peer ran another workload: batch 128 in run.json, 64 in peer.json" <<<"$out" &&
   MLPB_RESULTS=$tmp/l.json "$py" -c '
@@ -63,7 +63,7 @@ sys.exit(0 if rows["numpy"]["status"] == "failed" and "another workload" in rows
   { echo "FAIL: a peer echoing another workload (exit $rc):"; echo "$out"; fail=1; }
 # the GPU peers: without a device they are skipped with their reason, and bench goes on
 if ! "$py" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-  out=$("$bin" bench --workload mnist --data synthetic:600 --epochs 2 --backend naive \
+  out=$("$bin" bench --workload mnist --data synthetic:300 --epochs 2 --backend naive \
     --peers torch-cuda,torch-cuda-graph --quiet --results "$tmp/g.json" 2>&1)
   rc=$?
   { [ $rc = 0 ] && grep -q "peer torch-cuda skipped: no CUDA device" <<<"$out" &&

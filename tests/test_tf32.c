@@ -94,20 +94,39 @@ static float tf32_grads(const mlp_spec *s, const float *p, const mlp_batch *b, f
   return (float)(loss / B);
 }
 
-/* Judges emulated TF32 gradients on `data` (after `epochs` of naive training when > 0). */
-static void check(const char *data, int epochs, int plant) {
+/* What a check judges against, per data set and epochs of training: loaded, trained, its
+ * batch, float64 reference and TF32 model computed once (each check differs only in the
+ * rounding and the planted bug, which touch the emulated gradients alone). */
+typedef struct {
+  const char *data;
+  int epochs, state; /* 0: not yet, 1: ready, -1: data set not here */
   mlpb_dataset d;
   workload w;
+  float *p;
+  gc_batch gb;
+  double ref_loss, *ref, tol[5], pred[5];
+} prepared;
+static prepared cache[4];
+
+static prepared *prepare(const char *data, int epochs) {
+  prepared *c = NULL;
+  for (int i = 0; i < 4 && !c; i++)
+    if (!cache[i].data || (!strcmp(cache[i].data, data) && cache[i].epochs == epochs))
+      c = &cache[i];
+  if (!c || c->state) return c;
   char err[512];
   wl_config cfg = {.limit = 3000, .epochs = epochs ? epochs : 1};
-  if (dataset_load(data, &d, err, sizeof err)) {
+  c->data = data;
+  c->epochs = epochs;
+  if (dataset_load(data, &c->d, err, sizeof err)) {
     printf("skipped: %s: %s\n", data, err);
-    return;
+    c->state = -1;
+    return c;
   }
-  T_CHECK(workload_mnist(&w, &d, &cfg, err, sizeof err) == 0, "%s", err);
-  size_t n = mlp_param_count(&w.spec);
-  float *p = malloc(n * sizeof *p), *g = malloc(n * sizeof *g);
-  workload_init_params(&w, 5, p);
+  T_CHECK(workload_mnist(&c->w, &c->d, &cfg, err, sizeof err) == 0, "%s", err);
+  size_t n = mlp_param_count(&c->w.spec);
+  c->p = malloc(n * sizeof *c->p);
+  workload_init_params(&c->w, 5, c->p);
   if (epochs) {
     const mlp_backend *be = registry_find("blas");
     char why[256];
@@ -115,21 +134,43 @@ static void check(const char *data, int epochs, int plant) {
     mlp_options o = {.ftz = 1};
     trainer t;
     double sec, l;
-    T_CHECK(trainer_open(&t, be, &o, &w, 5) == 0, "%s", t.err);
+    T_CHECK(trainer_open(&t, be, &o, &c->w, 5) == 0, "%s", t.err);
     for (int e = 0; e < epochs; e++)
       trainer_epochs(&t, 1, &sec, &l);
-    be->get_params(t.h.ctx, p);
+    be->get_params(t.h.ctx, c->p);
     trainer_close(&t);
   }
-  gc_batch gb;
-  gc_batch_make(&w, 5, &gb);
-  double ref_loss, *ref = NULL, tol[5], pred[5];
-  gc_reference(&w, p, &gb.b, &ref_loss, &ref);
-  T_CHECK(tf32_tolerances(&w.spec, p, &gb.b, tol, pred) == 0, "model: out of memory");
+  gc_batch_make(&c->w, 5, &c->gb);
+  gc_reference(&c->w, c->p, &c->gb.b, &c->ref_loss, &c->ref);
+  T_CHECK(tf32_tolerances(&c->w.spec, c->p, &c->gb.b, c->tol, c->pred) == 0,
+          "model: out of memory");
+  c->state = 1;
+  return c;
+}
+
+static void cache_free(void) {
+  for (int i = 0; i < 4; i++) {
+    prepared *c = &cache[i];
+    if (c->state != 1) continue;
+    free(c->ref);
+    free(c->p);
+    gc_batch_free(&c->gb);
+    workload_free(&c->w);
+    dataset_free(&c->d);
+  }
+}
+
+/* Judges emulated TF32 gradients on `data` (after `epochs` of naive training when > 0). */
+static void check(const char *data, int epochs, int plant) {
+  prepared *c = prepare(data, epochs);
+  T_CHECK(c != NULL, "more than 4 prepared cases");
+  if (!c || c->state != 1) return;
+  const double *tol = c->tol, *pred = c->pred;
+  float *g = malloc(mlp_param_count(&c->w.spec) * sizeof *g);
   gc_tol gt = {tol[0], {tol[1], tol[2], tol[3], tol[4]}};
   gc_result r;
-  float loss = tf32_grads(&w.spec, p, &gb.b, g, plant);
-  gc_judge(&w, g, loss, ref_loss, ref, &gt, &r);
+  float loss = tf32_grads(&c->w.spec, c->p, &c->gb.b, g, plant);
+  gc_judge(&c->w, g, loss, c->ref_loss, c->ref, &gt, &r);
   printf("  %-8s %s, %d epochs%s: error / predicted (x tolerance %.0f): loss %.1e/%.1e", data,
          nearest ? "nearest " : "truncate", epochs, plant ? ", planted bug" : "", TF32_SIGMAS,
          r.loss_rel, pred[0]);
@@ -143,12 +184,7 @@ static void check(const char *data, int epochs, int plant) {
   else
     T_CHECK(r.pass, "%s after %d epochs: emulated TF32 fails its rule (worst %.2e)", data, epochs,
             r.worst);
-  free(ref);
-  free(p);
   free(g);
-  gc_batch_free(&gb);
-  workload_free(&w);
-  dataset_free(&d);
 }
 
 static void test_tf32_rule_passes_real_data(void) {
@@ -201,5 +237,6 @@ int main(void) {
   T_RUN(test_tf32_only_when_asked);
   T_RUN(test_tf32_rule_passes_real_data);
   T_RUN(test_tf32_rule_fails_planted_bugs);
+  cache_free();
   T_EXIT();
 }

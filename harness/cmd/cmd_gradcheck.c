@@ -33,10 +33,11 @@ static int check_workload(const run_plan *p, const wl_entry *e) {
   }
   printf("\n## gradcheck: %s %d-%d-%d, batch %d of %s, seed %llu\n\n", w->name, w->spec.n_in,
          w->spec.n_hidden, w->spec.n_out, s.gb.b.n, w->data_title, (unsigned long long)p->seed);
-  printf("float64 reference loss %.9f; finite differences: %d parameters, max rel err %.2e "
-         "(tol %.0e), %d ReLU kinks skipped: %s\n\n",
-         s.ref_loss, fd.checked, fd.max_rel, GC_TOL_FD, fd.skipped_kinks,
-         fd.pass ? "pass" : "FAIL");
+  printf("float64 reference loss %.9f; finite differences (Richardson, h = %.2g * max(1, |p|)): "
+         "%d parameters, worst error %.2f of its bound, max rel err %.2e; %d ReLU kinks and %d "
+         "below resolution skipped: %s\n\n",
+         s.ref_loss, fd.step, fd.checked, fd.max_ratio, fd.max_rel, fd.skipped_kinks,
+         fd.skipped_unresolved, fd.pass ? "pass" : "FAIL");
   printf("relative L2 error / max abs error per tensor, against the float64 reference\n\n");
   printf("| backend | loss rel | W1 | b1 | W2 | b2 | worst NMSE | tol | verdict |\n");
   printf("|---|---|---|---|---|---|---|---|---|\n");

@@ -17,14 +17,23 @@ int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b,
   double *dh = malloc((size_t)B * H * sizeof *dh);
   int rc = -1;
   if (!h || !z || !dz || !dh) goto done;
-  for (int n = 0; n < B; n++)
-    for (int j = 0; j < H; j++) {
-      double a = b1[j];
-      for (int i = 0; i < I; i++)
-        a += (double)b->x[(size_t)n * I + i] * W1[(size_t)i * H + j];
-      if (relu_mask) relu_mask[(size_t)n * H + j] = a > 0.0;
-      h[(size_t)n * H + j] = s->act == MLP_ACT_RELU ? (a > 0.0 ? a : 0.0) : 1.0 / (1.0 + exp(-a));
+  /* each z1[n][j] = b1[j] + sum_i x[n][i] W1[i][j], summed in the order of i; the loop runs
+   * over j innermost so that it reads W1's rows in order */
+  for (int n = 0; n < B; n++) {
+    double *hn = h + (size_t)n * H;
+    for (int j = 0; j < H; j++)
+      hn[j] = b1[j];
+    for (int i = 0; i < I; i++) {
+      const double xi = b->x[(size_t)n * I + i], *w = W1 + (size_t)i * H;
+      for (int j = 0; j < H; j++)
+        hn[j] += xi * w[j];
     }
+    for (int j = 0; j < H; j++) {
+      double a = hn[j];
+      if (relu_mask) relu_mask[(size_t)n * H + j] = a > 0.0;
+      hn[j] = s->act == MLP_ACT_RELU ? (a > 0.0 ? a : 0.0) : 1.0 / (1.0 + exp(-a));
+    }
+  }
   for (int n = 0; n < B; n++)
     for (int o = 0; o < O; o++) {
       double a = b2[o];
@@ -72,14 +81,17 @@ int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b,
         a += dz[(size_t)n * O + o] * W2[(size_t)j * O + o];
       dh[(size_t)n * H + j] = s->act == MLP_ACT_RELU ? (hv > 0.0 ? a : 0.0) : a * hv * (1.0 - hv);
     }
-  for (int n = 0; n < B; n++)
-    for (int j = 0; j < H; j++) {
-      double d = dh[(size_t)n * H + j];
-      db1[j] += d;
-      if (d == 0.0) continue;
-      for (int i = 0; i < I; i++)
-        dW1[(size_t)i * H + j] += (double)b->x[(size_t)n * I + i] * d;
+  for (int n = 0; n < B; n++) {
+    const double *dn = dh + (size_t)n * H;
+    for (int j = 0; j < H; j++)
+      db1[j] += dn[j];
+    for (int i = 0; i < I; i++) {
+      const double xi = b->x[(size_t)n * I + i];
+      double *dw = dW1 + (size_t)i * H;
+      for (int j = 0; j < H; j++)
+        dw[j] += xi * dn[j];
     }
+  }
 done:
   free(h);
   free(z);
