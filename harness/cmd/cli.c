@@ -12,6 +12,7 @@
 
 #include "../engine/be_handle.h"
 #include "../engine/peers.h"
+#include "../engine/plugins.h"
 #include "../engine/registry.h"
 #include "../output/results.h"
 
@@ -26,6 +27,8 @@ typedef struct {
 static const opt_doc docs[] = {
     {'b', "backend", 1, "LIST",
      "backends, comma-separated (default: every available one, emulated ones excepted)"},
+    {'L', "backend-lib", 1, "PATH",
+     "load a backend from a plugin (a shared library; repeatable; also " PLUGINS_ENV "=PATH:PATH)"},
     {'w', "workload", 1, "NAME", "a workload, or all"},
     {'d', "data", 1, "SPEC",
      "digits (embedded, default) | fashion | synthetic:N | FOLDER | FILE.csv"},
@@ -68,7 +71,16 @@ static const opt_doc docs[] = {
 };
 #define N_DOCS ((int)(sizeof docs / sizeof docs[0]))
 
+/* Every command that names backends (and list, which shows them) loads plugins. */
+static const char *with_libs(const char *cmd, const char *allowed, char *buf, size_t len) {
+  if (!strchr(allowed, 'b') && strcmp(cmd, "list")) return allowed;
+  snprintf(buf, len, "%sL", allowed);
+  return buf;
+}
+
 void cli_print_help(const char *cmd, const char *allowed, const char *synopsis) {
+  char eff[128];
+  allowed = with_libs(cmd, allowed, eff, sizeof eff);
   printf("usage: mlpbench %s [options]\n%s\n\noptions:\n", cmd, synopsis);
   for (int i = 0; i < N_DOCS; i++) {
     if (!strchr(allowed, docs[i].key) && docs[i].key != 'h') continue;
@@ -169,6 +181,12 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     if (strcmp(arg, "all") && check_list(cmd, name, arg, NULL, CLI_MAX_BACKENDS)) return -1;
     o->backends = arg;
     return 0;
+  case 'L': {
+    char err[1024];
+    if (plugins_load(arg, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "mlpbench %s: %s\n", cmd, err);
+    return -1;
+  }
   case 'w':
     if (strcmp(arg, "all") && !workload_find(arg)) break;
     o->workload = arg;
@@ -282,6 +300,8 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   struct option longs[N_DOCS + 1];
   char shorts[3 * N_DOCS + 2] = "+";
   int nl = 0, ns = 1;
+  char eff[128], err[1024];
+  allowed = with_libs(cmd, allowed, eff, sizeof eff);
   memset(o, 0, sizeof *o);
   o->cmd = cmd;
   o->seed = 128;
@@ -300,6 +320,11 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   if (strchr(allowed, 'C')) /* the spelling, kept as an alias */
     longs[nl++] = (struct option){"cuda-path", 1, NULL, 'C'};
   longs[nl] = (struct option){0};
+  /* the environment's plugins first, so a clash names the --backend-lib one as the second */
+  if (strchr(allowed, 'L') && plugins_load_env(err, sizeof err)) {
+    fprintf(stderr, "mlpbench %s: %s: %s\n", cmd, PLUGINS_ENV, err);
+    return EXIT_USAGE;
+  }
   optind = 1;
   opterr = 0;
   for (;;) {
