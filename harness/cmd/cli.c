@@ -66,6 +66,9 @@ static const opt_doc docs[] = {
      "also run peers on the same run: numpy,torch (CPU), torch-cuda,torch-cuda-graph (GPU)"},
     {'E', "peer", 1, "NAME", "also check peers' gradients: numpy | torch | torch-cuda | ..."},
     {'x', "sweep", 0, NULL, "also time batch sizes 1..1024 and hidden widths 16..4096"},
+    {'c', "check", 1, "NAME", "conform: run this check only"},
+    {'m', "time-limit", 1, "S",
+     "conform: seconds a backend's checks may take in their child (120)"},
     {'q', "quiet", 0, NULL, "no progress line"},
     {'h', "help", 0, NULL, "this help"},
 };
@@ -285,6 +288,11 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   case 'O':
     if ((o->format = results_format_find(arg)) < 0) break;
     return 0;
+  case 'c':
+    o->check = arg;
+    return 0;
+  case 'm':
+    return parse_int(cmd, name, arg, 1, 3600, &o->time_limit);
   case 'q':
     o->quiet = 1;
     return 0;
