@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_plugin_example.sh CMAKE BUILD EXAMPLE: what a user does with examples/plugin: install
 # mlpbench into a prefix, build the example out of tree with its own Makefile and the
-# installed pkg-config file only, and bench it beside naive: a gradient verdict and timings.
+# installed pkg-config file only, run conform on it, and bench it beside naive: a gradient
+# verdict and timings.
 set -u
 cmake=$1
 build=$2
@@ -26,6 +27,10 @@ check "the example builds with its Makefile and pkg-config alone" test -f "$tmp/
 check "the example is under 200 lines" test "$(wc -l <"$tmp/src/example.c")" -lt 200
 
 bin=$tmp/prefix/bin/mlpbench
+"$bin" conform --backend-lib "$tmp/src/libmlp_example.so" --backend example >"$tmp/conform" 2>&1
+check "the example passes conform" test $? = 0
+check "... every check PASSED or NOT SUPPORTED" \
+  bash -c "! grep -E '^example ' '$tmp/conform' | grep -qvE ' (PASSED|NOT SUPPORTED) '"
 "$bin" bench --backend-lib "$tmp/src/libmlp_example.so" --backend naive,example \
   --data synthetic:300 --epochs 3 --quiet --results "$tmp/r.json" >"$tmp/out" 2>&1
 check "the installed mlpbench benches the plugin" test $? = 0

@@ -38,8 +38,8 @@ static double now(void) {
 }
 
 /* One child: checks [first, last) of be; *died_in: the check it crashed or hung in, or -1. */
-static int run_child(const mlp_backend *be, int first, int last, int limit, tally *t,
-                     int *died_in) {
+static int run_child(const mlp_backend *be, int first, int last, int limit, tally *t, int *died_in,
+                     int *timed_out) {
   char a1[16], a2[16], line[2048], why[128] = "";
   char *argv[8 + 2 * PLUGINS_MAX] = {"mlpbench", "conform-child", (char *)be->name, a1, a2};
   int n = 5, current = -1;
@@ -67,6 +67,7 @@ static int run_child(const mlp_backend *be, int first, int last, int limit, tall
   }
   int status = child_finish(&c, got < 0);
   *died_in = -1;
+  *timed_out = got < 0;
   if (got < 0)
     snprintf(why, sizeof why, "timed out after %d s (killed; --time-limit)", limit);
   else if (WIFSIGNALED(status))
@@ -88,10 +89,16 @@ static int run_child(const mlp_backend *be, int first, int last, int limit, tall
 static int conform_backend(const mlp_backend *be, int only, int limit, tally *t) {
   int first = only >= 0 ? only : 0, last = only >= 0 ? only + 1 : conform_count();
   while (first < last) {
-    int died;
-    if (run_child(be, first, last, limit, t, &died)) return -1;
+    int died, timed_out;
+    if (run_child(be, first, last, limit, t, &died, &timed_out)) return -1;
     if (died < 0) break;
     first = died + 1;
+    /* a hang spent the backend's time: the rest is skipped, so one bad backend costs one
+     * time limit, not one per check */
+    for (int i = first; timed_out && i < last; i++, t->skipped++)
+      printf("%-20s %-22s %-13s an earlier check timed out\n", be->name, conform_name(i),
+             "SKIPPED");
+    if (timed_out) break;
   }
   return 0;
 }
