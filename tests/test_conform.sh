@@ -40,7 +40,12 @@ planted() {
 }
 check "a dropped bias gradient fails, named, with a repro" planted nobias grad-odd-sizes "b1 gradient"
 check "ignoring zero_grads fails, with a repro" planted nozero zero-grads "only the second's"
-check "... and the loss curve catches it too" grep -qE '^nozero +train-curve +FAILED' "$tmp/out"
+check "Adam's bias correction one step off fails, with a repro" \
+  planted adambc adam-steps-se "Adam step 1: .*bias correction"
+check "... and the loss curve catches it" grep -qE '^adambc +train-curve +FAILED' "$tmp/out"
+check "... while its gradients pass" grep -qE '^adambc +grad-odd-sizes +PASSED' "$tmp/out"
+planted nozero zero-grads "only the second's" >/dev/null
+check "ignoring zero_grads: the loss curve catches it too" grep -qE '^nozero +train-curve +FAILED' "$tmp/out"
 
 "$bin" conform --backend-lib "$dir/plug_crash.so" --backend crash,naive >"$tmp/out" 2>&1
 check "a crashing plugin: conform exits 1" test $? = 1

@@ -1,8 +1,10 @@
 /* fixture.c: test plugins, good and bad, one shared library per PLUG_* define (tests/
  * CMakeLists.txt). Each is the example's backend (mlpbench's CPU step over plain loops) with
  * one thing wrong, so a test can show what mlpbench says about that one fault. */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,8 +44,17 @@ static int fx_available(char *why, size_t len) {
   return 1;
 }
 static mlp_spec last_spec; /* the last context's: the tests use one at a time */
+#ifdef PLUG_ADAMBC
+static float *adam_m, *adam_v;
+static long adam_t;
+#endif
 static void *fx_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
   last_spec = *spec;
+#ifdef PLUG_ADAMBC /* one context at a time: its Adam state starts afresh */
+  free(adam_m), free(adam_v);
+  adam_m = adam_v = NULL;
+  adam_t = 0;
+#endif
   return cpu_mlp_create(spec, opt, &ops, err, len);
 }
 
@@ -77,6 +88,30 @@ static int fx_get_grads(void *ctx, float *flat) {
   return rc;
 }
 
+#ifdef PLUG_ADAMBC /* Adam by hand, with the bias correction one step ahead (t + 1) */
+static int fx_step(void *ctx) {
+  if (last_spec.opt != MLP_OPT_ADAM) return cpu_mlp_step(ctx);
+  size_t n = mlp_param_count(&last_spec);
+  float *p = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
+  if (!adam_m) adam_m = calloc(n, sizeof(float)), adam_v = calloc(n, sizeof(float));
+  int rc =
+      !p || !g || !adam_m || !adam_v || cpu_mlp_get_params(ctx, p) || cpu_mlp_get_grads(ctx, g);
+  adam_t++;
+  double bc1 = 1 - pow(last_spec.beta1, adam_t + 1), bc2 = 1 - pow(last_spec.beta2, adam_t + 1);
+  for (size_t i = 0; !rc && i < n; i++) {
+    adam_m[i] = last_spec.beta1 * adam_m[i] + (1 - last_spec.beta1) * g[i];
+    adam_v[i] = last_spec.beta2 * adam_v[i] + (1 - last_spec.beta2) * g[i] * g[i];
+    p[i] -= (float)(last_spec.lr / bc1 * adam_m[i] / (sqrt(adam_v[i] / bc2) + last_spec.eps));
+  }
+  if (!rc) rc = cpu_mlp_set_params(ctx, p); /* clears the gradients, as zero_grads would */
+  free(p), free(g);
+  return rc;
+}
+#define FX_STEP fx_step
+#else
+#define FX_STEP cpu_mlp_step
+#endif
+
 #ifndef PLUG_NAME
 #define PLUG_NAME "fixture"
 #endif
@@ -105,7 +140,7 @@ static const mlp_backend table = {
     .get_grads = fx_get_grads,
     .zero_grads = fx_zero_grads,
     .forward_backward = fx_forward_backward,
-    .step = cpu_mlp_step,
+    .step = FX_STEP,
 #ifndef PLUG_NULLSLOT
     .forward = cpu_mlp_forward,
 #endif
