@@ -8,7 +8,7 @@ dir=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
-n_checks=$("$bin" conform --help | sed -n '/^Each backend/,$p' | grep -cE '^  [a-z0-9-]+$')
+n_checks=$("$bin" conform --help | sed -n '/^checks:/,$p' | grep -cE '^  [a-z0-9-]+$')
 
 "$bin" conform >"$tmp/out" 2>&1
 check "conform passes every available built-in backend (exit 0)" test $? = 0

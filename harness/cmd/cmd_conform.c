@@ -122,10 +122,11 @@ static int pick_backends(const cli_opts *o, const mlp_backend **out, int max) {
 
 static void help(void) {
   cli_print_help("conform", conform_allowed,
-                 "Checks every backend (or those named) against the float64 reference: each check "
-                 "prints PASSED,\nFAILED (with a command that repeats it), NOT SUPPORTED or "
-                 "SKIPPED; exit 1 when one failed.\nEach backend runs in a child process under "
-                 "--time-limit. Checks:");
+                 "Checks every backend (or those named; by default every available one, emulated "
+                 "ones included)\nagainst the float64 reference: each check prints PASSED, FAILED "
+                 "(with a command that repeats\nit), NOT SUPPORTED or SKIPPED; exit 1 when one "
+                 "failed. Each backend runs in a child process\nunder --time-limit.");
+  printf("\nchecks:\n");
   for (int i = 0; i < conform_count(); i++)
     printf("  %s\n", conform_name(i));
 }
