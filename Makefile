@@ -33,8 +33,11 @@ all: deps
 deps:
 	@bash harness/scripts/deps.sh $(DEPS_EXTRA)
 
+# the in-tree plugins (oneDNN, BLIS) join the run when they were built
+PLUGIN_LIBS = $(foreach p,$(wildcard $(BUILD)/plugins/libmlpbench-*.so),--backend-lib $(p))
+
 bench: all
-	./$(BUILD)/mlpbench bench --results results/latest.json --markdown results/latest.md \
+	./$(BUILD)/mlpbench bench $(PLUGIN_LIBS) --results results/latest.json --markdown results/latest.md \
 	  --plots plots --sweep $(if $(DATA),--data $(DATA)) $(if $(PEERS),--peers numpy$(comma)torch) \
 	  $(BENCH_ARGS)
 	./$(BUILD)/mlpbench report results/latest.json --images plots --history results \

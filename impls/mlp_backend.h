@@ -85,7 +85,16 @@ typedef struct {
  * refuses a table whose name breaks this rather than cut or confuse it. */
 #define MLP_NAME_MAX 20
 
+/* The version of this table's layout and meaning, for backends loaded as plugins
+ * (mlp_plugin.h). Raised whenever a slot is added, removed, moved or changes meaning. */
+#define MLP_BACKEND_ABI 1
+
 typedef struct mlp_backend {
+  /* The plugin header: a plugin sets both (MLP_BACKEND_PLUGIN_HEADER), a table built into
+   * mlpbench leaves them 0. They come first so that any harness, of any ABI, can read them
+   * from any plugin's table before it trusts anything else in it. */
+  uint32_t abi_version; /* MLP_BACKEND_ABI of the header the table was compiled against */
+  uint32_t table_size;  /* sizeof(mlp_backend) there */
   const char *name;
   const char *summary;
   /* 1 if usable on this machine; otherwise 0 and why (e.g. "not built", "no device"). */

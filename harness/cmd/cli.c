@@ -12,6 +12,7 @@
 
 #include "../engine/be_handle.h"
 #include "../engine/peers.h"
+#include "../engine/plugins.h"
 #include "../engine/registry.h"
 #include "../output/results.h"
 
@@ -26,6 +27,8 @@ typedef struct {
 static const opt_doc docs[] = {
     {'b', "backend", 1, "LIST",
      "backends, comma-separated (default: every available one, emulated ones excepted)"},
+    {'L', "backend-lib", 1, "PATH",
+     "load a backend from a plugin (a shared library; repeatable; also " PLUGINS_ENV "=PATH:PATH)"},
     {'w', "workload", 1, "NAME", "a workload, or all"},
     {'d', "data", 1, "SPEC",
      "digits (embedded, default) | fashion | synthetic:N | FOLDER | FILE.csv"},
@@ -63,9 +66,12 @@ static const opt_doc docs[] = {
     {'p', "peers", 1, "LIST",
      "also run peers on the same run: numpy,torch (CPU), torch-cuda,torch-cuda-graph (GPU)"},
     {'E', "peer", 1, "NAME", "also check peers' gradients: numpy | torch | torch-cuda | ..."},
-    {'L', "peer-timeout", 1, "S",
+    {'J', "peer-timeout", 1, "S",
      "seconds a peer may run before it is killed and its row failed (1800)"},
     {'x', "sweep", 0, NULL, "also time batch sizes 1..1024 and hidden widths 16..4096"},
+    {'c', "check", 1, "NAME", "conform: run this check only"},
+    {'m', "time-limit", 1, "S",
+     "conform: seconds a backend's checks may take in their child (120)"},
     {'q', "quiet", 0, NULL, "no progress line"},
     {'h', "help", 0, NULL, "this help"},
 };
@@ -81,7 +87,16 @@ const char *cli_option(int i, int *key, int *has_arg) {
   return docs[i].name;
 }
 
+/* Every command that names backends (and list, which shows them) loads plugins. */
+static const char *with_libs(const char *cmd, const char *allowed, char *buf, size_t len) {
+  if (!strchr(allowed, 'b') && strcmp(cmd, "list")) return allowed;
+  snprintf(buf, len, "%sL", allowed);
+  return buf;
+}
+
 void cli_print_help(const char *cmd, const char *allowed, const char *synopsis) {
+  char eff[128];
+  allowed = with_libs(cmd, allowed, eff, sizeof eff);
   printf("usage: mlpbench %s [options]\n%s\n\noptions:\n", cmd, synopsis);
   for (int i = 0; i < N_DOCS; i++) {
     if (!strchr(allowed, docs[i].key) && docs[i].key != 'h') continue;
@@ -182,6 +197,12 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     if (strcmp(arg, "all") && check_list(cmd, name, arg, NULL, CLI_MAX_BACKENDS)) return -1;
     o->backends = arg;
     return 0;
+  case 'L': {
+    char err[1024];
+    if (plugins_load(arg, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "mlpbench %s: %s\n", cmd, err);
+    return -1;
+  }
   case 'w':
     if (strcmp(arg, "all") && !workload_find(arg)) break;
     o->workload = arg;
@@ -249,7 +270,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     return parse_int(cmd, name, arg, 1, 1000, &o->repeat);
   case 'N':
     return parse_int(cmd, name, arg, 1, 100, &o->processes);
-  case 'L':
+  case 'J':
     return parse_int(cmd, name, arg, 1, 86400, &o->peer_timeout_s);
   case 'k':
     return parse_int(cmd, name, arg, 1, big, &o->block);
@@ -282,6 +303,11 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   case 'O':
     if ((o->format = results_format_find(arg)) < 0) break;
     return 0;
+  case 'c':
+    o->check = arg;
+    return 0;
+  case 'm':
+    return parse_int(cmd, name, arg, 1, 3600, &o->time_limit);
   case 'q':
     o->quiet = 1;
     return 0;
@@ -297,6 +323,8 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   struct option longs[N_DOCS + 2]; /* every option, the cuda-path alias, the end */
   char shorts[3 * N_DOCS + 2] = "+";
   int nl = 0, ns = 1;
+  char eff[128], err[1024];
+  allowed = with_libs(cmd, allowed, eff, sizeof eff);
   memset(o, 0, sizeof *o);
   o->cmd = cmd;
   o->seed = 128;
@@ -316,6 +344,11 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   if (strchr(allowed, 'C')) /* the spelling, kept as an alias */
     longs[nl++] = (struct option){"cuda-path", 1, NULL, 'C'};
   longs[nl] = (struct option){0};
+  /* the environment's plugins first, so a clash names the --backend-lib one as the second */
+  if (strchr(allowed, 'L') && plugins_load_env(err, sizeof err)) {
+    fprintf(stderr, "mlpbench %s: %s: %s\n", cmd, PLUGINS_ENV, err);
+    return EXIT_USAGE;
+  }
   optind = 0; /* glibc: 0 starts afresh, even after a parse that stopped inside "-abc" */
   opterr = 0;
   for (;;) {

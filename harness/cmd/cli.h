@@ -33,6 +33,8 @@ typedef struct {
   int peer_timeout_s;
   int fd_samples;
   int quiet;
+  const char *check; /* conform --check */
+  int time_limit;    /* conform --time-limit, seconds (0: 120) */
 } cli_opts;
 
 /* Parses argv[1..] of a subcommand; prints a message and returns EXIT_USAGE on error, or -1
@@ -65,5 +67,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_conform(int argc, char **argv);
+int cmd_conform_child(int argc, char **argv); /* internal: one backend's conform checks */
 
 #endif

@@ -22,7 +22,7 @@
 #include "../sys/interrupt.h"
 #include "cli.h"
 
-static const char *bench_allowed = "bwdneBHlSZstFTCWrkKfqRMPxOpNL";
+static const char *bench_allowed = "bwdneBHlSZstFTCWrkKfqRMPxOpNJ";
 
 static void default_results_path(char *out, size_t len) {
   char stamp[32];

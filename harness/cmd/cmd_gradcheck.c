@@ -11,7 +11,7 @@
 #include "../engine/session.h"
 #include "cli.h"
 
-static const char *gc_allowed = "bwdnBHsStFTCfKqEL";
+static const char *gc_allowed = "bwdnBHsStFTCfKqEJ";
 
 static void print_row(const char *be, const gc_result *r) {
   printf("| %-6s | %.3e |", be, r->loss_rel);

@@ -17,7 +17,8 @@ static void usage(FILE *f) {
              "  compare     the regression gate: Mann-Whitney U on two results files\n"
              "  plot        redraw the plots of a results file\n"
              "  history     series of results files over commits, with their step changes\n"
-             "  report      one self-contained HTML page: tables, checks, plots, history\n\n"
+             "  report      one self-contained HTML page: tables, checks, plots, history\n"
+             "  conform     the conformance suite: every slot of every backend against float64\n\n"
              "exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 runtime failure\n"
              "(a backend failed, training diverged, out of memory)\n");
 }
@@ -35,6 +36,8 @@ int main(int argc, char **argv) {
               {"plot", cmd_plot},
               {"history", cmd_history},
               {"report", cmd_report},
+              {"conform", cmd_conform},
+              {"conform-child", cmd_conform_child},  /* internal: conform's children */
               {"bench-process", cmd_bench_process}}; /* internal: bench --processes' children */
   cli_argv = argv;
   setvbuf(stdout, NULL, _IOLBF, 0);

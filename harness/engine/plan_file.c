@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../workloads/io/outfile.h"
+#include "plugins.h"
 #include "registry.h"
 
 static json_t *jstr_or_null(const char *s) {
@@ -20,15 +21,19 @@ int plan_write(const char *path, const run_plan *p, char *err, size_t len) {
     json_array_append_new(wl, json_string(p->workloads[i]->name));
   for (int i = 0; i < p->n_peers; i++)
     json_array_append_new(peers, json_string(p->peers[i]));
+  /* the child loads the same plugins, by the paths this process resolved */
+  json_t *libs = json_array();
+  for (int i = 0; i < plugins_count(); i++)
+    json_array_append_new(libs, json_string(plugins_path(i)));
   char seed[24];
   snprintf(seed, sizeof seed, "%llu", (unsigned long long)p->seed);
   json_t *j = json_pack(
-      "{s:s, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:f, s:b, s:i, s:b},"
+      "{s:s, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:f, s:b, s:i, s:b},"
       " s:{s:i, s:b, s:b, s:o}, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:i, s:i,"
       " s:{s:o, s:o, s:o, s:i}}",
-      "schema", "mlpbench-plan-1", "backends", be, "workloads", wl, "peers", peers, "data",
-      jstr_or_null(p->data), "wl", "epochs", p->wl.epochs, "batch", p->wl.batch, "hidden",
-      p->wl.hidden, "limit", p->wl.limit, "lr", (double)p->wl.lr, "lr_set", p->wl.lr_set,
+      "schema", "mlpbench-plan-2", "backend_libs", libs, "backends", be, "workloads", wl, "peers",
+      peers, "data", jstr_or_null(p->data), "wl", "epochs", p->wl.epochs, "batch", p->wl.batch,
+      "hidden", p->wl.hidden, "limit", p->wl.limit, "lr", (double)p->wl.lr, "lr_set", p->wl.lr_set,
       "sampling", (int)p->wl.sampling, "no_zero_grad", p->wl.no_zero_grad, "opts", "threads",
       p->opts.threads, "ftz", p->opts.ftz, "tf32", p->opts.tf32, "path", jstr_or_null(p->opts.path),
       "seed", seed, "warmup", p->warmup, "repeat", p->repeat, "block", p->block, "fd_samples",
@@ -83,10 +88,19 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
   json_error_t je;
   json_t *j = json_load_file(path, 0, &je);
   memset(p, 0, sizeof *p);
-  if (!j || strcmp(str_or(json_object_get(j, "schema"), ""), "mlpbench-plan-1")) {
+  if (!j || strcmp(str_or(json_object_get(j, "schema"), ""), "mlpbench-plan-2")) {
     snprintf(err, len, "%s: not an mlpbench plan (%s)", path, j ? "schema" : je.text);
     json_decref(j);
     return -1;
+  }
+  json_t *libs = json_object_get(j, "backend_libs");
+  for (size_t i = 0; i < json_array_size(libs); i++) {
+    const char *lib = json_string_value(json_array_get(libs, i));
+    if (!lib || plugins_load(lib, err, len)) {
+      if (!lib) snprintf(err, len, "%s: backend_libs holds a non-string", path);
+      json_decref(j);
+      return -1;
+    }
   }
   json_t *be = json_object_get(j, "backends"), *wl = json_object_get(j, "workloads");
   json_t *peers = json_object_get(j, "peers"), *w = json_object_get(j, "wl");

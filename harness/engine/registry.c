@@ -45,25 +45,41 @@ static const mlp_backend mlp_backend_cuda_emu = {.name = "cuda-emu", .available 
 static const mlp_backend *const all[] = {&mlp_backend_naive, &mlp_backend_blas, &mlp_backend_cuda,
                                          &mlp_backend_cuda_emu};
 
+#define N_BUILTIN ((int)(sizeof all / sizeof all[0]))
+
+/* backends loaded from plugins (plugins.c), after the built-in ones */
+static const mlp_backend *loaded[REGISTRY_MAX_LOADED];
+static int n_loaded;
+
 int registry_count(void) {
-  return (int)(sizeof all / sizeof all[0]);
+  return N_BUILTIN + n_loaded;
+}
+
+int registry_builtin_count(void) {
+  return N_BUILTIN;
 }
 
 const mlp_backend *registry_get(int i) {
-  return all[i];
+  return i < N_BUILTIN ? all[i] : loaded[i - N_BUILTIN];
 }
 
 const mlp_backend *registry_find(const char *name) {
   for (int i = 0; i < registry_count(); i++)
-    if (strcmp(all[i]->name, name) == 0) return all[i];
+    if (strcmp(registry_get(i)->name, name) == 0) return registry_get(i);
   return NULL;
+}
+
+int registry_add(const mlp_backend *be) {
+  if (n_loaded == REGISTRY_MAX_LOADED) return -1;
+  loaded[n_loaded++] = be;
+  return 0;
 }
 
 int registry_print_advice(FILE *f, const char *prefix) {
   char why[256], advice[512];
   int n = 0;
   for (int i = 0; i < registry_count(); i++) {
-    const mlp_backend *be = all[i];
+    const mlp_backend *be = registry_get(i);
     if (!be->advice || !be->available(why, sizeof why) || !be->advice(advice, sizeof advice))
       continue;
     fprintf(f, "%s%s\n", prefix, advice);

@@ -1,4 +1,4 @@
-/* registry.h: every backend mlpbench knows, built or not. */
+/* registry.h: every backend mlpbench knows, built or not, and those loaded from plugins. */
 #ifndef MLPB_REGISTRY_H
 #define MLPB_REGISTRY_H
 
@@ -6,9 +6,17 @@
 
 #include "../../impls/mlp_backend.h"
 
+/* The built-in backends come first, then those loaded from plugins (plugins.h), in the
+ * order they were loaded. */
 int registry_count(void);
+int registry_builtin_count(void);
 const mlp_backend *registry_get(int i);
 const mlp_backend *registry_find(const char *name);
+
+/* Adds a backend loaded at run time (plugins.c checks its table and name first); 0, or -1
+ * when REGISTRY_MAX_LOADED are loaded already. */
+#define REGISTRY_MAX_LOADED 8
+int registry_add(const mlp_backend *be);
 
 /* Each available backend's advice about this machine's environment, one line each after
  * `prefix`; returns how many were printed. */

@@ -1,0 +1,28 @@
+/* plugins.h: backends loaded from shared libraries the user names (impls/mlp_plugin.h).
+ *
+ * A plugin's table is checked before anything in it runs (its ABI version and size, then
+ * the required slots, then its name against every backend and peer), and never handed to the
+ * harness as it is: the registry gets a copy whose slots wrap the plugin's, so every string
+ * the plugin returns (summary, describe, error, path, why) passes term_text() once, here, and
+ * no other module has to remember that this backend's words are untrusted. */
+#ifndef MLPB_PLUGINS_H
+#define MLPB_PLUGINS_H
+
+#include <stddef.h>
+
+#define PLUGINS_ENV "MLPBENCH_BACKEND_LIBS"
+#define PLUGINS_MAX 8
+
+/* Loads the plugin at path (a file the user named: no search path, never the current folder
+ * implicitly) and adds its backend to the registry. Loading the same file twice is a no-op.
+ * 0, or -1 with one line in err (the path is already made safe to print there). */
+int plugins_load(const char *path, char *err, size_t len);
+
+/* Each path of the colon-separated list in $MLPBENCH_BACKEND_LIBS (empty items skipped). */
+int plugins_load_env(char *err, size_t len);
+
+/* The loaded plugins' resolved paths, for `bench --processes`' children. */
+int plugins_count(void);
+const char *plugins_path(int i);
+
+#endif

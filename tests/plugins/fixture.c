@@ -1,0 +1,164 @@
+/* fixture.c: test plugins, good and bad, one shared library per PLUG_* define (tests/
+ * CMakeLists.txt). Each is the example's backend (mlpbench's CPU step over plain loops) with
+ * one thing wrong, so a test can show what mlpbench says about that one fault. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../impls/common/cpu_mlp.h"
+#include "../../impls/mlp_plugin.h"
+
+static void mm_nn(float *C, const float *A, const float *B, int M, int N, int K) {
+  memset(C, 0, sizeof(float) * (size_t)M * N);
+  for (int i = 0; i < M; i++)
+    for (int k = 0; k < K; k++)
+      for (int j = 0; j < N; j++)
+        C[(size_t)i * N + j] += A[(size_t)i * K + k] * B[(size_t)k * N + j];
+}
+static void mm_tn_acc(float *C, const float *A, const float *B, int M, int N, int K) {
+  for (int k = 0; k < K; k++)
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++)
+        C[(size_t)i * N + j] += A[(size_t)k * M + i] * B[(size_t)k * N + j];
+}
+static void mm_tn(float *C, const float *A, const float *B, int M, int N, int K) {
+  memset(C, 0, sizeof(float) * (size_t)M * N);
+  mm_tn_acc(C, A, B, M, N, K);
+}
+static void mm_nt(float *C, const float *A, const float *B, int M, int N, int K) {
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++) {
+      float s = 0.0f;
+      for (int k = 0; k < K; k++)
+        s += A[(size_t)i * K + k] * B[(size_t)j * K + k];
+      C[(size_t)i * N + j] = s;
+    }
+}
+static const cpu_matmul_ops ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn};
+
+static int fx_available(char *why, size_t len) {
+  if (len) why[0] = '\0';
+  return 1;
+}
+static mlp_spec last_spec; /* the last context's: the tests use one at a time */
+#ifdef PLUG_ADAMBC
+static float *adam_m, *adam_v;
+static long adam_t;
+#endif
+static void *fx_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
+  last_spec = *spec;
+#ifdef PLUG_ADAMBC /* one context at a time: its Adam state starts afresh */
+  free(adam_m), free(adam_v);
+  adam_m = adam_v = NULL;
+  adam_t = 0;
+#endif
+  return cpu_mlp_create(spec, opt, &ops, err, len);
+}
+
+/* the planted faults */
+static int fx_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
+#if defined(PLUG_CRASH)
+  (void)ctx, (void)b, (void)loss;
+  raise(SIGSEGV);
+#elif defined(PLUG_HANG)
+  (void)ctx, (void)b, (void)loss;
+  for (;;)
+    pause();
+#endif
+  return cpu_mlp_forward_backward(ctx, b, loss);
+}
+static int fx_zero_grads(void *ctx) {
+#ifdef PLUG_NOZERO /* ignores zero_grads: gradients pile up across steps */
+  (void)ctx;
+  return 0;
+#else
+  return cpu_mlp_zero_grads(ctx);
+#endif
+}
+static int fx_get_grads(void *ctx, float *flat) {
+  int rc = cpu_mlp_get_grads(ctx, flat);
+#ifdef PLUG_NOBIAS /* drops the hidden bias gradient */
+  size_t off[4];
+  mlp_param_offsets(&last_spec, off);
+  if (!rc) memset(flat + off[1], 0, sizeof(float) * (size_t)last_spec.n_hidden);
+#endif
+  return rc;
+}
+
+#ifdef PLUG_ADAMBC /* Adam by hand, with the bias correction one step ahead (t + 1) */
+static int fx_step(void *ctx) {
+  if (last_spec.opt != MLP_OPT_ADAM) return cpu_mlp_step(ctx);
+  size_t n = mlp_param_count(&last_spec);
+  float *p = malloc(sizeof(float) * n), *g = malloc(sizeof(float) * n);
+  if (!adam_m) adam_m = calloc(n, sizeof(float)), adam_v = calloc(n, sizeof(float));
+  int rc =
+      !p || !g || !adam_m || !adam_v || cpu_mlp_get_params(ctx, p) || cpu_mlp_get_grads(ctx, g);
+  adam_t++;
+  double bc1 = 1 - pow(last_spec.beta1, adam_t + 1), bc2 = 1 - pow(last_spec.beta2, adam_t + 1);
+  for (size_t i = 0; !rc && i < n; i++) {
+    adam_m[i] = last_spec.beta1 * adam_m[i] + (1 - last_spec.beta1) * g[i];
+    adam_v[i] = last_spec.beta2 * adam_v[i] + (1 - last_spec.beta2) * g[i] * g[i];
+    p[i] -= (float)(last_spec.lr / bc1 * adam_m[i] / (sqrt(adam_v[i] / bc2) + last_spec.eps));
+  }
+  if (!rc) rc = cpu_mlp_set_params(ctx, p); /* clears the gradients, as zero_grads would */
+  free(p), free(g);
+  return rc;
+}
+#define FX_STEP fx_step
+#else
+#define FX_STEP cpu_mlp_step
+#endif
+
+#ifndef PLUG_NAME
+#define PLUG_NAME "fixture"
+#endif
+#ifndef PLUG_SUMMARY
+#define PLUG_SUMMARY "a test plugin"
+#endif
+
+static const mlp_backend table = {
+#if defined(PLUG_VERSION)
+    .abi_version = 99,
+    .table_size = sizeof(mlp_backend),
+#elif defined(PLUG_SIZE)
+    .abi_version = MLP_BACKEND_ABI,
+    .table_size = sizeof(mlp_backend) - 8,
+#else
+    MLP_BACKEND_PLUGIN_HEADER,
+#endif
+    .name = PLUG_NAME,
+    .summary = PLUG_SUMMARY,
+    .available = fx_available,
+    .create = fx_create,
+    .destroy = cpu_mlp_destroy,
+    .error = cpu_mlp_error,
+    .set_params = cpu_mlp_set_params,
+    .get_params = cpu_mlp_get_params,
+    .get_grads = fx_get_grads,
+    .zero_grads = fx_zero_grads,
+    .forward_backward = fx_forward_backward,
+    .step = FX_STEP,
+#ifndef PLUG_NULLSLOT
+    .forward = cpu_mlp_forward,
+#endif
+    .gemm_floor = cpu_mlp_gemm_floor,
+};
+
+#ifdef PLUG_NOENTRY /* the table under another name: a library, but no plugin */
+const mlp_backend *not_the_entry(int harness_abi);
+const mlp_backend *not_the_entry(int harness_abi) {
+  return harness_abi ? &table : NULL;
+}
+#else
+const mlp_backend *mlpbench_backend_entry(int harness_abi) {
+#ifdef PLUG_NOTABLE /* speaks no ABI this harness does */
+  return harness_abi < 0 ? &table : NULL;
+#else
+  (void)harness_abi; /* the fixtures answer any ABI, so the harness's own check is what runs */
+  return &table;
+#endif
+}
+#endif

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# test_plugins.sh MLPBENCH DIR: loading backend plugins (DIR holds tests/plugins/fixture.c's
+# builds): each bad table or path is refused with one message and exit 2; a good one joins
+# list, gradcheck, train and bench (--processes children too); its strings are filtered.
+set -u
+bin=$1
+dir=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+
+# refused LIB REGEX: list --backend-lib LIB exits 2 with one line matching REGEX
+refused() {
+  "$bin" list --backend-lib "$1" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  [ "$rc" = 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -qE "$2" "$tmp/err" ||
+    { echo "rc=$rc"; cat "$tmp/err"; return 1; }
+}
+check "wrong ABI version: both versions named" \
+  refused "$dir/plug_version.so" "built for mlpbench backend ABI 99, this mlpbench speaks ABI 1"
+check "wrong table size" refused "$dir/plug_size.so" "its table is [0-9]+ bytes, ABI 1's is [0-9]+"
+check "a NULL required slot is named" refused "$dir/plug_nullslot.so" "required slot 'forward' NULL"
+check "no entry point" refused "$dir/plug_noentry.so" "exports no mlpbench_backend_entry"
+check "entry returns no table" refused "$dir/plug_notable.so" "returned no table"
+check "a name clash with a built-in" refused "$dir/plug_clash.so" "name 'naive' is taken"
+check "a name outside the rule, printed without its escape" \
+  refused "$dir/plug_badname.so" "holds a character outside|does not start"
+check "the bad name's escape never reaches the terminal" \
+  bash -c "! grep -q $'\033' '$tmp/err'"
+check "a missing path" refused "$tmp/nothere.so" "nothere.so: No such file or directory"
+echo "not an ELF" >"$tmp/text.so"
+check "a file that is not a shared library" refused "$tmp/text.so" "cannot load it as a shared library"
+check "a folder" refused "$tmp" "not a regular file"
+MLPBENCH_BACKEND_LIBS="$dir/plug_version.so" "$bin" list >/dev/null 2>"$tmp/err"
+check "the environment's list is checked the same way" test $? = 2
+check "... and its message names the variable" grep -q "MLPBENCH_BACKEND_LIBS" "$tmp/err"
+
+good=$dir/plug_good.so
+"$bin" list --backend-lib "$good" >"$tmp/out" 2>&1
+check "list shows the plugin" grep -qE "^fixture +available" "$tmp/out"
+"$bin" list --backend-lib "$good" --backend-lib "$dir/./plug_good.so" >/dev/null 2>&1
+check "the same file twice is loaded once (no clash with itself)" test $? = 0
+MLPBENCH_BACKEND_LIBS=":$good:" "$bin" list >"$tmp/out" 2>&1
+check "MLPBENCH_BACKEND_LIBS loads it (empty items skipped)" grep -qE "^fixture +available" "$tmp/out"
+"$bin" list --backend-lib "$dir/plug_hostile.so" >"$tmp/out" 2>&1
+check "a plugin's summary reaches the terminal filtered" grep -q "evil?\]0;pwned??\[2J summary" "$tmp/out"
+check "... with no escape byte left" bash -c "! grep -q $'\033' '$tmp/out'"
+
+"$bin" gradcheck --backend-lib "$good" --backend fixture --workload toy >"$tmp/out" 2>&1
+check "gradcheck passes the plugin" grep -qE "^\| fixture \|.*\| pass \|$" "$tmp/out"
+"$bin" gradcheck --backend-lib "$dir/plug_nobias.so" --backend nobias --workload toy >"$tmp/out" 2>&1
+check "gradcheck fails a plugin that drops a bias gradient (exit 1)" test $? = 1
+"$bin" train --backend-lib "$good" --backend fixture --workload toy --epochs 50 --quiet \
+  >"$tmp/out" 2>&1
+check "train runs the plugin" test $? = 0
+"$bin" bench --backend-lib "$good" --backend naive,fixture --workload toy --epochs 2 \
+  --processes 2 --quiet --results "$tmp/r.json" >"$tmp/out" 2>&1
+check "bench --processes: the children load the plugin" grep -qE "^\| fixture \|.*\| 2: " "$tmp/out"
+check "the results file has the plugin's row" grep -q '"backend": "fixture"' "$tmp/r.json"
+"$bin" bench --backend naive --workload toy --epochs 2 --quiet --results "$tmp/n.json" \
+  >/dev/null 2>&1
+"$bin" compare "$tmp/r.json" "$tmp/r.json" >"$tmp/out" 2>&1
+check "compare reads a results file with a plugin row" grep -q "fixture" "$tmp/out"
+finish
