@@ -45,8 +45,8 @@ static float tf32_grads(const mlp_spec *s, const float *p, const mlp_batch *b, f
   const int B = b->n, I = s->n_in, H = s->n_hidden, O = s->n_out;
   size_t off[4];
   mlp_param_offsets(s, off);
-  float *h = malloc((size_t)B * H * sizeof *h), *z = malloc((size_t)B * O * sizeof *z);
-  float *dz = malloc((size_t)B * O * sizeof *dz), *dh = malloc((size_t)B * H * sizeof *dh);
+  float *h = calloc((size_t)B * H, sizeof *h), *z = malloc((size_t)B * O * sizeof *z);
+  float *dz = calloc((size_t)B * O, sizeof *dz), *dh = malloc((size_t)B * H * sizeof *dh);
   float *xs = malloc((size_t)B * I * sizeof *xs);
   gemm(h, b->x, I, 1, p + off[0], H, 1, B, H, I);
   for (size_t k = 0; k < (size_t)B * H; k++) {
