@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "../sys/exitcode.h"
+#include "../sys/term_text.h"
 
 int session_open(wl_session *s, const wl_entry *e, const run_plan *p, int check, const char *cmd) {
   char err[PATH_MAX + 256];
   memset(s, 0, sizeof *s);
   if ((e->needs_data && dataset_load(p->data, &s->d, err, sizeof err)) ||
       e->build(&s->w, &s->d, &p->wl, err, sizeof err)) {
-    fprintf(stderr, "mlpbench %s: %s\n", cmd, err);
+    fprintf(stderr, "mlpbench %s: %s\n", cmd, TERM_TEXT(err));
     dataset_free(&s->d);
     return EXIT_USAGE;
   }
