@@ -492,6 +492,23 @@ static void test_default_path_host(void) {
   T_CHECK(strncmp(p, "results/bench-", 14) == 0 && !strchr(p + 8, '/') && !has_control(p), "%s", p);
 }
 
+/* The reader's messages are safe for every caller (history and compare print them): the
+ * file's name and what it quotes of the file lose their control characters. */
+static void test_reader_messages_safe(void) {
+  char p[128], err[1024];
+  report r;
+  const char *bodies[] = {"{\"schema\": \"x\\u001b]0;PWNED\\u0007\"}", "{\"a\": \x1b[2J}"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(p, sizeof p, "%s/e%d\x1b[2J.json", dir, i);
+    FILE *f = fopen(p, "w");
+    if (f) {
+      fputs(bodies[i], f);
+      fclose(f);
+    }
+    T_CHECK(results_read(p, &r, err, sizeof err) == -1 && !has_control(err), "%s", err);
+  }
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-results-XXXXXX");
   if (!mkdtemp(dir)) return 1;
@@ -507,6 +524,7 @@ int main(void) {
   T_RUN(test_table_term_text);
   T_RUN(test_strings_stay_utf8);
   T_RUN(test_default_path_host);
+  T_RUN(test_reader_messages_safe);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) return 1;

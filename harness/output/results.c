@@ -679,17 +679,35 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
   return 0;
 }
 
+/* err made terminal-safe in place: it names a path from a folder listing and quotes the
+ * file (its schema, jansson's "near '...'"), and every command prints it, history's and
+ * compare's included. */
+static void err_safe(char *err, size_t len) {
+  char *raw = strdup(err);
+  if (!raw) {
+    snprintf(err, len, "(a message that could not be shown: out of memory)");
+    return;
+  }
+  term_text(err, len, raw);
+  free(raw);
+}
+
 json_t *results_load_json(const char *path, char *err, size_t len) {
   uint8_t *buf = NULL;
   size_t n = 0;
   json_error_t je;
   /* file_read_max: a FIFO or device is refused without blocking, a huge file by its size
    * before a byte is read (jansson's tree costs about 30 times the file) */
-  if (file_read_max(path, RESULTS_MAX_FILE, NULL, 0, "a results file", &buf, &n, err, len))
+  if (file_read_max(path, RESULTS_MAX_FILE, NULL, 0, "a results file", &buf, &n, err, len)) {
+    err_safe(err, len);
     return NULL;
+  }
   json_t *j = json_loadb((const char *)buf, n, 0, &je);
   free(buf);
-  if (!j) snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line);
+  if (!j) {
+    snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line);
+    err_safe(err, len);
+  }
   return j;
 }
 
@@ -701,6 +719,7 @@ int results_read(const char *path, report *r, char *err, size_t len) {
   int rc = results_from_json(j, r, why, sizeof why);
   if (rc) {
     snprintf(err, len, "%s: %s", path, why);
+    err_safe(err, len);
     report_free(r);
   }
   json_decref(j);
