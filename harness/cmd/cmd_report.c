@@ -314,8 +314,8 @@ int cmd_report(int argc, char **argv) {
           "context, tables, gradient checks,\nthe run's plots (redrawn; or the PNGs in --images, "
           "e.g. bench's --plots folder with its montage),\nand the history of --history "
           "folders.\n\n"
-          "exit codes: 0 ok, 2 unreadable results file or unwritable output, 3 a plot could "
-          "not be drawn\n");
+          "exit codes: 0 ok, 2 unreadable results file, unwritable output, --out naming the "
+          "results file or a missing --images folder, 3 a plot could not be drawn\n");
       rc = EXIT_OK;
       goto done;
     } else if (strcmp(argv[i], "--history") == 0 && i + 1 < argc) {
