@@ -129,8 +129,10 @@ const char *report_cpu_model(void) {
   while (f && fgets(line, sizeof line, f))
     if (strncmp(line, "model name", 10) == 0) {
       char *c = strchr(line, ':');
-      if (c) snprintf(model, sizeof model, "%s", c + 2);
-      model[strcspn(model, "\n")] = '\0';
+      if (c) { /* cut on a character boundary: the model string is the host's */
+        c[strcspn(c, "\n")] = '\0';
+        utf8_clean(model, sizeof model, c[1] ? c + 2 : "");
+      }
       break;
     }
   if (f) fclose(f);
