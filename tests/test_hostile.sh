@@ -248,4 +248,76 @@ fi
 check "the flags field records compiler flags, not a CMake switch" \
   bash -c "! grep -q '=ON\|=OFF' '$tmp/t1.json'"
 
+# ---- issue 18 sections 3, 4 and 7 (self-contained: its own files under $tmp/i18) ----
+mkdir -p "$tmp/i18/hist"
+"$bin" bench --workload toy --epochs 20 --repeat 2 --backend naive --quiet \
+  --results "$tmp/i18/hist/a.json" >/dev/null 2>&1
+check "issue 18: a small results file to start from" test -s "$tmp/i18/hist/a.json"
+mkfifo "$tmp/i18/hist/b.json"
+code 0 "history over a folder holding a FIFO does not block" timeout 20 "$bin" history "$tmp/i18/hist"
+check "... and names the FIFO it skipped" said "b.json: not a regular file"
+code 2 "report of a FIFO is refused at once" timeout 20 "$bin" report "$tmp/i18/hist/b.json" \
+  --out "$tmp/i18/r.html"
+code 2 "compare of a FIFO is refused at once" timeout 20 "$bin" compare "$tmp/i18/hist/b.json" \
+  "$tmp/i18/hist/a.json"
+code 2 "plot of a FIFO is refused at once" timeout 20 "$bin" plot "$tmp/i18/hist/b.json" \
+  --plots "$tmp/i18/p"
+rm -f "$tmp/i18/hist/b.json"
+truncate -s 65M "$tmp/i18/big.json"
+code 2 "a results file over the cap is refused" "$bin" plot "$tmp/i18/big.json" --plots "$tmp/i18/p"
+check "... naming the cap" said "67108864-byte limit for a results file"
+rm -f "$tmp/i18/big.json"
+# two outputs naming one file, in any spelling
+mkdir -p "$tmp/i18/out"
+code 2 "bench --results X --markdown X is a usage error" "$bin" bench --workload toy --epochs 20 \
+  --backend naive --quiet --results "$tmp/i18/out/x" --markdown "$tmp/i18/out/./x"
+check "... saying why" said "one would replace the other"
+check "... before writing anything" test ! -e "$tmp/i18/out/x"
+cp "$tmp/i18/hist/a.json" "$tmp/i18/keep.json"
+code 2 "report X --out X is a usage error" "$bin" report "$tmp/i18/hist/a.json" \
+  --out "$tmp/i18/hist/../hist/a.json"
+check "... and the results file is intact" cmp -s "$tmp/i18/keep.json" "$tmp/i18/hist/a.json"
+code 2 "report --images MISSING is a usage error" "$bin" report "$tmp/i18/hist/a.json" \
+  --images "$tmp/i18/missing" --out "$tmp/i18/r.html"
+check "... with the true reason" said "missing: No such file or directory"
+# text from a results file reaches the terminal without its control characters
+if command -v python3 >/dev/null; then
+  python3 - "$tmp/i18/hist/a.json" "$tmp/i18/evil.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+evil = "x\u001b]0;PWNED\u0007\u001b[2J\n| fake | row |"
+for k in ("host", "cpu", "date", "git_commit", "caches", "gpu", "blas_library", "command"):
+    r["context"][k] = evil
+for w in r["workloads"]:
+    w["name"] = evil
+    w["dataset"]["name"] = evil
+    for row in w["results"]:
+        row["backend"] = evil
+        row["path"] = evil
+json.dump(r, open(sys.argv[2], "w"))
+PY
+  clean() { ! grep -q "$(printf '[\033\007]')" "$tmp/last.out" && ! grep -q '^| fake' "$tmp/last.out"; }
+  "$bin" plot "$tmp/i18/evil.json" --plots "$tmp/i18/ep" >"$tmp/last.out" 2>&1
+  check "plot of hostile strings prints no control character" clean
+  "$bin" report "$tmp/i18/evil.json" --out "$tmp/i18/evil.html" >"$tmp/last.out" 2>&1
+  check "report of hostile strings prints no control character" clean
+  "$bin" report "$tmp/i18/evil.json" --out "$tmp/i18/$(printf 'e\033[2Jvil').html" \
+    >"$tmp/last.out" 2>&1
+  check "report naming a hostile path prints no control character" clean
+else
+  skipped "issue 18 hostile text: needs python3"
+fi
+code 2 "an unknown option's name is echoed without its controls" "$bin" bench "$(printf -- '--x\033]0;PWNED\007')"
+check "... no ESC or BEL in the message" bash -c "! grep -q \"\$(printf '[\\033\\007]')\" '$tmp/last.out'"
+# a full disk says so
+if [ "$(id -u)" = 0 ] && mkdir "$tmp/i18/full" && mount -t tmpfs -o size=64k tmpfs "$tmp/i18/full" 2>/dev/null; then
+  cat /dev/zero >"$tmp/i18/full/filler" 2>/dev/null
+  code 3 "results on a full disk exit 3" "$bin" bench --workload toy --epochs 20 --backend naive \
+    --quiet --results "$tmp/i18/full/r.json"
+  check "... saying No space left on device" said "No space left on device"
+  umount "$tmp/i18/full"
+else
+  skipped "issue 18 full disk: needs root to mount a small tmpfs"
+fi
+
 finish

@@ -319,6 +319,48 @@ static void test_outfile_destinations(void) {
   }
 }
 
+/* ---- issue 18 section 7: same-file outputs, and the true reason for a failed write ---- */
+
+/* Every spelling of one file is the same file; two names are not. */
+static void test_outfile_same(void) {
+  char a[256], b[256], c[256];
+  snprintf(a, sizeof a, "%s/same/x.json", dir);
+  snprintf(b, sizeof b, "%s/same/./sub/../x.json", dir);
+  snprintf(c, sizeof c, "%s/same/y.json", dir);
+  char sub[256];
+  snprintf(sub, sizeof sub, "%s/same/sub", dir);
+  T_CHECK(outfile_check_dir(sub, c, sizeof c) == 0, "%s", c);
+  snprintf(c, sizeof c, "%s/same/y.json", dir);
+  T_CHECK(outfile_same(a, b), "%s and %s (neither exists)", a, b);
+  T_CHECK(!outfile_same(a, c), "%s and %s", a, c);
+  put("same/x.json", "{}", 2);
+  T_CHECK(outfile_same(a, b), "%s and %s (it exists)", a, b);
+  T_CHECK(link(a, c) == 0 && outfile_same(a, c), "a hard link is the same file");
+}
+
+/* A full disk says so: /dev/full fails every write with ENOSPC, which stdio's buffer used to
+ * turn into "Input/output error". */
+static void test_outfile_full_disk(void) {
+  char err[1024];
+  outfile o;
+  memset(&o, 0, sizeof o);
+  int full = open("/dev/full", O_WRONLY);
+  if (full < 0) {
+    printf("skipped: no /dev/full\n");
+    return;
+  }
+  snprintf(o.path, sizeof o.path, "%s/full.json", dir);
+  snprintf(o.tmp, sizeof o.tmp, "%s/.full.json.XXXXXX", dir);
+  int fd = mkstemp(o.tmp);
+  T_CHECK(fd >= 0 && close(fd) == 0, "mkstemp");
+  T_CHECK(outfile_attach(&o, full) == 0, "attach");
+  for (int i = 0; i < 20000; i++)
+    fputs("0123456789", o.f);
+  T_CHECK(outfile_commit(&o, err, sizeof err) == -1 && strstr(err, "No space left on device"), "%s",
+          err);
+  T_CHECK(access(o.tmp, F_OK) != 0 && access(o.path, F_OK) != 0, "a file was left");
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-inputs-XXXXXX");
   if (!mkdtemp(dir)) return 1;
@@ -330,6 +372,8 @@ int main(void) {
   T_RUN(test_safe_name);
   T_RUN(test_outfile_destinations);
   T_RUN(test_term_text);
+  T_RUN(test_outfile_same);
+  T_RUN(test_outfile_full_disk);
   rmtree(dir);
   T_EXIT();
 }

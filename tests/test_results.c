@@ -397,6 +397,118 @@ static void test_bmf_schema(void) {
   report_free(&r);
 }
 
+/* ---- issue 18 sections 3 and 4: the careful reader, and text from files ---- */
+
+/* A FIFO is refused at once (it blocked for ever), a file over the cap by its size, naming
+ * the file and the cap. */
+static void test_reader_refuses_fifo_and_huge(void) {
+  char p[128], err[1024];
+  report r;
+  snprintf(p, sizeof p, "%s/fifo.json", dir);
+  T_CHECK(mkfifo(p, 0644) == 0, "mkfifo");
+  T_CHECK(results_read(p, &r, err, sizeof err) == -1 && strstr(err, "not a regular file") &&
+              strstr(err, "fifo.json"),
+          "%s", err);
+  snprintf(p, sizeof p, "%s/huge.json", dir);
+  FILE *f = fopen(p, "w");
+  T_CHECK(f && ftruncate(fileno(f), (off_t)RESULTS_MAX_FILE + 1) == 0, "sparse file");
+  if (f) fclose(f);
+  char cap[32];
+  snprintf(cap, sizeof cap, "%zu", RESULTS_MAX_FILE);
+  T_CHECK(results_read(p, &r, err, sizeof err) == -1 && strstr(err, "huge.json") &&
+              strstr(err, cap),
+          "%s", err);
+}
+
+static int has_control(const char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 && *s != '\n') return 1;
+  return 0;
+}
+
+/* Hostile strings in a report reach the table as text: no ESC, BEL or CR, and no line of
+ * theirs: every line the table prints is one of ours. */
+static void test_table_term_text(void) {
+  static const char evil[] = "x\x1b]0;PWNED\x07\x1b[2J\n| fake | row |";
+  report r;
+  fill_report(&r);
+  report_workload *w = &r.wl[0];
+  char *fields[] = {r.ctx.host,        r.ctx.cpu,          r.ctx.date,      r.ctx.commit,
+                    r.ctx.caches,      r.ctx.gpu,          w->dataset,      w->sampling,
+                    w->name,           w->rows[0].backend, w->rows[0].path, w->rows[1].error,
+                    r.ctx.blas_library};
+  size_t sizes[] = {sizeof r.ctx.host,         sizeof r.ctx.cpu,       sizeof r.ctx.date,
+                    sizeof r.ctx.commit,       sizeof r.ctx.caches,    sizeof r.ctx.gpu,
+                    sizeof w->dataset,         sizeof w->sampling,     sizeof w->name,
+                    sizeof w->rows[0].backend, sizeof w->rows[0].path, sizeof w->rows[1].error,
+                    sizeof r.ctx.blas_library};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    snprintf(fields[i], sizes[i], "%s", evil);
+  w->rows[1].ran = 0;
+  char *text = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&text, &n);
+  table_print_header(f, &r, w);
+  table_print(f, w);
+  fclose(f);
+  T_CHECK(!has_control(text), "a control character reached the table");
+  T_CHECK(!strstr(text, "\n| fake"), "a forged line: %s", text);
+  free(text);
+  report_free(&r);
+}
+
+/* Invalid UTF-8 and cuts inside a character: replaced, never a null or a dropped key. */
+static void test_strings_stay_utf8(void) {
+  report r;
+  fill_report(&r);
+  char arg[600];
+  memset(arg, 'a', sizeof arg);
+  for (size_t i = 505; i + 1 < sizeof arg; i += 2) /* "é" across the 512-byte cut */
+    memcpy(arg + i, "\xc3\xa9", 2);
+  arg[sizeof arg - 1] = '\0';
+  char *argv[] = {"mlpbench", arg, "\xff\xfe"};
+  report_context_command(&r.ctx, 3, argv);
+  snprintf(r.ctx.host, sizeof r.ctx.host, "h\xff\xfe");
+  json_t *j = results_to_json(&r, RESULTS_NATIVE);
+  const char *cmd = json_string_value(json_object_get(json_object_get(j, "context"), "command"));
+  T_CHECK(cmd && strlen(cmd) > 500, "command: %s", cmd ? cmd : "null");
+  const char *host = json_string_value(json_object_get(json_object_get(j, "context"), "host"));
+  T_CHECK(host && strcmp(host, "h\xef\xbf\xbd\xef\xbf\xbd") == 0, "host: %s", host ? host : "null");
+  json_decref(j);
+  j = results_to_json(&r, RESULTS_BMF);
+  T_CHECK(json_object_size(j) == 1, "BMF with a non-UTF-8 host has %zu benchmarks",
+          json_object_size(j));
+  json_decref(j);
+  j = results_to_json(&r, RESULTS_GBENCH);
+  T_CHECK(json_is_object(json_object_get(j, "context")), "gbench context lost");
+  json_decref(j);
+  report_free(&r);
+}
+
+/* The host name in the default results path cannot climb out of results/ or carry controls. */
+static void test_default_path_host(void) {
+  char p[256];
+  results_default_path(p, sizeof p, "../../etc/x\x1b[2J", 0);
+  T_CHECK(strncmp(p, "results/bench-", 14) == 0 && !strchr(p + 8, '/') && !has_control(p), "%s", p);
+}
+
+/* The reader's messages are safe for every caller (history and compare print them): the
+ * file's name and what it quotes of the file lose their control characters. */
+static void test_reader_messages_safe(void) {
+  char p[128], err[1024];
+  report r;
+  const char *bodies[] = {"{\"schema\": \"x\\u001b]0;PWNED\\u0007\"}", "{\"a\": \x1b[2J}"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(p, sizeof p, "%s/e%d\x1b[2J.json", dir, i);
+    FILE *f = fopen(p, "w");
+    if (f) {
+      fputs(bodies[i], f);
+      fclose(f);
+    }
+    T_CHECK(results_read(p, &r, err, sizeof err) == -1 && !has_control(err), "%s", err);
+  }
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-results-XXXXXX");
   if (!mkdtemp(dir)) return 1;
@@ -408,6 +520,11 @@ int main(void) {
   T_RUN(test_wilcoxon);
   T_RUN(test_unwritable);
   T_RUN(test_mann_whitney);
+  T_RUN(test_reader_refuses_fifo_and_huge);
+  T_RUN(test_table_term_text);
+  T_RUN(test_strings_stay_utf8);
+  T_RUN(test_default_path_host);
+  T_RUN(test_reader_messages_safe);
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) return 1;

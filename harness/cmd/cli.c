@@ -15,6 +15,7 @@
 #include "../engine/plugins.h"
 #include "../engine/registry.h"
 #include "../output/results.h"
+#include "../sys/term_text.h"
 
 /* One table of every option: letter (for `allowed`), long name, argument, help. */
 typedef struct {
@@ -119,7 +120,7 @@ static int parse_int(const char *cmd, const char *name, const char *s, long lo, 
   long v = strtol(s, &end, 10);
   if (!*s || *end || errno || v < lo || v > hi) {
     fprintf(stderr, "mlpbench %s: --%s must be an integer in %ld..%ld (got '%s')\n", cmd, name, lo,
-            hi, s);
+            hi, TERM_TEXT(s));
     return -1;
   }
   *out = (int)v;
@@ -171,7 +172,7 @@ static int check_list(const char *cmd, const char *name, const char *arg,
   }
   return 0;
 bad:
-  fprintf(stderr, "mlpbench %s: --%s '%s': %s\n", cmd, name, arg, why);
+  fprintf(stderr, "mlpbench %s: --%s '%s': %s\n", cmd, name, TERM_TEXT(arg), TERM_TEXT(why));
   return -1;
 }
 
@@ -186,7 +187,7 @@ static int check_tuning(const char *cmd, const char *name, const char *arg) {
     if (be->tuned_env(arg, n, sizeof n, v, sizeof v, err, sizeof err) >= 0) return 0;
   }
   if (!takers) return 0; /* no backend takes requests in this build: nothing to apply */
-  fprintf(stderr, "mlpbench %s: --%s %s\n", cmd, name, err);
+  fprintf(stderr, "mlpbench %s: --%s %s\n", cmd, name, TERM_TEXT(err));
   return -1;
 }
 
@@ -315,7 +316,7 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     fprintf(stderr, "mlpbench %s: option --%s is not handled (a bug)\n", cmd, name);
     return -1;
   }
-  fprintf(stderr, "mlpbench %s: bad value '%s' for --%s\n", cmd, arg, name);
+  fprintf(stderr, "mlpbench %s: bad value '%s' for --%s\n", cmd, TERM_TEXT(arg), name);
   return -1;
 }
 
@@ -359,10 +360,10 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
       const char *bad = argv[optind - 1];
       if (c == ':' || (optopt && strncmp(bad, "--", 2) == 0))
         fprintf(stderr, "mlpbench %s: option '%s' needs a value (see mlpbench %s --help)\n", cmd,
-                bad, cmd);
+                TERM_TEXT(bad), cmd);
       else
-        fprintf(stderr, "mlpbench %s: unknown option '%s' (see mlpbench %s --help)\n", cmd, bad,
-                cmd);
+        fprintf(stderr, "mlpbench %s: unknown option '%s' (see mlpbench %s --help)\n", cmd,
+                TERM_TEXT(bad), cmd);
       return EXIT_USAGE;
     }
     const char *name = "?";
@@ -372,7 +373,7 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   }
   if (optind < argc) {
     fprintf(stderr, "mlpbench %s: unexpected argument '%s' (see mlpbench %s --help)\n", cmd,
-            argv[optind], cmd);
+            TERM_TEXT(argv[optind]), cmd);
     return EXIT_USAGE;
   }
   /* a command that runs a math library runs its best kernel unless told otherwise
@@ -398,11 +399,13 @@ static int plan_backends(const cli_opts *o, run_plan *p, int *worst) {
        tok = strtok_r(NULL, ",", &save)) {
     const mlp_backend *be = registry_find(tok);
     if (!be) {
-      fprintf(stderr, "mlpbench %s: unknown backend '%s' (see mlpbench list)\n", o->cmd, tok);
+      fprintf(stderr, "mlpbench %s: unknown backend '%s' (see mlpbench list)\n", o->cmd,
+              TERM_TEXT(tok));
       return EXIT_USAGE;
     }
     if (!be->available(why, sizeof why)) {
-      fprintf(stderr, "mlpbench %s: backend %s unavailable: %s\n", o->cmd, tok, why);
+      fprintf(stderr, "mlpbench %s: backend %s unavailable: %s\n", o->cmd, TERM_TEXT(tok),
+              TERM_TEXT(why));
       *worst = EXIT_RUNTIME;
       continue;
     }
@@ -429,13 +432,13 @@ static int plan_path(const cli_opts *o, const run_plan *p) {
     takers++;
     if (!list_has(paths, o->path)) {
       fprintf(stderr, "mlpbench %s: backend %s has no path '%s' (its paths: %s)\n", o->cmd,
-              p->backends[i]->name, o->path, paths);
+              p->backends[i]->name, TERM_TEXT(o->path), paths);
       return EXIT_USAGE;
     }
   }
   if (!takers) {
     fprintf(stderr, "mlpbench %s: --path %s: none of the chosen backends offers a choice of path\n",
-            o->cmd, o->path);
+            o->cmd, TERM_TEXT(o->path));
     return EXIT_USAGE;
   }
   return 0;
@@ -500,7 +503,7 @@ void cli_apply_tuning(const cli_opts *o) {
         be->tuned_env(o->blas_kernel, name, sizeof name, value, sizeof value, err, sizeof err) != 1)
       continue;
     setenv(name, value, 1);
-    fprintf(stderr, "mlpbench: re-running with %s=%s\n", name, value);
+    fprintf(stderr, "mlpbench: re-running with %s=%s\n", name, TERM_TEXT(value));
     any = 1;
   }
   if (!any) return;

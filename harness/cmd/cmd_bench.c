@@ -20,29 +20,27 @@
 #include "../output/results.h"
 #include "../output/table.h"
 #include "../sys/interrupt.h"
+#include "../sys/term_text.h"
 #include "cli.h"
 
 static const char *bench_allowed = "bwdneBHlSZstFTCWrkKfqRMPxOpNJ";
 
 static void default_results_path(char *out, size_t len) {
-  char stamp[32];
-  time_t now = time(NULL);
-  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&now));
   report_context c;
   report_context_fill(&c, 0, NULL);
-  snprintf(out, len, "results/bench-%s-%s.json", stamp, c.host);
+  results_default_path(out, len, c.host, time(NULL));
 }
 
 /* The run's outputs, each through its reporter. */
 static int write_outputs(const run_plan *p, const report *rep, const char *results_path) {
   char err[PATH_MAX + 256];
   if (reporter_results.write(rep, results_path, p->out.format, err, sizeof err)) {
-    fprintf(stderr, "mlpbench bench: %s\n", err);
+    fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
     return EXIT_RUNTIME;
   }
-  fprintf(stderr, "mlpbench bench: results written to %s\n", results_path);
+  fprintf(stderr, "mlpbench bench: results written to %s\n", TERM_TEXT(results_path));
   if (p->out.markdown && reporter_markdown.write(rep, p->out.markdown, 0, err, sizeof err)) {
-    fprintf(stderr, "mlpbench bench: %s\n", err);
+    fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
     return EXIT_RUNTIME;
   }
   if (p->out.plots && reporter_plots.write(rep, p->out.plots, 0, err, sizeof err))
@@ -56,7 +54,15 @@ static int check_destinations(const run_plan *p, const char *results_path) {
   if (outfile_check(results_path, err, sizeof err) ||
       (p->out.markdown && outfile_check(p->out.markdown, err, sizeof err)) ||
       (p->out.plots && plots_check_dir(p->out.plots, err, sizeof err))) {
-    fprintf(stderr, "mlpbench bench: %s\n", err);
+    fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
+    return EXIT_USAGE;
+  }
+  /* after the checks, which create the folders: any spelling of one file is caught */
+  if (p->out.markdown && outfile_same(results_path, p->out.markdown)) {
+    fprintf(stderr,
+            "mlpbench bench: --markdown %s is the results file %s: one would replace the "
+            "other\n",
+            TERM_TEXT(p->out.markdown), TERM_TEXT(results_path));
     return EXIT_USAGE;
   }
   return 0;
@@ -139,12 +145,12 @@ int cmd_bench_process(int argc, char **argv) {
     return EXIT_USAGE;
   }
   if (plan_read(argv[1], &p, err, sizeof err)) {
-    fprintf(stderr, "mlpbench bench-process: %s\n", err);
+    fprintf(stderr, "mlpbench bench-process: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
   if (!p.out.results || p.processes != 1) {
     fprintf(stderr, "mlpbench bench-process: %s: a plan of one process with a results file\n",
-            argv[1]);
+            TERM_TEXT(argv[1]));
     plan_release(&p);
     return EXIT_USAGE;
   }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "../sys/interrupt.h"
+#include "../sys/term_text.h"
 #include "cli.h"
 
 static const char *export_allowed = "dno";
@@ -23,7 +24,7 @@ int cmd_export_png(int argc, char **argv) {
     return EXIT_USAGE;
   }
   if (dataset_load(o.data, &d, err, sizeof err)) {
-    fprintf(stderr, "mlpbench export-png: %s\n", err);
+    fprintf(stderr, "mlpbench export-png: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
   dataset_truncate(&d, o.wl.limit);
@@ -31,12 +32,12 @@ int cmd_export_png(int argc, char **argv) {
   interrupt_install();
   int st = dataset_export_png(&d, o.out_dir, &mlpb_stop_signal, err, sizeof err);
   if (st) {
-    fprintf(stderr, "mlpbench export-png: %s%s\n", err,
+    fprintf(stderr, "mlpbench export-png: %s%s\n", TERM_TEXT(err),
             st == -2 ? ": nothing written, the folder is as it was" : "");
     rc = st == -2 ? interrupt_exit_code() : EXIT_USAGE;
   } else {
-    printf("wrote %d images of %s to %s/train.csv and %s/images/\n", d.n_train, d.name, o.out_dir,
-           o.out_dir);
+    printf("wrote %d images of %s to %s/train.csv and %s/images/\n", d.n_train, TERM_TEXT(d.name),
+           TERM_TEXT(o.out_dir), TERM_TEXT(o.out_dir));
   }
   dataset_free(&d);
   return rc;

@@ -9,6 +9,7 @@
 #include "../engine/gradcheck.h"
 #include "../engine/peers.h"
 #include "../engine/session.h"
+#include "../sys/term_text.h"
 #include "cli.h"
 
 static const char *gc_allowed = "bwdnBHsStFTCfKqEJ";
@@ -32,7 +33,8 @@ static int check_workload(const run_plan *p, const wl_entry *e) {
     return EXIT_RUNTIME;
   }
   printf("\n## gradcheck: %s %d-%d-%d, batch %d of %s, seed %llu\n\n", w->name, w->spec.n_in,
-         w->spec.n_hidden, w->spec.n_out, s.gb.b.n, w->data_title, (unsigned long long)p->seed);
+         w->spec.n_hidden, w->spec.n_out, s.gb.b.n, TERM_TEXT(w->data_title),
+         (unsigned long long)p->seed);
   printf("float64 reference loss %.9f; finite differences (Richardson, h = %.2g * max(1, |p|)): "
          "%d parameters, worst error %.2f of its bound, max rel err %.2e; %d ReLU kinks and %d "
          "below resolution skipped: %s\n\n",
@@ -51,7 +53,7 @@ static int check_workload(const run_plan *p, const wl_entry *e) {
       snprintf(err, sizeof err, "out of memory in the TF32 error model");
     if (err[0] || gc_check_backend(be, &p->opts, w, &s.gb.b, s.params, s.ref_loss, s.ref, &tol, &r,
                                    err, sizeof err)) {
-      printf("| %-6s | error: %s |\n", be->name, err);
+      printf("| %-6s | error: %s |\n", be->name, TERM_TEXT(err));
       rc = EXIT_RUNTIME;
       continue;
     }

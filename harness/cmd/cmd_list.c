@@ -5,6 +5,7 @@
 #include "../engine/be_handle.h"
 #include "../engine/registry.h"
 #include "../output/report.h"
+#include "../sys/term_text.h"
 #include "cli.h"
 
 int cmd_list(int argc, char **argv) {
@@ -14,12 +15,16 @@ int cmd_list(int argc, char **argv) {
     if (rc < 0) cli_print_help("list", "", "Lists the backends and whether each can run here.");
     return rc < 0 ? EXIT_OK : rc;
   }
-  printf("CPU: %s\n", report_cpu_model());
+  printf("CPU: %s\n", TERM_TEXT(report_cpu_model())); /* the host's words, and the libraries' */
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
     char why[512] = "", desc[512] = "";
     int ok = be->available(why, sizeof why);
-    if (ok && be->describe) be->describe(desc, sizeof desc);
+    if (ok && be->describe) { /* a library's or a driver's words: made safe before our newlines */
+      char raw[sizeof desc] = "";
+      be->describe(raw, sizeof raw);
+      term_text(desc, sizeof desc, raw);
+    }
     if (ok && be->path) { /* a context knows its path; one for the default spec answers */
       char err[256], path[64];
       mlp_spec spec = {.n_in = 784,
@@ -40,7 +45,7 @@ int cmd_list(int argc, char **argv) {
         be->destroy(ctx);
         size_t n = strlen(desc);
         snprintf(desc + n, sizeof desc - n, "%spath (784-500-10, batch 128): %s",
-                 n ? "\n         " : "", path);
+                 n ? "\n         " : "", TERM_TEXT(path));
       }
     }
     const mlp_props *pr = be_props(be);
@@ -59,7 +64,7 @@ int cmd_list(int argc, char **argv) {
       printf("%-8s available    %s%s%s\n", be->name, be->summary, desc[0] ? "\n         " : "",
              desc);
     else
-      printf("%-8s unavailable  %s\n", be->name, why);
+      printf("%-8s unavailable  %s\n", be->name, TERM_TEXT(why));
   }
   registry_print_advice(stdout, "\nwarning: ");
   return EXIT_OK;

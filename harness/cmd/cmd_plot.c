@@ -6,6 +6,7 @@
 #include "../output/plots.h"
 #include "../output/reporter.h"
 #include "../output/results.h"
+#include "../sys/term_text.h"
 #include "cli.h"
 
 int cmd_plot(int argc, char **argv) {
@@ -24,7 +25,7 @@ int cmd_plot(int argc, char **argv) {
     else if (argv[i][0] != '-' && !file)
       file = argv[i];
     else {
-      fprintf(stderr, "mlpbench plot: unexpected argument '%s' (see --help)\n", argv[i]);
+      fprintf(stderr, "mlpbench plot: unexpected argument '%s' (see --help)\n", TERM_TEXT(argv[i]));
       return EXIT_USAGE;
     }
   }
@@ -35,7 +36,7 @@ int cmd_plot(int argc, char **argv) {
   report r;
   int rc;
   if (results_read(file, &r, err, sizeof err) || plots_check_dir(dir, err, sizeof err)) {
-    fprintf(stderr, "mlpbench plot: %s\n", err);
+    fprintf(stderr, "mlpbench plot: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
   rc = reporter_plots.write(&r, dir, 0, err, sizeof err) ? EXIT_RUNTIME : EXIT_OK;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../workloads/io/file_read.h"
 #include "../../workloads/io/outfile.h"
@@ -24,7 +25,11 @@
 #include "../output/reporter.h"
 #include "../output/results.h"
 #include "../output/table.h"
+#include "../sys/term_text.h"
 #include "cli.h"
+
+/* the cap on one embedded PNG (bench draws a few hundred KiB) */
+#define REPORT_MAX_PNG ((size_t)64 << 20)
 
 static void html_text(FILE *f, const char *s) {
   for (; *s; s++) {
@@ -58,30 +63,40 @@ static void base64(FILE *f, const unsigned char *p, size_t n) {
   }
 }
 
-/* Every PNG in dir (sorted), embedded with its file name as the caption. */
+static int is_png_name(const char *name) {
+  size_t len = strlen(name);
+  return len > 4 && strcmp(name + len - 4, ".png") == 0 && name[0] != '.';
+}
+
+/* One PNG through the careful reader (regular files only, non-blocking, capped), embedded
+ * with its file name as the caption; one that cannot be read is named on stderr with why. */
+static int embed_png(FILE *f, const char *dir, const char *name) {
+  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  char path[PATH_MAX + 256], err[PATH_MAX + 256];
+  unsigned char *buf = NULL;
+  size_t sz = 0;
+  if (path_join(path, sizeof path, dir, name, err, sizeof err) ||
+      file_read_max(path, REPORT_MAX_PNG, sig, 8, "a PNG file", &buf, &sz, err, sizeof err)) {
+    fprintf(stderr, "mlpbench report: skipped %s\n", TERM_TEXT(err));
+    return 0;
+  }
+  fputs("<figure><img alt=\"", f);
+  html_text(f, name);
+  fputs("\" src=\"data:image/png;base64,", f);
+  base64(f, buf, sz);
+  fputs("\"><figcaption>", f);
+  html_text(f, name);
+  fputs("</figcaption></figure>\n", f);
+  free(buf);
+  return 1;
+}
+
+/* Every PNG in dir (sorted); how many were embedded. */
 static int embed_pngs(FILE *f, const char *dir) {
   struct dirent **list = NULL;
   int n = scandir(dir, &list, NULL, alphasort), shown = 0;
   for (int i = 0; i < n; i++) {
-    const char *name = list[i]->d_name;
-    size_t len = strlen(name);
-    char path[PATH_MAX + 256], err[PATH_MAX + 256];
-    unsigned char *buf = NULL;
-    size_t sz = 0;
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (len > 4 && strcmp(name + len - 4, ".png") == 0 && name[0] != '.' &&
-        !path_join(path, sizeof path, dir, name, err, sizeof err) &&
-        !file_read_max(path, (size_t)64 << 20, sig, 8, "a PNG file", &buf, &sz, err, sizeof err)) {
-      fputs("<figure><img alt=\"", f);
-      html_text(f, name);
-      fputs("\" src=\"data:image/png;base64,", f);
-      base64(f, buf, sz);
-      fputs("\"><figcaption>", f);
-      html_text(f, name);
-      fputs("</figcaption></figure>\n", f);
-      shown++;
-    }
-    free(buf);
+    if (is_png_name(list[i]->d_name)) shown += embed_png(f, dir, list[i]->d_name);
     free(list[i]);
   }
   free(list);
@@ -243,7 +258,11 @@ static int write_page(outfile *o, const report *r, const history *h, const char 
     failed |= reporter_plots.write(r, tmp, 0, err, sizeof err) != 0;
     shown = embed_pngs(f, tmp);
   }
-  if (!shown) fputs("<p>No plots (gnuplot not installed).</p>\n", f);
+  if (!shown) /* the true reason, not a guess */
+    fputs(images                  ? "<p>No plots: no readable PNG in the --images folder.</p>\n"
+          : !plots_have_gnuplot() ? "<p>No plots (gnuplot not installed).</p>\n"
+                                  : "<p>No plots: they could not be drawn.</p>\n",
+          f);
   if (h) {
     history_html(f, h);
     char hdir[PATH_MAX];
@@ -253,6 +272,28 @@ static int write_page(outfile *o, const report *r, const history *h, const char 
   }
   fputs("</body></html>\n", f);
   return failed;
+}
+
+/* What the reader and the outputs would collide on, before a page is drawn: --out naming
+ * the results file it reads (any spelling of it) would replace the run with its page, and a
+ * missing --images folder would give a page that blames gnuplot. */
+static int report_check_args(const char *file, const char *out, const char *images, char *err,
+                             size_t len) {
+  struct stat st;
+  if (outfile_same(file, out)) {
+    snprintf(err, len, "--out %s is the results file it reads (%s): refusing to replace it", out,
+             file);
+    return -1;
+  }
+  if (images && stat(images, &st) != 0) {
+    snprintf(err, len, "--images %s: %s", images, strerror(errno));
+    return -1;
+  }
+  if (images && !S_ISDIR(st.st_mode)) {
+    snprintf(err, len, "--images %s: not a folder", images);
+    return -1;
+  }
+  return 0;
 }
 
 int cmd_report(int argc, char **argv) {
@@ -273,8 +314,8 @@ int cmd_report(int argc, char **argv) {
           "context, tables, gradient checks,\nthe run's plots (redrawn; or the PNGs in --images, "
           "e.g. bench's --plots folder with its montage),\nand the history of --history "
           "folders.\n\n"
-          "exit codes: 0 ok, 2 unreadable results file or unwritable output, 3 a plot could "
-          "not be drawn\n");
+          "exit codes: 0 ok, 2 unreadable results file, unwritable output, --out naming the "
+          "results file or a missing --images folder, 3 a plot could not be drawn\n");
       rc = EXIT_OK;
       goto done;
     } else if (strcmp(argv[i], "--history") == 0 && i + 1 < argc) {
@@ -286,7 +327,8 @@ int cmd_report(int argc, char **argv) {
     } else if (argv[i][0] != '-' && !file) {
       file = argv[i];
     } else {
-      fprintf(stderr, "mlpbench report: unexpected argument '%s' (see --help)\n", argv[i]);
+      fprintf(stderr, "mlpbench report: unexpected argument '%s' (see --help)\n",
+              TERM_TEXT(argv[i]));
       goto done;
     }
   }
@@ -294,8 +336,9 @@ int cmd_report(int argc, char **argv) {
     fprintf(stderr, "mlpbench report: needs a results file (see --help)\n");
     goto done;
   }
-  if (results_read(file, &r, err, sizeof err) || outfile_check(out, err, sizeof err)) {
-    fprintf(stderr, "mlpbench report: %s\n", err);
+  if (results_read(file, &r, err, sizeof err) || outfile_check(out, err, sizeof err) ||
+      report_check_args(file, out, images, err, sizeof err)) {
+    fprintf(stderr, "mlpbench report: %s\n", TERM_TEXT(err));
     goto done;
   }
   for (int i = 0; i < nh; i++)
@@ -307,15 +350,15 @@ int cmd_report(int argc, char **argv) {
     goto done;
   }
   if (outfile_open(&o, out, err, sizeof err)) {
-    fprintf(stderr, "mlpbench report: %s\n", err);
+    fprintf(stderr, "mlpbench report: %s\n", TERM_TEXT(err));
     goto cleanup;
   }
   int failed = write_page(&o, &r, h.files_read ? &h : NULL, images, tmp);
   if (outfile_commit(&o, err, sizeof err)) {
-    fprintf(stderr, "mlpbench report: %s\n", err);
+    fprintf(stderr, "mlpbench report: %s\n", TERM_TEXT(err));
     goto cleanup;
   }
-  fprintf(stderr, "mlpbench report: written to %s\n", out);
+  fprintf(stderr, "mlpbench report: written to %s\n", TERM_TEXT(out));
   rc = failed ? EXIT_RUNTIME : EXIT_OK;
 cleanup:
   rmtree(tmp);

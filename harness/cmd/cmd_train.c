@@ -7,6 +7,7 @@
 
 #include "../engine/session.h"
 #include "../engine/trainer.h"
+#include "../sys/term_text.h"
 #include "cli.h"
 
 static const char *train_allowed = "bwdneBHlSZstFTCKq";
@@ -79,7 +80,7 @@ static int train_workload(const run_plan *p, const wl_entry *e) {
   if (rc) return rc;
   const workload *w = &ss.w;
   printf("\n## train: %s %d-%d-%d on %s", w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out,
-         w->data_title);
+         TERM_TEXT(w->data_title));
   if (w->has_accuracy)
     printf(": %d train / %d val / %d test, batch %d, %d steps/epoch (%s%s)", w->n_train, w->n_val,
            w->n_test, w->batch, w->batches_per_epoch, w->sampling_label,
@@ -89,14 +90,14 @@ static int train_workload(const run_plan *p, const wl_entry *e) {
     trainer t;
     sum[i].name = p->backends[i]->name;
     if (trainer_open(&t, p->backends[i], &p->opts, w, p->seed)) {
-      fprintf(stderr, "mlpbench train: %s\n", t.err);
+      fprintf(stderr, "mlpbench train: %s\n", TERM_TEXT(t.err));
       rc = EXIT_RUNTIME;
       continue;
     }
     t.progress = !p->quiet;
     int bad = w->has_accuracy ? train_labels(&t, w, &sum[i]) : train_targets(&t, w, &sum[i]);
     if (bad) {
-      fprintf(stderr, "mlpbench train: %s\n", t.err);
+      fprintf(stderr, "mlpbench train: %s\n", TERM_TEXT(t.err));
       rc = EXIT_RUNTIME;
     }
     sum[i].ok = !bad;

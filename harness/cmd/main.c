@@ -4,6 +4,7 @@
 
 #include "../engine/names.h"
 #include "../sys/exitcode.h"
+#include "../sys/term_text.h"
 #include "cli.h"
 
 static void usage(FILE *f) {
@@ -53,7 +54,7 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
-  fprintf(stderr, "mlpbench: unknown command '%s'\n\n", argv[1]);
+  fprintf(stderr, "mlpbench: unknown command '%s'\n\n", TERM_TEXT(argv[1]));
   usage(stderr);
   return EXIT_USAGE;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../workloads/io/outfile.h"
+#include "../output/results.h"
 #include "plugins.h"
 #include "registry.h"
 
@@ -85,11 +86,11 @@ void plan_release(run_plan *p) {
 }
 
 int plan_read(const char *path, run_plan *p, char *err, size_t len) {
-  json_error_t je;
-  json_t *j = json_load_file(path, 0, &je);
+  char why[PATH_MAX + 256] = "";
+  json_t *j = results_load_json(path, why, sizeof why); /* the same careful reader */
   memset(p, 0, sizeof *p);
   if (!j || strcmp(str_or(json_object_get(j, "schema"), ""), "mlpbench-plan-2")) {
-    snprintf(err, len, "%s: not an mlpbench plan (%s)", path, j ? "schema" : je.text);
+    snprintf(err, len, "%s: not an mlpbench plan (%s)", path, j ? "schema" : why);
     json_decref(j);
     return -1;
   }

@@ -1,4 +1,5 @@
 #include "registry.h"
+#include "../sys/term_text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -82,7 +83,7 @@ int registry_print_advice(FILE *f, const char *prefix) {
     const mlp_backend *be = registry_get(i);
     if (!be->advice || !be->available(why, sizeof why) || !be->advice(advice, sizeof advice))
       continue;
-    fprintf(f, "%s%s\n", prefix, advice);
+    fprintf(f, "%s%s\n", prefix, TERM_TEXT(advice)); /* it quotes the environment */
     n++;
   }
   return n;

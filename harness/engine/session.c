@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../sys/exitcode.h"
+#include "../sys/term_text.h"
 
 int session_open(wl_session *s, const wl_entry *e, const run_plan *p, int check, const char *cmd) {
   char err[PATH_MAX + 256];
@@ -13,7 +14,7 @@ int session_open(wl_session *s, const wl_entry *e, const run_plan *p, int check,
   int rc = e->needs_data ? dataset_load(p->data, &s->d, err, sizeof err) : 0;
   if (!rc) rc = e->build(&s->w, &s->d, &p->wl, err, sizeof err);
   if (rc) {
-    fprintf(stderr, "mlpbench %s: %s\n", cmd, err);
+    fprintf(stderr, "mlpbench %s: %s\n", cmd, TERM_TEXT(err));
     dataset_free(&s->d);
     return rc == MLPB_ERR_NOMEM ? EXIT_RUNTIME : EXIT_USAGE;
   }

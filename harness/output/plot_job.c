@@ -9,6 +9,7 @@
 #include "../../workloads/io/outfile.h"
 #include "../sys/plot_text.h"
 #include "../sys/spawn.h"
+#include "../sys/term_text.h"
 
 /* A finished PNG: signature first, IEND chunk last. */
 static int png_complete(const char *path) {
@@ -83,13 +84,13 @@ void job_end(plot_job *j, const char *name, FILE *gp, FILE *dat, const char *wha
   const char *argv[] = {"gnuplot", script, NULL};
   int rc = spawn_run(argv, "gnuplot", 5);
   if (rc != 0 || !png_complete(png)) {
-    fprintf(stderr, "mlpbench: gnuplot failed drawing %s (exit %d)\n", what, rc);
+    fprintf(stderr, "mlpbench: gnuplot failed drawing %s (exit %d)\n", TERM_TEXT(what), rc);
     j->failed = 1;
     return;
   }
   if (snprintf(dest, sizeof dest, "%s/%s.png", j->dir, name) >= (int)sizeof dest ||
       copy_into(png, dest, err, sizeof err)) {
-    fprintf(stderr, "mlpbench: %s\n", dest[0] ? err : "plot path too long");
+    fprintf(stderr, "mlpbench: %s\n", dest[0] ? TERM_TEXT(err) : "plot path too long");
     j->failed = 1;
   }
 }

@@ -13,6 +13,7 @@
 #include "../../workloads/io/png_write.h"
 #include "../sys/plot_text.h"
 #include "../sys/spawn.h"
+#include "../sys/term_text.h"
 #include "plot_job.h"
 
 /* How plots are made safely (see plot_text.h for the quoting rule): every script, data file
@@ -225,10 +226,10 @@ int plots_draw(const char *dir, const report *r) {
   if (rmtree(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", tmp);
   if (j.failed) {
     fprintf(stderr, "mlpbench: some plots were not drawn; the previous ones in %s/ are kept\n",
-            dir);
+            TERM_TEXT(dir));
     return -1;
   }
-  fprintf(stderr, "mlpbench: plots written to %s/\n", dir);
+  fprintf(stderr, "mlpbench: plots written to %s/\n", TERM_TEXT(dir));
   return 0;
 }
 
@@ -288,7 +289,7 @@ int plots_montage(const char *dir, const report_workload *w) {
   snprintf(name, sizeof name, "%s-montage.png", safe);
   rc = path_join(path, sizeof path, dir, name, err, sizeof err);
   if (!rc) rc = png_write_8bit(path, img, W, H, 3, err, sizeof err);
-  if (rc) fprintf(stderr, "mlpbench: %s\n", err);
+  if (rc) fprintf(stderr, "mlpbench: %s\n", TERM_TEXT(err));
 done:
   free(img);
   return rc;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../sys/term_text.h"
 #include "mlpb_commit.h" /* MLPB_GIT_COMMIT, written at build time */
 #include "report.h"
 
@@ -49,11 +50,13 @@ void report_context_fill(report_context *c, int argc, char **argv) {
   memset(c, 0, sizeof *c);
   c->peak_gflops = NAN; /* measured by the runner, where a host library offers it */
   strftime(c->date, sizeof c->date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  if (uname(&u) == 0) {
-    snprintf(c->host, sizeof c->host, "%s", u.nodename);
-    snprintf(c->os, sizeof c->os, "%s %s %s", u.sysname, u.release, u.machine);
+  if (uname(&u) == 0) { /* the host's strings are not ours: valid UTF-8, whole characters */
+    char os[sizeof u.sysname + sizeof u.release + sizeof u.machine + 3];
+    snprintf(os, sizeof os, "%s %s %s", u.sysname, u.release, u.machine);
+    utf8_clean(c->host, sizeof c->host, u.nodename);
+    utf8_clean(c->os, sizeof c->os, os);
   }
-  snprintf(c->cpu, sizeof c->cpu, "%s", report_cpu_model());
+  utf8_clean(c->cpu, sizeof c->cpu, report_cpu_model());
   c->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
   caches(c->caches, sizeof c->caches);
 #if defined(__clang__)
@@ -64,10 +67,26 @@ void report_context_fill(report_context *c, int argc, char **argv) {
   snprintf(c->flags, sizeof c->flags, "%s", MLPB_C_FLAGS);
   snprintf(c->commit, sizeof c->commit, "%s", MLPB_GIT_COMMIT);
   snprintf(c->commit_date, sizeof c->commit_date, "%s", MLPB_GIT_COMMIT_DATE);
+  report_context_command(c, argc, argv);
+}
+
+void report_context_command(report_context *c, int argc, char **argv) {
+  /* joined at full length, then cut on a character boundary (a byte cut inside "é" made the
+   * string invalid, and jansson wrote "command": null); invalid bytes become U+FFFD */
+  size_t need = 1;
+  for (int i = 0; i < argc; i++)
+    need += strlen(argv[i]) + 1;
+  char *all = malloc(need);
+  if (!all) {
+    c->command[0] = '\0';
+    return;
+  }
   size_t used = 0;
-  for (int i = 0; i < argc && used < sizeof c->command; i++)
-    used += (size_t)snprintf(c->command + used, sizeof c->command - used, "%s%s", i ? " " : "",
-                             argv[i]);
+  for (int i = 0; i < argc; i++)
+    used += (size_t)snprintf(all + used, need - used, "%s%s", i ? " " : "", argv[i]);
+  all[used] = '\0';
+  utf8_clean(c->command, sizeof c->command, all);
+  free(all);
 }
 
 const char *const gc_tensor_names[4] = {"W1", "b1", "W2", "b2"};
@@ -113,8 +132,10 @@ const char *report_cpu_model(void) {
   while (f && fgets(line, sizeof line, f))
     if (strncmp(line, "model name", 10) == 0) {
       char *c = strchr(line, ':');
-      if (c) snprintf(model, sizeof model, "%s", c + 2);
-      model[strcspn(model, "\n")] = '\0';
+      if (c) { /* cut on a character boundary: the model string is the host's */
+        c[strcspn(c, "\n")] = '\0';
+        utf8_clean(model, sizeof model, c[1] ? c + 2 : "");
+      }
       break;
     }
   if (f) fclose(f);

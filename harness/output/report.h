@@ -132,6 +132,8 @@ typedef struct {
 extern const char *const gc_tensor_names[4];
 
 void report_context_fill(report_context *c, int argc, char **argv);
+/* c->command: the arguments joined by spaces, valid UTF-8, cut on a character boundary. */
+void report_context_command(report_context *c, int argc, char **argv);
 /* The context's host math library: that of the first row whose backend has one (the rows
  * say what ran; a run of naive alone records none). */
 void report_context_libraries(report_context *c, const report *r);

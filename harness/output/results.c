@@ -8,8 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "../../workloads/io/file_read.h"
 #include "../../workloads/io/outfile.h"
+#include "../sys/plot_text.h"
+#include "../sys/term_text.h"
 #include "wl_identity.h"
 
 #define SCHEMA "mlpbench-results-1"
@@ -17,6 +21,17 @@
 /* JSON has no NaN or Infinity: a non-finite number is written as null. */
 static json_t *jnum(double x) {
   return isfinite(x) ? json_real(x) : json_null();
+}
+
+/* A string into JSON, invalid UTF-8 replaced by U+FFFD (each bad byte becomes 3): jansson
+ * refuses an invalid string, which wrote "command": null, or left a BMF key out. */
+static json_t *jstr(const char *s) {
+  size_t n = 3 * strlen(s) + 1;
+  char *clean = malloc(n);
+  if (!clean) return NULL;
+  json_t *v = json_string(utf8_clean(clean, n, s));
+  free(clean);
+  return v;
 }
 
 static json_t *jarray(const double *x, int n) {
@@ -133,7 +148,7 @@ static json_t *fields_to_json(json_t *o, const void *obj, const field *f, int n)
     char hex[24];
     switch (f[i].type) {
     case F_STR:
-      v = json_string(p);
+      v = jstr(p);
       break;
     case F_INT:
       v = json_integer(*(const int *)p);
@@ -167,8 +182,8 @@ static void fields_from_json(void *obj, const field *f, int n, const json_t *o) 
     double x = json_is_number(v) ? json_number_value(v) : NAN;
     const char *str = json_string_value(v);
     switch (f[i].type) {
-    case F_STR:
-      snprintf(p, f[i].size, "%s", str ? str : "");
+    case F_STR: /* cut on a character boundary when the file's string is longer */
+      utf8_clean(p, f[i].size, str);
       break;
     case F_INT:
       *(int *)p = isfinite(x) && fabs(x) < 2e9 ? (int)x : 0;
@@ -247,7 +262,7 @@ static void gradcheck_from_json(gc_result *g, const json_t *o) {
 static json_t *row_json(const report_row *r) {
   json_t *o = fields_to_json(json_object(), r, row_fields, N_FIELDS(row_fields));
   json_object_set_new(o, "status", json_string(r->ran ? "ok" : "failed"));
-  if (!r->ran) json_object_set_new(o, "error", json_string(r->error));
+  if (!r->ran) json_object_set_new(o, "error", jstr(r->error));
   if (r->gc_done) json_object_set_new(o, "gradcheck", gradcheck_json(&r->gc));
   json_object_set_new(o, "epoch_seconds", jarray(r->samples, r->n_samples));
   json_object_set_new(o, "epoch_cpu_seconds", jarray(r->cpu_samples, r->n_samples));
@@ -283,7 +298,7 @@ static json_t *montage_json(const report_montage *m) {
   if (!hex) return o;
   for (size_t i = 0; i < np; i++)
     snprintf(hex + 2 * i, 3, "%02x", m->pixels[i]);
-  json_object_set_new(o, "backend", json_string(m->backend));
+  json_object_set_new(o, "backend", jstr(m->backend));
   json_object_set_new(o, "side", json_integer(m->side));
   json_object_set_new(o, "truth", int_array(m->truth, m->n));
   json_object_set_new(o, "pred", int_array(m->pred, m->n));
@@ -347,10 +362,10 @@ static json_t *workload_json(const report_workload *w) {
   for (int i = 0; i < w->n_rows; i++)
     json_array_append_new(rows, row_json(&w->rows[i]));
   for (int i = 0; i < w->n_sweep; i++)
-    json_array_append_new(sweep,
-                          json_pack("{s:s,s:s,s:i,s:o}", "param", w->sweep[i].param, "backend",
-                                    w->sweep[i].backend, "value", w->sweep[i].value,
-                                    "seconds_per_epoch", jnum(w->sweep[i].seconds)));
+    json_array_append_new(sweep, json_pack("{s:o,s:o,s:i,s:o}", "param", jstr(w->sweep[i].param),
+                                           "backend", jstr(w->sweep[i].backend), "value",
+                                           w->sweep[i].value, "seconds_per_epoch",
+                                           jnum(w->sweep[i].seconds)));
   json_object_set_new(o, "results", rows);
   json_object_set_new(o, "sweep", sweep);
   if (w->montage.n > 0) json_object_set_new(o, "montage", montage_json(&w->montage));
@@ -368,10 +383,10 @@ static json_t *workload_json(const report_workload *w) {
 static void gbench_entry(json_t *list, const char *name, const char *run_name, int family, int reps,
                          int rep, const char *agg, double real_ms, double cpu_ms) {
   json_t *e = json_object();
-  json_object_set_new(e, "name", json_string(name));
+  json_object_set_new(e, "name", jstr(name));
   json_object_set_new(e, "family_index", json_integer(family));
   json_object_set_new(e, "per_family_instance_index", json_integer(0));
-  json_object_set_new(e, "run_name", json_string(run_name));
+  json_object_set_new(e, "run_name", jstr(run_name));
   json_object_set_new(e, "run_type", json_string(agg ? "aggregate" : "iteration"));
   json_object_set_new(e, "repetitions", json_integer(reps));
   json_object_set_new(e, "threads", json_integer(1));
@@ -402,10 +417,11 @@ static void moments(const double *x, int n, double *mean, double *sd) {
 static json_t *gbench_json(const report *r) {
   json_t *root = json_object(), *list = json_array();
   const report_context *c = &r->ctx;
-  json_t *ctx = json_pack("{s:s,s:s,s:s,s:i,s:i,s:b,s:s,s:s,s:s}", "date", c->date, "host_name",
-                          c->host, "executable", "mlpbench", "num_cpus", c->cores, "mhz_per_cpu", 0,
-                          "cpu_scaling_enabled", 0, "library_build_type", "release", "mlpbench_cpu",
-                          c->cpu, "mlpbench_blas_kernel", c->blas_kernel);
+  json_t *ctx =
+      json_pack("{s:o,s:o,s:s,s:i,s:i,s:b,s:s,s:o,s:o}", "date", jstr(c->date), "host_name",
+                jstr(c->host), "executable", "mlpbench", "num_cpus", c->cores, "mhz_per_cpu", 0,
+                "cpu_scaling_enabled", 0, "library_build_type", "release", "mlpbench_cpu",
+                jstr(c->cpu), "mlpbench_blas_kernel", jstr(c->blas_kernel));
   json_object_set_new(ctx, "caches", json_array());
   int family = 0;
   for (int w = 0; w < r->n_wl; w++)
@@ -458,9 +474,9 @@ static json_t *github_json(const report *r) {
       snprintf(extra, sizeof extra, "IQR %.4g ms, n %d, gradcheck %s, %s",
                (row->st.q3 - row->st.q1) * 1e3, row->n_samples, row->gc.pass ? "pass" : "FAILED",
                r->ctx.cpu);
-      json_array_append_new(list,
-                            json_pack("{s:s,s:s,s:o,s:s,s:s}", "name", name, "unit", "ms", "value",
-                                      jnum(row->st.median * 1e3), "range", range, "extra", extra));
+      json_array_append_new(list, json_pack("{s:o,s:s,s:o,s:s,s:o}", "name", jstr(name), "unit",
+                                            "ms", "value", jnum(row->st.median * 1e3), "range",
+                                            range, "extra", jstr(extra)));
     }
   return list;
 }
@@ -486,14 +502,15 @@ static json_t *bmf_json(const report *r) {
     for (int i = 0; i < r->wl[w].n_rows; i++) {
       const report_row *row = &r->wl[w].rows[i];
       if (!row->ran || !row->gc.pass || !(row->st.median > 0)) continue;
-      char name[512];
+      char name[512], key[3 * sizeof name];
       snprintf(name, sizeof name, "%s/%s/%s", r->wl[w].name, row->backend, r->ctx.host);
+      utf8_clean(key, sizeof key, name); /* jansson refuses a key that is not UTF-8 */
       json_t *b = json_object();
       json_object_set_new(b, "latency",
                           bmf_measure(row->st.median * 1e9, row->st.q1 * 1e9, row->st.q3 * 1e9));
       json_object_set_new(b, "throughput",
                           bmf_measure(r->wl[w].samples_per_epoch / row->st.median, NAN, NAN));
-      json_object_set_new(o, name, b);
+      json_object_set_new(o, key, b);
     }
   return o;
 }
@@ -530,6 +547,13 @@ json_t *results_to_json(const report *r, results_format f) {
   return (size_t)f < sizeof formats / sizeof formats[0] ? formats[f].build(r) : NULL;
 }
 
+void results_default_path(char *out, size_t len, const char *host, time_t when) {
+  char stamp[32], name[72];
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&when));
+  safe_name(name, sizeof name, host); /* a host name is not ours: no '/', no '..' */
+  snprintf(out, len, "results/bench-%s-%s.json", stamp, name);
+}
+
 int results_check_writable(const char *path, char *err, size_t len) {
   return outfile_check(path, err, len);
 }
@@ -539,7 +563,7 @@ int results_write(const char *path, json_t *j, char *err, size_t len) {
   if (outfile_open(&o, path, err, len)) return -1;
   if (json_dumpf(j, o.f, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0 ||
       fputc('\n', o.f) == EOF) {
-    snprintf(err, len, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
+    snprintf(err, len, "%s: cannot write: %s", path, strerror(outfile_errno(&o)));
     outfile_abort(&o);
     return -1;
   }
@@ -659,18 +683,47 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
   return 0;
 }
 
-int results_read(const char *path, report *r, char *err, size_t len) {
+/* err made terminal-safe in place: it names a path from a folder listing and quotes the
+ * file (its schema, jansson's "near '...'"), and every command prints it, history's and
+ * compare's included. */
+static void err_safe(char *err, size_t len) {
+  char *raw = strdup(err);
+  if (!raw) {
+    snprintf(err, len, "(a message that could not be shown: out of memory)");
+    return;
+  }
+  term_text(err, len, raw);
+  free(raw);
+}
+
+json_t *results_load_json(const char *path, char *err, size_t len) {
+  uint8_t *buf = NULL;
+  size_t n = 0;
   json_error_t je;
-  json_t *j = json_load_file(path, 0, &je);
-  memset(r, 0, sizeof *r);
+  /* file_read_max: a FIFO or device is refused without blocking, a huge file by its size
+   * before a byte is read (jansson's tree costs about 30 times the file) */
+  if (file_read_max(path, RESULTS_MAX_FILE, NULL, 0, "a results file", &buf, &n, err, len)) {
+    err_safe(err, len);
+    return NULL;
+  }
+  json_t *j = json_loadb((const char *)buf, n, 0, &je);
+  free(buf);
   if (!j) {
     snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line);
-    return -1;
+    err_safe(err, len);
   }
+  return j;
+}
+
+int results_read(const char *path, report *r, char *err, size_t len) {
+  json_t *j = results_load_json(path, err, len);
+  memset(r, 0, sizeof *r);
+  if (!j) return -1;
   char why[512];
   int rc = results_from_json(j, r, why, sizeof why);
   if (rc) {
     snprintf(err, len, "%s: %s", path, why);
+    err_safe(err, len);
     report_free(r);
   }
   json_decref(j);

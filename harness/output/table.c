@@ -1,7 +1,14 @@
+/* table.c: the Markdown table, on a terminal and in a file. Every string in it came from a
+ * results file, the host or the environment, so it goes through term_text (TT): no control
+ * character from it can retitle a terminal, clear it or start a forged line. */
 #include "table.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "../sys/term_text.h"
+
+#define TT(s) TERM_TEXT(s)
 
 void table_fmt_time(char *buf, size_t len, double s) {
   if (s < 1e-3)
@@ -32,29 +39,29 @@ void table_fmt_memory(char *buf, size_t len, const report_row *r) {
 
 void table_print_header(FILE *f, const report *r, const report_workload *w) {
   const report_context *c = &r->ctx;
-  fprintf(f, "\n## %s %d-%d-%d", w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out);
+  fprintf(f, "\n## %s %d-%d-%d", TT(w->name), w->spec.n_in, w->spec.n_hidden, w->spec.n_out);
   if (!w->full_batch)
     fprintf(f, " on %s (hash %016llx): %d train / %d val, batch %d, %d steps/epoch, %s%s",
-            w->dataset, (unsigned long long)w->dataset_hash, w->n_train, w->n_val, w->batch,
-            w->batches_per_epoch, w->sampling, w->zero_grad ? "" : ", no zero_grad");
+            TT(w->dataset), (unsigned long long)w->dataset_hash, w->n_train, w->n_val, w->batch,
+            w->batches_per_epoch, TT(w->sampling), w->zero_grad ? "" : ", no zero_grad");
   else
     fprintf(f, " on %s, %s, timed in blocks of %d epochs",
-            w->dataset_source[0] ? w->dataset_source : w->dataset, w->sampling, w->block);
+            TT(w->dataset_source[0] ? w->dataset_source : w->dataset), TT(w->sampling), w->block);
   fprintf(f,
           "\n\n%s; %s (%d cores; %s); %s; %d epochs x %d runs, first %d sample(s) of each run "
           "dropped; seed %llu; FTZ/DAZ %s; %.4g GFLOP of GEMM per epoch\n",
-          c->date, c->cpu, c->cores, c->caches, c->commit, w->epochs, w->repeat, w->warmup,
-          (unsigned long long)c->seed, c->ftz ? "on" : "off", w->gflop_per_epoch);
+          TT(c->date), TT(c->cpu), c->cores, TT(c->caches), TT(c->commit), w->epochs, w->repeat,
+          w->warmup, (unsigned long long)c->seed, c->ftz ? "on" : "off", w->gflop_per_epoch);
   if (c->blas_library[0])
-    fprintf(f, "BLAS: %s; kernel %s%s%s%s; %d threads\n", c->blas_library, c->blas_kernel,
-            c->blas_kernel_by[0] ? " (chosen by " : "", c->blas_kernel_by,
+    fprintf(f, "BLAS: %s; kernel %s%s%s%s; %d threads\n", TT(c->blas_library), TT(c->blas_kernel),
+            c->blas_kernel_by[0] ? " (chosen by " : "", TT(c->blas_kernel_by),
             c->blas_kernel_by[0] ? ")" : "", c->blas_threads);
   if (isfinite(c->peak_gflops))
     fprintf(f,
             "Machine peak: %.1f GFLOP/s FP32 (%s; what this library reaches here, not a "
             "datasheet figure)\n",
-            c->peak_gflops, c->peak_by);
-  if (c->gpu[0]) fprintf(f, "GPU: %s\n", c->gpu);
+            c->peak_gflops, TT(c->peak_by));
+  if (c->gpu[0]) fprintf(f, "GPU: %s\n", TT(c->gpu));
   int procs = 0;
   for (int i = 0; i < w->n_rows; i++)
     procs = w->rows[i].n_proc > procs ? w->rows[i].n_proc : procs;
@@ -88,12 +95,12 @@ void table_print(FILE *f, const report_workload *w) {
           "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | of peak | procs | "
           "path | memory |%s\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
-          ref_name, dev ? " device/epoch |" : "", dev ? "---|" : "");
+          TT(ref_name), dev ? " device/epoch |" : "", dev ? "---|" : "");
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
-      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | | %s | |%s\n", r->backend, r->error,
-              r->path[0] ? r->path : "-", dev ? " |" : "");
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | | %s | |%s\n", TT(r->backend),
+              TT(r->error), TT(r->path[0] ? r->path : "-"), dev ? " |" : "");
       continue;
     }
     char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[16] = "-", xn[16] = "-";
@@ -130,7 +137,7 @@ void table_print(FILE *f, const report_workload *w) {
     fprintf(f,
             "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s | %s | %s "
             "| %s | %s |%s\n",
-            r->backend, med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops, acc,
-            gc, fl, xfl, pk, pr, r->path[0] ? r->path : "-", mem, dv);
+            TT(r->backend), med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops,
+            acc, gc, fl, xfl, pk, pr, TT(r->path[0] ? r->path : "-"), mem, dv);
   }
 }

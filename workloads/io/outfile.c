@@ -89,6 +89,25 @@ int outfile_check_dir(const char *dir, char *err, size_t len) {
   return probe_dir(dir, err, len);
 }
 
+/* The folder's real path and the name: one spelling for every way of naming a file. */
+static int canonical(const char *path, char *out, size_t len) {
+  char dir[PATH_MAX], real[PATH_MAX], base[PATH_MAX];
+  folder_of(path, dir);
+  if (!realpath(dir, real)) return -1;
+  snprintf(base, sizeof base, "%s", path);
+  int n = snprintf(out, len, "%s/%s", real, basename(base));
+  return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int outfile_same(const char *a, const char *b) {
+  struct stat sa, sb;
+  char ca[2 * PATH_MAX], cb[2 * PATH_MAX];
+  if (stat(a, &sa) == 0 && stat(b, &sb) == 0) /* links and hard links included */
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  if (canonical(a, ca, sizeof ca) || canonical(b, cb, sizeof cb)) return strcmp(a, b) == 0;
+  return strcmp(ca, cb) == 0;
+}
+
 int outfile_check(const char *path, char *err, size_t len) {
   struct stat st;
   char dir[PATH_MAX];
@@ -101,6 +120,54 @@ int outfile_check(const char *path, char *err, size_t len) {
   return outfile_check_dir(dir, err, len);
 }
 
+/* The stream's sink: the file descriptor and the first write error. stdio forgets why a
+ * buffered write failed (ferror() only says that one did), so a full disk came out as a
+ * guessed "Input/output error"; the sink keeps the errno the kernel gave. */
+typedef struct {
+  int fd;
+  int err;
+} out_sink;
+
+static ssize_t sink_write(void *c, const char *buf, size_t n) {
+  out_sink *s = c;
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = write(s->fd, buf + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      if (!s->err) s->err = w < 0 ? errno : ENOSPC; /* write() 0: no room */
+      return done ? (ssize_t)done : -1;
+    }
+    done += (size_t)w;
+  }
+  return (ssize_t)n;
+}
+
+static int sink_close(void *c) {
+  out_sink *s = c;
+  int rc = close(s->fd);
+  free(s);
+  return rc;
+}
+
+int outfile_attach(outfile *o, int fd) {
+  out_sink *s = calloc(1, sizeof *s);
+  cookie_io_functions_t io = {.write = sink_write, .close = sink_close};
+  if (!s) return -1;
+  s->fd = fd;
+  if (!(o->f = fopencookie(s, "w", io))) {
+    free(s);
+    return -1;
+  }
+  o->sink = s;
+  return 0;
+}
+
+int outfile_errno(const outfile *o) {
+  const out_sink *s = o->sink;
+  return s && s->err ? s->err : errno ? errno : EIO;
+}
+
 int outfile_open(outfile *o, const char *path, char *err, size_t len) {
   char dir[PATH_MAX], base[PATH_MAX], name[PATH_MAX];
   memset(o, 0, sizeof *o);
@@ -111,7 +178,8 @@ int outfile_open(outfile *o, const char *path, char *err, size_t len) {
   snprintf(name, sizeof name, ".%.200s.XXXXXX", basename(base));
   if (path_join(o->tmp, sizeof o->tmp, dir, name, err, len)) return -1;
   int fd = mkstemp(o->tmp); /* O_EXCL: never follows a planted link */
-  if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+  if (fd >= 0) fchmod(fd, 0644);
+  if (fd < 0 || outfile_attach(o, fd)) {
     snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
     if (fd >= 0) {
       close(fd);
@@ -119,21 +187,34 @@ int outfile_open(outfile *o, const char *path, char *err, size_t len) {
     }
     return -1;
   }
-  fchmod(fd, 0644);
   return 0;
+}
+
+/* Flushes and fsyncs; the first failure's errno (the sink's for a buffered write). */
+static int finish_stream(outfile *o) {
+  out_sink *s = o->sink;
+  errno = 0;
+  int bad = ferror(o->f) != 0;
+  bad |= fflush(o->f) != 0;
+  int e = bad ? outfile_errno(o) : 0;
+  if (!bad && fsync(s->fd) != 0) {
+    bad = 1;
+    e = errno;
+  }
+  if (fclose(o->f) != 0 && !bad) { /* close() may report a deferred write error (NFS) */
+    bad = 1;
+    e = errno ? errno : EIO;
+  }
+  o->f = NULL;
+  o->sink = NULL; /* freed by sink_close */
+  return e;
 }
 
 int outfile_commit(outfile *o, char *err, size_t len) {
   struct stat st;
-  errno = 0;
-  int bad = ferror(o->f) != 0;
-  bad |= fflush(o->f) != 0;
-  bad |= fsync(fileno(o->f)) != 0;
-  int e = errno;
-  bad |= fclose(o->f) != 0;
-  o->f = NULL;
-  if (bad) {
-    snprintf(err, len, "%s: cannot write: %s", o->path, strerror(e ? e : errno ? errno : EIO));
+  int e = finish_stream(o);
+  if (e) {
+    snprintf(err, len, "%s: cannot write: %s", o->path, strerror(e));
     goto fail;
   }
   /* something planted at the destination during the run is refused, not replaced */
@@ -155,6 +236,7 @@ fail:
 void outfile_abort(outfile *o) {
   if (o->f) fclose(o->f);
   o->f = NULL;
+  o->sink = NULL;
   if (o->tmp[0]) unlink(o->tmp);
 }
 

@@ -12,6 +12,7 @@
 
 typedef struct {
   FILE *f;
+  void *sink; /* the stream's descriptor and first write error (outfile.c) */
   char tmp[PATH_MAX];
   char path[PATH_MAX];
 } outfile;
@@ -25,7 +26,18 @@ int outfile_check(const char *path, char *err, size_t len);
 /* A folder for outputs: created when missing, a folder (not a file), writable. */
 int outfile_check_dir(const char *dir, char *err, size_t len);
 
+/* 1 when a and b name one file: the same device and inode when both exist, else the same
+ * real folder and name (a/./x and a/b/../x are one file). Call it after outfile_check, which
+ * creates the folders. */
+int outfile_same(const char *a, const char *b);
+
 int outfile_open(outfile *o, const char *path, char *err, size_t len);
+/* o->f becomes a stream over fd (owned from now on) that keeps the first write error's
+ * errno; outfile_open uses it, a test gives it /dev/full. */
+int outfile_attach(outfile *o, int fd);
+/* Why a write through o->f failed: the first write error's errno (ENOSPC on a full disk),
+ * else errno, else EIO. */
+int outfile_errno(const outfile *o);
 /* Flushes, fsyncs and renames into place; on any failure removes the temp file. */
 int outfile_commit(outfile *o, char *err, size_t len);
 void outfile_abort(outfile *o);
