@@ -13,6 +13,7 @@
 #include "../output/history_plot.h"
 #include "../output/table.h"
 #include "../stats/stats.h"
+#include "../sys/interrupt.h"
 #include "../sys/term_text.h"
 #include "cli.h"
 
@@ -181,7 +182,12 @@ int cmd_history(int argc, char **argv) {
     slower_now |= history_slower_now(&h.s[i], since);
   }
   rc = EXIT_OK;
+  interrupt_install(); /* gnuplot is stopped and the temp folder removed on a stop */
   if (plots && history_plots(plots, &h)) rc = EXIT_RUNTIME;
+  if (mlpb_stop_signal) {
+    rc = interrupt_exit_code();
+    goto done;
+  }
   if (fail_on_step && slower_now) {
     if (since)
       printf("\nhistory: a series' latest runs are past a step toward slower, within its last %d "

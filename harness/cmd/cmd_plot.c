@@ -6,6 +6,7 @@
 #include "../output/plots.h"
 #include "../output/reporter.h"
 #include "../output/results.h"
+#include "../sys/interrupt.h"
 #include "../sys/term_text.h"
 #include "cli.h"
 
@@ -39,7 +40,9 @@ int cmd_plot(int argc, char **argv) {
     fprintf(stderr, "mlpbench plot: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
+  interrupt_install(); /* gnuplot is stopped and the temp folder removed on a stop */
   rc = reporter_plots.write(&r, dir, 0, err, sizeof err) ? EXIT_RUNTIME : EXIT_OK;
   report_free(&r);
+  if (mlpb_stop_signal) return interrupt_exit_code();
   return rc;
 }

@@ -25,7 +25,9 @@
 #include "../output/reporter.h"
 #include "../output/results.h"
 #include "../output/table.h"
+#include "../sys/interrupt.h"
 #include "../sys/term_text.h"
+#include "../sys/tmpdir.h"
 #include "cli.h"
 
 /* the cap on one embedded PNG (bench draws a few hundred KiB) */
@@ -300,7 +302,7 @@ int cmd_report(int argc, char **argv) {
   const char *file = NULL, *out = "results/latest.html", *images = NULL;
   const char **hist = calloc((size_t)argc, sizeof *hist);
   int nh = 0, rc = EXIT_USAGE;
-  char err[PATH_MAX + 256], tmp[] = "/tmp/mlpbench-report-XXXXXX";
+  char err[PATH_MAX + 256], tmp[PATH_MAX - 64];
   report r;
   history h = {0};
   outfile o = {0};
@@ -345,8 +347,9 @@ int cmd_report(int argc, char **argv) {
     if (history_add_path(&h, hist[i], stderr)) goto oom;
   history_finish(&h, 0.05);
   rc = EXIT_RUNTIME;
-  if (!mkdtemp(tmp)) {
-    fprintf(stderr, "mlpbench report: no temporary folder: %s\n", strerror(errno));
+  interrupt_install(); /* a stop ends the page unwritten, its temp folder removed */
+  if (tmpdir_make(tmp, sizeof tmp, "report", err, sizeof err)) {
+    fprintf(stderr, "mlpbench report: %s\n", TERM_TEXT(err));
     goto done;
   }
   if (outfile_open(&o, out, err, sizeof err)) {
@@ -354,6 +357,13 @@ int cmd_report(int argc, char **argv) {
     goto cleanup;
   }
   int failed = write_page(&o, &r, h.files_read ? &h : NULL, images, tmp);
+  if (mlpb_stop_signal) {
+    outfile_abort(&o);
+    fprintf(stderr, "mlpbench report: interrupted by signal %d: nothing written\n",
+            (int)mlpb_stop_signal);
+    rc = interrupt_exit_code();
+    goto cleanup;
+  }
   if (outfile_commit(&o, err, sizeof err)) {
     fprintf(stderr, "mlpbench report: %s\n", TERM_TEXT(err));
     goto cleanup;
@@ -361,7 +371,7 @@ int cmd_report(int argc, char **argv) {
   fprintf(stderr, "mlpbench report: written to %s\n", TERM_TEXT(out));
   rc = failed ? EXIT_RUNTIME : EXIT_OK;
 cleanup:
-  rmtree(tmp);
+  tmpdir_remove(tmp);
   goto done;
 oom:
   fprintf(stderr, "mlpbench report: out of memory\n");

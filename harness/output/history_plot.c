@@ -8,6 +8,7 @@
 #include "../../workloads/io/outfile.h"
 #include "../sys/plot_text.h"
 #include "../sys/term_text.h"
+#include "../sys/tmpdir.h"
 #include "plot_job.h"
 #include "plots.h"
 
@@ -106,10 +107,10 @@ int history_plots(const char *dir, const history *h) {
     fprintf(stderr, "mlpbench history: %s\n", term_text(shown, sizeof shown, err));
     return -1;
   }
-  char tmp[] = "/tmp/mlpbench-plot-XXXXXX";
+  char tmp[PATH_MAX - 64], terr[256] = "out of memory";
   int *done = calloc((size_t)(h->n ? h->n : 1), sizeof *done);
-  if (!done || !mkdtemp(tmp)) {
-    fprintf(stderr, "mlpbench: plots not drawn: %s\n", strerror(errno));
+  if (!done || tmpdir_make(tmp, sizeof tmp, "plot", terr, sizeof terr)) {
+    fprintf(stderr, "mlpbench: plots not drawn: %s\n", TERM_TEXT(terr));
     free(done);
     return -1;
   }
@@ -121,7 +122,7 @@ int history_plots(const char *dir, const history *h) {
       if (same_plot(&h->s[k], &h->s[i])) done[k] = 1;
   }
   free(done);
-  if (rmtree(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", tmp);
+  if (tmpdir_remove(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", TERM_TEXT(tmp));
   if (j.failed) return -1;
   char shown[4096];
   fprintf(stderr, "mlpbench: history plots written to %s/\n", term_text(shown, sizeof shown, dir));

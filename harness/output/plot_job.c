@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../workloads/io/outfile.h"
+#include "../sys/interrupt.h"
 #include "../sys/plot_text.h"
 #include "../sys/spawn.h"
 #include "../sys/term_text.h"
@@ -82,7 +83,13 @@ void job_end(plot_job *j, const char *name, FILE *gp, FILE *dat, const char *wha
     return;
   }
   const char *argv[] = {"gnuplot", script, NULL};
-  int rc = spawn_run(argv, "gnuplot", 5);
+  if (mlpb_stop_signal) { /* asked to stop: draw nothing more */
+    j->failed = 1;
+    return;
+  }
+  /* a gnuplot that hangs (a full disk under its cairo, a broken font cache) is stopped */
+  spawn_job sj = {.argv = argv, .tag = "gnuplot", .show = 5, .timeout_s = 120};
+  int rc = spawn_job_run(&sj);
   if (rc != 0 || !png_complete(png)) {
     fprintf(stderr, "mlpbench: gnuplot failed drawing %s (exit %d)\n", TERM_TEXT(what), rc);
     j->failed = 1;

@@ -14,6 +14,7 @@
 #include "../sys/plot_text.h"
 #include "../sys/spawn.h"
 #include "../sys/term_text.h"
+#include "../sys/tmpdir.h"
 #include "plot_job.h"
 
 /* How plots are made safely (see plot_text.h for the quoting rule): every script, data file
@@ -209,9 +210,9 @@ int plots_draw(const char *dir, const report *r) {
     fprintf(stderr, "mlpbench: plots skipped: gnuplot not found (apt-get install gnuplot-nox)\n");
     return 0;
   }
-  char tmp[] = "/tmp/mlpbench-plot-XXXXXX";
-  if (!mkdtemp(tmp)) {
-    fprintf(stderr, "mlpbench: plots not drawn: no temporary folder: %s\n", strerror(errno));
+  char tmp[PATH_MAX - 64], terr[256];
+  if (tmpdir_make(tmp, sizeof tmp, "plot", terr, sizeof terr)) {
+    fprintf(stderr, "mlpbench: plots not drawn: %s\n", TERM_TEXT(terr));
     return -1;
   }
   plot_job j = {dir, tmp, 0};
@@ -223,7 +224,7 @@ int plots_draw(const char *dir, const report *r) {
     plot_sweep(&j, w, wname);
     plot_curves(&j, w, wname);
   }
-  if (rmtree(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", tmp);
+  if (tmpdir_remove(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", TERM_TEXT(tmp));
   if (j.failed) {
     fprintf(stderr, "mlpbench: some plots were not drawn; the previous ones in %s/ are kept\n",
             TERM_TEXT(dir));
