@@ -17,6 +17,7 @@ rc=0
 logs=$(mktemp -d /tmp/mlpbench-fuzz-XXXXXX)
 for t in idx png csv results argv; do
   work=$(mktemp -d)
+  mkdir -p "tests/fuzz/regress/$t" # git keeps no empty folder
   maxlen=4096
   [ $t = results ] && maxlen=16384
   # the command line trains: a unit of a few seconds is no finding, only a crash is
