@@ -35,6 +35,15 @@ int cpu_mlp_step(void *ctx);
 int cpu_mlp_forward(void *ctx, const float *x, int n, float *out);
 int cpu_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds);
 
+/* The slots every backend built on this step shares, for its table, so a CPU backend is its
+ * matmul table, create and what describes it:
+ *   const mlp_backend b = {.name = "x", .create = x_create, CPU_MLP_SLOTS, .path = x_path}; */
+#define CPU_MLP_SLOTS                                                                              \
+  .destroy = cpu_mlp_destroy, .error = cpu_mlp_error, .set_params = cpu_mlp_set_params,            \
+  .get_params = cpu_mlp_get_params, .get_grads = cpu_mlp_get_grads,                                \
+  .zero_grads = cpu_mlp_zero_grads, .forward_backward = cpu_mlp_forward_backward,                  \
+  .step = cpu_mlp_step, .forward = cpu_mlp_forward, .gemm_floor = cpu_mlp_gemm_floor
+
 /* Checks a spec for sizes a backend can allocate; 0 if fine, else writes why. */
 int cpu_mlp_check_spec(const mlp_spec *s, char *err, size_t len);
 
