@@ -53,7 +53,8 @@ static void matmul_nt(float *C, const float *A, const float *B, int M, int N, in
     }
 }
 
-static const cpu_matmul_ops example_ops = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn};
+static const cpu_matmul_ops example_ops = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn,
+                                           NULL /* every loop on the calling thread */};
 
 static int example_available(char *why, size_t len) {
   if (len) why[0] = '\0';

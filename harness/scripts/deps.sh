@@ -2,7 +2,7 @@
 # deps.sh [extra-package...]: installs mlpbench's Debian build dependencies when run as root,
 # otherwise prints the one apt-get line needed. Exit 0 when everything is present.
 set -u
-pkgs=(cmake make gcc g++ pkg-config zlib1g-dev libpng-dev libopenblas-dev libjansson-dev gnuplot-nox libbenchmark-dev "$@")
+pkgs=(cmake make gcc g++ pkg-config zlib1g-dev libpng-dev libopenblas-dev libopenblas-openmp-dev libjansson-dev gnuplot-nox libbenchmark-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

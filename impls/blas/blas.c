@@ -10,6 +10,10 @@
 
 #include "../common/cpu_mlp.h"
 
+#ifdef MLPB_BLAS_OPENMP
+#include <omp.h>
+#endif
+
 #ifdef MLPB_OPENBLAS
 /* Debian's cblas.h declares these only for OpenBLAS; repeat them for other layouts. */
 void openblas_set_num_threads(int num_threads);
@@ -38,7 +42,28 @@ static void matmul_nt(float *C, const float *A, const float *B, int M, int N, in
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
 }
 
-static const cpu_matmul_ops blas_matmul = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn};
+#ifdef MLPB_BLAS_OPENMP
+/* OpenBLAS built on OpenMP runs its products on the OpenMP runtime's thread pool; the step's
+ * own loops join that pool with as many threads as the products use, so nothing competes
+ * with a worker that spins between products. */
+static void blas_parallel(cpu_task fn, void *arg) {
+  int threads = openblas_get_num_threads();
+  if (threads < 2) {
+    fn(arg, 0, 1);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  fn(arg, omp_get_thread_num(), omp_get_num_threads());
+}
+#define BLAS_PARALLEL blas_parallel
+#else
+/* The pthreads build's workers spin on their own between products: a second pool of ours
+ * would share the cores with them (measured: slower), so the loops stay on one thread. */
+#define BLAS_PARALLEL NULL
+#endif
+
+static const cpu_matmul_ops blas_matmul = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn,
+                                           BLAS_PARALLEL};
 
 static const char *blas_backend_library(void) {
 #ifdef MLPB_OPENBLAS

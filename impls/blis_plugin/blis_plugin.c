@@ -30,7 +30,7 @@ static void mm_nt(float *C, const float *A, const float *B, int M, int N, int K)
   gemm(C, A, K, 1, B, 1, K, M, N, K, &zero);
 }
 
-static const cpu_matmul_ops blis_ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn};
+static const cpu_matmul_ops blis_ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn, NULL};
 
 static int blis_available(char *why, size_t len) {
   if (len) why[0] = '\0';

@@ -176,6 +176,45 @@ int cpu_mlp_zero_grads(void *ctx) {
   return 0;
 }
 
+/* ---- sharing a loop between the products' threads ---- */
+
+/* Below this many elements a loop stays on the calling thread: a fork-join costs microseconds,
+ * more than the toy net's whole step. */
+enum { PAR_MIN = 1 << 15 };
+
+typedef struct {
+  const cpu_mlp *c;
+  cpu_task fn;
+  void *arg;
+} par_job;
+
+/* Each part sets its own thread's FP state: a worker's MXCSR is not the caller's, and a part
+ * that kept subnormals would make results depend on which thread computed an element. */
+static void par_part(void *arg, int part, int parts) {
+  const par_job *j = arg;
+  fp_guard g = fp_enter(j->c);
+  j->fn(j->arg, part, parts);
+  fp_leave(g);
+}
+
+static void run_parts(const cpu_mlp *c, size_t work, cpu_task fn, void *arg) {
+  if (!c->mm.parallel || work < PAR_MIN) {
+    fn(arg, 0, 1);
+    return;
+  }
+  par_job j = {c, fn, arg};
+  c->mm.parallel(par_part, &j);
+}
+
+// [*i0, *i1) = share `part` of `parts` of [0, n), its edges on multiples of align
+static void part_range(size_t n, int part, int parts, size_t align, size_t *i0, size_t *i1) {
+  size_t blocks = (n + align - 1) / align;
+  *i0 = blocks * (size_t)part / (size_t)parts * align;
+  *i1 = blocks * (size_t)(part + 1) / (size_t)parts * align;
+  *i0 = *i0 < n ? *i0 : n;
+  *i1 = *i1 < n ? *i1 : n;
+}
+
 /* ---- elementwise kernels; names match the other backends' ---- */
 
 // out (B, C) += bias (C) broadcast over rows
@@ -293,6 +332,61 @@ static void adam_update(float *p, const float *g, float *m, float *v, size_t n, 
   }
 }
 
+/* ---- the passes above as shares of a loop (run_parts) ---- */
+
+typedef struct {
+  float *h;
+  const float *bias;
+  int B, C;
+  mlp_act act;
+} bias_act_job;
+
+static void bias_act_part(void *arg, int part, int parts) {
+  const bias_act_job *j = arg;
+  size_t b0, b1;
+  part_range((size_t)j->B, part, parts, 1, &b0, &b1);
+  bias_act_forward(j->h, j->bias, (int)b0, (int)b1, j->C, j->act);
+}
+
+typedef struct {
+  float *dh, *dbias;
+  const float *h;
+  int B, C, acc;
+  mlp_act act;
+} act_bias_job;
+
+/* by columns, so each part owns its slice of dbias and sums its rows in the serial order */
+static void act_bias_part(void *arg, int part, int parts) {
+  const act_bias_job *j = arg;
+  size_t c0, c1;
+  part_range((size_t)j->C, part, parts, 16, &c0, &c1);
+  if (c1 > c0)
+    act_bias_backward(j->dh, j->h, j->dbias, j->B, j->C, (int)c0, (int)c1, j->act, j->acc);
+}
+
+typedef struct {
+  cpu_mlp *c;
+  float step_size, bc2_sqrt; /* Adam's, for this step */
+} update_job;
+
+static void adam_part(void *arg, int part, int parts) {
+  const update_job *j = arg;
+  cpu_mlp *c = j->c;
+  const mlp_spec *s = &c->spec;
+  size_t i0, i1;
+  part_range(c->n_params, part, parts, 16, &i0, &i1);
+  adam_update(c->params + i0, c->grads + i0, c->m + i0, c->v + i0, i1 - i0, s->beta1, s->beta2,
+              s->eps, j->step_size, j->bc2_sqrt);
+}
+
+static void sgd_part(void *arg, int part, int parts) {
+  const update_job *j = arg;
+  cpu_mlp *c = j->c;
+  size_t i0, i1;
+  part_range(c->n_params, part, parts, 16, &i0, &i1);
+  sgd_update(c->params + i0, c->grads + i0, i1 - i0, c->spec.lr);
+}
+
 /* ---- the layer pair ---- */
 
 // h (B, H) = act(x W1 + b1); z2 (B, O) = h W2 + b2 (logits)
@@ -309,7 +403,8 @@ static void mlp_forward(cpu_mlp *c, const float *x, int B) {
     if (extra > 0 && (c->plant || (c->plant = calloc((size_t)B * s->n_hidden, sizeof(float)))))
       c->mm.matmul_nn(c->plant, x, W1, extra, s->n_hidden, s->n_in);
   }
-  bias_act_forward(c->h, c->params + c->off[1], 0, B, s->n_hidden, s->act);
+  bias_act_job ba = {c->h, c->params + c->off[1], B, s->n_hidden, s->act};
+  run_parts(c, (size_t)B * s->n_hidden, bias_act_part, &ba);
   c->mm.matmul_nn(c->z2, c->h, W2, B, s->n_out, s->n_hidden);
   bias_forward(c->z2, b2, B, s->n_out);
 }
@@ -323,7 +418,8 @@ static void mlp_backward(cpu_mlp *c, const float *x, int B) {
   (acc ? c->mm.matmul_tn_acc : c->mm.matmul_tn)(dW2, c->h, c->dz2, s->n_hidden, s->n_out, B);
   bias_backward(db2, c->dz2, B, s->n_out, acc);
   c->mm.matmul_nt(c->dh, c->dz2, W2, B, s->n_hidden, s->n_out);
-  act_bias_backward(c->dh, c->h, c->grads + c->off[1], B, s->n_hidden, 0, s->n_hidden, s->act, acc);
+  act_bias_job ab = {c->dh, c->grads + c->off[1], c->h, B, s->n_hidden, acc, s->act};
+  run_parts(c, (size_t)B * s->n_hidden, act_bias_part, &ab);
   (acc ? c->mm.matmul_tn_acc : c->mm.matmul_tn)(dW1, x, c->dh, s->n_in, s->n_hidden, B);
   c->grads_zero = 0;
 }
@@ -362,10 +458,11 @@ int cpu_mlp_step(void *ctx) {
   if (s->opt == MLP_OPT_ADAM) {
     long t = ++c->t;
     double bc1 = 1.0 - pow(s->beta1, (double)t), bc2 = 1.0 - pow(s->beta2, (double)t);
-    adam_update(c->params, c->grads, c->m, c->v, c->n_params, s->beta1, s->beta2, s->eps,
-                (float)(s->lr / bc1), (float)sqrt(bc2));
+    update_job j = {c, (float)(s->lr / bc1), (float)sqrt(bc2)};
+    run_parts(c, c->n_params, adam_part, &j);
   } else {
-    sgd_update(c->params, c->grads, c->n_params, s->lr);
+    update_job j = {c, 0.0f, 0.0f};
+    run_parts(c, c->n_params, sgd_part, &j);
   }
   fp_leave(g);
   return 0;

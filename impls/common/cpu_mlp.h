@@ -10,7 +10,10 @@
 
 #include "../mlp_backend.h"
 
-/* The products of a two-layer MLP step, all row-major. */
+/* One share of a loop: part `part` of `parts` equal shares of the work behind arg. */
+typedef void (*cpu_task)(void *arg, int part, int parts);
+
+/* The products of a two-layer MLP step, all row-major, and the threads they run on. */
 typedef struct {
   /* C (M, N) = A (M, K) @ B (K, N) */
   void (*matmul_nn)(float *C, const float *A, const float *B, int M, int N, int K);
@@ -20,6 +23,12 @@ typedef struct {
   void (*matmul_nt)(float *C, const float *A, const float *B, int M, int N, int K);
   /* C (M, N) = A^T @ B: weight gradients right after zero_grads (nothing to add to) */
   void (*matmul_tn)(float *C, const float *A, const float *B, int M, int N, int K);
+  /* Optional (NULL: every loop runs on the calling thread). Runs fn(arg, part, parts) for
+   * every part of parts on the threads the products use, and returns when all are done:
+   * the step's elementwise passes and its optimizer then share the library's cores instead
+   * of running on one while its workers spin. The step splits only loops large enough to
+   * pay for it, and each part flushes subnormals as the calling thread does. */
+  void (*parallel)(cpu_task fn, void *arg);
 } cpu_matmul_ops;
 
 void *cpu_mlp_create(const mlp_spec *spec, const mlp_options *opt, const cpu_matmul_ops *mm,

@@ -52,7 +52,8 @@ static void matmul_nt(float *C, const float *A, const float *B, int M, int N, in
   }
 }
 
-static const cpu_matmul_ops naive_matmul = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn};
+/* NULL parallel: the reference runs every loop on one thread */
+static const cpu_matmul_ops naive_matmul = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn, NULL};
 
 static int naive_available(char *why, size_t len) {
   if (len) why[0] = '\0';

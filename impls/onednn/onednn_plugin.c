@@ -28,7 +28,7 @@ static void mm_nt(float *C, const float *A, const float *B, int M, int N, int K)
   dnnl_sgemm('N', 'T', M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
 }
 
-static const cpu_matmul_ops onednn_ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn};
+static const cpu_matmul_ops onednn_ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn, NULL};
 
 static const char *isa_name(dnnl_cpu_isa_t isa) {
   switch (isa) {

@@ -37,7 +37,7 @@ static void mm_nt(float *C, const float *A, const float *B, int M, int N, int K)
       C[(size_t)i * N + j] = s;
     }
 }
-static const cpu_matmul_ops ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn};
+static const cpu_matmul_ops ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn, NULL};
 
 static int fx_available(char *why, size_t len) {
   if (len) why[0] = '\0';
