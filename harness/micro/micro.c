@@ -122,6 +122,44 @@ static void register_gemms(void) {
 }
 #endif
 
+/* Adam's memory traffic without its arithmetic: the same four arrays read and three written
+ * per parameter (p, g, m, v in; p, m, v out), no sqrt or division. Beside each backend's
+ * optimizer_step it says how much of the step is the memory system's: where the two rates
+ * match, no arithmetic tuning can make the step faster, only moving fewer bytes. */
+typedef struct {
+  float *p, *g, *m, *v;
+  size_t n;
+} traffic_ctx;
+
+static const char *bm_traffic(void *ctx, const int64_t *args, int nargs, double *seconds) {
+  traffic_ctx *t = ctx;
+  float *restrict p = t->p, *restrict m = t->m, *restrict v = t->v;
+  const float *restrict g = t->g;
+  (void)args;
+  (void)nargs;
+  (void)seconds;
+  for (size_t i = 0; i < t->n; i++) {
+    m[i] = 0.9f * m[i] + 0.1f * g[i];
+    v[i] = 0.999f * v[i] + 0.001f * g[i] * g[i];
+    p[i] -= m[i] * v[i];
+  }
+  return NULL;
+}
+
+static void register_traffic(size_t n) {
+  static traffic_ctx t;
+  float *buf = calloc(4 * n, sizeof(float));
+  if (!buf) return;
+  for (size_t i = 0; i < n; i++)
+    buf[n + i] = (float)(i % 97) * 1e-4f; /* g: small, normal; m, v, p start at 0 */
+  t = (traffic_ctx){.p = buf, .g = buf + n, .m = buf + 2 * n, .v = buf + 3 * n, .n = n};
+  gbs_benchmark b = {
+      .name = "memory/optimizer_traffic", .fn = bm_traffic, .ctx = &t, .items_per_iter = (double)n};
+  gbs_register(&b);
+}
+
+static size_t mnist_params; /* the classifier's parameter count, as the backends saw it */
+
 static int register_backend(const mlp_backend *be, const mlpb_dataset *d) {
   static char names[8][3][48];
   static int nreg;
@@ -160,6 +198,7 @@ static int register_backend(const mlp_backend *be, const mlpb_dataset *d) {
     return -1;
   }
   free(p);
+  mnist_params = mlp_param_count(&w.spec);
   int manual = be->sync != NULL; /* a device backend: time each iteration after a sync */
   snprintf(names[nreg][0], 48, "%s/forward", be->name);
   snprintf(names[nreg][1], 48, "%s/forward_backward", be->name);
@@ -195,11 +234,15 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
+    /* an emulated backend's speed means nothing, and its emulator's thread spins while it
+     * lives: registered, it would slow every benchmark that ran beside it */
+    if (be_props(be)->emulated) continue;
     if (be->available(err, sizeof err) && register_backend(be, &d)) return 3;
   }
 #ifdef MLPB_HAVE_BLAS
   register_gemms();
 #endif
+  if (mnist_params) register_traffic(mnist_params);
   int rc = gbs_run(&argc, argv);
   dataset_free(&d);
   return rc;
