@@ -20,12 +20,19 @@ check "the page carries no script" bash -c "! grep -qi '<script' '$tmp/report.ht
 check "no external reference (http, //, url())" \
   bash -c "! grep -qiE '(src|href)=\"(https?:)?//|url\\(' '$tmp/report.html'"
 check "images are embedded" grep -q 'src="data:image/png;base64,' "$tmp/report.html"
+# the blas row against the machine: its share of the peak the run measured, as in the table
+check "the machine's peak is on the page" grep -q '<tr><th>machine peak</th><td>[0-9.]* GFLOP/s FP32 (blas: cblas_sgemm' "$tmp/report.html"
+check "the blas row shows its share of it" \
+  bash -c "grep -o '<tr><td>blas</td>.*' '$tmp/report.html' | head -1 | grep -qE '<td>[0-9]+%</td><td>[0-9.]+</td><td class=ok>pass'"
 # hostile text from a results file is shown, not parsed
 sed 's/"cpu": "[^"]*"/"cpu": "<img src=x onerror=alert(1)><script>bad()<\/script>"/' \
   "$tmp/hist/r2.json" >"$tmp/evil.json"
 "$bin" report "$tmp/evil.json" --images "$tmp/plots" --out "$tmp/evil.html" >/dev/null 2>&1
 check "markup in a results file is escaped" grep -q '&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;' "$tmp/evil.html"
 check "... and never reaches the page as markup" bash -c "! grep -q '<script>bad' '$tmp/evil.html'"
+sed 's/"machine_peak_by": "[^"]*"/"machine_peak_by": "<b>peak<\/b>"/' "$tmp/hist/r2.json" >"$tmp/evil2.json"
+"$bin" report "$tmp/evil2.json" --out "$tmp/evil2.html" >/dev/null 2>&1
+check "markup in the peak's description is escaped" grep -q '(&lt;b&gt;peak&lt;/b&gt;;' "$tmp/evil2.html"
 
 chrome=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [ -z "$chrome" ]; then

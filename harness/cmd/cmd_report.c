@@ -120,8 +120,14 @@ static void context_html(FILE *f, const report_context *c) {
   }
   fprintf(f,
           "<tr><th>cores</th><td>%d</td></tr><tr><th>BLAS threads</th><td>%d</td></tr>"
-          "<tr><th>seed</th><td>%llu</td></tr><tr><th>FTZ/DAZ</th><td>%s</td></tr></table>\n",
+          "<tr><th>seed</th><td>%llu</td></tr><tr><th>FTZ/DAZ</th><td>%s</td></tr>\n",
           c->cores, c->blas_threads, (unsigned long long)c->seed, c->ftz ? "on" : "off");
+  if (isfinite(c->peak_gflops)) {
+    fprintf(f, "<tr><th>machine peak</th><td>%.1f GFLOP/s FP32 (", c->peak_gflops);
+    html_text(f, c->peak_by);
+    fputs("; what this library reaches here, not a datasheet figure)</td></tr>\n", f);
+  }
+  fputs("</table>\n", f);
 }
 
 static void cell_time(FILE *f, double s) {
@@ -148,7 +154,8 @@ static void workload_html(FILE *f, const report_workload *w) {
           w->epochs, w->repeat, w->warmup, w->gflop_per_epoch);
   fputs("<table><tr><th>backend</th><th>median/epoch</th><th>IQR</th><th>min</th><th>max</th>"
         "<th>n</th><th>samples/s</th><th>GFLOP/s</th><th>GEMM floor</th><th>x floor</th>"
-        "<th>val acc</th><th>gradient check</th><th>largest error / tolerance</th><th>path</th>"
+        "<th>of peak</th><th>val acc</th><th>gradient check</th><th>largest error / "
+        "tolerance</th><th>path</th>"
         "<th>device/epoch</th><th>memory</th></tr>\n",
         f);
   for (int i = 0; i < w->n_rows; i++) {
@@ -157,7 +164,7 @@ static void workload_html(FILE *f, const report_workload *w) {
     html_text(f, r->backend);
     fputs("</td>", f);
     if (!r->ran) {
-      fputs("<td colspan=15 class=bad>failed: ", f);
+      fputs("<td colspan=16 class=bad>failed: ", f);
       html_text(f, r->error);
       fputs("</td></tr>\n", f);
       continue;
@@ -170,6 +177,10 @@ static void workload_html(FILE *f, const report_workload *w) {
     cell_time(f, r->gemm_floor);
     if (isfinite(r->gemm_floor) && r->gemm_floor > 0)
       fprintf(f, "<td>%.2f</td>", r->st.median / r->gemm_floor);
+    else
+      fputs("<td>-</td>", f);
+    if (isfinite(r->peak_fraction)) /* the row's GFLOP/s against the machine's, as the table */
+      fprintf(f, "<td>%.0f%%</td>", 100 * r->peak_fraction);
     else
       fputs("<td>-</td>", f);
     if (isfinite(r->val_acc))

@@ -58,7 +58,8 @@ static void blas_parallel(cpu_task fn, void *arg) {
 #define BLAS_PARALLEL blas_parallel
 #else
 /* The pthreads build's workers spin on their own between products: a second pool of ours
- * would share the cores with them (measured: slower), so the loops stay on one thread. */
+ * would share the cores with them (issue 11's helper thread for Adam was slower for it), so
+ * the loops stay on the calling thread. */
 #define BLAS_PARALLEL NULL
 #endif
 

@@ -183,18 +183,24 @@ int cpu_mlp_zero_grads(void *ctx) {
 enum { PAR_MIN = 1 << 15 };
 
 typedef struct {
-  const cpu_mlp *c;
   cpu_task fn;
   void *arg;
+  unsigned int csr; /* the calling thread's MXCSR: FTZ/DAZ as fp_enter left them */
 } par_job;
 
-/* Each part sets its own thread's FP state: a worker's MXCSR is not the caller's, and a part
- * that kept subnormals would make results depend on which thread computed an element. */
+/* Each part runs in the calling thread's FP state, FTZ/DAZ on or off: a worker's MXCSR is its
+ * own (inherited from whoever started it), and a part that flushed differently would make
+ * results depend on which thread computed an element. */
 static void par_part(void *arg, int part, int parts) {
   const par_job *j = arg;
-  fp_guard g = fp_enter(j->c);
+#ifdef CPU_HAVE_MXCSR
+  unsigned int saved = _mm_getcsr();
+  _mm_setcsr(j->csr);
+#endif
   j->fn(j->arg, part, parts);
-  fp_leave(g);
+#ifdef CPU_HAVE_MXCSR
+  _mm_setcsr(saved);
+#endif
 }
 
 static void run_parts(const cpu_mlp *c, size_t work, cpu_task fn, void *arg) {
@@ -202,7 +208,10 @@ static void run_parts(const cpu_mlp *c, size_t work, cpu_task fn, void *arg) {
     fn(arg, 0, 1);
     return;
   }
-  par_job j = {c, fn, arg};
+  par_job j = {fn, arg, 0};
+#ifdef CPU_HAVE_MXCSR
+  j.csr = _mm_getcsr();
+#endif
   c->mm.parallel(par_part, &j);
 }
 
