@@ -12,47 +12,8 @@
 #define HAVE_MXCSR 1
 #endif
 
-#include "../impls/common/cpu_mlp.h"
+#include "../impls/naive/naive.h"
 #include "t.h"
-
-// C (M, N) = A (M, K) @ B (K, N)
-static void mm_nn(float *C, const float *A, const float *B, int M, int N, int K) {
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < N; j++) {
-      float s = 0.0f;
-      for (int k = 0; k < K; k++)
-        s += A[(size_t)i * K + k] * B[(size_t)k * N + j];
-      C[(size_t)i * N + j] = s;
-    }
-}
-
-// C (M, N) (+)= A^T @ B, A (K, M), B (K, N)
-static void mm_tn_into(float *C, const float *A, const float *B, int M, int N, int K, int acc) {
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < N; j++) {
-      float s = acc ? C[(size_t)i * N + j] : 0.0f;
-      for (int k = 0; k < K; k++)
-        s += A[(size_t)k * M + i] * B[(size_t)k * N + j];
-      C[(size_t)i * N + j] = s;
-    }
-}
-static void mm_tn_acc(float *C, const float *A, const float *B, int M, int N, int K) {
-  mm_tn_into(C, A, B, M, N, K, 1);
-}
-static void mm_tn(float *C, const float *A, const float *B, int M, int N, int K) {
-  mm_tn_into(C, A, B, M, N, K, 0);
-}
-
-// C (M, N) = A (M, K) @ B^T, B (N, K)
-static void mm_nt(float *C, const float *A, const float *B, int M, int N, int K) {
-  for (int i = 0; i < M; i++)
-    for (int j = 0; j < N; j++) {
-      float s = 0.0f;
-      for (int k = 0; k < K; k++)
-        s += A[(size_t)i * K + k] * B[(size_t)j * K + k];
-      C[(size_t)i * N + j] = s;
-    }
-}
 
 /* three shares, last first, all on the calling thread */
 static void par_reversed(cpu_task fn, void *arg) {
@@ -104,7 +65,8 @@ enum { DEAD = 16 }; /* input features that are always 0 when `subnormal` */
  * weight: their gradient is exactly 0, so Adam's update is p - 0, which with DAZ on the thread
  * that computes it gives 0 and without keeps the subnormal. */
 static int train(void (*par)(cpu_task, void *), int ftz, int subnormal, float *out) {
-  const cpu_matmul_ops ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn, par};
+  cpu_matmul_ops ops = naive_matmul_ops; /* the reference's products, this test's split */
+  ops.parallel = par;
   mlp_spec s = {NIN,    NH,    NOUT, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE, MLP_OPT_ADAM, 1e-3f, 0.9f,
                 0.999f, 1e-8f, B};
   mlp_options o = {.ftz = ftz};

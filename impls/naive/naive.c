@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/cpu_mlp.h"
+#include "naive.h"
 
 // C (M, N) = A (M, K) @ B (K, N)
 static void matmul_nn(float *C, const float *A, const float *B, int M, int N, int K) {
@@ -52,8 +52,7 @@ static void matmul_nt(float *C, const float *A, const float *B, int M, int N, in
   }
 }
 
-/* NULL parallel: the reference runs every loop on one thread */
-static const cpu_matmul_ops naive_matmul = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn, NULL};
+const cpu_matmul_ops naive_matmul_ops = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn, NULL};
 
 static int naive_available(char *why, size_t len) {
   if (len) why[0] = '\0';
@@ -65,7 +64,7 @@ static void naive_describe(char *buf, size_t len) {
 }
 
 static void *naive_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
-  return cpu_mlp_create(spec, opt, &naive_matmul, err, len);
+  return cpu_mlp_create(spec, opt, &naive_matmul_ops, err, len);
 }
 
 static const mlp_props naive_props = {.reference = 1};
