@@ -277,6 +277,11 @@ static void test_term_text(void) {
   T_CHECK(strcmp(term_text(b, sizeof b, "\xe2\x82\xac \xf0\x9f\x98\x80"),
                  "\xe2\x82\xac \xf0\x9f\x98\x80") == 0,
           "valid multibyte changed: '%s'", b);
+  /* a table cell: each '|' escaped, controls filtered, cut on a character boundary */
+  T_CHECK(strcmp(md_cell(b, sizeof b, "a|b\x1b[2J|"), "a\\|b?[2J\\|") == 0, "cell: '%s'", b);
+  T_CHECK(strcmp(md_cell(b, 4, "ab|c"), "ab") == 0, "an escape cut in half: '%s'", b);
+  T_CHECK(strcmp(md_cell(b, 4, "a\xc3\xa9x"), "a\xc3\xa9") == 0, "whole character: '%s'", b);
+  T_CHECK(strcmp(md_cell(b, 3, "a\xc3\xa9"), "a") == 0, "cut inside a character: '%s'", b);
 }
 
 static void test_outfile_destinations(void) {

@@ -453,6 +453,19 @@ static void test_table_term_text(void) {
   fclose(f);
   T_CHECK(!has_control(text), "a control character reached the table");
   T_CHECK(!strstr(text, "\n| fake"), "a forged line: %s", text);
+  /* and no column of theirs: every row of the table has the header's number of cells */
+  int header = -1;
+  for (char *line = text; line && *line;
+       line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    if (*line != '|') continue;
+    int bars = 0;
+    for (char *c = line; *c && *c != '\n'; c++)
+      bars += *c == '|' && (c == line || c[-1] != '\\');
+    if (header < 0) header = bars;
+    T_CHECK(bars == header, "a row with %d cells, the header has %d: %.*s", bars - 1, header - 1,
+            (int)strcspn(line, "\n"), line);
+  }
+  T_CHECK(header > 0, "no table printed");
   free(text);
   report_free(&r);
 }

@@ -121,8 +121,8 @@ static void print_memory(const pools *base, const pools *cur) {
     table_fmt_mib(c[1], sizeof c[1], b->mem_host);
     table_fmt_mib(c[2], sizeof c[2], a->mem_dev);
     table_fmt_mib(c[3], sizeof c[3], b->mem_dev);
-    printf("| %s | %s | %s | %s | %s | %s |\n", term_text(wl, sizeof wl, a->workload),
-           term_text(be, sizeof be, a->backend), c[0], c[1], c[2], c[3]);
+    printf("| %s | %s | %s | %s | %s | %s |\n", md_cell(wl, sizeof wl, a->workload),
+           md_cell(be, sizeof be, a->backend), c[0], c[1], c[2], c[3]);
   }
 }
 
@@ -256,8 +256,8 @@ static int paired_ratios(pool *a, const pool *b, int n_files, double *d) {
  * pair cancels. Returns 1 regression, 0 not, -1 unusable. */
 static int compare_paired(pool *a, const pool *b, int n_files, double alpha, double min_effect) {
   char wl[64], be[64];
-  term_text(wl, sizeof wl, a->workload);
-  term_text(be, sizeof be, a->backend);
+  md_cell(wl, sizeof wl, a->workload);
+  md_cell(be, sizeof be, a->backend);
   double *d = malloc((size_t)(n_files ? n_files : 1) * sizeof *d);
   if (!d) return -1;
   const int n = paired_ratios(a, b, n_files, d);
@@ -402,8 +402,8 @@ int cmd_compare(int argc, char **argv) {
     const double *xa = by_run ? a->runs : a->x, *xb = by_run ? b->runs : b->x;
     int na = by_run ? a->n_runs : a->n, nb = by_run ? b->n_runs : b->n;
     char wl[64], be[64];
-    term_text(wl, sizeof wl, a->workload);
-    term_text(be, sizeof be, a->backend);
+    md_cell(wl, sizeof wl, a->workload);
+    md_cell(be, sizeof be, a->backend);
     if (na < 3 || nb < 3) {
       printf("| %s | %s | | | | | %d / %d | too few samples |\n", wl, be, na, nb);
       continue;

@@ -76,11 +76,13 @@ static void print_series(const hist_series *s) {
   double sp = spread_pct(s);
   if (isfinite(sp)) snprintf(spr, sizeof spr, "%.1f%%", sp);
   char wl[64], samp[64], be[64], mach[600], commit[160];
-  term_text(wl, sizeof wl, s->workload);
-  term_text(samp, sizeof samp, s->id.sampling);
-  term_text(be, sizeof be, s->backend);
-  term_text(commit, sizeof commit, last->commit);
-  machine_label(mach, sizeof mach, s);
+  md_cell(wl, sizeof wl, s->workload);
+  md_cell(samp, sizeof samp, s->id.sampling);
+  md_cell(be, sizeof be, s->backend);
+  md_cell(commit, sizeof commit, last->commit);
+  char label[600];
+  machine_label(label, sizeof label, s);
+  md_cell(mach, sizeof mach, label);
   printf("| %s %d-%d-%d b%d %s | %s | %s | %d | %s | %s (IQR %s) | %s | %s | %s | %d |\n", wl,
          s->id.n_in, s->id.n_hidden, s->id.n_out, s->id.batch, samp, be, mach, s->n, commit, lat,
          iqr, prev, vbest, spr, s->n_steps);

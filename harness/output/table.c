@@ -10,6 +10,8 @@
 
 #define TT(s) TERM_TEXT(s)
 
+#define TC(s) MD_CELL(s) /* a table cell: no string adds a column */
+
 void table_fmt_time(char *buf, size_t len, double s) {
   if (s < 1e-3)
     snprintf(buf, len, "%.3f us", s * 1e6);
@@ -95,12 +97,12 @@ void table_print(FILE *f, const report_workload *w) {
           "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | of peak | procs | "
           "path | memory |%s\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
-          TT(ref_name), dev ? " device/epoch |" : "", dev ? "---|" : "");
+          TC(ref_name), dev ? " device/epoch |" : "", dev ? "---|" : "");
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
-      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | | %s | |%s\n", TT(r->backend),
-              TT(r->error), TT(r->path[0] ? r->path : "-"), dev ? " |" : "");
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | | %s | |%s\n", TC(r->backend),
+              TC(r->error), TC(r->path[0] ? r->path : "-"), dev ? " |" : "");
       continue;
     }
     char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[16] = "-", xn[16] = "-";
@@ -137,7 +139,7 @@ void table_print(FILE *f, const report_workload *w) {
     fprintf(f,
             "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s | %s | %s "
             "| %s | %s |%s\n",
-            TT(r->backend), med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops,
-            acc, gc, fl, xfl, pk, pr, TT(r->path[0] ? r->path : "-"), mem, dv);
+            TC(r->backend), med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops,
+            acc, gc, fl, xfl, pk, pr, TC(r->path[0] ? r->path : "-"), TC(mem), dv);
   }
 }

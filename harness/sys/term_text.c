@@ -57,3 +57,22 @@ const char *term_text(char *out, size_t len, const char *s) {
 const char *utf8_clean(char *out, size_t len, const char *s) {
   return clean(out, len, s, 0);
 }
+
+const char *md_cell(char *out, size_t len, const char *s) {
+  char t[TERM_TEXT_MAX];
+  term_text(t, len < sizeof t ? len : sizeof t, s);
+  size_t o = 0;
+  for (const char *p = t; *p;) {
+    size_t n = 1; /* one character: a lead byte and its continuation bytes */
+    while (((unsigned char)p[n] & 0xC0) == 0x80)
+      n++;
+    size_t need = n + (*p == '|');
+    if (o + need >= len) break;
+    if (*p == '|') out[o++] = '\\';
+    memcpy(out + o, p, n);
+    o += n;
+    p += n;
+  }
+  out[o] = '\0';
+  return out;
+}

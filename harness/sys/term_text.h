@@ -19,11 +19,16 @@ const char *term_text(char *out, size_t len, const char *s);
 /* s with invalid UTF-8 replaced by U+FFFD, cut on a character boundary to fit; returns out. */
 const char *utf8_clean(char *out, size_t len, const char *s);
 
+/* term_text() for a Markdown table cell: each '|' escaped as "\|", so no string adds a column;
+ * cut on a character boundary to fit len. Returns out. */
+const char *md_cell(char *out, size_t len, const char *s);
+
 /* term_text() into a buffer that lives to the end of the enclosing block (a compound
  * literal), for a printf argument: fprintf(stderr, "%s\n", TERM_TEXT(err)). It holds a
  * path-sized message even when every byte of it became U+FFFD; longer text is cut on a
  * character boundary. */
 #define TERM_TEXT_MAX 4096
 #define TERM_TEXT(s) term_text((char[TERM_TEXT_MAX]){0}, TERM_TEXT_MAX, (s))
+#define MD_CELL(s) md_cell((char[TERM_TEXT_MAX]){0}, TERM_TEXT_MAX, (s))
 
 #endif
