@@ -16,7 +16,9 @@
 #include "t.h"
 
 /* three shares, last first, all on the calling thread */
+static int reversed_calls;
 static void par_reversed(cpu_task fn, void *arg) {
+  reversed_calls++;
   for (int p = 2; p >= 0; p--)
     fn(arg, p, 3);
 }
@@ -56,7 +58,9 @@ static void par_threads(cpu_task fn, void *arg) {
     if (started[p]) pthread_join(t[p], NULL);
 }
 
-enum { NIN = 256, NH = 300, NOUT = 10, B = 128, STEPS = 4 };
+/* large enough that every split loop is split: B * NH and the parameter count both reach
+ * cpu_mlp.c's PAR_MIN (2^17) */
+enum { NIN = 256, NH = 512, NOUT = 10, B = 256, STEPS = 3 };
 
 enum { DEAD = 16 }; /* input features that are always 0 when `subnormal` */
 
@@ -123,7 +127,11 @@ static void test_shares_match_serial(void) {
   T_CHECK(ref && got, "out of memory");
   for (int ftz = 0; ref && got && ftz < 2; ftz++) {
     T_CHECK(train(NULL, ftz, 0, ref) == 0, "serial, ftz %d", ftz);
+    reversed_calls = 0;
     T_CHECK(train(par_reversed, ftz, 0, got) == 0, "reversed, ftz %d", ftz);
+    /* each step splits its three large loops: bias+activation forward and backward, Adam */
+    T_CHECK(reversed_calls == 3 * STEPS, "%d loops split in %d steps, not 3 per step",
+            reversed_calls, STEPS);
     T_CHECK(n_differ(ref, got, n) == 0, "3 shares in reverse, ftz %d: %zu of %zu weights differ",
             ftz, n_differ(ref, got, n), n);
     T_CHECK(train(par_threads, ftz, 0, got) == 0, "threads, ftz %d", ftz);
