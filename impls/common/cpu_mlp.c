@@ -479,7 +479,7 @@ int cpu_mlp_step(void *ctx) {
   return 0;
 }
 
-static void softmax_rows(float *z, int B, int V) {
+void cpu_mlp_softmax_rows(float *z, int B, int V) {
   for (int b = 0; b < B; b++) {
     float *r = z + (size_t)b * V;
     float mx = r[0], sum = 0.0f;
@@ -500,7 +500,7 @@ int cpu_mlp_forward(void *ctx, const float *x, int n, float *out) {
     int B = n - at < s->max_batch ? n - at : s->max_batch;
     mlp_forward(c, x + (size_t)at * s->n_in, B);
     if (s->loss == MLP_LOSS_SOFTMAX_CE)
-      softmax_rows(c->z2, B, s->n_out);
+      cpu_mlp_softmax_rows(c->z2, B, s->n_out);
     else
       sigmoid_forward(c->z2, (size_t)B * s->n_out);
     memcpy(out + (size_t)at * s->n_out, c->z2, (size_t)B * s->n_out * sizeof(float));

@@ -53,6 +53,9 @@ int cpu_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds);
   .zero_grads = cpu_mlp_zero_grads, .forward_backward = cpu_mlp_forward_backward,                  \
   .step = cpu_mlp_step, .forward = cpu_mlp_forward, .gemm_floor = cpu_mlp_gemm_floor
 
+// z (B, V) logits -> softmax probabilities in place, row by row (forward()'s output)
+void cpu_mlp_softmax_rows(float *z, int B, int V);
+
 /* Checks a spec for sizes a backend can allocate; 0 if fine, else writes why. */
 int cpu_mlp_check_spec(const mlp_spec *s, char *err, size_t len);
 

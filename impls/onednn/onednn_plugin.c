@@ -192,18 +192,6 @@ static dnnl_status_t dn_layer(dn_ctx *c, const float *src, const float *w, const
   return st;
 }
 
-static void softmax_rows(float *z, int n, int k) {
-  for (int b = 0; b < n; b++) {
-    float *r = z + (size_t)b * k, mx = r[0], sum = 0.0f;
-    for (int j = 1; j < k; j++)
-      mx = r[j] > mx ? r[j] : mx;
-    for (int j = 0; j < k; j++)
-      sum += (r[j] = expf(r[j] - mx));
-    for (int j = 0; j < k; j++)
-      r[j] /= sum;
-  }
-}
-
 static int onednn_forward(void *ctx, const float *x, int n, float *out) {
   dn_ctx *c = ctx;
   const mlp_spec *s = &c->spec;
@@ -230,7 +218,7 @@ static int onednn_forward(void *ctx, const float *x, int n, float *out) {
     snprintf(c->err, sizeof c->err, "oneDNN matmul primitive failed (status %d)", (int)st);
     return -1;
   }
-  if (s->loss == MLP_LOSS_SOFTMAX_CE) softmax_rows(out, n, s->n_out);
+  if (s->loss == MLP_LOSS_SOFTMAX_CE) cpu_mlp_softmax_rows(out, n, s->n_out);
   return 0;
 }
 
