@@ -5,7 +5,6 @@
  * primitive with the bias and the activation fused (the bias argument, an eltwise post-op:
  * ReLU or logistic), softmax after it. oneDNN picks its JIT kernels for this CPU's best ISA
  * at run time. */
-#include <math.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
 #include <stdlib.h>
