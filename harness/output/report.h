@@ -83,6 +83,12 @@ typedef struct {
   double host_peak_growth;
   int host_peak_exact;
   double device_bytes;
+  /* the machine was busy while this row was timed (issue 24): other runnable work, steal,
+   * involuntary switches, or figures that contradict each other (an epoch under its own
+   * floor, a share of peak above 1). Such a row is marked wherever it is shown, and compare
+   * never judges it. disturbed_reason says what was seen, "" when quiet. */
+  int disturbed;
+  char disturbed_reason[256];
 } report_row;
 
 typedef struct {

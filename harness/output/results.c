@@ -120,6 +120,8 @@ static const field row_fields[] = {
     FIELD(report_row, "host_peak_growth_bytes", F_NUM, host_peak_growth),
     FIELD(report_row, "host_peak_exact", F_BOOL, host_peak_exact),
     FIELD(report_row, "device_bytes", F_NUM, device_bytes),
+    FIELD(report_row, "disturbed", F_BOOL, disturbed),
+    FIELD(report_row, "disturbed_reason", F_STR, disturbed_reason),
 };
 
 static const field gc_fields[] = {
