@@ -91,6 +91,21 @@ expect 3 "divergence stops with epoch and step" "diverged: loss is (NaN|infinite
   "$bin" train --data synthetic:600 --lr 1e30 --epochs 2 --backend naive
 expect 2 "unwritable export" "/proc.*cannot (create folder|write there)" -- \
   "$bin" export-png --data synthetic:5 --out /proc/mlpbench-no
+expect 0 "--version names the version and the commit" "^mlpbench [0-9]+\.[0-9]+ \(commit [0-9a-f]+|unknown" -- \
+  "$bin" --version
+
+# outputs are created as open(2) would: 0666 less the umask (077: nobody else may read them)
+for m in 077:600 022:644; do
+  (umask "${m%%:*}" && "$bin" bench --workload toy --backend naive --epochs 2 --quiet \
+    --results "$tmp/um.json" --markdown "$tmp/um.md" >/dev/null 2>&1)
+  if [ "$(stat -c %a "$tmp/um.json")" = "${m#*:}" ] && [ "$(stat -c %a "$tmp/um.md")" = "${m#*:}" ]; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL: umask ${m%%:*}: results $(stat -c %a "$tmp/um.json"), markdown $(stat -c %a "$tmp/um.md")"
+  fi
+  rm -f "$tmp/um.json" "$tmp/um.md"
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -3,12 +3,14 @@
 #include <string.h>
 
 #include "../engine/names.h"
+#include "../output/report.h"
 #include "../sys/exitcode.h"
 #include "../sys/term_text.h"
 #include "cli.h"
 
 static void usage(FILE *f) {
   fprintf(f, "usage: mlpbench COMMAND [options]   (mlpbench COMMAND --help for its options)\n\n"
+             "       mlpbench --version\n\n"
              "commands:\n"
              "  list        backends, available or not and why\n"
              "  train       train a workload on one or more backends\n"
@@ -46,6 +48,10 @@ int main(int argc, char **argv) {
       strcmp(argv[1], "help") == 0) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("%s\n", report_version());
+    return EXIT_OK;
   }
   char err[256];
   if (names_check_registries(err, sizeof err)) {

@@ -22,6 +22,8 @@ static const char *name_fault(const char *s, int max) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
       return "holds a character outside [a-z0-9_-]";
   }
+  /* a list option reads "all" as every name: a backend called that could never be named alone */
+  if (strcmp(s, "all") == 0) return "is reserved (\"all\" means every one in a list)";
   return NULL;
 }
 

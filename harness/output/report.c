@@ -44,6 +44,10 @@ static void caches(char *out, size_t len) {
   }
 }
 
+const char *report_version(void) {
+  return "mlpbench " MLPB_VERSION " (commit " MLPB_GIT_COMMIT ", " MLPB_GIT_COMMIT_DATE ")";
+}
+
 void report_context_fill(report_context *c, int argc, char **argv) {
   struct utsname u;
   time_t now = time(NULL);

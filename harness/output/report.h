@@ -137,6 +137,8 @@ typedef struct {
 /* The four tensors of the flat parameter layout, as results and tables name them. */
 extern const char *const gc_tensor_names[4];
 
+/* "mlpbench VERSION (commit C, DATE)": what `mlpbench --version` prints */
+const char *report_version(void);
 void report_context_fill(report_context *c, int argc, char **argv);
 /* c->command: the arguments joined by spaces, valid UTF-8, cut on a character boundary. */
 void report_context_command(report_context *c, int argc, char **argv);

@@ -168,6 +168,14 @@ int outfile_errno(const outfile *o) {
   return s && s->err ? s->err : errno ? errno : EIO;
 }
 
+/* umask(2) is read by setting it, then set straight back: no other thread of mlpbench creates
+ * files, so none can see the moment it is 0 */
+static mode_t outfile_umask(void) {
+  mode_t m = umask(0);
+  umask(m);
+  return m;
+}
+
 int outfile_open(outfile *o, const char *path, char *err, size_t len) {
   char dir[PATH_MAX], base[PATH_MAX], name[PATH_MAX];
   memset(o, 0, sizeof *o);
@@ -177,8 +185,8 @@ int outfile_open(outfile *o, const char *path, char *err, size_t len) {
   snprintf(base, sizeof base, "%s", path);
   snprintf(name, sizeof name, ".%.200s.XXXXXX", basename(base));
   if (path_join(o->tmp, sizeof o->tmp, dir, name, err, len)) return -1;
-  int fd = mkstemp(o->tmp); /* O_EXCL: never follows a planted link */
-  if (fd >= 0) fchmod(fd, 0644);
+  int fd = mkstemp(o->tmp);                         /* O_EXCL: never follows a planted link */
+  if (fd >= 0) fchmod(fd, 0666 & ~outfile_umask()); /* as open(2) would have: umask 077 holds */
   if (fd < 0 || outfile_attach(o, fd)) {
     snprintf(err, len, "%s: cannot write: %s", path, strerror(errno));
     if (fd >= 0) {
