@@ -22,6 +22,7 @@ typedef hipEvent_t cudaEvent_t;
 typedef hipDeviceProp_t cudaDeviceProp;
 typedef hipMemcpyKind cudaMemcpyKind;
 #define cudaSuccess hipSuccess
+#define cudaErrorInsufficientDriver hipErrorInsufficientDriver
 #define cudaGetErrorString hipGetErrorString
 #define cudaGetLastError hipGetLastError
 #define cudaGetDeviceCount hipGetDeviceCount

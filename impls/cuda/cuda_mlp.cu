@@ -344,7 +344,17 @@ extern "C" int CUDA_API(available)(char *why, size_t len) {
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess) {
-    snprintf(why, len, "no usable CUDA device (%s)", cudaGetErrorString(e));
+    /* the runtime says "driver version is insufficient" when there is no driver at all;
+     * cudaDriverGetVersion tells the two apart (0: no libcuda loaded) */
+    int drv = 0, rt = 0;
+    cudaGetLastError();
+    if (e == cudaErrorInsufficientDriver && cudaDriverGetVersion(&drv) == cudaSuccess && drv == 0)
+      snprintf(why, len, "no NVIDIA driver or GPU on this machine");
+    else if (e == cudaErrorInsufficientDriver && cudaRuntimeGetVersion(&rt) == cudaSuccess)
+      snprintf(why, len, "the NVIDIA driver (CUDA %d.%d) is older than this build's runtime (%d.%d)",
+               drv / 1000, drv % 1000 / 10, rt / 1000, rt % 1000 / 10);
+    else
+      snprintf(why, len, "no usable CUDA device (%s)", cudaGetErrorString(e));
     cudaGetLastError();
     return 0;
   }
