@@ -51,6 +51,13 @@ check "... with no escape byte left" bash -c "! grep -q $'\033' '$tmp/out'"
 check "gradcheck passes the plugin" grep -qE "^\| fixture \|.*\| pass \|$" "$tmp/out"
 "$bin" gradcheck --backend-lib "$dir/plug_nobias.so" --backend nobias --workload toy >"$tmp/out" 2>&1
 check "gradcheck fails a plugin that drops a bias gradient (exit 1)" test $? = 1
+# every batch of this run is 128 (even): only the check's odd, short batch reaches the slip
+"$bin" bench --backend-lib "$dir/plug_oddbatch.so" --backend naive,oddbatch --workload mnist \
+  --data synthetic:600 --epochs 2 --quiet --results "$tmp/odd.json" >"$tmp/out" 2>"$tmp/err"
+check "bench's check catches a plugin wrong only on odd batches (exit 1)" test $? = 1
+check "... and names every failing tensor and the batch" \
+  grep -qE "oddbatch: gradient check FAILED on a batch of 33: W1 [0-9.e+-]+ > 1e-05, W2 " "$tmp/err"
+check "... and naive still passes" grep -qE "^\| naive \|.*\| pass" "$tmp/out"
 "$bin" train --backend-lib "$good" --backend fixture --workload toy --epochs 50 --quiet \
   >"$tmp/out" 2>&1
 check "train runs the plugin" test $? = 0

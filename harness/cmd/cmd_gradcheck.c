@@ -35,6 +35,10 @@ static int check_workload(const run_plan *p, const wl_entry *e) {
   printf("\n## gradcheck: %s %d-%d-%d, batch %d of %s, seed %llu\n\n", w->name, w->spec.n_in,
          w->spec.n_hidden, w->spec.n_out, s.gb.b.n, TERM_TEXT(w->data_title),
          (unsigned long long)p->seed);
+  if (s.odd.n)
+    printf("each backend is also checked on an odd batch of its first %d samples; a backend "
+           "that fails there shows that batch's figures\n\n",
+           s.odd.n);
   printf("float64 reference loss %.9f; finite differences (Richardson, h = %.2g * max(1, |p|)): "
          "%d parameters, worst error %.2f of its bound, max rel err %.2e; %d ReLU kinks and %d "
          "below resolution skipped: %s\n\n",
@@ -48,16 +52,16 @@ static int check_workload(const run_plan *p, const wl_entry *e) {
     const mlp_backend *be = p->backends[i];
     gc_result r;
     char err[512] = "";
-    gc_tol tol;
-    if (gc_tolerance(be, &p->opts, w, s.params, &s.gb.b, &tol))
-      snprintf(err, sizeof err, "out of memory in the TF32 error model");
-    if (err[0] || gc_check_backend(be, &p->opts, w, &s.gb.b, s.params, s.ref_loss, s.ref, &tol, &r,
-                                   err, sizeof err)) {
+    if (session_check(&s, be, &p->opts, NULL, &r, err, sizeof err)) {
       printf("| %-6s | error: %s |\n", be->name, TERM_TEXT(err));
       rc = EXIT_RUNTIME;
       continue;
     }
     print_row(be->name, &r);
+    if (!r.pass) {
+      gc_failure_text(&r, err, sizeof err);
+      fprintf(stderr, "mlpbench gradcheck: %s: FAILED %s\n", be->name, err);
+    }
     if (!r.pass && rc == EXIT_OK) rc = EXIT_CHECK;
   }
   for (int i = 0; i < p->n_peers; i++) {

@@ -132,6 +132,7 @@ int gc_check_handle(be_handle *h, const workload *w, const mlp_batch *b, const f
     snprintf(err, len, "%s: %s", be->name, be_error(h));
   else {
     gc_judge(w, g, loss, ref_loss, ref_grads, tol, r);
+    r->batch = b->n;
     rc = 0;
   }
   free(g);
@@ -314,4 +315,28 @@ done:
   fd_close(&c);
   free(seen);
   return rc;
+}
+
+void gc_failure_text(const gc_result *r, char *buf, size_t len) {
+  size_t at = 0;
+  buf[0] = '\0';
+#define GC_PUT(...)                                                                                \
+  do {                                                                                             \
+    int k = snprintf(buf + at, at < len ? len - at : 0, __VA_ARGS__);                              \
+    at += k > 0 ? (size_t)k : 0;                                                                   \
+  } while (0)
+  if (r->batch) GC_PUT("on a batch of %d: ", r->batch);
+  const char *sep = "";
+  if (!(r->loss_rel <= r->loss_tol)) {
+    GC_PUT("loss %.2e > %.0e", r->loss_rel, r->loss_tol);
+    sep = ", ";
+  }
+  for (int t = 0; t < 4; t++)
+    if (!(r->t[t].rel_l2 <= r->t[t].tol)) {
+      GC_PUT("%s%s %.2e > %.0e", sep, gc_tensor_names[t], r->t[t].rel_l2, r->t[t].tol);
+      sep = ", ";
+    }
+  GC_PUT(" (relative L2 error against float64)");
+#undef GC_PUT
+  if (at >= len && len > 4) memcpy(buf + len - 4, "...", 4);
 }

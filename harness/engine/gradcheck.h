@@ -88,6 +88,9 @@ int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const worklo
                      const double *ref_grads, const gc_tol *tol, gc_result *r, char *err,
                      size_t len);
 
+/* Every part of a failed check, for a message: "on a batch of 33: W1 2.1e-01 > 1e-05, W2 ..." */
+void gc_failure_text(const gc_result *r, char *buf, size_t len);
+
 /* Judges gradients obtained elsewhere (a peer): g and loss against the reference. */
 void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
               const double *ref_grads, const gc_tol *tol, gc_result *r);

@@ -160,15 +160,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     return EXIT_RUNTIME;
   }
   /* correctness before speed: the check runs first and its verdict travels with the row */
-  gc_tol tol;
-  int gc_failed = gc_tolerance(be, &p->opts, w, s->params, &s->gb.b, &tol);
-  if (gc_failed) snprintf(r->error, sizeof r->error, "out of memory in the TF32 error model");
-  if (!gc_failed && s->gb.b.n <= w->spec.max_batch)
-    gc_failed = gc_check_handle(&h, w, &s->gb.b, s->params, s->ref_loss, s->ref, &tol, &r->gc,
-                                r->error, sizeof r->error);
-  else if (!gc_failed) /* a check batch larger than the run's: a context sized for it */
-    gc_failed = gc_check_backend(be, &p->opts, w, &s->gb.b, s->params, s->ref_loss, s->ref, &tol,
-                                 &r->gc, r->error, sizeof r->error);
+  int gc_failed = session_check(s, be, &p->opts, &h, &r->gc, r->error, sizeof r->error);
   /* described once a context has existed, so options applied at create (threads) show */
   if (be->describe) be->describe(r->details, sizeof r->details);
   mlp_library lib;
@@ -184,6 +176,12 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     return EXIT_RUNTIME;
   }
   r->gc_done = 1;
+  if (!r->gc.pass) {
+    char why[400];
+    gc_failure_text(&r->gc, why, sizeof why);
+    fprintf(stderr, "mlpbench bench: %s: gradient check FAILED %s; its times are not ranked\n",
+            be->name, why);
+  }
   /* the first backend whose check passed predicts the montage */
   report_montage *m = w->montage_side && r->gc.pass && rw->montage.n == 0 ? &rw->montage : NULL;
   for (int k = 0; k < rw->repeat; k++) {

@@ -26,6 +26,7 @@ typedef struct {
   double loss, loss_ref, loss_rel, loss_tol;
   gc_err t[4];  /* W1 b1 W2 b2 */
   double worst; /* the largest relative error (loss or a tensor) */
+  int batch;    /* samples in the batch these figures come from (0: not recorded) */
   double tol;   /* the largest tolerance; pass: every error within its own tolerance */
   int pass;
 } gc_result;

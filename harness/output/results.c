@@ -126,6 +126,7 @@ static const field row_fields[] = {
 
 static const field gc_fields[] = {
     FIELD(gc_result, "pass", F_BOOL, pass),
+    FIELD(gc_result, "batch", F_INT, batch),
     FIELD(gc_result, "tolerance", F_NUM, tol),
     FIELD(gc_result, "worst_rel", F_NUM, worst),
     FIELD(gc_result, "loss", F_NUM, loss),

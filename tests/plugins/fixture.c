@@ -59,7 +59,13 @@ static void *fx_create(const mlp_spec *spec, const mlp_options *opt, char *err, 
 }
 
 /* the planted faults */
+#ifdef PLUG_ODDBATCH /* a student's transpose slip that only odd batches reach */
+static int odd_seen;
+#endif
 static int fx_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
+#ifdef PLUG_ODDBATCH
+  odd_seen |= b->n % 2;
+#endif
 #if defined(PLUG_CRASH)
   (void)ctx, (void)b, (void)loss;
   raise(SIGSEGV);
@@ -71,6 +77,9 @@ static int fx_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
   return cpu_mlp_forward_backward(ctx, b, loss);
 }
 static int fx_zero_grads(void *ctx) {
+#ifdef PLUG_ODDBATCH
+  odd_seen = 0;
+#endif
 #ifdef PLUG_NOZERO /* ignores zero_grads: gradients pile up across steps */
   (void)ctx;
   return 0;
@@ -84,6 +93,14 @@ static int fx_get_grads(void *ctx, float *flat) {
   size_t off[4];
   mlp_param_offsets(&last_spec, off);
   if (!rc) memset(flat + off[1], 0, sizeof(float) * (size_t)last_spec.n_hidden);
+#endif
+#ifdef PLUG_ODDBATCH /* both weight gradients off by 1%, so the message must name both */
+  size_t o[4];
+  mlp_param_offsets(&last_spec, o);
+  for (size_t i = o[0]; !rc && odd_seen && i < o[1]; i++)
+    flat[i] *= 1.01f;
+  for (size_t i = o[2]; !rc && odd_seen && i < o[3]; i++)
+    flat[i] *= 1.01f;
 #endif
   return rc;
 }
