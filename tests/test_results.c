@@ -144,6 +144,39 @@ static void test_table_columns(void) {
   report_free(&r);
 }
 
+/* The header names the run's math library only when every row ran it: a plugin's row on
+ * another library (listed first) makes it "per row", never the plugin's library for blas. */
+static void test_context_library_per_row(void) {
+  report r;
+  fill_report(&r);
+  report_row *a = &r.wl[0].rows[0], *b = &r.wl[0].rows[1];
+  snprintf(a->library, sizeof a->library, "BLIS 0.9.0");
+  snprintf(a->kernel, sizeof a->kernel, "zen3");
+  a->threads = 1;
+  snprintf(b->library, sizeof b->library, "OpenBLAS 0.3.21");
+  snprintf(b->kernel, sizeof b->kernel, "Cooperlake");
+  b->threads = 2;
+  report_context_libraries(&r.ctx, &r);
+  T_CHECK(strcmp(r.ctx.blas_library, REPORT_PER_ROW) == 0 && !r.ctx.blas_kernel[0] &&
+              r.ctx.blas_threads == 0,
+          "two libraries: context '%s' '%s' %d", r.ctx.blas_library, r.ctx.blas_kernel,
+          r.ctx.blas_threads);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  table_print_header(f, &r, &r.wl[0]);
+  fclose(f);
+  T_CHECK(len && strstr(buf, "BLAS: per row") && !strstr(buf, "BLIS"), "header: %s", buf);
+  free(buf);
+  snprintf(a->library, sizeof a->library, "OpenBLAS 0.3.21");
+  snprintf(a->kernel, sizeof a->kernel, "Cooperlake");
+  a->threads = 2;
+  report_context_libraries(&r.ctx, &r);
+  T_CHECK(strcmp(r.ctx.blas_library, "OpenBLAS 0.3.21") == 0 && r.ctx.blas_threads == 2,
+          "one library: context '%s' %d", r.ctx.blas_library, r.ctx.blas_threads);
+  report_free(&r);
+}
+
 /* A montage that is not whole or not in range (a label of 12, pixels cut short, a side of
  * 1000) is dropped, and the rest of the file still reads. */
 static void test_montage_malformed(void) {
@@ -527,6 +560,7 @@ int main(void) {
   if (!mkdtemp(dir)) return 1;
   T_RUN(test_round_trip);
   T_RUN(test_table_columns);
+  T_RUN(test_context_library_per_row);
   T_RUN(test_montage_malformed);
   T_RUN(test_gbench_schema);
   T_RUN(test_bmf_schema);

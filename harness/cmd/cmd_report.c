@@ -118,10 +118,10 @@ static void context_html(FILE *f, const report_context *c) {
     html_text(f, v[i]);
     fputs("</td></tr>\n", f);
   }
-  fprintf(f,
-          "<tr><th>cores</th><td>%d</td></tr><tr><th>BLAS threads</th><td>%d</td></tr>"
-          "<tr><th>seed</th><td>%llu</td></tr><tr><th>FTZ/DAZ</th><td>%s</td></tr>\n",
-          c->cores, c->blas_threads, (unsigned long long)c->seed, c->ftz ? "on" : "off");
+  fprintf(f, "<tr><th>cores</th><td>%d</td></tr>", c->cores);
+  if (c->blas_threads > 0) fprintf(f, "<tr><th>BLAS threads</th><td>%d</td></tr>", c->blas_threads);
+  fprintf(f, "<tr><th>seed</th><td>%llu</td></tr><tr><th>FTZ/DAZ</th><td>%s</td></tr>\n",
+          (unsigned long long)c->seed, c->ftz ? "on" : "off");
   if (isfinite(c->peak_gflops)) {
     fprintf(f, "<tr><th>machine peak</th><td>%.1f GFLOP/s FP32 (", c->peak_gflops);
     html_text(f, c->peak_by);

@@ -102,12 +102,20 @@ void report_context_libraries(report_context *c, const report *r) {
     for (int i = 0; i < r->wl[w].n_rows; i++) {
       const report_row *row = &r->wl[w].rows[i];
       if (!row->library[0]) continue;
-      snprintf(c->blas_library, sizeof c->blas_library, "%s", row->library);
-      snprintf(c->blas_kernel, sizeof c->blas_kernel, "%s", row->kernel);
-      c->blas_threads = row->threads;
-      return;
+      if (!c->blas_library[0]) {
+        snprintf(c->blas_library, sizeof c->blas_library, "%s", row->library);
+        snprintf(c->blas_kernel, sizeof c->blas_kernel, "%s", row->kernel);
+        c->blas_threads = row->threads;
+      } else if (strcmp(c->blas_library, row->library) || strcmp(c->blas_kernel, row->kernel) ||
+                 c->blas_threads != row->threads) {
+        /* rows on different libraries (a plugin's beside blas): no one of them is the run's */
+        snprintf(c->blas_library, sizeof c->blas_library, "%s", REPORT_PER_ROW);
+        c->blas_kernel[0] = '\0';
+        c->blas_threads = 0;
+        return;
+      }
     }
-  c->blas_kernel_by[0] = '\0'; /* no row ran a math library: nobody chose a kernel */
+  if (!c->blas_library[0]) c->blas_kernel_by[0] = '\0'; /* no math library: nobody chose */
 }
 
 report_row *report_add_row(report_workload *w) {

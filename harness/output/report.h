@@ -143,8 +143,9 @@ const char *report_version(void);
 void report_context_fill(report_context *c, int argc, char **argv);
 /* c->command: the arguments joined by spaces, valid UTF-8, cut on a character boundary. */
 void report_context_command(report_context *c, int argc, char **argv);
-/* The context's host math library: that of the first row whose backend has one (the rows
- * say what ran; a run of naive alone records none). */
+/* The context's host math library: the one every row with a library ran (a run of naive
+ * alone records none), or REPORT_PER_ROW when rows ran different ones. */
+#define REPORT_PER_ROW "per row" /* rows ran different libraries: each row says its own */
 void report_context_libraries(report_context *c, const report *r);
 void report_free(report *r);
 /* The next free row of w, zeroed; NULL (and nothing changed) when w is full. */

@@ -54,7 +54,10 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
           "dropped; seed %llu; FTZ/DAZ %s; %.4g GFLOP of GEMM per epoch\n",
           TT(c->date), TT(c->cpu), c->cores, TT(c->caches), TT(c->commit), w->epochs, w->repeat,
           w->warmup, (unsigned long long)c->seed, c->ftz ? "on" : "off", w->gflop_per_epoch);
-  if (c->blas_library[0])
+  if (strcmp(c->blas_library, REPORT_PER_ROW) == 0)
+    fprintf(f, "BLAS: per row (the rows ran different math libraries; the results file holds "
+               "each row's library, kernel and threads)\n");
+  else if (c->blas_library[0])
     fprintf(f, "BLAS: %s; kernel %s%s%s%s; %d threads\n", TT(c->blas_library), TT(c->blas_kernel),
             c->blas_kernel_by[0] ? " (chosen by " : "", TT(c->blas_kernel_by),
             c->blas_kernel_by[0] ? ")" : "", c->blas_threads);
