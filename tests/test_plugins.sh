@@ -24,6 +24,8 @@ check "no entry point" refused "$dir/plug_noentry.so" "exports no mlpbench_backe
 check "entry returns no table" refused "$dir/plug_notable.so" "returned no table"
 check "a name clash with a built-in" refused "$dir/plug_clash.so" "name 'naive' is taken"
 check "a reserved word as a name" refused "$dir/plug_reserved.so" "'all'.*is reserved"
+check "a name one too long is shown whole" \
+  refused "$dir/plug_longname.so" "'abcdefghijklmnopqrstu'\): its name too long"
 check "a name outside the rule, printed without its escape" \
   refused "$dir/plug_badname.so" "holds a character outside|does not start"
 check "the bad name's escape never reaches the terminal" \

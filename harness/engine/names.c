@@ -31,9 +31,11 @@ int names_check(const char *const *names, int n, int max, const char *what, char
   for (int i = 0; i < n; i++) {
     const char *why = name_fault(names[i], max);
     if (why) {
-      /* the name is ours to check, not yet safe to print whole: %.*s bounds it */
-      snprintf(err, len, "%s %d ('%.*s'): its name %s (1 to %d characters of [a-z0-9_-])", what,
-               i + 1, max, names[i] ? names[i] : "", why, max);
+      /* shown whole up to 64 bytes (a name one too long must be seen whole to be fixed), and
+       * its bytes filtered by whoever prints err (term_text) */
+      const char *nm = names[i] ? names[i] : "";
+      snprintf(err, len, "%s %d ('%.64s%s'): its name %s (1 to %d characters of [a-z0-9_-])",
+               what, i + 1, nm, strlen(nm) > 64 ? "..." : "", why, max);
       return -1;
     }
     for (int j = 0; j < i; j++)
