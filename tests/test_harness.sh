@@ -39,9 +39,37 @@ else
 fi
 
 "$bin" bench --workload toy --epochs 200 --quiet --format gbench --results "$tmp/g.json" >/dev/null 2>&1
-check "gbench format has aggregates" grep -q '"aggregate_name": "median"' "$tmp/g.json"
+check "gbench export beside the native file has aggregates" \
+  grep -q '"aggregate_name": "median"' "$tmp/g.gbench.json"
+check "... and the native file is still native" grep -q '"schema": "mlpbench-results' "$tmp/g.json"
+check "a toy epoch (under a microsecond or so) is not given in ms" \
+  bash -c "! grep -q '\"time_unit\": \"ms\"' '$tmp/g.gbench.json'"
+check "gbench context has the caches" grep -q '"level": 2' "$tmp/g.gbench.json"
 "$bin" bench --workload toy --epochs 200 --quiet --format github --results "$tmp/gh.json" >/dev/null 2>&1
-check "github format has ranges" grep -q '"range"' "$tmp/gh.json"
+check "github export has ranges" grep -q '"range"' "$tmp/gh.github.json"
+# export from the file alone: the same document bench wrote, to the default place or --out
+"$bin" export "$tmp/g.json" --format gbench --out "$tmp/g2.json" >/dev/null 2>&1
+check "export gives what bench exported" cmp -s "$tmp/g.gbench.json" "$tmp/g2.json"
+"$bin" export "$tmp/g.json" --format bmf >/dev/null 2>&1
+check "export's default destination is beside the file" test -s "$tmp/g.bmf.json"
+"$bin" export "$tmp/g.json" --format bmf --out "$tmp/g.json" >/dev/null 2>&1
+check "export refuses to replace its own input (exit 2)" test $? = 2
+check "... which is left as it was" grep -q '"schema": "mlpbench-results' "$tmp/g.json"
+"$bin" export "$tmp/g.json" --format native >/dev/null 2>&1
+check "export to native is refused (exit 2)" test $? = 2
+# Bencher series: no host name, and another data set (--limit) is another series
+"$bin" bench --workload mnist --data synthetic:400 --epochs 3 --backend naive --quiet --format bmf \
+  --results "$tmp/b1.json" >/dev/null 2>&1
+"$bin" bench --workload mnist --data synthetic:400 --limit 300 --epochs 3 --backend naive --quiet \
+  --format bmf --results "$tmp/b2.json" >/dev/null 2>&1
+python3 -c "
+import json, socket, sys
+a, b = (list(json.load(open(f))) for f in sys.argv[1:3])
+ok = len(a) == 1 and len(b) == 1 and a != b and a[0].startswith('mnist 784-500-10 b128 w')
+ok = ok and '/naive/m' in a[0] and socket.gethostname() not in a[0] + b[0]
+sys.exit(0 if ok else 1)
+" "$tmp/b1.bmf.json" "$tmp/b2.bmf.json"
+check "BMF names: workload identity and machine, never the host" test $? = 0
 
 # the gate: identical runs pass, a 1.5x slower copy fails, garbage is unusable. One real
 # run, copied with small fixed spreads, so the verdicts cannot depend on machine noise.
@@ -136,7 +164,7 @@ sys.exit(0 if ok else 1)
 "$bin" bench --workload toy --epochs 40 --backend naive --proc 2 --form bmf --quiet \
   --results "$tmp/abbr.json" >"$tmp/abbr.out" 2>&1
 check "--proc 2 --form bmf: two processes, one BMF file (exit 0)" \
-  bash -c "test $? = 0 && grep -q '\"toy/naive' '$tmp/abbr.json' && grep -q '2 fresh processes' '$tmp/abbr.out'"
+  bash -c "test $? = 0 && grep -q '\"toy 4-3-1 b3 w[0-9a-f]*/naive' '$tmp/abbr.bmf.json' && grep -q '2 fresh processes' '$tmp/abbr.out'"
 echo previous >"$tmp/keep.json"
 "$bin" bench --workload mnist --epochs 2 --backend naive --processes 2 --data /nonexistent \
   --quiet --results "$tmp/keep.json" >"$tmp/keep.out" 2>&1

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../harness/output/results.h"
+#include "../harness/output/run_identity.h"
 #include "../harness/output/table.h"
 #include "../harness/output/wl_identity.h"
 #include "../harness/stats/mwu.h"
@@ -416,7 +417,7 @@ static void test_bmf_schema(void) {
   T_CHECK(bmf_valid(j, why, sizeof why), "BMF invalid: %s", why);
   /* the passing row is there with both measures; the row that failed its check is not */
   char name[160];
-  snprintf(name, sizeof name, "mnist/blas/%s", r.ctx.host);
+  T_CHECK(run_series_name(&r, &r.wl[0], &r.wl[0].rows[0], name, sizeof name) == 0, "no name");
   json_t *b = json_object_get(j, name);
   T_CHECK(b && json_object_get(b, "latency") && json_object_get(b, "throughput"), "no %s", name);
   T_CHECK(json_object_size(j) == 1, "%zu benchmarks (the failed row must be left out)",

@@ -63,6 +63,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_bench_process(int argc, char **argv); /* internal: one of bench --processes' */
 int cmd_gradcheck(int argc, char **argv);
 int cmd_export_png(int argc, char **argv);
+int cmd_export_results(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_history(int argc, char **argv);

@@ -34,11 +34,21 @@ static void default_results_path(char *out, size_t len) {
 /* The run's outputs, each through its reporter. */
 static int write_outputs(const run_plan *p, const report *rep, const char *results_path) {
   char err[PATH_MAX + 256];
-  if (reporter_results.write(rep, results_path, p->out.format, err, sizeof err)) {
+  /* the native file always (compare, history, report and plot read it), an export beside it */
+  if (reporter_results.write(rep, results_path, RESULTS_NATIVE, err, sizeof err)) {
     fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
     return EXIT_RUNTIME;
   }
   fprintf(stderr, "mlpbench bench: results written to %s\n", TERM_TEXT(results_path));
+  char xp[PATH_MAX];
+  if (p->out.format != RESULTS_NATIVE) {
+    if (results_export_path(results_path, p->out.format, xp, sizeof xp) ||
+        reporter_results.write(rep, xp, p->out.format, err, sizeof err)) {
+      fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
+      return EXIT_RUNTIME;
+    }
+    fprintf(stderr, "mlpbench bench: export written to %s\n", TERM_TEXT(xp));
+  }
   if (p->out.markdown && reporter_markdown.write(rep, p->out.markdown, 0, err, sizeof err)) {
     fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
     return EXIT_RUNTIME;
@@ -50,14 +60,26 @@ static int write_outputs(const run_plan *p, const report *rep, const char *resul
 
 /* An unwritable destination is reported now, not after a long run. */
 static int check_destinations(const run_plan *p, const char *results_path) {
-  char err[PATH_MAX + 256];
+  char err[PATH_MAX + 256], xp[PATH_MAX] = "";
+  if (p->out.format != RESULTS_NATIVE &&
+      results_export_path(results_path, p->out.format, xp, sizeof xp)) {
+    fprintf(stderr, "mlpbench bench: %s: the export's name beside it is too long\n",
+            TERM_TEXT(results_path));
+    return EXIT_USAGE;
+  }
   if (outfile_check(results_path, err, sizeof err) ||
+      (xp[0] && outfile_check(xp, err, sizeof err)) ||
       (p->out.markdown && outfile_check(p->out.markdown, err, sizeof err)) ||
       (p->out.plots && plots_check_dir(p->out.plots, err, sizeof err))) {
     fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
   /* after the checks, which create the folders: any spelling of one file is caught */
+  if (xp[0] && p->out.markdown && outfile_same(xp, p->out.markdown)) {
+    fprintf(stderr, "mlpbench bench: --markdown %s is the export %s: one would replace the other\n",
+            TERM_TEXT(p->out.markdown), TERM_TEXT(xp));
+    return EXIT_USAGE;
+  }
   if (p->out.markdown && outfile_same(results_path, p->out.markdown)) {
     fprintf(stderr,
             "mlpbench bench: --markdown %s is the results file %s: one would replace the "

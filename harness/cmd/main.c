@@ -17,6 +17,8 @@ static void usage(FILE *f) {
              "  bench       per-epoch timing of every backend, after a gradient check\n"
              "  gradcheck   gradients of every backend against a float64 reference\n"
              "  export-png  write a data set as train.csv + PNG images (the tutorial's layout)\n"
+             "  export      a results file in Google Benchmark's, github-action-benchmark's or "
+             "Bencher's format\n"
              "  compare     the regression gate: Mann-Whitney U on two results files\n"
              "  plot        redraw the plots of a results file\n"
              "  history     series of results files over commits, with their step changes\n"
@@ -35,6 +37,7 @@ int main(int argc, char **argv) {
               {"bench", cmd_bench},
               {"gradcheck", cmd_gradcheck},
               {"export-png", cmd_export_png},
+              {"export", cmd_export_results},
               {"compare", cmd_compare},
               {"plot", cmd_plot},
               {"history", cmd_history},

@@ -44,6 +44,21 @@ static void caches(char *out, size_t len) {
   }
 }
 
+/* The clock /proc/cpuinfo reports for the first CPU (MHz), 0 when it reports none. */
+static int cpu_mhz(void) {
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[256];
+  double mhz = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "cpu MHz", 7) == 0) {
+      const char *c = strchr(line, ':');
+      if (!c || sscanf(c + 1, "%lf", &mhz) != 1 || !(mhz > 0 && mhz < 1e5)) mhz = 0;
+      break;
+    }
+  if (f) fclose(f);
+  return (int)(mhz + 0.5);
+}
+
 const char *report_version(void) {
   return "mlpbench " MLPB_VERSION " (commit " MLPB_GIT_COMMIT ", " MLPB_GIT_COMMIT_DATE ")";
 }
@@ -63,6 +78,7 @@ void report_context_fill(report_context *c, int argc, char **argv) {
   utf8_clean(c->cpu, sizeof c->cpu, report_cpu_model());
   c->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
   caches(c->caches, sizeof c->caches);
+  c->mhz = cpu_mhz();
 #if defined(__clang__)
   snprintf(c->compiler, sizeof c->compiler, "clang %s", __clang_version__);
 #elif defined(__GNUC__)
@@ -125,6 +141,8 @@ report_row *report_add_row(report_workload *w) {
   r->val_acc = r->test_acc = r->gemm_floor = NAN;
   r->device_median = r->host_peak_growth = r->device_bytes = NAN; /* not measured */
   r->peak_fraction = NAN;
+  r->library_known = 1; /* a row made here knows its library (none is a fact too); the results
+                           reader says whether an older file recorded it */
   return r;
 }
 
@@ -136,7 +154,7 @@ report_workload *report_add_workload(report *r) {
 }
 
 const char *report_cpu_model(void) {
-  static char model[128] = "";
+  static char model[128] = ""; /* the one static: a process has one CPU model */
   if (model[0]) return model;
   snprintf(model, sizeof model, "unknown CPU");
   FILE *f = fopen("/proc/cpuinfo", "r");

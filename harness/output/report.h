@@ -36,6 +36,7 @@ typedef struct {
   char commit_date[32]; /* ISO 8601, "" when unknown */
   char caches[128];     /* e.g. "L1d 32K, L2 1024K, L3 32768K" */
   int cores;
+  int mhz; /* the first CPU's clock as /proc/cpuinfo says (0: unknown), for Google Benchmark */
   char blas_library[160], blas_kernel[32]; /* the host math library, when a backend has one */
   int blas_threads;
   char blas_kernel_by[48]; /* who chose that kernel: "the library", "mlpbench (auto)", ... */

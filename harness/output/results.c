@@ -14,6 +14,7 @@
 #include "../../workloads/io/outfile.h"
 #include "../sys/plot_text.h"
 #include "../sys/term_text.h"
+#include "run_identity.h"
 #include "wl_identity.h"
 
 #define SCHEMA "mlpbench-results-1"
@@ -58,6 +59,7 @@ static const field context_fields[] = {
     FIELD(report_context, "host", F_STR, host),
     FIELD(report_context, "cpu", F_STR, cpu),
     FIELD(report_context, "cores", F_INT, cores),
+    FIELD(report_context, "cpu_mhz", F_INT, mhz),
     FIELD(report_context, "caches", F_STR, caches),
     FIELD(report_context, "os", F_STR, os),
     FIELD(report_context, "compiler", F_STR, compiler),
@@ -383,8 +385,23 @@ static json_t *workload_json(const report_workload *w) {
 
 /* ---- Google Benchmark's schema: one entry per repetition plus aggregates ---- */
 
+/* the unit a row's times read best in: the largest whose median is at least 1 (a toy epoch of
+ * 0.93 us in ms read 0.00093, which compare.py prints as 0) */
+static const char *gbench_unit(double median_s, double *scale) {
+  static const struct {
+    const char *name;
+    double scale;
+  } units[] = {{"s", 1}, {"ms", 1e3}, {"us", 1e6}, {"ns", 1e9}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (median_s * units[i].scale >= 1 || i + 1 == sizeof units / sizeof units[0]) {
+      *scale = units[i].scale;
+      return units[i].name;
+    }
+  return "ns";
+}
+
 static void gbench_entry(json_t *list, const char *name, const char *run_name, int family, int reps,
-                         int rep, const char *agg, double real_ms, double cpu_ms) {
+                         int rep, const char *agg, const char *unit, double real, double cpu) {
   json_t *e = json_object();
   json_object_set_new(e, "name", jstr(name));
   json_object_set_new(e, "family_index", json_integer(family));
@@ -401,9 +418,9 @@ static void gbench_entry(json_t *list, const char *name, const char *run_name, i
     json_object_set_new(e, "repetition_index", json_integer(rep));
   }
   json_object_set_new(e, "iterations", json_integer(1));
-  json_object_set_new(e, "real_time", jnum(real_ms));
-  json_object_set_new(e, "cpu_time", jnum(cpu_ms));
-  json_object_set_new(e, "time_unit", json_string("ms"));
+  json_object_set_new(e, "real_time", jnum(real));
+  json_object_set_new(e, "cpu_time", jnum(cpu));
+  json_object_set_new(e, "time_unit", json_string(unit));
   json_array_append_new(list, e);
 }
 
@@ -417,15 +434,36 @@ static void moments(const double *x, int n, double *mean, double *sd) {
   *sd = n > 1 ? sqrt(q / (n - 1)) : 0;
 }
 
+/* the context's "L1d 32K, L2 1024K, L3 32768K" as Google Benchmark's cache list (the
+ * sharing is not recorded: 0) */
+static json_t *gbench_caches(const char *text) {
+  json_t *list = json_array();
+  const char *p = text;
+  char type[8];
+  int level, kib, used;
+  while (sscanf(p, " L%d%7[a-z] %dK%n", &level, type, &kib, &used) == 3 ||
+         (type[0] = '\0', sscanf(p, " L%d %dK%n", &level, &kib, &used) == 2)) {
+    const char *t = strcmp(type, "d") == 0   ? "Data"
+                    : strcmp(type, "i") == 0 ? "Instruction"
+                                             : "Unified";
+    json_array_append_new(list, json_pack("{s:s,s:i,s:I,s:i}", "type", t, "level", level, "size",
+                                          (json_int_t)kib * 1024, "num_sharing", 0));
+    p += used;
+    while (*p == ',' || *p == ' ')
+      p++;
+  }
+  return list;
+}
+
 static json_t *gbench_json(const report *r) {
   json_t *root = json_object(), *list = json_array();
   const report_context *c = &r->ctx;
   json_t *ctx =
       json_pack("{s:o,s:o,s:s,s:i,s:i,s:b,s:s,s:o,s:o}", "date", jstr(c->date), "host_name",
-                jstr(c->host), "executable", "mlpbench", "num_cpus", c->cores, "mhz_per_cpu", 0,
-                "cpu_scaling_enabled", 0, "library_build_type", "release", "mlpbench_cpu",
+                jstr(c->host), "executable", "mlpbench", "num_cpus", c->cores, "mhz_per_cpu",
+                c->mhz, "cpu_scaling_enabled", 0, "library_build_type", "release", "mlpbench_cpu",
                 jstr(c->cpu), "mlpbench_blas_kernel", jstr(c->blas_kernel));
-  json_object_set_new(ctx, "caches", json_array());
+  json_object_set_new(ctx, "caches", gbench_caches(c->caches));
   int family = 0;
   for (int w = 0; w < r->n_wl; w++)
     for (int i = 0; i < r->wl[w].n_rows; i++, family++) {
@@ -433,6 +471,8 @@ static json_t *gbench_json(const report *r) {
       if (!row->ran) continue;
       char name[64], agg[80];
       snprintf(name, sizeof name, "%s/%s/epoch", r->wl[w].name, row->backend);
+      double scale;
+      const char *unit = gbench_unit(row->st.median, &scale);
       double *ms = malloc((size_t)row->n_samples * sizeof *ms);
       double *cms = malloc((size_t)row->n_samples * sizeof *cms);
       if (!ms || !cms) {
@@ -441,20 +481,20 @@ static json_t *gbench_json(const report *r) {
         continue;
       }
       for (int k = 0; k < row->n_samples; k++) {
-        ms[k] = row->samples[k] * 1e3;
-        cms[k] = row->cpu_samples[k] * 1e3;
-        gbench_entry(list, name, name, family, row->n_samples, k, NULL, ms[k], cms[k]);
+        ms[k] = row->samples[k] * scale;
+        cms[k] = row->cpu_samples[k] * scale;
+        gbench_entry(list, name, name, family, row->n_samples, k, NULL, unit, ms[k], cms[k]);
       }
       double mean, sd, cmean, csd;
       moments(ms, row->n_samples, &mean, &sd);
       moments(cms, row->n_samples, &cmean, &csd);
       stats_summary cs = stats_summarize(cms, row->n_samples);
       const char *aggs[] = {"mean", "median", "stddev", "cv"};
-      double real[] = {mean, row->st.median * 1e3, sd, mean > 0 ? sd / mean : 0};
+      double real[] = {mean, row->st.median * scale, sd, mean > 0 ? sd / mean : 0};
       double cpu[] = {cmean, cs.median, csd, cmean > 0 ? csd / cmean : 0};
       for (int a = 0; a < 4; a++) {
         snprintf(agg, sizeof agg, "%s_%s", name, aggs[a]);
-        gbench_entry(list, agg, name, family, row->n_samples, 0, aggs[a], real[a], cpu[a]);
+        gbench_entry(list, agg, name, family, row->n_samples, 0, aggs[a], unit, real[a], cpu[a]);
       }
       free(ms);
       free(cms);
@@ -496,7 +536,8 @@ static json_t *bmf_measure(double value, double lo, double hi) {
   return m;
 }
 
-/* One benchmark per workload/backend/machine; latency: ns per epoch, the median with the
+/* One benchmark per series (run_series_name: workload identity, backend, machine, threads;
+ * never the host, which CI changes every job); latency: ns per epoch, the median with the
  * quartiles as bounds; throughput: samples/s at the median. Rows that did not run, or whose
  * gradients failed their check, are left out: Bencher would track a wrong answer's speed. */
 static json_t *bmf_json(const report *r) {
@@ -506,7 +547,7 @@ static json_t *bmf_json(const report *r) {
       const report_row *row = &r->wl[w].rows[i];
       if (!row->ran || !row->gc.pass || !(row->st.median > 0)) continue;
       char name[512], key[3 * sizeof name];
-      snprintf(name, sizeof name, "%s/%s/%s", r->wl[w].name, row->backend, r->ctx.host);
+      if (run_series_name(r, &r->wl[w], row, name, sizeof name)) continue;
       utf8_clean(key, sizeof key, name); /* jansson refuses a key that is not UTF-8 */
       json_t *b = json_object();
       json_object_set_new(b, "latency",
@@ -539,6 +580,13 @@ static const struct {
   json_t *(*build)(const report *r);
 } formats[] = {
     {"native", native_json}, {"gbench", gbench_json}, {"github", github_json}, {"bmf", bmf_json}};
+
+int results_export_path(const char *results_path, results_format f, char *out, size_t len) {
+  size_t n = strlen(results_path);
+  if (n > 5 && strcmp(results_path + n - 5, ".json") == 0) n -= 5;
+  int k = snprintf(out, len, "%.*s.%s.json", (int)n, results_path, formats[f].name);
+  return k < 0 || (size_t)k >= len ? -1 : 0;
+}
 
 int results_format_find(const char *name) {
   for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)

@@ -22,6 +22,9 @@ json_t *results_to_json(const report *r, results_format f);
 /* The format a --format name means (native, gbench, github, bmf), or -1. */
 int results_format_find(const char *name);
 int results_write(const char *path, json_t *j, char *err, size_t len);
+/* Where an export in format f of the native file results_path goes: beside it,
+ * "DIR/NAME.json" -> "DIR/NAME.F.json". 0, or -1 when it does not fit len. */
+int results_export_path(const char *results_path, results_format f, char *out, size_t len);
 
 /* results/bench-STAMP-HOST.json, the host through safe_name (so a host name can neither
  * climb out of results/ nor put a control character into a path). */

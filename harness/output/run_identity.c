@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wl_identity.h"
+
 typedef enum { MI_INT, MI_STR } mi_type;
 
 /* when a field takes part: always (the host's hardware), when both files name one (the GPU:
@@ -135,4 +137,34 @@ int run_set_add(run_set *s, uint64_t fp) {
 void run_set_free(run_set *s) {
   free(s->slot);
   memset(s, 0, sizeof *s);
+}
+
+int run_series_name(const report *r, const report_workload *w, const report_row *row, char *out,
+                    size_t len) {
+  /* the workload's whole identity, through its own table (so a new fact joins the name) */
+  wl_identity id;
+  wl_identity_of(w, &id);
+  json_t *o = json_object();
+  char *text = o && wl_identity_to_json(&id, o) == 0
+                   ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+                   : NULL;
+  json_decref(o);
+  if (!text) return -1;
+  uint64_t wh = fnv_str(FNV_SEED, text);
+  free(text);
+  /* the machine as the row saw it: host fields, and the row's own kernel and threads */
+  machine_id m;
+  machine_id_of(r, row, &m);
+  uint64_t mh = FNV_SEED;
+  for (size_t i = 0; i < N_FIELDS; i++) {
+    if (fields[i].when == MI_FILE) continue;
+    const char *p = (const char *)&m + fields[i].off;
+    mh = fields[i].type == MI_STR ? fnv_str(mh, p) : fnv(mh, p, sizeof(int));
+  }
+  char threads[16] = "";
+  if (m.threads > 0) snprintf(threads, sizeof threads, " t%d", m.threads);
+  snprintf(out, len, "%s %d-%d-%d b%d w%08x/%s/m%08x%s", w->name, w->spec.n_in, w->spec.n_hidden,
+           w->spec.n_out, w->batch, (unsigned)(wh >> 32), row->backend, (unsigned)(mh >> 32),
+           threads);
+  return 0;
 }

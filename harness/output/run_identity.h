@@ -43,6 +43,14 @@ int machine_id_diff(const machine_id *a, const char *fa, const machine_id *b, co
  * one trend plot holds them all), for file names. */
 uint64_t machine_id_hash(const machine_id *m);
 
+/* A name for the series a row belongs to, for trackers outside mlpbench (Bencher):
+ * "mnist 784-500-10 b128 wXXXXXXXX/blas/mXXXXXXXX t2": the workload (w: a hash of its whole
+ * identity, so --limit 3000 and the default data are two series), the backend, the machine
+ * (m: CPU, cores, GPU, the row's BLAS kernel) and threads. No host name: CI hosts change
+ * every job. 0, or -1 when out of memory. */
+int run_series_name(const report *r, const report_workload *w, const report_row *row, char *out,
+                    size_t len);
+
 /* The fingerprint of one row of one run (see above). */
 uint64_t run_fingerprint(const report *r, const report_workload *w, const report_row *row);
 
