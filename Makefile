@@ -40,6 +40,8 @@ bench: all
 	./$(BUILD)/mlpbench bench $(PLUGIN_LIBS) --results results/latest.json --markdown results/latest.md \
 	  --plots plots --sweep $(if $(DATA),--data $(DATA)) $(if $(PEERS),--peers numpy$(comma)torch) \
 	  $(BENCH_ARGS)
+	@# a dated copy beside latest, so the report's history grows run by run (git ignores both)
+	cp results/latest.json results/bench-$$(date -u +%Y%m%dT%H%M%SZ).json
 	./$(BUILD)/mlpbench report results/latest.json --images plots --history results \
 	  --out results/latest.html
 

@@ -98,6 +98,20 @@ expect 2 "unwritable export" "/proc.*cannot (create folder|write there)" -- \
 expect 0 "--version names the version and the commit" "^mlpbench [0-9]+\.[0-9]+ \(commit [0-9a-f]+|unknown" -- \
   "$bin" --version
 
+# report and plot: their own messages for a stray argument; report's page lands beside its
+# results file, never in a results/ folder of the current directory
+"$bin" bench --workload toy --backend naive --epochs 2 --quiet --results "$tmp/rp.json" >/dev/null 2>&1
+mkdir -p "$tmp/cwd"
+(cd "$tmp/cwd" && "$bin" report "$tmp/rp.json" >/dev/null 2>&1)
+check() { if "${@:2}"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+check "report without --out writes beside the results file" test -s "$tmp/rp.html"
+check "... and creates nothing in the current folder" test ! -e "$tmp/cwd/results"
+expect 2 "plot: a second file is named as such" "a second file 'b.json': plot takes one" -- \
+  "$bin" plot "$tmp/rp.json" b.json
+expect 2 "report: an option without its value" "option '--out' needs a value" -- \
+  "$bin" report "$tmp/rp.json" --out
+expect 2 "report: an unknown option" "unknown option '--frob'" -- "$bin" report "$tmp/rp.json" --frob
+
 # outputs are created as open(2) would: 0666 less the umask (077: nobody else may read them)
 for m in 077:600 022:644; do
   (umask "${m%%:*}" && "$bin" bench --workload toy --backend naive --epochs 2 --quiet \

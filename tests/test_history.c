@@ -14,6 +14,7 @@
 #include "../harness/cmd/cli.h"
 #include "../harness/engine/names.h"
 #include "../harness/output/history.h"
+#include "../harness/output/history_plot.h"
 #include "../harness/output/plots.h"
 #include "../harness/output/results.h"
 #include "../harness/output/run_identity.h"
@@ -662,6 +663,30 @@ static void test_history_plots(void) {
   T_CHECK(count_files(in, &in_unsafe) == 5, "a plot written outside its folder");
 }
 
+/* Legends tell apart what the plot holds: two blas series (2 threads on all data, 1 thread on
+ * part of it) are labelled by what differs, naive beside them by its name alone. */
+static void test_history_labels(void) {
+  hist_series s[3];
+  memset(s, 0, sizeof s);
+  for (int i = 0; i < 3; i++) {
+    snprintf(s[i].workload, sizeof s[i].workload, "mnist");
+    snprintf(s[i].machine.cpu, sizeof s[i].machine.cpu, "EPYC");
+    s[i].machine.cores = 2;
+    s[i].id.batch = 128;
+    s[i].id.n_train = i == 1 ? 2100 : 7000;
+    s[i].machine.threads = i == 1 ? 1 : 2;
+    snprintf(s[i].backend, sizeof s[i].backend, "%s", i == 2 ? "naive" : "blas");
+  }
+  history h = {.s = s, .n = 3};
+  char a[256], b[256], c[256];
+  history_series_label(&h, &s[0], a, sizeof a);
+  history_series_label(&h, &s[1], b, sizeof b);
+  history_series_label(&h, &s[2], c, sizeof c);
+  T_CHECK(strcmp(a, "blas, 2 threads, 7000 train") == 0, "'%s'", a);
+  T_CHECK(strcmp(b, "blas, 1 thread, 2100 train") == 0, "'%s'", b);
+  T_CHECK(strcmp(c, "naive") == 0, "'%s'", c);
+}
+
 /* strings from a results file reach the terminal through term_text: no escape, no forged
  * line, whichever field carries them */
 static void test_terminal_text(void) {
@@ -700,6 +725,7 @@ int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-history-XXXXXX");
   if (!mkdtemp(dir)) return 1;
   T_RUN(test_workload_identity);
+  T_RUN(test_history_labels);
   T_RUN(test_machine_identity);
   T_RUN(test_names);
   T_RUN(test_detection_rates);

@@ -513,3 +513,16 @@ void cli_apply_tuning(const cli_opts *o) {
   execv("/proc/self/exe", cli_argv);
   fprintf(stderr, "mlpbench: could not re-run itself (%s); continuing as it is\n", strerror(errno));
 }
+
+int cli_stray(const char *cmd, char **argv, int argc, int i, const char *usage) {
+  const char *a = argv[i];
+  if (a[0] != '-')
+    fprintf(stderr, "mlpbench %s: a second file '%s': %s takes one (usage: %s)\n", cmd,
+            TERM_TEXT(a), cmd, usage);
+  else if (i + 1 == argc && strstr(usage, a))
+    fprintf(stderr, "mlpbench %s: option '%s' needs a value (usage: %s)\n", cmd, TERM_TEXT(a),
+            usage);
+  else
+    fprintf(stderr, "mlpbench %s: unknown option '%s' (usage: %s)\n", cmd, TERM_TEXT(a), usage);
+  return EXIT_USAGE;
+}

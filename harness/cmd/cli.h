@@ -64,6 +64,11 @@ int cmd_bench_process(int argc, char **argv); /* internal: one of bench --proces
 int cmd_gradcheck(int argc, char **argv);
 int cmd_export_png(int argc, char **argv);
 int cmd_export_results(int argc, char **argv);
+
+/* The one message for argv[i] that a hand-parsed command (plot, report, export) could not
+ * take: a second file, an option without its value, or an unknown option; returns
+ * EXIT_USAGE. */
+int cli_stray(const char *cmd, char **argv, int argc, int i, const char *usage);
 int cmd_compare(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_history(int argc, char **argv);

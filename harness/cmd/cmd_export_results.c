@@ -35,12 +35,8 @@ int cmd_export_results(int argc, char **argv) {
     } else if (argv[i][0] != '-' && !file) {
       file = argv[i];
     } else {
-      fprintf(stderr,
-              "mlpbench export: %s '%s' (usage: mlpbench export RESULTS.json --format F "
-              "[--out FILE])\n",
-              argv[i][0] == '-' ? "unknown option or one without its value" : "a second file",
-              TERM_TEXT(argv[i]));
-      return EXIT_USAGE;
+      return cli_stray("export", argv, argc, i,
+                       "mlpbench export RESULTS.json --format F [--out FILE]");
     }
   }
   if (!file || format < 0) {

@@ -26,8 +26,7 @@ int cmd_plot(int argc, char **argv) {
     else if (argv[i][0] != '-' && !file)
       file = argv[i];
     else {
-      fprintf(stderr, "mlpbench plot: unexpected argument '%s' (see --help)\n", TERM_TEXT(argv[i]));
-      return EXIT_USAGE;
+      return cli_stray("plot", argv, argc, i, "mlpbench plot RESULTS.json [--plots DIR]");
     }
   }
   if (!file) {

@@ -310,7 +310,8 @@ static int report_check_args(const char *file, const char *out, const char *imag
 }
 
 int cmd_report(int argc, char **argv) {
-  const char *file = NULL, *out = "results/latest.html", *images = NULL;
+  const char *file = NULL, *out = NULL, *images = NULL;
+  char out_beside[PATH_MAX];
   const char **hist = calloc((size_t)argc, sizeof *hist);
   int nh = 0, rc = EXIT_USAGE;
   char err[PATH_MAX + 256], tmp[PATH_MAX - 64];
@@ -323,7 +324,8 @@ int cmd_report(int argc, char **argv) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       printf(
           "usage: mlpbench report RESULTS.json [--history FOLDER]... [--images DIR] "
-          "[--out FILE]\n\nOne self-contained HTML page (default results/latest.html): "
+          "[--out FILE]\n\nOne self-contained HTML page (default: beside RESULTS.json, as "
+          "RESULTS.html): "
           "context, tables, gradient checks,\nthe run's plots (redrawn; or the PNGs in --images, "
           "e.g. bench's --plots folder with its montage),\nand the history of --history "
           "folders.\n\n"
@@ -340,14 +342,25 @@ int cmd_report(int argc, char **argv) {
     } else if (argv[i][0] != '-' && !file) {
       file = argv[i];
     } else {
-      fprintf(stderr, "mlpbench report: unexpected argument '%s' (see --help)\n",
-              TERM_TEXT(argv[i]));
+      cli_stray("report", argv, argc, i,
+                "mlpbench report RESULTS.json [--history FOLDER]... [--images DIR] [--out FILE]");
       goto done;
     }
   }
   if (!file) {
     fprintf(stderr, "mlpbench report: needs a results file (see --help)\n");
     goto done;
+  }
+  if (!out) { /* beside the results file, never a folder of the current directory's */
+    size_t n = strlen(file);
+    if (n > 5 && strcmp(file + n - 5, ".json") == 0) n -= 5;
+    if (snprintf(out_beside, sizeof out_beside, "%.*s.html", (int)n, file) >=
+        (int)sizeof out_beside) {
+      fprintf(stderr, "mlpbench report: %s: the page's name beside it is too long\n",
+              TERM_TEXT(file));
+      goto done;
+    }
+    out = out_beside;
   }
   if (results_read(file, &r, err, sizeof err) || outfile_check(out, err, sizeof err) ||
       report_check_args(file, out, images, err, sizeof err)) {

@@ -27,8 +27,9 @@ void history_plot_name(const hist_series *s, char *out, size_t len) {
            (unsigned long long)(machine_id_hash(&s->machine) >> 16));
 }
 
-/* The y range of the plot's data: padded, never empty (one run, or runs all alike, have
- * lo == hi, which gnuplot refuses); a log axis only when it spans a decade. */
+/* The y range of the plot's data (already in the plot's unit): padded, never empty (one run,
+ * or runs all alike, have lo == hi, which gnuplot refuses); a log axis only when it spans a
+ * decade. */
 static void y_range(FILE *g, double lo, double hi) {
   if (!(lo > 0)) return; /* no data: gnuplot's own range */
   if (hi / lo > 10) {
@@ -37,7 +38,67 @@ static void y_range(FILE *g, double lo, double hi) {
   }
   double pad = (hi - lo) * 0.1;
   if (pad < lo * 0.02) pad = lo * 0.02;
-  fprintf(g, "set yrange [%.9g:%.9g]\n", lo - pad, hi + pad);
+  fprintf(g, "set yrange [%.9g:%.9g]\nset format y '%%g'\n", lo - pad, hi + pad);
+}
+
+/* One colour per backend in every plot (a hash of its name into gnuplot's first 8), so blas
+ * is the same colour in the toy plot as in the classifier's. */
+static int backend_colour(const char *name) {
+  unsigned h = 2166136261u;
+  for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+    h = (h ^ *c) * 16777619u;
+  return 1 + (int)(h % 8);
+}
+
+void history_series_label(const history *h, const hist_series *s, char *out, size_t len) {
+  int threads = 0, kernel = 0, train = 0, batch = 0, sampling = 0, data = 0;
+  for (int i = 0; i < h->n; i++) {
+    const hist_series *o = &h->s[i];
+    if (!same_plot(o, s) || strcmp(o->backend, s->backend)) continue;
+    threads |= o->machine.threads != s->machine.threads;
+    kernel |= strcmp(o->machine.kernel, s->machine.kernel) != 0;
+    train |= o->id.n_train != s->id.n_train;
+    batch |= o->id.batch != s->id.batch;
+    sampling |= strcmp(o->id.sampling, s->id.sampling) != 0 || o->id.zero_grad != s->id.zero_grad;
+    data |= o->id.data_hash != s->id.data_hash;
+  }
+  int n = snprintf(out, len, "%s", s->backend);
+#define ADD(...)                                                                                   \
+  if (n >= 0 && (size_t)n < len) n += snprintf(out + n, len - n, __VA_ARGS__)
+  if (threads) ADD(", %d thread%s", s->machine.threads, s->machine.threads == 1 ? "" : "s");
+  if (kernel) ADD(", %s", s->machine.kernel[0] ? s->machine.kernel : "no BLAS");
+  if (train) ADD(", %d train", s->id.n_train);
+  if (batch) ADD(", batch %d", s->id.batch);
+  if (sampling) ADD(", %s%s", s->id.sampling, s->id.zero_grad ? "" : " no zero_grad");
+  if (data) ADD(", data %.8llx", (unsigned long long)(s->id.data_hash >> 32));
+#undef ADD
+}
+
+/* a run's place on the x axis: its commit's date (the series' order), then its own date, so
+ * runs of one commit stand side by side */
+typedef struct {
+  double when;
+  const char *date;
+} run_at;
+
+static int cmp_run(const void *a, const void *b) {
+  const run_at *x = a, *y = b;
+  return x->when < y->when ? -1 : x->when > y->when ? 1 : strcmp(x->date, y->date);
+}
+
+/* x of a run: its place among every run of the plot, oldest first, so the series share one
+ * axis and each tick names the runs there (not the first series' commits) */
+static int x_of(const run_at *all, int n, const hist_point *p) {
+  run_at key = {p->when, p->date};
+  int lo = 0, hi = n - 1;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (cmp_run(&all[mid], &key) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
 }
 
 static void trend_plot(plot_job *j, const history *h, int first, const int *done) {
@@ -45,54 +106,83 @@ static void trend_plot(plot_job *j, const history *h, int first, const int *done
   char name[200], dat[4096], title[768];
   FILE *g, *f;
   history_plot_name(s0, name, sizeof name);
-  if (job_begin(j, name, 1200, 520, &g, &f, dat, sizeof dat)) return;
-  snprintf(title, sizeof title,
-           "%s %d-%d-%d on %s, %d cores (latest host %s): median seconds per epoch per run, "
-           "bars: IQR, dashed: steps",
-           s0->workload, s0->id.n_in, s0->id.n_hidden, s0->id.n_out, s0->machine.cpu,
-           s0->machine.cores, s0->host);
-  fprintf(g, "set title ");
-  gp_quote(g, title);
-  double lo = 0, hi = 0; /* the data's range: a log axis only when it spans a decade */
+  /* the runs of every series in the plot, ordered: one x axis */
+  int n_all = 0;
+  for (int i = first; i < h->n; i++)
+    if (!done[i] && same_plot(&h->s[i], s0)) n_all += h->s[i].n;
+  run_at *whens = malloc((size_t)(n_all ? n_all : 1) * sizeof *whens);
+  if (!whens) return;
+  int m = 0;
+  double lo = 0, hi = 0; /* the data's range: the unit, and a log axis when it spans a decade */
   for (int i = first; i < h->n; i++)
     for (int k = 0; !done[i] && same_plot(&h->s[i], s0) && k < h->s[i].n; k++) {
       const hist_point *p = &h->s[i].pts[k];
+      whens[m++] = (run_at){p->when, p->date};
       lo = lo == 0 || p->q1 < lo ? p->q1 : lo;
       hi = p->q3 > hi ? p->q3 : hi;
     }
-  fprintf(g, "\nset xlabel 'run (commit), oldest first'\nset ylabel 'seconds per epoch'\n"
-             "set grid\nset key outside right top\nset xtics rotate by 60 right font ',8'\n");
-  y_range(g, lo, hi);
-  int block = 0, xmax = 0;
+  qsort(whens, (size_t)n_all, sizeof *whens, cmp_run);
+  int n_x = 0;
+  for (int i = 0; i < n_all; i++)
+    if (n_x == 0 || cmp_run(&whens[i], &whens[n_x - 1])) whens[n_x++] = whens[i];
+  /* seconds, milliseconds or microseconds: whichever keeps the ticks readable (the toy net's
+   * epochs in seconds gave one tick, 0.0000010) */
+  double scale = hi >= 1 ? 1 : hi >= 1e-3 ? 1e3 : 1e6;
+  const char *unit = scale == 1 ? "seconds" : scale == 1e3 ? "milliseconds" : "microseconds";
+  if (job_begin(j, name, 1200, 520, &g, &f, dat, sizeof dat)) {
+    free(whens);
+    return;
+  }
+  snprintf(title, sizeof title,
+           "%s %d-%d-%d on %s, %d cores (latest host %s): median %s per epoch per run, "
+           "bars: IQR, dashed: steps",
+           s0->workload, s0->id.n_in, s0->id.n_hidden, s0->id.n_out, s0->machine.cpu,
+           s0->machine.cores, s0->host, unit);
+  fprintf(g, "set title ");
+  gp_quote(g, title);
+  fprintf(g,
+          "\nset xlabel 'run (commit), oldest first'\nset ylabel '%s per epoch'\n"
+          "set grid\nset key outside right top\nset xtics rotate by 60 right font ',8'\n",
+          unit);
+  y_range(g, lo * scale, hi * scale);
   for (int i = first; i < h->n; i++) {
     const hist_series *s = &h->s[i];
     if (done[i] || !same_plot(s, s0)) continue;
     for (int k = 0; k < s->n; k++) {
-      fprintf(f, "%d %g %g %g ", k, s->pts[k].median, s->pts[k].q1, s->pts[k].q3);
+      fprintf(f, "%d %g %g %g ", x_of(whens, n_x, &s->pts[k]), s->pts[k].median * scale,
+              s->pts[k].q1 * scale, s->pts[k].q3 * scale);
       char c[16];
       snprintf(c, sizeof c, "%.7s", s->pts[k].commit);
       gp_data_str(f, c);
       fprintf(f, "\n");
     }
     fprintf(f, "\n\n");
-    xmax = s->n > xmax ? s->n : xmax;
-    for (int k = 0; k < s->n_steps; k++)
-      fprintf(g, "set arrow from %g, graph 0 to %g, graph 1 nohead dt 2 lc %d\n", s->steps[k] - 0.5,
-              s->steps[k] - 0.5, block + 1);
-    block++;
+    for (int k = 0; k < s->n_steps; k++) {
+      double x = x_of(whens, n_x, &s->pts[s->steps[k]]) - 0.5;
+      fprintf(g, "set arrow from %g, graph 0 to %g, graph 1 nohead dt 2 lc %d\n", x, x,
+              backend_colour(s->backend));
+    }
   }
-  fprintf(g, "set xrange [-0.5:%g]\nplot ", xmax - 0.5);
+  fprintf(g, "set xrange [-0.5:%g]\nplot ", n_x - 0.5);
   int b = 0;
   for (int i = first; i < h->n; i++) {
     const hist_series *s = &h->s[i];
     if (done[i] || !same_plot(s, s0)) continue;
+    /* same backend, same colour: its series told apart by the point and the label */
+    int twin = 0;
+    for (int k = first; k < i; k++)
+      twin += !done[k] && same_plot(&h->s[k], s0) && strcmp(h->s[k].backend, s->backend) == 0;
+    char label[256];
+    history_series_label(h, s, label, sizeof label);
     fprintf(g, "%s", b ? ", " : "");
     gp_quote(g, dat);
-    fprintf(g, " index %d using 1:2:3:4:xtic(5) with yerrorlines lw 2 lc %d title ", b, b + 1);
-    gp_quote(g, s->backend);
+    fprintf(g, " index %d using 1:2:3:4:xtic(5) with yerrorlines lw 2 lc %d pt %d dt %d title ", b,
+            backend_colour(s->backend), 7 + twin, 1 + twin);
+    gp_quote(g, label);
     b++;
   }
   fprintf(g, "\n");
+  free(whens);
   job_end(j, name, g, f, "history trend");
 }
 

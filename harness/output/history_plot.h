@@ -14,4 +14,9 @@ int history_plots(const char *dir, const history *h);
  * from the machine, not the host name, so two machines never write one file. */
 void history_plot_name(const hist_series *s, char *out, size_t len);
 
+/* The legend of series s: its backend, and whichever facts tell it from the other series of
+ * that backend in its plot (threads, BLAS kernel, training samples, batch, sampling, data),
+ * so no two entries read alike ("blas, 2 threads, 420 train"). */
+void history_series_label(const history *h, const hist_series *s, char *out, size_t len);
+
 #endif
