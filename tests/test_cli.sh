@@ -56,6 +56,8 @@ if "$bin" list | grep -q '^cuda .*unavailable'; then # on a GPU machine cuda is 
       "$bin" train --backend cuda --workload toy
   fi
 fi
+expect 2 "--path takes one path, not a list" "--path takes one path \(got 'fused,cublas'\)" -- \
+  "$bin" train --backend naive --path fused,cublas --workload toy
 expect 2 "a path no chosen backend offers" "none of the chosen backends offers a choice of path" -- \
   "$bin" train --backend naive --path fused --workload toy
 if "$bin" list | grep -qE '^cuda-emu +available'; then # built with the HIP CPU runtime

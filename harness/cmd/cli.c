@@ -259,6 +259,11 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     o->ftz = 0;
     return 0;
   case 'C':
+    if (strchr(arg, ',')) { /* a list would be matched whole against each backend's list */
+      fprintf(stderr, "mlpbench %s: --path takes one path (got '%s'): run once per path\n", cmd,
+              TERM_TEXT(arg));
+      return EXIT_USAGE;
+    }
     if (!*arg || strlen(arg) > 32) break;
     o->path = arg;
     return 0;
