@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "../../workloads/data/dataset.h"
+#include "../../workloads/data/png_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[512];

@@ -57,8 +57,6 @@ int png_read_gray8(const char *path, uint8_t **pix, int *w, int *h, char *err, s
 /* The same from memory; any colour type and depth comes out as 8-bit gray. */
 int png_decode_gray8(const uint8_t *buf, size_t n, const char *name, uint8_t **pix, int *w, int *h,
                      char *err, size_t len);
-/* Fuzzing only: accept chunks with bad CRCs, so mutated files reach libpng's decoder. */
-void png_fuzzing_mode(int on);
 /* One CSV data line "filename,label" (modified in place); 0, or -1 with why. */
 int csv_parse_line(char *line, char **name, int *label, const char **why);
 int png_write_gray8(const char *path, const uint8_t *pix, int w, int h, char *err, size_t len);

@@ -19,6 +19,7 @@
 #include "../io/outfile.h"
 #include "../io/png_write.h"
 #include "dataset.h"
+#include "png_fuzz.h"
 
 #define PNG_MAX_SIDE 4096
 /* a 4096x4096 16-bit RGBA image stored uncompressed is 128 MiB */
