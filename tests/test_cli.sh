@@ -35,7 +35,11 @@ expect 2 "missing value" "needs a value" -- "$bin" train --epochs
 expect 2 "bad number" "--epochs must be an integer" -- "$bin" train --epochs 0
 expect 2 "bad workload" "bad value 'cnn' for --workload" -- "$bin" train --workload cnn
 expect 2 "bad sampling" "bad value" -- "$bin" bench --sampling sometimes
-expect 2 "unknown backend" "unknown backend 'tpu'" -- "$bin" train --backend tpu
+expect 2 "unknown backend" "unknown backend 'tpu' \(see mlpbench list; a plugin's backend exists only once --backend-lib loads it\)" -- "$bin" train --backend tpu
+expect 2 "a slip of the keys suggests the nearest name" "unknown backend 'blsa': did you mean 'blas'\?" -- \
+  "$bin" train --backend blsa --workload toy
+expect 2 "a peer named as a backend says so" "'numpy' is a peer, not a backend: name it with --peers" -- \
+  "$bin" train --backend numpy --workload toy
 expect 2 "stray argument" "unexpected argument 'extra'" -- "$bin" gradcheck extra
 expect 2 "missing data" "/nonexistent: no such file" -- "$bin" train --data /nonexistent
 expect 2 "empty data folder" "no train-images-idx3-ubyte" -- "$bin" train --data "$tmp"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../engine/be_handle.h"
+#include "../engine/names.h"
 #include "../engine/peers.h"
 #include "../engine/plugins.h"
 #include "../engine/registry.h"
@@ -404,8 +405,23 @@ static int plan_backends(const cli_opts *o, run_plan *p, int *worst) {
        tok = strtok_r(NULL, ",", &save)) {
     const mlp_backend *be = registry_find(tok);
     if (!be) {
-      fprintf(stderr, "mlpbench %s: unknown backend '%s' (see mlpbench list)\n", o->cmd,
-              TERM_TEXT(tok));
+      const char *known[64];
+      int nk = 0;
+      for (int i = 0; i < registry_count() && nk < 64; i++)
+        known[nk++] = registry_get(i)->name;
+      const char *near = names_nearest(tok, known, nk);
+      int is_peer = 0;
+      for (int i = 0; peers_known[i]; i++)
+        is_peer |= strcmp(peers_known[i], tok) == 0;
+      if (is_peer)
+        fprintf(stderr, "mlpbench %s: '%s' is a peer, not a backend: name it with --peers\n",
+                o->cmd, TERM_TEXT(tok));
+      else
+        fprintf(stderr,
+                "mlpbench %s: unknown backend '%s'%s%s%s (see mlpbench list; a plugin's backend "
+                "exists only once --backend-lib loads it)\n",
+                o->cmd, TERM_TEXT(tok), near ? ": did you mean '" : "", near ? near : "",
+                near ? "'?" : "");
       return EXIT_USAGE;
     }
     if (!be->available(why, sizeof why)) {

@@ -34,8 +34,8 @@ int names_check(const char *const *names, int n, int max, const char *what, char
       /* shown whole up to 64 bytes (a name one too long must be seen whole to be fixed), and
        * its bytes filtered by whoever prints err (term_text) */
       const char *nm = names[i] ? names[i] : "";
-      snprintf(err, len, "%s %d ('%.64s%s'): its name %s (1 to %d characters of [a-z0-9_-])",
-               what, i + 1, nm, strlen(nm) > 64 ? "..." : "", why, max);
+      snprintf(err, len, "%s %d ('%.64s%s'): its name %s (1 to %d characters of [a-z0-9_-])", what,
+               i + 1, nm, strlen(nm) > 64 ? "..." : "", why, max);
       return -1;
     }
     for (int j = 0; j < i; j++)
@@ -64,4 +64,35 @@ int names_check_registries(char *err, size_t len) {
     wls[nw++] = workload_get(i)->name;
   if (names_check(rows, nr, MLP_NAME_MAX, "backend or peer", err, len)) return -1;
   return names_check(wls, nw, MLP_NAME_MAX, "workload", err, len);
+}
+
+/* Levenshtein distance, for names of at most MLP_NAME_MAX characters (longer ones: far) */
+static int edit_distance(const char *a, const char *b) {
+  size_t na = strlen(a), nb = strlen(b);
+  if (na > 64 || nb > 64) return 99;
+  int row[65];
+  for (size_t j = 0; j <= nb; j++)
+    row[j] = (int)j;
+  for (size_t i = 1; i <= na; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= nb; j++) {
+      int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      diag = up;
+      row[j] = best;
+    }
+  }
+  return row[nb];
+}
+
+const char *names_nearest(const char *s, const char *const *cands, int n) {
+  const char *best = NULL;
+  int bd = 3; /* two edits at most: a typo, not another word */
+  for (int i = 0; i < n; i++) {
+    int d = edit_distance(s, cands[i]);
+    if (d < bd && d * 3 <= (int)strlen(cands[i]) + 2) bd = d, best = cands[i];
+  }
+  return best;
 }
