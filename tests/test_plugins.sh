@@ -43,6 +43,13 @@ good=$dir/plug_good.so
 check "list shows the plugin" grep -qE "^fixture +available" "$tmp/out"
 "$bin" list --backend-lib "$good" --backend-lib "$dir/./plug_good.so" >/dev/null 2>&1
 check "the same file twice is loaded once (no clash with itself)" test $? = 0
+ln "$good" "$tmp/hardlink.so" 2>/dev/null || cp "$good" "$tmp/hardlink.so"
+if [ "$(stat -c %i "$good")" = "$(stat -c %i "$tmp/hardlink.so")" ]; then
+  "$bin" list --backend-lib "$good" --backend-lib "$tmp/hardlink.so" >/dev/null 2>&1
+  check "a hard link to a loaded plugin is the same plugin (no clash)" test $? = 0
+else
+  skipped "a hard link across file systems (tmp is elsewhere)"
+fi
 MLPBENCH_BACKEND_LIBS=":$good:" "$bin" list >"$tmp/out" 2>&1
 check "MLPBENCH_BACKEND_LIBS loads it (empty items skipped)" grep -qE "^fixture +available" "$tmp/out"
 "$bin" list --backend-lib "$dir/plug_hostile.so" >"$tmp/out" 2>&1

@@ -21,6 +21,8 @@
  * per plugin index (PLUG_SLOTS below). */
 typedef struct {
   char path[PATH_MAX];
+  dev_t dev; /* the file, whatever its name: a hard link is the same plugin */
+  ino_t ino;
   void *dl;
   const mlp_backend *in;
   mlp_backend table;
@@ -347,7 +349,7 @@ int plugins_load(const char *path, char *err, size_t len) {
     goto bad;
   }
   for (int i = 0; i < n_plugs; i++)
-    if (strcmp(plugs[i].path, real) == 0) return 0;
+    if (plugs[i].dev == st.st_dev && plugs[i].ino == st.st_ino) return 0;
   if (n_plugs == PLUGINS_MAX) {
     snprintf(why, sizeof why, "more than %d plugins", PLUGINS_MAX);
     goto bad;
@@ -355,6 +357,8 @@ int plugins_load(const char *path, char *err, size_t len) {
   plugin *p = &plugs[n_plugs];
   memset(p, 0, sizeof *p);
   snprintf(p->path, sizeof p->path, "%s", real);
+  p->dev = st.st_dev;
+  p->ino = st.st_ino;
   if (open_plugin(p, why, sizeof why) || check_table(p->in, why, sizeof why) ||
       check_name(p->in->name, why, sizeof why))
     goto close;
