@@ -146,6 +146,16 @@ if [ "$(id -u)" = 0 ] && mkdir "$tmp/full" && mount -t tmpfs -o size=256k tmpfs 
   check "... and leaves the previous export whole" cmp -s "$tmp/csv.before" "$tmp/full/png/train.csv"
   check "... with all its images" test "$(ls "$tmp/full/png/images" | wc -l)" = 5
   check "... and no temp folder" test -z "$(find "$tmp/full" -maxdepth 1 -name '.png.*')"
+  # the digit montage on a full disk names the errno, not libpng's "Write Error"
+  rm -rf "$tmp/full/"*
+  "$bin" bench --workload mnist --data synthetic:300 --epochs 3 --backend naive --quiet \
+    --results "$tmp/montage.json" >/dev/null 2>&1
+  mkdir -p "$tmp/full/plots"
+  fill
+  "$bin" plot "$tmp/montage.json" --plots "$tmp/full/plots" >"$tmp/last.out" 2>&1
+  check "a montage on a full disk says No space left on device" \
+    grep -q "montage.png: cannot write: No space left on device" "$tmp/last.out"
+  check "... never libpng's bare Write Error" bash -c "! grep -q 'Write Error' '$tmp/last.out'"
   umount "$tmp/full"
 else
   skipped "full disk: needs root to mount a small tmpfs"

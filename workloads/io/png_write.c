@@ -2,6 +2,7 @@
 #include "png_write.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "outfile.h"
 
@@ -21,6 +22,8 @@ int png_write_8bit(const char *path, const uint8_t *pix, int w, int h, int chann
   outfile o;
   if (outfile_open(&o, path, err, len)) return -1;
   if (png_write_8bit_to(o.f, path, pix, w, h, channels, err, len)) {
+    /* libpng says only "Write Error" when stdio fails: the stream kept the real errno */
+    if (ferror(o.f)) snprintf(err, len, "%s: cannot write: %s", path, strerror(outfile_errno(&o)));
     outfile_abort(&o);
     return -1;
   }
