@@ -26,6 +26,14 @@ mkdir -p "$tmp/replot"
 "$bin" plot "$tmp/r.json" --plots "$tmp/replot" >/dev/null 2>&1
 check "plot redraws the montage from the results file alone, the same picture" \
   cmp -s "$tmp/plots/mnist-montage.png" "$tmp/replot/mnist-montage.png"
+python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+j['workloads'][0]['montage']['truth'][0] = 12
+json.dump(j, open(sys.argv[2], 'w'))" "$tmp/r.json" "$tmp/badmontage.json"
+"$bin" plot "$tmp/badmontage.json" --plots "$tmp/replot2" >"$tmp/bm.out" 2>&1
+check "a broken montage in the file: plot says so and exits 2" \
+  bash -c "test $? = 2 && grep -q 'digit montage not drawn: its data is not whole or out of range' '$tmp/bm.out'"
 if command -v gnuplot >/dev/null; then
   for p in mnist-epoch-time toy-epoch-time mnist-curves; do
     check "$p.png is a PNG" is_png "$tmp/plots/$p.png"

@@ -17,8 +17,9 @@ int cmd_plot(int argc, char **argv) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       printf(
           "usage: mlpbench plot RESULTS.json [--plots DIR]   (default DIR: plots)\n\n"
-          "exit codes: 0 ok, 2 unreadable results file or unwritable folder, 3 a plot could not be "
-          "drawn (the previous one is kept)\n");
+          "exit codes: 0 ok, 2 unreadable results file, unwritable folder or a digit montage the "
+          "file holds broken (the other plots drawn), 3 a plot could not be drawn (the previous "
+          "one is kept)\n");
       return EXIT_OK;
     }
     if (strcmp(argv[i], "--plots") == 0 && i + 1 < argc)
@@ -41,6 +42,17 @@ int cmd_plot(int argc, char **argv) {
   }
   interrupt_install(); /* gnuplot is stopped and the temp folder removed on a stop */
   rc = reporter_plots.write(&r, dir, 0, err, sizeof err) ? EXIT_RUNTIME : EXIT_OK;
+  /* the file promised a montage it does not hold whole: say so, never a silent exit 0 */
+  for (int k = 0; k < r.n_wl; k++) {
+    const report_montage *m = &r.wl[k].montage;
+    const char *why = m->dropped                  ? "its data is not whole or out of range"
+                      : m->n > 0 && m->side != 28 ? "its images are not 28x28"
+                                                  : NULL;
+    if (!why) continue;
+    fprintf(stderr, "mlpbench plot: %s: workload %s: digit montage not drawn: %s\n",
+            TERM_TEXT(file), TERM_TEXT(r.wl[k].name), why);
+    if (rc == EXIT_OK) rc = EXIT_USAGE;
+  }
   report_free(&r);
   if (mlpb_stop_signal) return interrupt_exit_code();
   return rc;

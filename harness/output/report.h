@@ -109,6 +109,7 @@ typedef struct {
   char backend[24]; /* whose trained model predicted */
   uint8_t *pixels;  /* (n, side * side) grayscale */
   int32_t truth[REPORT_MONTAGE_MAX], pred[REPORT_MONTAGE_MAX];
+  int dropped; /* read back: the file had a montage, not whole or out of range, so none */
 } report_montage;
 
 typedef struct {

@@ -716,6 +716,7 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
       snprintf(err, len, "out of memory");
       return -1;
     }
+    w->montage.dropped = json_object_get(wo, "montage") && w->montage.n == 0;
     size_t ns = json_is_array(sweep) ? json_array_size(sweep) : 0;
     w->sweep = calloc(ns ? ns : 1, sizeof *w->sweep);
     if (!w->sweep) {
