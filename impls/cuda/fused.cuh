@@ -441,9 +441,16 @@ __device__ void fused_meet(const fused_args &a, unsigned n) {
 }
 
 // The whole epoch in one launch: every block must be resident (a cooperative launch). Two
-// blocks per SM at least: ptxas then keeps every value in registers, and H = 4096 (256
-// blocks of 16 units) still fits one grid on a 132-SM GPU.
-__global__ void __launch_bounds__(FUSED_THREADS, 2) fused_epoch_kernel(fused_args a, int steps) {
+// blocks per SM on sm_90, where ptxas then keeps every value in 128 registers (H = 4096 in
+// slices of 16, 256 blocks, fits one grid on a 132-SM GPU, and a second block hides the
+// first's waits); one on older GPUs, where at two ptxas spills (16 bytes on sm_80).
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#define FUSED_EPOCH_BLOCKS_PER_SM 1
+#else
+#define FUSED_EPOCH_BLOCKS_PER_SM 2
+#endif
+__global__ void __launch_bounds__(FUSED_THREADS, FUSED_EPOCH_BLOCKS_PER_SM)
+    fused_epoch_kernel(fused_args a, int steps) {
   __shared__ fused_smem sm;
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   for (int s = 0; s < steps; s++) {

@@ -38,14 +38,15 @@ import math
 import sys
 
 DEVICES = {
-    # sms, SM clock (GHz) at boost, fp32 lanes per SM, shared bytes per clock per SM, DRAM TB/s
-    "A100": dict(sms=108, ghz=1.41, lanes=64, dram_tbs=2.039, l2_mb=40,
+    # SMs, SM clock (GHz) at boost, FP32 lanes per SM, DRAM TB/s, L2 MB; max_per_sm is not
+    # the device's but the epoch kernel's launch bounds for its architecture
+    "A100": dict(sms=108, ghz=1.41, lanes=64, dram_tbs=2.039, l2_mb=40, max_per_sm=1,
                  src="datasheet (A100 SXM4 80GB: 108 SMs, 1410 MHz boost, 19.5 TFLOP/s FP32 = "
                      "108 x 64 lanes x 2 x 1.41 GHz, 2039 GB/s, 40 MB L2)"),
-    "H100": dict(sms=132, ghz=1.98, lanes=128, dram_tbs=3.35, l2_mb=50,
+    "H100": dict(sms=132, ghz=1.98, lanes=128, dram_tbs=3.35, l2_mb=50, max_per_sm=2,
                  src="datasheet (H100 SXM5: 132 SMs, 67 TFLOP/s FP32 = 132 x 128 lanes x 2 x "
                      "1.98 GHz, 3.35 TB/s, 50 MB L2)"),
-    "H200": dict(sms=132, ghz=1.98, lanes=128, dram_tbs=4.8, l2_mb=60,
+    "H200": dict(sms=132, ghz=1.98, lanes=128, dram_tbs=4.8, l2_mb=60, max_per_sm=2,
                  src="datasheet (H200 SXM: H100's SMs and FP32 rate, 4.8 TB/s); 132 SMs, 60 MB "
                      "L2 and 1980 MHz under load measured (gpu-reference, KINDS.md)"),
 }
@@ -181,7 +182,9 @@ def kernel(kind, args, dev):
     f = old_kernel if kind == "old" else new_kernel
     k = f(args.batch, args.inputs, args.hidden, args.outputs, dev, slice_=args.slice,
           split=args.split)
-    return k if k["per_sm"] <= 2 else None  # the cooperative grid would not fit
+    # the cooperative grid must be resident: the epoch kernel's launch bounds allow two blocks
+    # per SM on sm_90 and one on sm_80 (fused.cuh, FUSED_EPOCH_BLOCKS_PER_SM)
+    return k if k["per_sm"] <= dev["max_per_sm"] else None
 
 
 def main():
@@ -200,8 +203,14 @@ def main():
     ap.add_argument("--csv", action="store_true", help="one line per point: step_us,epoch_ms")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--sources", action="store_true", help="print every figure's source")
+    ap.add_argument("--assumed-ffma-per-lds", action="store_true",
+                    help="print the new kernel's FFMA per shared load the model assumes (the "
+                         "floor sass-check.sh holds the machine code to)")
     args = ap.parse_args()
     args.devices = args.device or ["A100", "H100", "H200"]
+    if args.assumed_ffma_per_lds:
+        print(new_kernel(128, 784, 500, 10, DEVICES["H200"])["ffma_per_lds"])
+        return 0
     if args.sources:
         for dn, d in DEVICES.items():
             print(f"{dn}: {d['src']}")
