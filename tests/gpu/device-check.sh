@@ -97,13 +97,13 @@ if [ -x "$B" ]; then
   # 15 s a point, not yet timed on a GPU)
   TUNE_T0=$(date +%s)
   for pt in 16: 8:4 32:4 16:2 16:8 8:8; do
-    [ $(($(date +%s) - TUNE_T0)) -gt 85 ] && break # the sweep's own budget, 100 s at most
+    [ $(($(date +%s) - TUNE_T0)) -gt 60 ] && break # 60 s, then at most one 40 s point: 100 s
     sl=${pt%:*} sp=${pt#*:}
-    env MLPBENCH_FUSED_SLICE=$sl MLPBENCH_FUSED_SPLIT=$sp timeout 30 "$B" bench --workload mnist \
+    env MLPBENCH_FUSED_SLICE=$sl MLPBENCH_FUSED_SPLIT=$sp timeout 20 "$B" bench --workload mnist \
       --data "$DATA" --sampling tutorial --backend cuda --path fused --repeat 3 --quiet \
       --results "$OUT/tune-$sl-${sp:-d}.json" >>"$OUT/tune.log" 2>&1
     if command -v ncu >/dev/null; then
-      env MLPBENCH_FUSED_SLICE=$sl MLPBENCH_FUSED_SPLIT=$sp timeout 30 ncu --clock-control none \
+      env MLPBENCH_FUSED_SLICE=$sl MLPBENCH_FUSED_SPLIT=$sp timeout 20 ncu --clock-control none \
         --kernel-name regex:fused_epoch --launch-count 1 --csv --metrics \
         gpu__time_duration.sum,sm__throughput.avg.pct_of_peak_sustained_elapsed,sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active,l1tex__data_pipe_lsu_wavefronts_mem_shared.avg.pct_of_peak_sustained_elapsed \
         "$B" train --backend cuda --path fused --data "$DATA" --limit 3000 --epochs 1 --quiet \
