@@ -268,6 +268,74 @@ static void test_fused_tunables(void) {
   unsetenv("MLPBENCH_FUSED_SPLIT");
 }
 
+/* Resident training (set_dataset + train_steps: the epoch kernel on a GPU, the phases step
+ * by step on the emulated build) at tunables other than the defaults must end where the
+ * defaults end (test_backends holds the defaults to naive stepping): 3 steps with a short
+ * last batch, gradients accumulated across steps (no zero_grad), Adam. */
+static void test_fused_tunables_resident(void) {
+  const mlp_backend *be = fused_be;
+  mlp_spec sp = {.n_in = 64,
+                 .n_hidden = 100,
+                 .n_out = 10,
+                 .act = MLP_ACT_RELU,
+                 .loss = MLP_LOSS_SOFTMAX_CE,
+                 .opt = MLP_OPT_ADAM,
+                 .lr = 1e-3f,
+                 .beta1 = 0.9f,
+                 .beta2 = 0.999f,
+                 .eps = 1e-8f,
+                 .max_batch = 16};
+  enum { N = 100, STEPS_IDX = 45 };
+  const char *tun[][2] = {{"", ""}, {"8", "5"}, {"32", "1"}, {"16", "16"}};
+  size_t n = mlp_param_count(&sp);
+  float *x = malloc((size_t)N * sp.n_in * sizeof(float)), *p = malloc(n * sizeof(float));
+  float *out[4], *gout[4];
+  int32_t lab[N], idx[STEPS_IDX];
+  unsigned seed = 777u;
+  for (int i = 0; i < N * sp.n_in; i++)
+    x[i] = (float)((seed = seed * 1103515245u + 12345u) >> 8) / 16777216.0f;
+  for (int i = 0; i < N; i++)
+    lab[i] = (int32_t)(((seed = seed * 1103515245u + 12345u) >> 8) % 10u);
+  for (size_t i = 0; i < n; i++)
+    p[i] = ((float)((seed = seed * 1103515245u + 12345u) >> 8) / 8388608.0f - 1.0f) / 8.0f;
+  for (int i = 0; i < STEPS_IDX; i++)
+    idx[i] = (i * 7 + 3) % N;
+  mlp_options o = {.ftz = 1, .path = "fused"};
+  char err[512];
+  for (int t = 0; t < 4; t++) {
+    out[t] = calloc(n, sizeof(float));
+    gout[t] = calloc(n, sizeof(float));
+    setenv("MLPBENCH_FUSED_SLICE", tun[t][0], 1);
+    setenv("MLPBENCH_FUSED_SPLIT", tun[t][1], 1);
+    void *ctx = be->create(&sp, &o, err, sizeof err);
+    T_CHECK(ctx != NULL, "%s: %s", be->name, err);
+    if (!ctx) continue;
+    mlp_steps_out so;
+    T_CHECK(be->set_params(ctx, p) == 0 && be->zero_grads(ctx) == 0 &&
+                be->set_dataset(ctx, x, lab, NULL, N) == 0 &&
+                be->train_steps(ctx, idx, STEPS_IDX, 16, 0, &so) == 0 &&
+                be->get_params(ctx, out[t]) == 0 && be->get_grads(ctx, gout[t]) == 0,
+            "%s slice '%s' split '%s': %s", be->name, tun[t][0], tun[t][1], be->error(ctx));
+    be->destroy(ctx);
+    if (t == 0) continue;
+    double ep = 0, np_ = 0, eg = 0, ng = 0;
+    for (size_t i = 0; i < n; i++) {
+      ep += ((double)out[t][i] - out[0][i]) * ((double)out[t][i] - out[0][i]);
+      np_ += (double)out[0][i] * out[0][i];
+      eg += ((double)gout[t][i] - gout[0][i]) * ((double)gout[t][i] - gout[0][i]);
+      ng += (double)gout[0][i] * gout[0][i];
+    }
+    T_CHECK(sqrt(ep / np_) < 1e-6 && sqrt(eg / ng) < 1e-4,
+            "slice %s split %s vs defaults: params rel %.2e, grads rel %.2e", tun[t][0], tun[t][1],
+            sqrt(ep / np_), sqrt(eg / ng));
+  }
+  for (int t = 0; t < 4; t++)
+    free(out[t]), free(gout[t]);
+  free(x), free(p);
+  unsetenv("MLPBENCH_FUSED_SLICE");
+  unsetenv("MLPBENCH_FUSED_SPLIT");
+}
+
 int main(void) {
   char why[256];
   cuda = registry_find("cuda");
@@ -281,10 +349,12 @@ int main(void) {
     printf("cuda backend unavailable: the fused path's tunables on cuda-emu only\n");
     fused_be = emu;
     T_RUN(test_fused_tunables);
+    T_RUN(test_fused_tunables_resident);
     T_EXIT();
   }
   fused_be = cuda;
   T_RUN(test_fused_tunables);
+  T_RUN(test_fused_tunables_resident);
   T_RUN(test_describe);
   T_RUN(test_gradients_fp32);
   T_RUN(test_gradients_tf32);
