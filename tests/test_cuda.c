@@ -1,10 +1,12 @@
-/* test_cuda.c: the CUDA backend against the float64 reference and the blas backend.
- * Without a device it exits 77, which ctest reports as skipped, and says why. */
+/* test_cuda.c: the CUDA backend against the float64 reference and the blas backend, and the
+ * fused path's tunables (slice width, blocks per slice) on the device or, without one, on the
+ * emulated build. With neither it exits 77, which ctest reports as skipped, and says why. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "../harness/engine/be_handle.h"
 #include "../harness/engine/gradcheck.h"
+#include "../harness/engine/ref64.h"
 #include "../harness/engine/registry.h"
 #include "../harness/engine/trainer.h"
 #include "t.h"
@@ -159,13 +161,200 @@ static void test_describe(void) {
   T_CHECK(strstr(buf, "compute capability") && strstr(buf, "driver"), "%s", buf);
 }
 
+/* The fused path's gradients against float64 at tunables other than the defaults (each one a
+ * different split of the work: more blocks than rows, uneven shares, one block per slice, the
+ * widest and narrowest slices), and a bad tunable refused at create with its name. */
+static const mlp_backend *fused_be; /* cuda, or cuda-emu without a device */
+
+static void test_fused_tunables(void) {
+  const mlp_backend *be = fused_be;
+  static const struct {
+    int B, I, H, O, slice, split;
+    mlp_act act;
+    mlp_loss loss;
+  } cases[] = {
+      {128, 784, 500, 10, 8, 3, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE},
+      {129, 65, 257, 10, 32, 5, MLP_ACT_SIGMOID, MLP_LOSS_SOFTMAX_CE},
+      {7, 64, 70, 1, 8, 16, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE},
+      {1024, 100, 40, 10, 16, 16, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE},
+      {33, 31, 100, 3, 16, 1, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE},
+  };
+  mlp_options o = {.ftz = 1, .path = "fused"};
+  char err[512], sl[8], sp[8];
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    mlp_spec sp_ = {.n_in = cases[ci].I,
+                    .n_hidden = cases[ci].H,
+                    .n_out = cases[ci].O,
+                    .act = cases[ci].act,
+                    .loss = cases[ci].loss,
+                    .opt = MLP_OPT_ADAM,
+                    .lr = 1e-3f,
+                    .beta1 = 0.9f,
+                    .beta2 = 0.999f,
+                    .eps = 1e-8f,
+                    .max_batch = cases[ci].B};
+    const int B = cases[ci].B, I = cases[ci].I, O = cases[ci].O;
+    size_t n = mlp_param_count(&sp_);
+    float *x = malloc((size_t)B * I * sizeof(float)), *y = malloc((size_t)B * O * sizeof(float));
+    float *p = malloc(n * sizeof(float)), *g = malloc(n * sizeof(float));
+    double *pd = malloc(n * sizeof(double)), *ref = malloc(n * sizeof(double)), lref = 0;
+    int32_t *lab = malloc((size_t)B * sizeof(int32_t));
+    unsigned seed = 12345u + (unsigned)ci;
+    for (int i = 0; i < B * I; i++)
+      x[i] = (float)((seed = seed * 1103515245u + 12345u) >> 8) / 16777216.0f;
+    for (int i = 0; i < B * O; i++)
+      y[i] = (float)(((seed = seed * 1103515245u + 12345u) >> 20) & 1);
+    for (int i = 0; i < B; i++)
+      lab[i] = (int32_t)(((seed = seed * 1103515245u + 12345u) >> 8) % (unsigned)O);
+    for (size_t i = 0; i < n; i++) {
+      p[i] = ((float)((seed = seed * 1103515245u + 12345u) >> 8) / 8388608.0f - 1.0f) /
+             sqrtf((float)I);
+      pd[i] = p[i];
+    }
+    const int ce = cases[ci].loss == MLP_LOSS_SOFTMAX_CE;
+    mlp_batch b = {.x = x, .y = ce ? NULL : y, .labels = ce ? lab : NULL, .n = B};
+    T_CHECK(ref64_loss_grad(&sp_, pd, &b, &lref, ref, NULL) == 0, "ref64");
+    snprintf(sl, sizeof sl, "%d", cases[ci].slice);
+    snprintf(sp, sizeof sp, "%d", cases[ci].split);
+    setenv("MLPBENCH_FUSED_SLICE", sl, 1);
+    setenv("MLPBENCH_FUSED_SPLIT", sp, 1);
+    void *ctx = be->create(&sp_, &o, err, sizeof err);
+    T_CHECK(ctx != NULL, "%s: %s", be->name, err);
+    if (ctx) {
+      float l = 0;
+      char path[96] = "";
+      T_CHECK(be->set_params(ctx, p) == 0 && be->zero_grads(ctx) == 0 &&
+                  be->forward_backward(ctx, &b, &l) == 0 && be->get_grads(ctx, g) == 0,
+              "%s", be->error(ctx));
+      be->path(ctx, path, sizeof path);
+      double se = 0, sr = 0;
+      for (size_t i = 0; i < n; i++) {
+        se += ((double)g[i] - ref[i]) * ((double)g[i] - ref[i]);
+        sr += ref[i] * ref[i];
+      }
+      double e = sqrt(se / sr), le = fabs(l - lref) / fabs(lref);
+      T_CHECK(e <= GC_TOL_FP32 && le <= GC_TOL_FP32,
+              "%s slice %d split %d (%d,%d,%d,%d): grad "
+              "rel %.2e loss rel %.2e",
+              be->name, cases[ci].slice, cases[ci].split, B, I, cases[ci].H, O, e, le);
+      printf("  %s %d-%d-%d batch %d, %s: grad rel %.2e\n", be->name, I, cases[ci].H, O, B, path,
+             e);
+      be->destroy(ctx);
+    }
+    free(x), free(y), free(p), free(g), free(pd), free(ref), free(lab);
+  }
+  mlp_spec s = {.n_in = 4,
+                .n_hidden = 40,
+                .n_out = 2,
+                .act = MLP_ACT_RELU,
+                .loss = MLP_LOSS_SOFTMAX_CE,
+                .opt = MLP_OPT_SGD,
+                .lr = 0.1f,
+                .max_batch = 8};
+  const char *bad[][2] = {{"MLPBENCH_FUSED_SLICE", "12"},
+                          {"MLPBENCH_FUSED_SLICE", "64"},
+                          {"MLPBENCH_FUSED_SPLIT", "0"},
+                          {"MLPBENCH_FUSED_SPLIT", "3x"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    setenv("MLPBENCH_FUSED_SLICE", "16", 1);
+    setenv("MLPBENCH_FUSED_SPLIT", "2", 1);
+    setenv(bad[i][0], bad[i][1], 1);
+    err[0] = 0;
+    void *ctx = be->create(&s, &o, err, sizeof err);
+    T_CHECK(ctx == NULL && strstr(err, bad[i][0]), "%s=%s: '%s'", bad[i][0], bad[i][1], err);
+    if (ctx) be->destroy(ctx);
+  }
+  unsetenv("MLPBENCH_FUSED_SLICE");
+  unsetenv("MLPBENCH_FUSED_SPLIT");
+}
+
+/* Resident training (set_dataset + train_steps: the epoch kernel on a GPU, the phases step
+ * by step on the emulated build) at tunables other than the defaults must end where the
+ * defaults end (test_backends holds the defaults to naive stepping): 3 steps with a short
+ * last batch, gradients accumulated across steps (no zero_grad), Adam. */
+static void test_fused_tunables_resident(void) {
+  const mlp_backend *be = fused_be;
+  mlp_spec sp = {.n_in = 64,
+                 .n_hidden = 100,
+                 .n_out = 10,
+                 .act = MLP_ACT_RELU,
+                 .loss = MLP_LOSS_SOFTMAX_CE,
+                 .opt = MLP_OPT_ADAM,
+                 .lr = 1e-3f,
+                 .beta1 = 0.9f,
+                 .beta2 = 0.999f,
+                 .eps = 1e-8f,
+                 .max_batch = 16};
+  enum { N = 100, STEPS_IDX = 45 };
+  const char *tun[][2] = {{"", ""}, {"8", "5"}, {"32", "1"}, {"16", "16"}};
+  size_t n = mlp_param_count(&sp);
+  float *x = malloc((size_t)N * sp.n_in * sizeof(float)), *p = malloc(n * sizeof(float));
+  float *out[4], *gout[4];
+  int32_t lab[N], idx[STEPS_IDX];
+  unsigned seed = 777u;
+  for (int i = 0; i < N * sp.n_in; i++)
+    x[i] = (float)((seed = seed * 1103515245u + 12345u) >> 8) / 16777216.0f;
+  for (int i = 0; i < N; i++)
+    lab[i] = (int32_t)(((seed = seed * 1103515245u + 12345u) >> 8) % 10u);
+  for (size_t i = 0; i < n; i++)
+    p[i] = ((float)((seed = seed * 1103515245u + 12345u) >> 8) / 8388608.0f - 1.0f) / 8.0f;
+  for (int i = 0; i < STEPS_IDX; i++)
+    idx[i] = (i * 7 + 3) % N;
+  mlp_options o = {.ftz = 1, .path = "fused"};
+  char err[512];
+  for (int t = 0; t < 4; t++) {
+    out[t] = calloc(n, sizeof(float));
+    gout[t] = calloc(n, sizeof(float));
+    setenv("MLPBENCH_FUSED_SLICE", tun[t][0], 1);
+    setenv("MLPBENCH_FUSED_SPLIT", tun[t][1], 1);
+    void *ctx = be->create(&sp, &o, err, sizeof err);
+    T_CHECK(ctx != NULL, "%s: %s", be->name, err);
+    if (!ctx) continue;
+    mlp_steps_out so;
+    T_CHECK(be->set_params(ctx, p) == 0 && be->zero_grads(ctx) == 0 &&
+                be->set_dataset(ctx, x, lab, NULL, N) == 0 &&
+                be->train_steps(ctx, idx, STEPS_IDX, 16, 0, &so) == 0 &&
+                be->get_params(ctx, out[t]) == 0 && be->get_grads(ctx, gout[t]) == 0,
+            "%s slice '%s' split '%s': %s", be->name, tun[t][0], tun[t][1], be->error(ctx));
+    be->destroy(ctx);
+    if (t == 0) continue;
+    double ep = 0, np_ = 0, eg = 0, ng = 0;
+    for (size_t i = 0; i < n; i++) {
+      ep += ((double)out[t][i] - out[0][i]) * ((double)out[t][i] - out[0][i]);
+      np_ += (double)out[0][i] * out[0][i];
+      eg += ((double)gout[t][i] - gout[0][i]) * ((double)gout[t][i] - gout[0][i]);
+      ng += (double)gout[0][i] * gout[0][i];
+    }
+    T_CHECK(sqrt(ep / np_) < 1e-6 && sqrt(eg / ng) < 1e-4,
+            "slice %s split %s vs defaults: params rel %.2e, grads rel %.2e", tun[t][0], tun[t][1],
+            sqrt(ep / np_), sqrt(eg / ng));
+  }
+  for (int t = 0; t < 4; t++)
+    free(out[t]), free(gout[t]);
+  free(x), free(p);
+  unsetenv("MLPBENCH_FUSED_SLICE");
+  unsetenv("MLPBENCH_FUSED_SPLIT");
+}
+
 int main(void) {
   char why[256];
   cuda = registry_find("cuda");
-  if (!cuda || !cuda->available(why, sizeof why)) {
-    printf("skipped: cuda backend unavailable: %s\n", cuda ? why : "not registered");
+  const mlp_backend *emu = registry_find("cuda-emu");
+  const int dev = cuda && cuda->available(why, sizeof why);
+  if (!dev && !(emu && emu->available(why, sizeof why))) {
+    printf("skipped: cuda backend unavailable and no emulated build: %s\n", why);
     return T_SKIP_CODE;
   }
+  if (!dev) { /* the emulated build proves the fused kernels' logic; the rest needs the GPU */
+    printf("cuda backend unavailable: the fused path's tunables on cuda-emu only\n");
+    fused_be = emu;
+    T_RUN(test_fused_tunables);
+    T_RUN(test_fused_tunables_resident);
+    T_EXIT();
+  }
+  fused_be = cuda;
+  T_RUN(test_fused_tunables);
+  T_RUN(test_fused_tunables_resident);
   T_RUN(test_describe);
   T_RUN(test_gradients_fp32);
   T_RUN(test_gradients_tf32);

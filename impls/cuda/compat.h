@@ -51,6 +51,7 @@ typedef hipMemcpyKind cudaMemcpyKind;
 #define LAUNCH(k, grid, block, smem, stream, ...)                                                  \
   hipLaunchKernelGGL(k, grid, block, smem, stream, __VA_ARGS__)
 #define DYNAMIC_SHARED(type, var) HIP_DYNAMIC_SHARED(type, var)
+#define UNROLL(n) MLPB_PRAGMA(GCC unroll n)
 
 #else
 #include <cuda_runtime.h>
@@ -58,6 +59,8 @@ typedef hipMemcpyKind cudaMemcpyKind;
 #define CUDA_NS mlpb_cuda
 #define LAUNCH(k, grid, block, smem, stream, ...) k<<<grid, block, smem, stream>>>(__VA_ARGS__)
 #define DYNAMIC_SHARED(type, var) extern __shared__ type var[]
+#define UNROLL(n) MLPB_PRAGMA(unroll n)
 #endif
+#define MLPB_PRAGMA(x) _Pragma(#x)
 
 #endif

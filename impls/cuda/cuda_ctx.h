@@ -50,11 +50,15 @@ struct cuda_mlp {
   const void *graph_idx, *graph_data; /* buffers the captured graph reads */
   /* the fused path */
   int path;          /* PATH_CUBLAS or PATH_FUSED: what runs */
-  int fused_blocks;  /* thread blocks, FUSED_SLICE hidden units each */
+  int fused_blocks;  /* thread blocks: fused_split per slice of fused_slice hidden units */
+  int fused_slice;   /* hidden units per slice (MLPBENCH_FUSED_SLICE) */
+  int fused_split;   /* blocks per slice (MLPBENCH_FUSED_SPLIT) */
   int cooperative;   /* one cooperative launch per epoch (else two launches per step) */
   int tiny;          /* the resident set trains in tiny_train_kernel (one warp) */
   size_t dz_bytes;   /* the backward phase's dynamic shared memory */
   float *zbuf;       /* 3 x (max_batch, n_out) logits accumulators */
+  float *wcopy;      /* per block: its step's copy of W2[J, :] and b1[J] */
+  unsigned *meet;    /* per slice: the slice's barrier counter */
   float *adam_tab;   /* 2 floats per step of a train_steps call (Adam's coefficients) */
   size_t adam_cap;   /* its room, in steps */
   char fallback[96]; /* why the fused path was asked for and not taken, "" otherwise */

@@ -3,6 +3,7 @@
  * is one cooperative launch; the emulated build launches the two phases of every step in
  * turn, the same device code without the grid barrier. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cuda_ctx.h"
@@ -47,15 +48,42 @@ static int tiny_fits(const cuda_mlp *c, int batch) {
   return tiny_smem_floats(c->n_params, batch, s->n_hidden, s->n_out) * sizeof(float) <= TINY_SMEM;
 }
 
+/* A tunable of the fused kernels from the environment (the device check sweeps them without
+ * a rebuild): unset or empty keeps *v; otherwise a whole decimal number in [lo, hi], a power
+ * of two where pow2 is set, or an error naming the variable. */
+static int tunable(cuda_mlp *c, const char *name, int lo, int hi, int pow2, int *v) {
+  const char *s = getenv(name);
+  if (!s || !*s) return 0;
+  char *end = NULL;
+  long n = strtol(s, &end, 10);
+  if (*end || end == s || n < lo || n > hi || (pow2 && (n & (n - 1)))) {
+    set_err(c, "%s='%.16s': want %s from %d to %d", name, s, pow2 ? "a power of two" : "a number",
+            lo, hi);
+    return -1;
+  }
+  *v = (int)n;
+  return 0;
+}
+
 /* Whether the fused kernels fit this spec (a net that fits one warp's shared memory trains
  * in tiny_train_kernel instead) on this device; where not, the cublas path runs
- * and c->fallback says why. */
+ * and c->fallback says why. The slice width (default 16 hidden units) and the blocks per
+ * slice (default: as many as keep every SM busy, up to 8; 2 in the emulated build) come from
+ * MLPBENCH_FUSED_SLICE and MLPBENCH_FUSED_SPLIT where set. */
 int fused_plan(cuda_mlp *c) {
   const mlp_spec *s = &c->spec;
-  c->fused_blocks = (s->n_hidden + FUSED_SLICE - 1) / FUSED_SLICE;
+  int S = 16, R = 0;
+  if (tunable(c, "MLPBENCH_FUSED_SLICE", 8, FUSED_SMAX, 1, &S) ||
+      tunable(c, "MLPBENCH_FUSED_SPLIT", 1, FUSED_RMAX, 0, &R))
+    return -1;
+  const int slices = (s->n_hidden + S - 1) / S;
+  c->fused_slice = S;
   c->tiny = tiny_fits(c, s->max_batch);
-  c->dz_bytes = (size_t)s->max_batch * s->n_out * sizeof(float);
+  const size_t dh_rows = ((size_t)s->max_batch + FUSED_KC - 1) / FUSED_KC * FUSED_KC;
+  c->dz_bytes = (2 * dh_rows * S + (size_t)s->max_batch * s->n_out) * sizeof(float);
 #if MLPB_EMULATED
+  c->fused_split = R ? R : 2;
+  c->fused_blocks = slices * c->fused_split;
   c->cooperative = 0;
   return 0;
 #else
@@ -64,10 +92,13 @@ int fused_plan(cuda_mlp *c) {
   CU(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, dev));
   CU(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
   CU(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+  if (!R) R = sms / slices < 1 ? 1 : sms / slices > 8 ? 8 : sms / slices;
+  c->fused_split = R;
+  c->fused_blocks = slices * R;
   cudaFuncAttributes fa;
   CU(cudaFuncGetAttributes(&fa, fused_epoch_kernel));
   if (fa.sharedSizeBytes + c->dz_bytes > (size_t)optin) {
-    fallback(c, "batch x outputs too large for shared memory");
+    fallback(c, "batch x (outputs + 2 slices) too large for shared memory");
     return 0;
   }
   if (smem_limit(c)) return -1;
@@ -95,6 +126,9 @@ int fused_alloc(cuda_mlp *c) {
   const size_t stride = (size_t)c->spec.max_batch * c->spec.n_out;
   CU(cudaMalloc(&c->zbuf, 3 * stride * sizeof(float)));
   CU(cudaMemsetAsync(c->zbuf, 0, 3 * stride * sizeof(float), c->stream));
+  CU(cudaMalloc(&c->wcopy,
+                (size_t)c->fused_blocks * FUSED_SMAX * (c->spec.n_out + 1) * sizeof(float)));
+  CU(cudaMalloc(&c->meet, (size_t)c->fused_blocks * sizeof(unsigned)));
   return 0;
 }
 
@@ -120,9 +154,13 @@ static fused_args fused_make(cuda_mlp *c) {
   memset(&a, 0, sizeof a);
   net_make(c, &a);
   a.h = c->h;
-  a.dh = c->dh;
   a.z = c->zbuf;
   a.z_stride = (size_t)s->max_batch * s->n_out;
+  a.wcopy = c->wcopy;
+  a.meet = c->meet;
+  a.slice = c->fused_slice;
+  a.split = c->fused_split;
+  a.dh_rows = (s->max_batch + FUSED_KC - 1) / FUSED_KC * FUSED_KC;
   a.st = c->st;
   return a;
 }
@@ -214,6 +252,7 @@ int fused_train_steps(cuda_mlp *c, int n_idx, int batch, int zero_grad) {
 #if !MLPB_EMULATED
   if (c->cooperative) {
     int n = steps;
+    CU(cudaMemsetAsync(c->meet, 0, (size_t)c->fused_blocks * sizeof(unsigned), c->stream));
     void *args[] = {&a, &n};
     CU(cudaLaunchCooperativeKernel((const void *)fused_epoch_kernel, dim3(c->fused_blocks),
                                    dim3(FUSED_THREADS), args, c->dz_bytes, c->stream));
@@ -236,10 +275,10 @@ int fused_train_steps(cuda_mlp *c, int n_idx, int batch, int zero_grad) {
 void fused_describe(const cuda_mlp *c, char *buf, size_t len) {
   if (c->tiny)
     snprintf(buf, len, "fused: tiny net in 1 warp, 1 launch per call");
-  else if (c->cooperative)
-    snprintf(buf, len, "fused: %d blocks, 1 launch per epoch", c->fused_blocks);
   else
-    snprintf(buf, len, "fused: %d blocks, 2 launches per step%s", c->fused_blocks,
+    snprintf(buf, len, "fused: %d blocks (%d per slice of %d units), %s%s", c->fused_blocks,
+             c->fused_split, c->fused_slice,
+             c->cooperative ? "1 launch per epoch" : "2 launches per step",
              MLPB_EMULATED ? " (emulated)" : "");
 }
 

@@ -418,9 +418,9 @@ extern "C" void CUDA_API(destroy)(void *ctx) {
     if (c->floor_graph[i]) cudaGraphExecDestroy(c->floor_graph[i]);
   if (c->blas) cublasDestroy(c->blas);
 #endif
-  void *bufs[] = {c->params, c->grads,  c->m,    c->v,        c->x,        c->y,   c->labels,
-                  c->h,      c->dh,     c->z2,   c->dz2,      c->st,       c->idx, c->data_x,
-                  c->data_y, c->data_t, c->zbuf, c->adam_tab, c->workspace};
+  void *bufs[] = {c->params, c->grads,  c->m,    c->v,        c->x,         c->y,     c->labels,
+                  c->h,      c->dh,     c->z2,   c->dz2,      c->st,        c->idx,   c->data_x,
+                  c->data_y, c->data_t, c->zbuf, c->adam_tab, c->workspace, c->wcopy, c->meet};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
     if (bufs[i]) cudaFree(bufs[i]);
   if (c->ev0) cudaEventDestroy(c->ev0);

@@ -11,7 +11,11 @@
 # the classifier (tutorial sampling, 468 batches of 128) on cuda/cublas with blas, its GEMM
 # floors and PyTorch on the same GPU (eager, one CUDA graph per step), then cuda/fused alone;
 # the toy net on both paths; an Nsight Compute breakdown of the fused kernels
-# (--clock-control none); the sweep at batch 128 against bench. A short table last; full
+# (--clock-control none); the sweep at batch 128 against bench; the fused step's tunables
+# swept (MLPBENCH_FUSED_SLICE x MLPBENCH_FUSED_SPLIT, no rebuild), each point's measured step
+# beside fused_model.py's prediction and, where ncu exists, Nsight Compute's SM and shared-
+# memory pipe utilisation of the epoch kernel (at most 100 s, its own budget: points past it
+# are left out, so the whole still fits the 480 s timeout above). A short table last; full
 # logs under $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -88,6 +92,25 @@ if [ -x "$B" ]; then
   fi
   step sweep sweep.log 60 "$B" bench --workload mnist --data "$DATA" --limit 20000 --backend cuda \
     --epochs 3 --sweep --quiet --results "$OUT/sweep.json"
+  # the fused tunables: slice width x blocks per slice ("" = the plan's default), most telling
+  # first; each a bench of 3 tutorial epochs and one ncu pass over a short run (estimated
+  # 15 s a point, not yet timed on a GPU)
+  TUNE_T0=$(date +%s)
+  for pt in 16: 8:4 32:4 16:2 16:8 8:8; do
+    [ $(($(date +%s) - TUNE_T0)) -gt 60 ] && break # 60 s, then at most one 40 s point: 100 s
+    sl=${pt%:*} sp=${pt#*:}
+    env MLPBENCH_FUSED_SLICE=$sl MLPBENCH_FUSED_SPLIT=$sp timeout 20 "$B" bench --workload mnist \
+      --data "$DATA" --sampling tutorial --backend cuda --path fused --repeat 3 --quiet \
+      --results "$OUT/tune-$sl-${sp:-d}.json" >>"$OUT/tune.log" 2>&1
+    if command -v ncu >/dev/null; then
+      env MLPBENCH_FUSED_SLICE=$sl MLPBENCH_FUSED_SPLIT=$sp timeout 20 ncu --clock-control none \
+        --kernel-name regex:fused_epoch --launch-count 1 --csv --metrics \
+        gpu__time_duration.sum,sm__throughput.avg.pct_of_peak_sustained_elapsed,sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active,l1tex__data_pipe_lsu_wavefronts_mem_shared.avg.pct_of_peak_sustained_elapsed \
+        "$B" train --backend cuda --path fused --data "$DATA" --limit 3000 --epochs 1 --quiet \
+        >"$OUT/tune-$sl-${sp:-d}.ncu.csv" 2>>"$OUT/tune.log"
+    fi
+  done
+  status+=("$(printf '%-22s %-5s %4ss  %s' tune-fused done $(($(date +%s) - TUNE_T0)) tune.log)")
 fi
 
 echo "== machine"; cat "$OUT/machine.txt"
@@ -108,6 +131,41 @@ echo "== Nsight Compute (fused kernels)"
 grep -E '^  [a-z_]+kernel|Duration|Compute \(SM\) Throughput|Memory Throughput|L2 Cache Throughput|Achieved Occupancy|Registers Per' \
   "$OUT/ncu.log" 2>/dev/null | head -40
 echo "== TF32 rule (test_cuda)"; grep -E 'cuda .*tf32=1' "$OUT/ctest.log" 2>/dev/null
+echo "== the fused step's tunables: measured (bench median / 468 steps) against fused_model.py"
+python3 - "$OUT" "$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)" <<'PY' 2>&1
+import csv, glob, json, os, re, subprocess, sys
+out, gpu = sys.argv[1], sys.argv[2]
+dev = "H200" if "H200" in gpu else "H100" if "H100" in gpu else "A100" if "A100" in gpu else "H200"
+print(f"model device: {dev} ({gpu or 'unknown GPU'})")
+print("| slice | split | path | measured step (us) | predicted (us) | measured / predicted | SM % | FMA pipe % | shared wavefronts % |")
+print("|---|---|---|---|---|---|---|---|---|")
+for f in sorted(glob.glob(os.path.join(out, "tune-*.json"))):
+    sl, sp = re.match(r".*tune-(\d+)-(\w+)\.json", f).groups()
+    try:
+        w = json.load(open(f))["workloads"][0]
+        r = w["results"][0]
+        step = r["median"] / 468 * 1e6
+        path = r.get("path", "")
+    except Exception as e:
+        print(f"| {sl} | {sp} | no result ({e}) | | | | | | |")
+        continue
+    m = re.search(r"(\d+) per slice", path)
+    split = m.group(1) if m else ("0" if sp == "d" else sp)
+    pred = subprocess.run([sys.executable, "tests/gpu/fused_model.py", "--kernel", "new", "--device", dev,
+                           "--slice", sl, "--split", split, "--csv"], capture_output=True, text=True).stdout.split(",")
+    p = float(pred[2]) if len(pred) > 3 and pred[2] else float("nan")
+    util = {}
+    nf = f[:-5] + ".ncu.csv"
+    if os.path.exists(nf):
+        rows = [l for l in open(nf) if l.startswith('"')]
+        for row in csv.DictReader(rows):
+            util[row.get("Metric Name", "")] = row.get("Metric Value", "")
+    g = lambda k: util.get(k, "-")
+    print(f"| {sl} | {split} | {path} | {step:.2f} | {p:.2f} | {step / p:.2f} | "
+          f"{g('sm__throughput.avg.pct_of_peak_sustained_elapsed')} | "
+          f"{g('sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active')} | "
+          f"{g('l1tex__data_pipe_lsu_wavefronts_mem_shared.avg.pct_of_peak_sustained_elapsed')} |")
+PY
 echo "== sweep at batch 128 against bench (the same run)"
 python3 - "$OUT/sweep.json" <<'PY' 2>/dev/null
 import json, sys
