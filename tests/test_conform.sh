@@ -13,7 +13,8 @@ n_checks=$("$bin" conform --help | sed -n '/^checks:/,$p' | grep -cE '^  [a-z0-9
 "$bin" conform >"$tmp/out" 2>&1
 check "conform passes every available built-in backend (exit 0)" test $? = 0
 check "... no line FAILED" bash -c "! grep -q ' FAILED ' '$tmp/out'"
-check "... naive has a line per check" test "$(grep -c '^naive ' "$tmp/out")" = "$n_checks"
+check "... naive has a line per check with FTZ on" test "$(grep -c '^naive  ' "$tmp/out")" = "$n_checks"
+check "... and one per check with FTZ off" test "$(grep -c '^naive no-ftz ' "$tmp/out")" = "$n_checks"
 check "... naive passes the loss-curve check" grep -qE '^naive +train-curve +PASSED' "$tmp/out"
 check "... determinism is reported as a property" grep -qE '^naive +determinism +PASSED +property: ' "$tmp/out"
 check "... an absent optional slot is NOT SUPPORTED" grep -qE '^naive +resident +NOT SUPPORTED' "$tmp/out"
@@ -52,7 +53,7 @@ ASAN_OPTIONS="${ASAN_OPTIONS:-}:handle_segv=0" \
   "$bin" conform --backend-lib "$dir/plug_crash.so" --backend crash,naive >"$tmp/out" 2>&1
 check "a crashing plugin: conform exits 1" test $? = 1
 check "... the signal is reported on the check it died in" \
-  grep -qE '^crash +grad-batch1 +FAILED +the child died of signal 11' "$tmp/out"
+  grep -qE '^crash +grad-batch1 +FAILED +the child crashed: signal 11' "$tmp/out"
 check "... later checks still run (in a fresh child)" grep -qE '^crash +gemm-floor +PASSED' "$tmp/out"
 check "... and the next backend is checked" grep -qE '^naive +train-curve +PASSED' "$tmp/out"
 
@@ -62,7 +63,7 @@ check "... the timeout is reported" grep -qE '^hang +grad-batch1 +FAILED +timed 
 check "... the rest is SKIPPED, not waited for" grep -qE '^hang +gemm-floor +SKIPPED' "$tmp/out"
 
 "$bin" conform --backend naive --check grad-hidden4096 >"$tmp/out" 2>&1
-check "--check runs one check" test "$(grep -c '^naive ' "$tmp/out")" = 1
+check "--check runs one check (FTZ on and off)" test "$(grep -c '^naive ' "$tmp/out")" = 2
 "$bin" conform --check nosuch >/dev/null 2>&1
 check "an unknown check is a usage error" test $? = 2
 "$bin" conform --backend nosuch >/dev/null 2>&1
