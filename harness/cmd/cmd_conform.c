@@ -119,9 +119,12 @@ static void why_ended(const child_pipe *c, const cp_child *st, int got, int limi
   else if (WIFSIGNALED(s))
     snprintf(why, len, "the child crashed: signal %d (%s)%s", WTERMSIG(s), strsignal(WTERMSIG(s)),
              when);
+  else if (!st->got_backend)
+    snprintf(why, len, "the child exited (status %d) while loading the backend, before it named it",
+             WIFEXITED(s) ? WEXITSTATUS(s) : -1);
   else
-    snprintf(why, len, "the child exited (status %d)%s without reporting it",
-             WIFEXITED(s) ? WEXITSTATUS(s) : -1, when);
+    snprintf(why, len, "the child exited (status %d) without reporting this check",
+             WIFEXITED(s) ? WEXITSTATUS(s) : -1);
 }
 
 /* Runs `mlpbench conform-child` for checks [first, last) of v (none: it only names the
