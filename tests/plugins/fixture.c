@@ -51,6 +51,7 @@ static int fx_available(char *why, size_t len) {
   (void)why, (void)len;
   for (;;)
     pause();
+  return 1;
 #elif defined(PLUG_UNAVAIL)
   snprintf(why, len, "no such device");
   return 0;
@@ -106,6 +107,10 @@ static void *fx_create(const mlp_spec *spec, const mlp_options *opt, char *err, 
 static int fx_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
 #if defined(PLUG_CRASH)
   (void)ctx, (void)b, (void)loss;
+  raise(SIGSEGV);
+#elif defined(PLUG_SLOWCRASH) /* a second of work, then a crash: each check costs a second */
+  (void)ctx, (void)b, (void)loss;
+  sleep(1);
   raise(SIGSEGV);
 #elif defined(PLUG_HANG)
   (void)ctx, (void)b, (void)loss;
@@ -218,8 +223,8 @@ const mlp_backend *mlpbench_backend_entry(int harness_abi) {
 #ifdef PLUG_NOTABLE           /* speaks no ABI this harness does */
   return harness_abi < 0 ? &table : NULL;
 #elif defined(PLUG_ENTRYEXIT) /* ends the process that loads it */
-  (void)harness_abi;
-  exit(0);
+  if (harness_abi) exit(0);
+  return &table;
 #elif defined(PLUG_ONCE)      /* loads once: later loads find MLPB_FIXTURE_MARK and give no table  \
                                  (as a file rebuilt between two loads) */
   (void)harness_abi;
