@@ -43,7 +43,10 @@ planted() {
 check "a dropped bias gradient fails, named, with a repro" planted nobias grad-odd-sizes "b1 gradient"
 check "ignoring zero_grads fails, with a repro" planted nozero zero-grads "only the second's"
 check "Adam's bias correction one step off fails, with a repro" \
-  planted adambc adam-steps-se "Adam step 1: .*bias correction"
+  planted adambc adam-steps-se "Adam step 1: the update's relative L2 error"
+check "... no guess at the cause" bash -c "! grep -q 'bias correction, moments' '$tmp/out'"
+check "a FAILED line shows the check's shape" \
+  grep -qE '^adambc +adam-steps-se +FAILED +6-11-10 sigmoid sigmoid-SE, batch 5: Adam step 1' "$tmp/out"
 check "... and the loss curve catches it" grep -qE '^adambc +train-curve +FAILED' "$tmp/out"
 check "... while its gradients pass" grep -qE '^adambc +grad-odd-sizes +PASSED' "$tmp/out"
 planted nozero zero-grads "only the second's" >/dev/null

@@ -132,7 +132,7 @@ static void why_ended(const child_pipe *c, const cp_child *st, int got, int limi
  * Returns child_line's last answer (0 ended, -1 deadline, -2 stop) with *c finished. */
 static int run_child(const char *lib, const cf_variant *v, int first, int last, double deadline,
                      tally *t, child_pipe *c, cp_child *st) {
-  char a_fd[16], a_first[16], a_last[16], line[1024], msg[600];
+  char a_fd[16], a_first[16], a_last[16], line[1024], msg[800];
   snprintf(a_fd, sizeof a_fd, "%d", CF_REPORT_FD);
   snprintf(a_first, sizeof a_first, "%d", first);
   snprintf(a_last, sizeof a_last, "%d", last);

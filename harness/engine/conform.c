@@ -218,6 +218,14 @@ static int judge_grads(cf_run *r, const cf_case *c, const float *g, const double
     }                                                                                              \
   } while (0)
 
+/* "13-17-10 relu softmax-CE, batch 33": what PASSED and FAILED lines show of a check */
+static void shape_text(const cf_shape *sh, char *buf, size_t len) {
+  snprintf(buf, len, "%d-%d-%d %s %s, batch %d%s", sh->n_in, sh->n_hidden, sh->n_out,
+           sh->act == MLP_ACT_RELU ? "relu" : "sigmoid",
+           sh->loss == MLP_LOSS_SOFTMAX_CE ? "softmax-CE" : "sigmoid-SE", sh->batch,
+           sh->batch < sh->max_batch ? " (short, after a full one)" : "");
+}
+
 /* Gradients and loss of one batch (after a full one when the shape's batch is short), and
  * forward's outputs, against float64. */
 static cf_status chk_grad(cf_run *r, const cf_shape *sh) {
@@ -256,10 +264,7 @@ static cf_status chk_grad(cf_run *r, const cf_shape *sh) {
     fail(r, "forward: outputs' relative L2 error %.2e > %.0e", e, CF_TOL_GRAD);
     goto done;
   }
-  snprintf(r->msg, sizeof r->msg, "%d-%d-%d %s %s, batch %d%s", sh->n_in, sh->n_hidden, sh->n_out,
-           sh->act == MLP_ACT_RELU ? "relu" : "sigmoid",
-           sh->loss == MLP_LOSS_SOFTMAX_CE ? "softmax-CE" : "sigmoid-SE", sh->batch,
-           sh->batch < sh->max_batch ? " (short, after a full one)" : "");
+  shape_text(sh, r->msg, sizeof r->msg);
   st = CF_PASSED;
 done:
   if (ctx) r->be->destroy(ctx);
@@ -354,9 +359,10 @@ static cf_status opt_steps(cf_run *r, const cf_shape *sh, mlp_opt opt, int steps
     }
     double e = sqrt(d) / (sqrt(n) + 1e-30);
     if (!(e <= CF_TOL_STEP)) {
-      fail(r, "%s step %d: the update's relative L2 error against float64 is %.2e > %.0e%s",
-           opt == MLP_OPT_ADAM ? "Adam" : "SGD", s + 1, e, CF_TOL_STEP,
-           opt == MLP_OPT_ADAM ? " (bias correction, moments or step count?)" : "");
+      /* no guess at the cause: the update alone cannot tell a wrong moment from a wrong
+       * gradient or step count */
+      fail(r, "%s step %d: the update's relative L2 error against float64 is %.2e > %.0e",
+           opt == MLP_OPT_ADAM ? "Adam" : "SGD", s + 1, e, CF_TOL_STEP);
       goto done;
     }
   }
@@ -805,6 +811,13 @@ int conform_run(const mlp_backend *be, int i, const mlp_options *opt, FILE *f) {
   cf_status st = be->available(why, sizeof why)
                      ? checks[i].fn(&r, &shapes[checks[i].shape])
                      : (snprintf(r.msg, sizeof r.msg, "unavailable: %s", why), CF_SKIPPED);
-  cp_send_result(f, i, st, r.msg);
+  if (st == CF_FAILED) { /* the model and batch it failed on, as a PASSED line shows them */
+    char shape[160], msg[sizeof r.msg + sizeof shape];
+    shape_text(&shapes[checks[i].shape], shape, sizeof shape);
+    snprintf(msg, sizeof msg, "%s: %s", shape, r.msg);
+    cp_send_result(f, i, st, msg);
+  } else {
+    cp_send_result(f, i, st, r.msg);
+  }
   return st == CF_FAILED;
 }

@@ -81,7 +81,7 @@ static int str_field(const char **s, char *out, size_t len) {
 
 int cp_take(cp_child *c, const char *line, int cut, int *check, int *status, char *msg,
             size_t len) {
-  char raw[512];
+  char raw[1024];
   if (cut) return broke(c, "a report line too long");
   if (!line[0] || line[1] != '\t') return broke(c, "a line that is no report");
   const char *s = line + 2;
