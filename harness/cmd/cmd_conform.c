@@ -440,6 +440,12 @@ int cmd_conform_child(int argc, char **argv) {
   char why[256] = "";
   int avail = be->available(why, sizeof why);
   const char *paths = be_props(be)->paths;
+  if (paths && !cp_paths_ok(paths)) {
+    snprintf(err, sizeof err,
+             "its declared code paths '%s' are not comma-separated names of [a-z0-9_-]", paths);
+    cp_send_error(f, err);
+    return EXIT_RUNTIME;
+  }
   cp_send_backend(f, be->name, avail, paths ? paths : "", why);
   if (first < 0 || last > conform_count()) return EXIT_USAGE;
   mlp_options opt = {.ftz = strcmp(argv[5], "0") != 0, .path = strcmp(path, "-") ? path : NULL};

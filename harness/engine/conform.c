@@ -812,7 +812,7 @@ int conform_run(const mlp_backend *be, int i, const mlp_options *opt, FILE *f) {
                      ? checks[i].fn(&r, &shapes[checks[i].shape])
                      : (snprintf(r.msg, sizeof r.msg, "unavailable: %s", why), CF_SKIPPED);
   if (st == CF_FAILED) { /* the model and batch it failed on, as a PASSED line shows them */
-    char shape[160], msg[sizeof r.msg + sizeof shape];
+    char shape[160], msg[sizeof r.msg + sizeof shape + 2];
     shape_text(&shapes[checks[i].shape], shape, sizeof shape);
     snprintf(msg, sizeof msg, "%s: %s", shape, r.msg);
     cp_send_result(f, i, st, msg);

@@ -45,6 +45,14 @@ void cp_send_error(FILE *f, const char *msg) {
   fflush(f);
 }
 
+int cp_paths_ok(const char *paths) {
+  for (const char *p = paths; *p; p++)
+    if (!(*p == ',' || *p == '-' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
+          (*p >= '0' && *p <= '9')))
+      return 0;
+  return !paths[0] || !(paths[0] == ',' || paths[strlen(paths) - 1] == ',' || strstr(paths, ",,"));
+}
+
 void cp_begin(cp_child *c, int first, int last) {
   memset(c, 0, sizeof *c);
   c->first = c->next = first;
@@ -97,12 +105,7 @@ int cp_take(cp_child *c, const char *line, int cut, int *check, int *status, cha
     char err[160];
     if (names_check(&np, 1, MLP_NAME_MAX, "its backend", err, sizeof err))
       return broke(c, "a backend name that breaks the naming rule");
-    for (const char *p = paths; *p; p++) /* comma-separated names */
-      if (!(*p == ',' || *p == '-' || *p == '_' || (*p >= 'a' && *p <= 'z') ||
-            (*p >= '0' && *p <= '9')))
-        return broke(c, "a path name with a character outside [a-z0-9_-]");
-    if (paths[0] && (paths[0] == ',' || paths[strlen(paths) - 1] == ',' || strstr(paths, ",,")))
-      return broke(c, "an empty path name");
+    if (!cp_paths_ok(paths)) return broke(c, "paths that are not names of [a-z0-9_-]");
     snprintf(c->name, sizeof c->name, "%s", name);
     snprintf(c->paths, sizeof c->paths, "%s", paths);
     term_text(c->why, sizeof c->why, why);

@@ -22,6 +22,9 @@ void cp_send_start(FILE *f, int check);
 void cp_send_result(FILE *f, int check, int status, const char *msg);
 void cp_send_error(FILE *f, const char *msg);
 
+/* 1 when paths (mlp_props.paths) is empty or comma-separated names of [a-z0-9_-] */
+int cp_paths_ok(const char *paths);
+
 /* ---- the parent's side ---- */
 typedef struct {
   int first, last; /* the checks given to this child: [first, last) */
