@@ -168,6 +168,14 @@ check "--time-limit is per backend, not per child: 3 s of crashing children, the
   test $((SECONDS - start)) -lt 12
 check "... the rest SKIPPED" grep -qE '^slowcrash no-ftz +gemm-floor +SKIPPED' "$tmp/out"
 
+start=$SECONDS
+timeout 60 "$bin" conform --backend-lib "$dir/plug_exithang.so" --backend exithang --time-limit 5 \
+  >"$tmp/out" 2>&1
+check "a plugin that hangs as it is unloaded, after reporting: exit 0" test $? = 0
+check "... every check reported, none timed out" \
+  grep -qE '^conform: [0-9]+ passed, 0 failed, [0-9]+ not supported, 0 skipped' "$tmp/out"
+check "... and not waited for" test $((SECONDS - start)) -lt 20
+
 # a plugin in a folder named q'$(touch PWNED)': the repro line, pasted into a POSIX shell,
 # runs mlpbench on that file and nothing else; more than 2047 bytes deep, it is not cut
 paste_repro() { # DIR: conform on DIR/plug.so (nobias), its repro run by sh

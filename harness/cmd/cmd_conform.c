@@ -163,6 +163,9 @@ static int run_child(const char *lib, const cf_variant *v, int first, int last, 
     }
     if (k == CP_RESULT) print_result(t, v, check, (cf_status)status, msg);
     if (k == CP_BROKEN) break;
+    /* everything asked for is said: what the child does next (unloading, an exit handler
+     * that hangs) is not waited for */
+    if (st->got_backend && st->next >= last && st->current < 0) break;
   }
   child_finish(c);
   return got == 1 ? 0 : got;

@@ -112,6 +112,7 @@ int child_line(child_pipe *c, double deadline, char *line, size_t len, int *cut)
 int child_finish(child_pipe *c) {
   if (!c->exited) {
     kill(-c->pid, SIGKILL);
+    kill(c->pid, SIGKILL); /* in case it left its group */
     while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
       ;
     c->exited = 1;

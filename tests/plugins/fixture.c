@@ -46,6 +46,13 @@ __attribute__((constructor)) static void fx_boom(void) {
 }
 #endif
 
+#ifdef PLUG_EXITHANG /* hangs as it is unloaded, after every check has run */
+__attribute__((destructor)) static void fx_linger(void) {
+  for (;;)
+    pause();
+}
+#endif
+
 static int fx_available(char *why, size_t len) {
 #ifdef PLUG_AVAILHANG
   (void)why, (void)len;
