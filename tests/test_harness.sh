@@ -18,6 +18,12 @@ sweep_be=naive
 "$bin" bench --workload mnist --data synthetic:300 --epochs 2 --backend $sweep_be --quiet \
   --results "$tmp/sweep.json" --plots "$tmp/sweep" --sweep >"$tmp/sweep.out" 2>&1
 check "bench --sweep exits 0" test $? = 0
+# a batch above the sweep's largest (1024): the hidden-width points run at it (issue 26 §0:
+# the scratch was sized for 1024 rows and overflowed)
+"$bin" bench --workload mnist --data synthetic:1600 --batch 1100 --epochs 2 --backend $sweep_be \
+  --quiet --results "$tmp/sweep-big.json" --sweep >"$tmp/sweep-big.out" 2>&1
+check "bench --sweep at batch 1100 (above the sweep's 1024) exits 0" test $? = 0
+check "... and times every point" test "$(grep -c '"param"' "$tmp/sweep-big.json")" = 20
 check "results file is JSON with both workloads" \
   grep -q '"schema": "mlpbench-results-1"' "$tmp/r.json"
 check "markdown table has a ranked row" grep -qE '^\| (naive|blas) \| [0-9.]+ (us|ms|s) ' "$tmp/r.md"

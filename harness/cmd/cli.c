@@ -73,7 +73,11 @@ static const opt_doc docs[] = {
     {'x', "sweep", 0, NULL, "also time batch sizes 1..1024 and hidden widths 16..4096"},
     {'c', "check", 1, "NAME", "conform: run this check only"},
     {'m', "time-limit", 1, "S",
-     "conform: seconds a backend's checks may take in their child (120)"},
+     "conform: seconds each backend may take, loading its plugin and every check included "
+     "(120)"},
+    {'z', "ftz", 0, NULL,
+     "conform: check with FTZ/DAZ on only (by default conform checks with it on, then off; "
+     "--no-ftz: off only)"},
     {'q', "quiet", 0, NULL, "no progress line"},
     {'h', "help", 0, NULL, "this help"},
 };
@@ -317,6 +321,9 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
     return parse_int(cmd, name, arg, 1, 3600, &o->time_limit);
   case 'q':
     o->quiet = 1;
+    return 0;
+  case 'z':
+    o->ftz_only = 1;
     return 0;
   default:
     fprintf(stderr, "mlpbench %s: option --%s is not handled (a bug)\n", cmd, name);

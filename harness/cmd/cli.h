@@ -35,6 +35,7 @@ typedef struct {
   int quiet;
   const char *check; /* conform --check */
   int time_limit;    /* conform --time-limit, seconds (0: 120) */
+  int ftz_only;      /* conform --ftz: FTZ/DAZ on only (ftz 0: off only; neither: both) */
 } cli_opts;
 
 /* Parses argv[1..] of a subcommand; prints a message and returns EXIT_USAGE on error, or -1

@@ -11,10 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/term_text.h"
-#include "plugins.h"
+#include "conform_proto.h"
 #include "ref64.h"
-#include "registry.h"
 
 /* ---- one model and its data ---- */
 typedef struct {
@@ -165,7 +163,8 @@ static double rel_l2(const float *a, const double *b, size_t n) {
 /* ---- the checks ---- */
 typedef struct {
   const mlp_backend *be;
-  char msg[512]; /* FAILED's, NOT SUPPORTED's or SKIPPED's reason, or PASSED's detail */
+  mlp_options opt; /* the code path and FTZ setting under check */
+  char msg[512];   /* FAILED's, NOT SUPPORTED's or SKIPPED's reason, or PASSED's detail */
 } cf_run;
 
 typedef cf_status (*cf_fn)(cf_run *r, const cf_shape *sh);
@@ -181,8 +180,7 @@ static cf_status fail(cf_run *r, const char *fmt, ...) {
 
 static void *open_ctx(cf_run *r, const cf_case *c) {
   char err[256] = "";
-  mlp_options opt = {.ftz = 1};
-  void *ctx = r->be->create(&c->spec, &opt, err, sizeof err);
+  void *ctx = r->be->create(&c->spec, &r->opt, err, sizeof err);
   if (!ctx)
     fail(r, "create (%d-%d-%d, batch %d) failed: %s", c->spec.n_in, c->spec.n_hidden, c->spec.n_out,
          c->spec.max_batch, err);
@@ -219,6 +217,14 @@ static int judge_grads(cf_run *r, const cf_case *c, const float *g, const double
       goto done;                                                                                   \
     }                                                                                              \
   } while (0)
+
+/* "13-17-10 relu softmax-CE, batch 33": what PASSED and FAILED lines show of a check */
+static void shape_text(const cf_shape *sh, char *buf, size_t len) {
+  snprintf(buf, len, "%d-%d-%d %s %s, batch %d%s", sh->n_in, sh->n_hidden, sh->n_out,
+           sh->act == MLP_ACT_RELU ? "relu" : "sigmoid",
+           sh->loss == MLP_LOSS_SOFTMAX_CE ? "softmax-CE" : "sigmoid-SE", sh->batch,
+           sh->batch < sh->max_batch ? " (short, after a full one)" : "");
+}
 
 /* Gradients and loss of one batch (after a full one when the shape's batch is short), and
  * forward's outputs, against float64. */
@@ -258,10 +264,7 @@ static cf_status chk_grad(cf_run *r, const cf_shape *sh) {
     fail(r, "forward: outputs' relative L2 error %.2e > %.0e", e, CF_TOL_GRAD);
     goto done;
   }
-  snprintf(r->msg, sizeof r->msg, "%d-%d-%d %s %s, batch %d%s", sh->n_in, sh->n_hidden, sh->n_out,
-           sh->act == MLP_ACT_RELU ? "relu" : "sigmoid",
-           sh->loss == MLP_LOSS_SOFTMAX_CE ? "softmax-CE" : "sigmoid-SE", sh->batch,
-           sh->batch < sh->max_batch ? " (short, after a full one)" : "");
+  shape_text(sh, r->msg, sizeof r->msg);
   st = CF_PASSED;
 done:
   if (ctx) r->be->destroy(ctx);
@@ -356,9 +359,10 @@ static cf_status opt_steps(cf_run *r, const cf_shape *sh, mlp_opt opt, int steps
     }
     double e = sqrt(d) / (sqrt(n) + 1e-30);
     if (!(e <= CF_TOL_STEP)) {
-      fail(r, "%s step %d: the update's relative L2 error against float64 is %.2e > %.0e%s",
-           opt == MLP_OPT_ADAM ? "Adam" : "SGD", s + 1, e, CF_TOL_STEP,
-           opt == MLP_OPT_ADAM ? " (bias correction, moments or step count?)" : "");
+      /* no guess at the cause: the update alone cannot tell a wrong moment from a wrong
+       * gradient or step count */
+      fail(r, "%s step %d: the update's relative L2 error against float64 is %.2e > %.0e",
+           opt == MLP_OPT_ADAM ? "Adam" : "SGD", s + 1, e, CF_TOL_STEP);
       goto done;
     }
   }
@@ -795,44 +799,25 @@ int conform_find(const char *name) {
   return -1;
 }
 
-/* The one-line command that runs check i on be alone. */
-void conform_repro(const mlp_backend *be, const char *check, char *buf, size_t len) {
-  int at = -1;
-  for (int i = 0; i < registry_count(); i++)
-    if (registry_get(i) == be) at = i - registry_builtin_count();
-  char lib[PATH_MAX + 32] = "", safe[PATH_MAX];
-  if (at >= 0 && at < plugins_count())
-    snprintf(lib, sizeof lib, "--backend-lib '%s' ",
-             term_text(safe, sizeof safe, plugins_path(at)));
-  snprintf(buf, len, "mlpbench conform %s--backend %s%s%s", lib, be->name, check ? " --check " : "",
-           check ? check : "");
-}
-
-static const char *status_word(cf_status s) {
+const char *conform_status_word(cf_status s) {
   static const char *w[] = {"PASSED", "FAILED", "NOT SUPPORTED", "SKIPPED"};
-  return w[s];
+  return s >= CF_PASSED && s <= CF_SKIPPED ? w[s] : "?";
 }
 
-int conform_run(const mlp_backend *be, int only, FILE *f) {
-  int failed = 0;
+int conform_run(const mlp_backend *be, int i, const mlp_options *opt, FILE *f) {
   char why[256];
-  for (int i = 0; i < N_CHECKS; i++) {
-    if (only >= 0 && i != only) continue;
-    cf_run r = {.be = be};
-    fprintf(f, "@check %s\n", checks[i].name);
-    fflush(f);
-    cf_status st = be->available(why, sizeof why)
-                       ? checks[i].fn(&r, &shapes[checks[i].shape])
-                       : (snprintf(r.msg, sizeof r.msg, "unavailable: %s", why), CF_SKIPPED);
-    fprintf(f, "%-20s %-22s %-13s %s", be->name, checks[i].name, status_word(st), r.msg);
-    if (st == CF_FAILED) {
-      char cmd[PATH_MAX + 128];
-      conform_repro(be, checks[i].name, cmd, sizeof cmd);
-      fprintf(f, "; repro: %s", cmd);
-      failed++;
-    }
-    fprintf(f, "\n");
-    fflush(f);
+  cf_run r = {.be = be, .opt = *opt};
+  cp_send_start(f, i);
+  cf_status st = be->available(why, sizeof why)
+                     ? checks[i].fn(&r, &shapes[checks[i].shape])
+                     : (snprintf(r.msg, sizeof r.msg, "unavailable: %s", why), CF_SKIPPED);
+  if (st == CF_FAILED) { /* the model and batch it failed on, as a PASSED line shows them */
+    char shape[160], msg[sizeof r.msg + sizeof shape + 2];
+    shape_text(&shapes[checks[i].shape], shape, sizeof shape);
+    snprintf(msg, sizeof msg, "%s: %s", shape, r.msg);
+    cp_send_result(f, i, st, msg);
+  } else {
+    cp_send_result(f, i, st, r.msg);
   }
-  return failed;
+  return st == CF_FAILED;
 }

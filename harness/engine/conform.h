@@ -1,10 +1,10 @@
 /* conform.h: `mlpbench conform`'s checks on one backend, against the float64 reference
- * (ref64.c), in this process. cmd_conform.c runs them in a child per backend, under a time
- * limit, so a backend that crashes or hangs is reported instead of taking mlpbench down.
+ * (ref64.c), in this process: a conform child's (cmd_conform.c runs each backend's checks in
+ * children under a deadline, so a backend that crashes or hangs is reported instead of
+ * taking mlpbench down; the parent never runs a plugin's code).
  *
- * Each check prints one line: PASSED, FAILED (why), NOT SUPPORTED (an optional slot is
- * absent, or the backend declined) or SKIPPED (why). Before a check starts, the line
- * "@check NAME" goes to `f` too, so the parent knows which check a crash happened in. */
+ * Each check ends PASSED, FAILED (why), NOT SUPPORTED (an optional slot is absent, or the
+ * backend declined) or SKIPPED (why), reported to the parent over conform_proto.h's lines. */
 #ifndef MLPB_CONFORM_H
 #define MLPB_CONFORM_H
 
@@ -25,11 +25,10 @@ int conform_count(void);
 const char *conform_name(int i);
 int conform_find(const char *name); /* index, or -1 */
 
-/* Runs check i (or every check when i < 0) on be; lines to f, each prefixed by the
- * backend's name. Returns the number of FAILED checks. */
-int conform_run(const mlp_backend *be, int i, FILE *f);
+/* Runs check i on be with opt (its code path and FTZ setting): the lines S and R of
+ * conform_proto.h to f. 1 when it FAILED, else 0. */
+int conform_run(const mlp_backend *be, int i, const mlp_options *opt, FILE *f);
 
-/* "mlpbench conform [--backend-lib PATH] --backend NAME [--check CHECK]" into buf. */
-void conform_repro(const mlp_backend *be, const char *check, char *buf, size_t len);
+const char *conform_status_word(cf_status s);
 
 #endif

@@ -18,6 +18,11 @@
  * 0, or -1 with one line in err (the path is already made safe to print there). */
 int plugins_load(const char *path, char *err, size_t len);
 
+/* From now on plugins_load() checks a path (it resolves to a regular file; counted, repeats
+ * dropped) and keeps it for plugins_path(), but loads nothing: for `conform`, whose process
+ * never runs a plugin's code (its children load them). */
+void plugins_defer(void);
+
 /* Each path of the colon-separated list in $MLPBENCH_BACKEND_LIBS (empty items skipped). */
 int plugins_load_env(char *err, size_t len);
 

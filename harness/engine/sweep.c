@@ -15,10 +15,14 @@
   0.02                     /* a run lasts at least this long, so one clock read or sync is noise */
 #define SWEEP_MAX_RUN 4096 /* steps in one run, at most */
 
-/* Scratch for a batch gathered from the training split, as the trainer gathers one. */
+/* Scratch for a batch gathered from the training split, as the trainer gathers one: rows for
+ * the largest batch any point uses, and n_idx row indices (a run of steps x batch reads
+ * steps * batch of them). */
 typedef struct {
   float *x, *t;
   int32_t *y;
+  const int32_t *idx;
+  size_t n_idx;
 } sweep_batch;
 
 /* One run of `steps` training steps of `batch` rows as bench's epochs run them, rows drawn
@@ -49,7 +53,7 @@ static double run_steps(be_handle *h, int resident, const workload *w, const int
  * two clock reads (never a sync per step, which would time launch latency on a device), the
  * run length grown until a run lasts SWEEP_MIN_SECONDS, the median of SWEEP_RUNS runs. */
 static double time_step(const mlp_backend *be, const mlp_options *opt, const workload *w,
-                        const mlp_spec *spec, const int32_t *idx, sweep_batch *sb) {
+                        const mlp_spec *spec, sweep_batch *sb) {
   double med = -1.0, runs[SWEEP_RUNS];
   char err[256];
   workload tmp = *w;
@@ -64,8 +68,11 @@ static double time_step(const mlp_backend *be, const mlp_options *opt, const wor
                  be->set_dataset(h.ctx, w->x_train, w->has_accuracy ? w->y_train : NULL,
                                  w->has_accuracy ? NULL : w->t_train, w->n_train) == 0;
   int steps = 1;
+  const int32_t *idx = sb->idx;
   double per = run_steps(&h, resident, w, idx, 2, batch, sb); /* warm-up: caches, graphs */
-  while (per >= 0 && per * steps < SWEEP_MIN_SECONDS && steps < SWEEP_MAX_RUN)
+  /* a run reads steps * batch indices: never more than there are */
+  while (per >= 0 && per * steps < SWEEP_MIN_SECONDS && steps < SWEEP_MAX_RUN &&
+         (size_t)steps * 2 * batch <= sb->n_idx)
     steps *= 2;
   for (int r = 0; r < SWEEP_RUNS && per >= 0; r++)
     if ((runs[r] = per = run_steps(&h, resident, w, idx, steps, batch, sb)) < 0) goto done;
@@ -83,14 +90,19 @@ void sweep_run(const mlp_backend *const *bes, int nb, const mlp_options *opt, in
   const int n_b = (int)(sizeof batches / sizeof batches[0]);
   const int n_h = (int)(sizeof hiddens / sizeof hiddens[0]);
   const int max_b = 1024 < w->n_train ? 1024 : w->n_train;
-  const size_t n_idx = (size_t)SWEEP_MAX_RUN * 1024;
-  sweep_batch sb = {0};
+  /* the hidden-width points run at the workload's own batch, which may exceed max_b: the
+   * scratch holds the largest batch any point fills */
+  const int buf_b = w->batch > max_b ? w->batch : max_b;
+  const size_t n_idx = (size_t)SWEEP_MAX_RUN * 1024 > 2 * (size_t)buf_b
+                           ? (size_t)SWEEP_MAX_RUN * 1024
+                           : 2 * (size_t)buf_b; /* the warm-up's two steps at least */
+  sweep_batch sb = {.n_idx = n_idx};
   int32_t *idx = NULL;
   if (w->order == WL_ORDER_FULL) return;
-  sb.x = malloc((size_t)max_b * w->spec.n_in * sizeof(float));
-  sb.t = malloc((size_t)max_b * w->spec.n_out * sizeof(float));
-  sb.y = malloc((size_t)max_b * sizeof(int32_t));
-  idx = malloc(n_idx * sizeof *idx);
+  sb.x = malloc((size_t)buf_b * w->spec.n_in * sizeof(float));
+  sb.t = malloc((size_t)buf_b * w->spec.n_out * sizeof(float));
+  sb.y = malloc((size_t)buf_b * sizeof(int32_t));
+  sb.idx = idx = malloc(n_idx * sizeof *idx);
   rw->sweep = calloc((size_t)nb * (n_b + n_h), sizeof *rw->sweep);
   if (!sb.x || !sb.t || !sb.y || !idx || !rw->sweep) goto done;
   rng_t r;
@@ -108,7 +120,7 @@ void sweep_run(const mlp_backend *const *bes, int nb, const mlp_options *opt, in
       if (!is_batch) s.n_hidden = v;
       if (!quiet)
         fprintf(stderr, "\r  sweep %-6s %-6s %5d   ", be->name, is_batch ? "batch" : "hidden", v);
-      double step = time_step(be, opt, w, &s, idx, &sb);
+      double step = time_step(be, opt, w, &s, &sb);
       if (step < 0) continue;
       report_sweep *p = &rw->sweep[rw->n_sweep++];
       snprintf(p->param, sizeof p->param, "%s", is_batch ? "batch" : "hidden");

@@ -39,17 +39,69 @@ static void mm_nt(float *C, const float *A, const float *B, int M, int N, int K)
 }
 static const cpu_matmul_ops ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn, NULL};
 
+/* conform's hostile plugins: each misbehaves where the harness once ran or trusted it */
+#ifdef PLUG_CTORCRASH /* crashes as it is loaded, before any slot is asked */
+__attribute__((constructor)) static void fx_boom(void) {
+  raise(SIGSEGV);
+}
+#endif
+
+#ifdef PLUG_EXITHANG /* hangs as it is unloaded, after every check has run */
+__attribute__((destructor)) static void fx_linger(void) {
+  for (;;)
+    pause();
+}
+#endif
+
 static int fx_available(char *why, size_t len) {
+#ifdef PLUG_AVAILHANG
+  (void)why, (void)len;
+  for (;;)
+    pause();
+  return 1;
+#elif defined(PLUG_UNAVAIL)
+  snprintf(why, len, "no such device");
+  return 0;
+#else
   if (len) why[0] = '\0';
   return 1;
+#endif
 }
 static mlp_spec last_spec; /* the last context's: the tests use one at a time */
+static int last_ftz, last_nan_path;
+
+/* MLPB_FIXTURE_PIDFILE: each process that creates a context appends its pid (and a helper's),
+ * so a test can tell whether anything is left running */
+static void note_pid(pid_t pid) {
+  const char *f = getenv("MLPB_FIXTURE_PIDFILE");
+  FILE *fp = f ? fopen(f, "a") : NULL;
+  if (fp) fprintf(fp, "%d\n", (int)pid), fclose(fp);
+}
 #ifdef PLUG_ADAMBC
 static float *adam_m, *adam_v;
 static long adam_t;
 #endif
 static void *fx_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
   last_spec = *spec;
+  last_ftz = opt->ftz;
+  last_nan_path = opt->path && strcmp(opt->path, "nan") == 0;
+  static int noted;
+  if (!noted++) note_pid(getpid());
+#ifdef PLUG_PRINTS /* text shaped like conform's old reports, on stdout */
+  printf("@check determinism\niter 3 FAILED\nR\t0\t1\tforged\n");
+  fflush(stdout);
+#endif
+#ifdef PLUG_HELPER /* a helper that keeps every descriptor open, and outlives its parent */
+  static int started;
+  if (!started++) {
+    pid_t h = fork();
+    if (h == 0) {
+      sleep(600);
+      _exit(0);
+    }
+    if (h > 0) note_pid(h);
+  }
+#endif
 #ifdef PLUG_ADAMBC /* one context at a time: its Adam state starts afresh */
   free(adam_m), free(adam_v);
   adam_m = adam_v = NULL;
@@ -68,6 +120,10 @@ static int fx_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
 #endif
 #if defined(PLUG_CRASH)
   (void)ctx, (void)b, (void)loss;
+  raise(SIGSEGV);
+#elif defined(PLUG_SLOWCRASH) /* a second of work, then a crash: each check costs a second */
+  (void)ctx, (void)b, (void)loss;
+  sleep(1);
   raise(SIGSEGV);
 #elif defined(PLUG_HANG)
   (void)ctx, (void)b, (void)loss;
@@ -89,6 +145,16 @@ static int fx_zero_grads(void *ctx) {
 }
 static int fx_get_grads(void *ctx, float *flat) {
   int rc = cpu_mlp_get_grads(ctx, flat);
+  if (!rc && last_nan_path) /* the second declared path: NaN gradients */
+    for (size_t i = 0, n = mlp_param_count(&last_spec); i < n; i++)
+      flat[i] = NAN;
+#ifdef PLUG_FTZOFF /* wrong only with FTZ/DAZ off: W2's gradient doubled */
+  size_t o2[4];
+  mlp_param_offsets(&last_spec, o2);
+  if (!rc && !last_ftz)
+    for (size_t i = o2[2]; i < o2[3]; i++)
+      flat[i] *= 2;
+#endif
 #ifdef PLUG_NOBIAS /* drops the hidden bias gradient */
   size_t off[4];
   mlp_param_offsets(&last_spec, off);
@@ -136,6 +202,10 @@ static int fx_step(void *ctx) {
 #define PLUG_SUMMARY "a test plugin"
 #endif
 
+#ifdef PLUG_PATHS /* two declared code paths; the second's gradients are NaN */
+static const mlp_props props = {.paths = "good,nan"};
+#endif
+
 static const mlp_backend table = {
 #if defined(PLUG_VERSION)
     .abi_version = 99,
@@ -162,6 +232,9 @@ static const mlp_backend table = {
     .forward = cpu_mlp_forward,
 #endif
     .gemm_floor = cpu_mlp_gemm_floor,
+#ifdef PLUG_PATHS
+    .props = &props,
+#endif
 };
 
 #ifdef PLUG_NOENTRY /* the table under another name: a library, but no plugin */
@@ -171,8 +244,19 @@ const mlp_backend *not_the_entry(int harness_abi) {
 }
 #else
 const mlp_backend *mlpbench_backend_entry(int harness_abi) {
-#ifdef PLUG_NOTABLE /* speaks no ABI this harness does */
+#ifdef PLUG_NOTABLE           /* speaks no ABI this harness does */
   return harness_abi < 0 ? &table : NULL;
+#elif defined(PLUG_ENTRYEXIT) /* ends the process that loads it */
+  if (harness_abi) exit(0);
+  return &table;
+#elif defined(PLUG_ONCE)      /* loads once: later loads find MLPB_FIXTURE_MARK and give no table  \
+                                 (as a file rebuilt between two loads) */
+  (void)harness_abi;
+  const char *mark = getenv("MLPB_FIXTURE_MARK");
+  if (!mark || access(mark, F_OK) == 0) return NULL;
+  FILE *fp = fopen(mark, "w");
+  if (fp) fclose(fp);
+  return &table;
 #else
   (void)harness_abi; /* the fixtures answer any ABI, so the harness's own check is what runs */
   return &table;
