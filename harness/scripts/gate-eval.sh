@@ -12,6 +12,8 @@
 # GATE_CASES: the cases to run, from "0b 5 10 20" (0b is unchanged), e.g. GATE_CASES="0b 10".
 # GATE_LOAD=N: N busy loops (one `while :; do :; done` shell each) run beside every gate, the
 # load of issue 24 (one per core); they are stopped when the evaluation ends.
+# GATE_UNTIL=TIME (anything `date -d` reads): no gate starts after it; the summary covers the
+# gates that ran. The cases take turns gate by gate, so a cut-short evaluation stays even.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-20}
@@ -39,38 +41,52 @@ for i in $(seq 1 "${GATE_LOAD:-0}"); do
 done
 echo "gate-eval: $(nproc) cores, ${GATE_LOAD:-0} busy loop(s), commit $(git rev-parse --short HEAD)$(
   git diff --quiet HEAD || echo ' (with local changes)'), $(date -u '+%F %T UTC')"
-summary=""
-for v in $cases; do
-  n=$runs
-  [ "$v" = 5 ] || [ "$v" = 20 ] && n=$(((runs + 1) / 2))
-  label=$([ "$v" = 0b ] && echo unchanged || echo "+$v% work")
-  declare -A hit=() eff=()
-  secs=0 nover=0
-  for i in $(seq 1 "$n"); do
+# the cases take turns, gate by gate, so a phase of the machine (other jobs starting and
+# stopping) falls on every case alike
+declare -A hit=() eff=() nover=() secs=() count=()
+for i in $(seq 1 "$runs"); do
+  for v in $cases; do
+    n=$runs
+    [ "$v" = 5 ] || [ "$v" = 20 ] && n=$(((runs + 1) / 2))
+    [ "$i" -le "$n" ] || continue
+    if [ -n "${GATE_UNTIL:-}" ] && [ "$(date +%s)" -ge "$(date -d "$GATE_UNTIL" +%s)" ]; then
+      echo "  (GATE_UNTIL $GATE_UNTIL reached: no more gates)"
+      break 2
+    fi
+    label=$([ "$v" = 0b ] && echo unchanged || echo "+$v% work")
     t=$(date +%s)
     l0=$(cut -d' ' -f1-4 /proc/loadavg)
     GATE_BIN_A=$tmp/mlpbench-gate-0 GATE_BIN_B=$tmp/mlpbench-gate-$v \
       bash harness/scripts/bench-check.sh >"$tmp/gate-$v-$i.log" 2>&1
     rc=$?
     dt=$(($(date +%s) - t))
-    secs=$((secs + dt))
-    [ $rc = 2 ] && nover=$((nover + 1))
-    stages=$(ls results/gate/compare-*.md 2>/dev/null | wc -l)
+    secs[$v]=$((${secs[$v]:-0} + dt))
+    count[$v]=$((${count[$v]:-0} + 1))
+    [ $rc = 2 ] && nover[$v]=$((${nover[$v]:-0} + 1))
+    stages=$(grep -c "ABBA rounds\|adding .* more\|confirming with" "$tmp/gate-$v-$i.log")
+    e1=""
     for be in naive blas; do
       e=$(grep -E "^\| mnist \| $be \|" results/gate/compare-1.md | cut -d'|' -f6 | tr -d ' %+')
-      eff[$be]="${eff[$be]:-} $e"
+      e1="$e1 $be ${e}%"
+      eff[$v,$be]="${eff[$v,$be]:-} $e"
       [ $rc = 1 ] && grep -A5 "confirmed in both" "$tmp/gate-$v-$i.log" | grep -q " $be" &&
-        hit[$be]=$((${hit[$be]:-0} + 1))
+        hit[$v,$be]=$((${hit[$v,$be]:-0} + 1))
     done
-    echo "  $label gate $i: exit $rc, $stages compare(s), ${dt} s, loadavg $l0 -> $(cut -d' ' -f1-4 /proc/loadavg)"
-    [ $rc = 2 ] && grep -A3 "NO VERDICT" "$tmp/gate-$v-$i.log" | sed 's/^/    /'
+    echo "  $label gate $i: exit $rc, $stages stage(s), ${dt} s, stage-1 effect$e1, loadavg $l0 -> $(cut -d' ' -f1-4 /proc/loadavg)"
+    grep -E "^bench-check: (NO VERDICT|REGRESSION confirmed|not confirmed|pass)" -A2 \
+      "$tmp/gate-$v-$i.log" | grep -v '^--' | sed 's/^/    /'
   done
+done
+summary=""
+for v in $cases; do
+  label=$([ "$v" = 0b ] && echo unchanged || echo "+$v% work")
+  n=${count[$v]:-0}
+  [ "$n" -gt 0 ] || continue
   for be in naive blas; do
-    med=$(tr ' ' '\n' <<<"${eff[$be]}" | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    summary+=$(printf '%-10s %-7s %-12s %-14s %-22s %s' "$label" "$be" "${hit[$be]:-0} / $n" \
-      "$nover / $n" "median ${med}%" "$((secs / n)) s per gate")$'\n'
+    med=$(tr ' ' '\n' <<<"${eff[$v,$be]:-}" | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    summary+=$(printf '%-10s %-7s %-12s %-14s %-22s %s' "$label" "$be" "${hit[$v,$be]:-0} / $n" \
+      "${nover[$v]:-0} / $n" "median ${med}%" "$((${secs[$v]} / n)) s per gate")$'\n'
   done
-  unset hit eff
 done
 printf '\n%-10s %-7s %-12s %-14s %-22s %s\n' case backend "gate failed" "no verdict" \
   "effect (median ratio)" "seconds"
