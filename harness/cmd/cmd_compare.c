@@ -169,9 +169,10 @@ static int pool_admits(pool *p, int fresh, const wl_identity *g, const machine_i
   return 0;
 }
 
-/* One row of file f (index fi in its side's list) into its pool. 0, or -1 after a message. */
+/* One row of file f (index fi in its side's list) into its pool: its wall-time samples, or
+ * with cpu its per-epoch CPU time (the process's, all threads). 0, or -1 after a message. */
 static int load_row(pools *ps, const report *r, const report_workload *w, const report_row *row,
-                    const char *f, int fi, int force) {
+                    const char *f, int fi, int force, int cpu) {
   int new_run = run_set_add(&ps->seen, run_fingerprint(r, w, row));
   if (new_run == 0) { /* the same run named twice (or a copy): one run, not two */
     ps->dups++;
@@ -199,8 +200,10 @@ static int load_row(pools *ps, const report *r, const report_workload *w, const 
   p->mem_dev = stats_max_finite(p->mem_dev, row->device_bytes);
   if (row->disturbed && !p->busy++)
     snprintf(p->busy_reason, sizeof p->busy_reason, "%s", row->disturbed_reason);
-  if (pool_add(p, row->samples, row->n_samples) ||
-      (row->n_samples && pool_add_run(p, row->st.median, fi, row->disturbed))) {
+  const double *x = cpu ? row->cpu_samples : row->samples;
+  const double median = cpu ? stats_summarize(x, row->n_samples).median : row->st.median;
+  if (pool_add(p, x, row->n_samples) ||
+      (row->n_samples && pool_add_run(p, median, fi, row->disturbed))) {
     fprintf(stderr, "mlpbench compare: out of memory\n");
     return -1;
   }
@@ -210,7 +213,7 @@ static int load_row(pools *ps, const report *r, const report_workload *w, const 
 /* Reads every file of a comma list; only rows that ran and passed their check count. Rows of
  * one workload x backend must describe the same workload on the same machine in every file
  * (else -1). */
-static int load_side(const char *list, pools *ps, int force) {
+static int load_side(const char *list, pools *ps, int force, int cpu) {
   char err[1024], shown[1024];
   char *buf = strdup(list); /* any length: a fixed buffer would drop files silently */
   if (!buf) return -1;
@@ -225,7 +228,7 @@ static int load_side(const char *list, pools *ps, int force) {
       for (int k = 0; k < r.wl[w].n_rows; k++) {
         const report_row *row = &r.wl[w].rows[k];
         if (!row->ran || (row->gc_done && !row->gc.pass)) continue;
-        if (load_row(ps, &r, &r.wl[w], row, f, fi, force)) {
+        if (load_row(ps, &r, &r.wl[w], row, f, fi, force, cpu)) {
           report_free(&r);
           goto fail;
         }
@@ -468,7 +471,7 @@ static json_t *side_only_json(const pools *mine, const pools *other) {
 
 /* --format json: the verdicts for a CI job (the schema is in README's compare section). */
 static int write_json(FILE *out, const verdict *vs, int nv, const pools *base, const pools *cur,
-                      int paired, double alpha, double min_effect, int single, int rc) {
+                      int paired, int cpu, double alpha, double min_effect, int single, int rc) {
   json_t *rows = json_array();
   int count[6] = {0};
   for (int i = 0; i < nv; i++) {
@@ -485,12 +488,13 @@ static int write_json(FILE *out, const verdict *vs, int nv, const pools *base, c
                         v->need ? json_integer(v->need) : json_null(), "disturbed",
                         v->a->busy || v->v == V_NOT_JUDGED));
   }
-  json_t *j = json_pack("{s:s,s:b,s:f,s:f,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i},s:b,s:i}", "schema",
-                        "mlpbench-compare-1", "paired", paired, "alpha", alpha, "min_effect",
-                        min_effect, "rows", rows, "only_base", side_only_json(base, cur),
-                        "only_new", side_only_json(cur, base), "counts", "compared", nv,
-                        "regressions", count[V_REGRESSION], "inconclusive", count[V_INCONCLUSIVE],
-                        "not_judged", count[V_NOT_JUDGED], "single_runs", single, "exit", rc);
+  json_t *j = json_pack("{s:s,s:b,s:s,s:f,s:f,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i},s:b,s:i}", "schema",
+                        "mlpbench-compare-1", "paired", paired, "metric", cpu ? "cpu" : "wall",
+                        "alpha", alpha, "min_effect", min_effect, "rows", rows, "only_base",
+                        side_only_json(base, cur), "only_new", side_only_json(cur, base), "counts",
+                        "compared", nv, "regressions", count[V_REGRESSION], "inconclusive",
+                        count[V_INCONCLUSIVE], "not_judged", count[V_NOT_JUDGED], "single_runs",
+                        single, "exit", rc);
   int bad = !j || json_dumpf(j, out, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) != 0 ||
             fputc('\n', out) == EOF;
   json_decref(j);
@@ -498,9 +502,10 @@ static int write_json(FILE *out, const verdict *vs, int nv, const pools *base, c
 }
 
 static void write_markdown(FILE *out, const verdict *vs, int nv, const pools *base,
-                           const pools *cur, double alpha, double min_effect, int single,
+                           const pools *cur, int cpu, double alpha, double min_effect, int single,
                            int allow) {
   int count[6] = {0};
+  if (cpu) fprintf(out, "per-epoch CPU time (--metric cpu)\n\n");
   fprintf(out, "| workload | backend | base median | new median | change | p-value | n | verdict "
                "|\n|---|---|---|---|---|---|---|---|\n");
   for (int i = 0; i < nv; i++) {
@@ -548,12 +553,12 @@ static void write_markdown(FILE *out, const verdict *vs, int nv, const pools *ba
 int cmd_compare(int argc, char **argv) {
   double alpha = 0.05, min_effect = 0.05;
   const char *files[2] = {NULL, NULL}, *out_path = NULL;
-  int nf = 0, force = 0, paired = 0, allow = 0, json = 0;
+  int nf = 0, force = 0, paired = 0, allow = 0, json = 0, cpu = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       printf("usage: mlpbench compare BASE.json[,BASE2.json...] NEW.json[,NEW2.json...] "
              "[--alpha P] [--min-effect F] [--force] [--paired]\n"
-             "       [--allow-inconclusive] [--format md|json] [--out FILE]\n\n"
+             "       [--allow-inconclusive] [--metric wall|cpu] [--format md|json] [--out FILE]\n\n"
              "For every workload x backend in both: a two-sided Mann-Whitney U test. With at "
              "least 3 files a side the\nunit is the run (one median per file: samples of one "
              "process are not independent); otherwise\nthe per-epoch samples, as "
@@ -573,6 +578,9 @@ int cmd_compare(int argc, char **argv) {
              "pairs' spread cannot rule out a slowdown of\ntwice min-effect; a row a run "
              "marked disturbed is \"not judged: machine busy\" (--paired: its\npairs are "
              "dropped). Either exits 2 unless --allow-inconclusive.\n"
+             "--metric cpu: judge the per-epoch CPU time (the process's, all threads) instead of "
+             "the wall time: for\nsingle-threaded runs it is the work, which other processes' "
+             "load barely moves (bench-check uses it).\n"
              "--format json: the verdicts as JSON (schema in README); --out FILE writes the "
              "output there.\n\n"
              "exit codes: 0 no regression, 1 regression, 2 unusable input, or rows that could "
@@ -596,6 +604,13 @@ int cmd_compare(int argc, char **argv) {
         return EXIT_USAGE;
       }
       json = strcmp(argv[++i], "json") == 0;
+    } else if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
+      if (strcmp(argv[i + 1], "wall") != 0 && strcmp(argv[i + 1], "cpu") != 0) {
+        fprintf(stderr, "mlpbench compare: --metric is wall or cpu, got '%s'\n",
+                TERM_TEXT(argv[i + 1]));
+        return EXIT_USAGE;
+      }
+      cpu = strcmp(argv[++i], "cpu") == 0;
     } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
       out_path = argv[++i];
     } else if (strcmp(argv[i], "--force") == 0) {
@@ -640,7 +655,7 @@ int cmd_compare(int argc, char **argv) {
   pools base = {0}, cur = {0};
   verdict *vs = NULL;
   int rc = EXIT_USAGE, nv = 0, regressions = 0, unjudged = 0, single = 0;
-  if (load_side(files[0], &base, force) || load_side(files[1], &cur, force)) goto done;
+  if (load_side(files[0], &base, force, cpu) || load_side(files[1], &cur, force, cpu)) goto done;
   for (int i = 0; i < base.n && !force; i++) {
     pool *a = &base.p[i], *b = find_pool(&cur, a->workload, a->backend, 0);
     char why[1024];
@@ -695,14 +710,14 @@ int cmd_compare(int argc, char **argv) {
     out = o.f;
   }
   if (json) {
-    if (write_json(out, vs, nv, &base, &cur, paired, alpha, min_effect, single, rc)) {
+    if (write_json(out, vs, nv, &base, &cur, paired, cpu, alpha, min_effect, single, rc)) {
       fprintf(stderr, "mlpbench compare: could not write the JSON verdicts\n");
       if (out_path) outfile_abort(&o);
       rc = EXIT_RUNTIME;
       goto done;
     }
   } else {
-    write_markdown(out, vs, nv, &base, &cur, alpha, min_effect, single, allow);
+    write_markdown(out, vs, nv, &base, &cur, cpu, alpha, min_effect, single, allow);
   }
   if (out_path && outfile_commit(&o, err, sizeof err)) {
     fprintf(stderr, "mlpbench compare: %s\n", TERM_TEXT(err));

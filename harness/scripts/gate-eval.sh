@@ -12,6 +12,8 @@
 # GATE_CASES: the cases to run, from "0b 5 10 20" (0b is unchanged), e.g. GATE_CASES="0b 10".
 # GATE_LOAD=N: N busy loops (one `while :; do :; done` shell each) run beside every gate, the
 # load of issue 24 (one per core); they are stopped when the evaluation ends.
+# GATE_KEEP=DIR: each gate's runs, tables and log kept in DIR/CASE-N (to judge them again).
+# GATE_METRIC (bench-check's): the clock the gate judges, cpu (default) or wall.
 # GATE_UNTIL=TIME (anything `date -d` reads): no gate starts after it; the summary covers the
 # gates that ran. The cases take turns gate by gate, so a cut-short evaluation stays even.
 set -uo pipefail
@@ -39,7 +41,7 @@ for i in $(seq 1 "${GATE_LOAD:-0}"); do
   sh -c 'while :; do :; done' &
   load_pids+=($!)
 done
-echo "gate-eval: $(nproc) cores, ${GATE_LOAD:-0} busy loop(s), commit $(git rev-parse --short HEAD)$(
+echo "gate-eval: $(nproc) cores, ${GATE_LOAD:-0} busy loop(s), metric ${GATE_METRIC:-cpu}, commit $(git rev-parse --short HEAD)$(
   git diff --quiet HEAD || echo ' (with local changes)'), $(date -u '+%F %T UTC')"
 # the cases take turns, gate by gate, so a phase of the machine (other jobs starting and
 # stopping) falls on every case alike
@@ -60,6 +62,9 @@ for i in $(seq 1 "$runs"); do
       bash harness/scripts/bench-check.sh >"$tmp/gate-$v-$i.log" 2>&1
     rc=$?
     dt=$(($(date +%s) - t))
+    if [ -n "${GATE_KEEP:-}" ]; then
+      mkdir -p "$GATE_KEEP/$v-$i" && cp -r results/gate/. "$tmp/gate-$v-$i.log" "$GATE_KEEP/$v-$i/"
+    fi
     secs[$v]=$((${secs[$v]:-0} + dt))
     count[$v]=$((${count[$v]:-0} + 1))
     [ $rc = 2 ] && nover[$v]=$((${nover[$v]:-0} + 1))
