@@ -35,15 +35,17 @@
 # placement), far beyond any 5% threshold.
 #
 # GATE_BIN_A / GATE_BIN_B replace the two builds (used to measure the gate itself);
-# GATE_PAIRS sets the ABBA rounds per stage (default 10).
+# GATE_PAIRS sets the ABBA rounds per stage (default 10); GATE_OUT the folder of its runs and
+# tables (default results/gate, emptied first); GATE_ROOT the repository (default: the one
+# holding this script; gate-eval.sh runs a copy).
 # Exit: 0 pass (or skipped: no usable base), 1 regression confirmed, 2 broken setup or no
 # verdict (rows the load left impossible to judge).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "${GATE_ROOT:-$(dirname "$0")/../..}" || exit 2
 base=${1:-HEAD~1}
 pairs=${GATE_PAIRS:-10}
 metric=${GATE_METRIC:-cpu}
-out=results/gate
+out=${GATE_OUT:-results/gate}
 rm -rf "$out" && mkdir -p "$out"
 
 A=${GATE_BIN_A:-}

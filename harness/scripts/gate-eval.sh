@@ -37,6 +37,8 @@ for v in 0 $cases; do
   cp "build-gate-$v/mlpbench" "$tmp/mlpbench-gate-$v"
 done
 cp build-gate-0/mlpbench "$tmp/mlpbench-gate-0b"
+# the gate as it is now: a script edited while the evaluation runs changes no gate under way
+cp harness/scripts/bench-check.sh "$tmp/bench-check.sh"
 for i in $(seq 1 "${GATE_LOAD:-0}"); do
   sh -c 'while :; do :; done' &
   load_pids+=($!)
@@ -59,7 +61,7 @@ for i in $(seq 1 "$runs"); do
     t=$(date +%s)
     l0=$(cut -d' ' -f1-4 /proc/loadavg)
     GATE_BIN_A=$tmp/mlpbench-gate-0 GATE_BIN_B=$tmp/mlpbench-gate-$v \
-      bash harness/scripts/bench-check.sh >"$tmp/gate-$v-$i.log" 2>&1
+      GATE_ROOT=$PWD bash "$tmp/bench-check.sh" >"$tmp/gate-$v-$i.log" 2>&1
     rc=$?
     dt=$(($(date +%s) - t))
     if [ -n "${GATE_KEEP:-}" ]; then
