@@ -14,7 +14,8 @@ trap 'rm -rf "$tmp"' EXIT
   --results "$tmp/run.json" >"$tmp/run.out" 2>&1
 check "the source run exits 0" test $? = 0
 
-# mk OUT SPEC...: a copy of run.json; SPEC is BACKEND=T1:T2:... (its per-epoch seconds),
+# mk OUT SPEC...: a copy of run.json; SPEC is BACKEND=T1:T2:... (its per-epoch seconds; with
+# @C1:C2:... after them, CPU seconds unlike the wall's),
 # BACKEND=- (row removed), or BACKEND!REASON (row marked disturbed)
 mk() {
   python3 - "$tmp/run.json" "$@" <<'PY'
@@ -32,11 +33,13 @@ for s in specs:
         rows[:] = [x for x in rows if x["backend"] != s[:-2]]
     else:
         be, ts = s.split("=", 1)
+        ts, _, cs = ts.partition("@")
         t = [float(v) for v in ts.split(":")]
+        c = [float(v) for v in cs.split(":")] if cs else t
         for x in rows:
             if x["backend"] == be:
                 x["epoch_seconds"] = t
-                x["epoch_cpu_seconds"] = t
+                x["epoch_cpu_seconds"] = c
                 x["epoch_device_seconds"] = []
 json.dump(r, open(out, "w"), indent=1)
 PY
@@ -103,6 +106,16 @@ check "... 'not judged: machine busy', with the reason" \
   said_row naive "not judged: machine busy: 1 of 1 NEW run(s) disturbed (other runnable work 1.9 cores)"
 cmp_ --allow-inconclusive "$tmp/a4.json" "$tmp/b4d.json"
 check "... --allow-inconclusive accepts it (exit $rc)" test $rc = 0
+
+# --metric cpu judges CPU time: a run that waited for a core (wall +50%, CPU the same) is no
+# regression there, and is one on the wall clock
+mk "$tmp/b4w.json" naive=0.090:0.091:0.092:0.093@0.059:0.060:0.061:0.062 \
+  blas=0.010:0.011:0.012:0.013
+cmp_ --metric cpu "$tmp/a4.json" "$tmp/b4w.json"
+check "--metric cpu: a run that only waited is no regression (exit $rc)" \
+  bash -c "test $rc = 0 && grep -q 'per-epoch CPU time' '$tmp/out' && grep -E '^\| mnist \| naive \|' '$tmp/out' | grep -q '| same |'"
+cmp_ "$tmp/a4.json" "$tmp/b4w.json"
+check "... the wall clock calls it a regression (exit $rc)" test $rc = 1
 
 # rows of one side are listed, not dropped; no row in common says so
 mk "$tmp/b4n.json" naive=0.059:0.060:0.061:0.062 blas=-

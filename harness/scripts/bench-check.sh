@@ -118,7 +118,7 @@ judge 1 "${fa[1]}" "${fb[1]}"
 rc=$? tag=1 next=2
 if [ "$metric" = cpu ]; then # the wall clock beside it, for the reader: not gated
   echo "bench-check: stage 1 on wall time, for information (not gated):"
-  "$B" compare --paired --allow-inconclusive "${fa[1]}" "${fb[1]}" 2>&1 | grep -E '^\| mnist \| [^|]+ \| [0-9]' |
+  "$B" compare --paired --allow-inconclusive "${fa[1]}" "${fb[1]}" 2>&1 | grep -E '^\| mnist \| [^|]+ \| [0-9.]+ (us|ms|s) \|' |
     tee "$out/compare-1-wall.md"
 fi
 if [ $rc = 2 ]; then
