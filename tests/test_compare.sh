@@ -160,7 +160,7 @@ check "... a disturbed row reads not_judged" python3 -c "
 import json, sys
 j = json.load(open(sys.argv[1]))
 n = [r for r in j['rows'] if r['backend'] == 'naive'][0]
-sys.exit(0 if n['verdict'] == 'not_judged' and n['disturbed'] and j['counts']['regressions'] == 0 else 1)
+sys.exit(0 if n['verdict'] == 'not_judged' and n['disturbed_runs'] == 1 and j['counts']['regressions'] == 0 else 1)
 " "$tmp/v.json"
 cmp_ --out "$tmp/a4.json" "$tmp/a4.json" "$tmp/b4.json"
 check "--out naming a file it reads is refused (exit $rc)" \
@@ -213,6 +213,9 @@ for i in 2 4 6 8; do mark "$tmp/busy-b$i.json" naive "steal 40%"; done
 cmp_ --paired "$la" "$lb"
 check "--paired: pairs with a disturbed run are dropped and said; the rest judge (exit $rc)" \
   bash -c "test $rc = 1 && grep -q '6 pairs' '$tmp/out' && grep -q '4 pair(s) dropped (a run of the round marked disturbed: machine busy)' '$tmp/out'"
+cmp_ --paired --metric cpu "$la" "$lb"
+check "--paired --metric cpu keeps them (CPU time does not wait), and says so (exit $rc)" \
+  bash -c "test $rc = 1 && grep -q '10 pairs' '$tmp/out' && grep -q '4 pair(s) with a run marked disturbed, kept' '$tmp/out'"
 for i in 1 3; do mark "$tmp/busy-a$i.json" naive "load 3.1"; done
 cmp_ --paired "$la" "$lb"
 check "--paired: too few quiet pairs left: not judged, machine busy (exit $rc)" \

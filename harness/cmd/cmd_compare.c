@@ -41,6 +41,7 @@ typedef struct {
   char busy_reason[256];    /* the first one's reason */
   int pairs_dropped;        /* --paired: rounds where one file of the pair lacks this row */
   int pairs_busy;           /* --paired: rounds dropped because a run of the pair was disturbed */
+  int pairs_busy_kept;      /* --paired --metric cpu: such rounds kept (CPU time does not wait) */
   double mem_host, mem_dev; /* the largest memory figures seen (NaN: none), shown, not gated */
 } pool;
 
@@ -248,7 +249,7 @@ static const char *const vkey[] = {"same",       "same_under_min_effect", "faste
                                    "regression", "inconclusive",          "not_judged"};
 
 typedef struct {
-  const pool *a;
+  const pool *a, *b;
   double ma, mb;    /* medians (of runs, samples, or the runs of the pairs); NaN: none */
   double change, p; /* NaN: none */
   double lo, hi;    /* --paired: the confidence interval of the median ratio - 1; NaN: none */
@@ -271,13 +272,15 @@ static vkind judge(double p, double change, double alpha, double min_effect) {
  * file lacks the row is dropped, never filled from the next round: shifted pairs would pair
  * runs of different rounds, and phase drift between rounds would then read as a change. A
  * round where either run was marked disturbed is dropped too (machine busy: the load, not
- * the code, may have moved it). The log ratios go into d (n_files entries), the runs' medians
- * into ra and rb; returns their count, or -1 when a file holds the row twice (which of them
- * pairs is unknowable). */
-static int paired_ratios(pool *a, const pool *b, int n_files, double *d, double *ra_out,
-                         double *rb_out) {
+ * the code, may have moved it), unless keep_busy: CPU time does not count the waiting for a
+ * core that marks a run disturbed, and what load adds to it (shared caches) hits both runs
+ * of a round alike, so the round is kept and counted. The log ratios go into d (n_files entries),
+ * the runs' medians into ra and rb; returns their count, or -1 when a file holds the row twice
+ * (which of them pairs is unknowable). */
+static int paired_ratios(pool *a, const pool *b, int n_files, int keep_busy, double *d,
+                         double *ra_out, double *rb_out) {
   int n = 0;
-  a->pairs_dropped = a->pairs_busy = 0;
+  a->pairs_dropped = a->pairs_busy = a->pairs_busy_kept = 0;
   for (int i = 0; i < n_files; i++) {
     double ra = NAN, rb = NAN;
     int busy = 0;
@@ -297,7 +300,9 @@ static int paired_ratios(pool *a, const pool *b, int n_files, double *d, double 
       a->pairs_dropped += !isnan(ra) || !isnan(rb);
       continue;
     }
-    if (busy) {
+    if (busy && keep_busy) {
+      a->pairs_busy_kept++;
+    } else if (busy) {
       a->pairs_busy++;
       continue;
     }
@@ -315,13 +320,13 @@ static int paired_ratios(pool *a, const pool *b, int n_files, double *d, double 
  * the minimum effect: the distribution-free confidence interval of the median ratio must end
  * below it, else the row is inconclusive (load made the pairs too noisy to see one).
  * 0, or -1 when unusable (a message said why). */
-static int compare_paired(pool *a, const pool *b, int n_files, double alpha, double min_effect,
-                          verdict *v) {
+static int compare_paired(pool *a, const pool *b, int n_files, int cpu, double alpha,
+                          double min_effect, verdict *v) {
   const int cap = n_files ? n_files : 1;
   double *d = malloc((size_t)cap * 3 * sizeof *d);
   if (!d) return -1;
   double *ra = d + cap, *rb = d + 2 * cap;
-  const int n = paired_ratios(a, b, n_files, d, ra, rb);
+  const int n = paired_ratios(a, b, n_files, cpu, d, ra, rb);
   if (n < 0) {
     fprintf(stderr, "mlpbench compare: %s/%s: --paired: a file holds this row twice\n",
             TERM_TEXT(a->workload), TERM_TEXT(b->backend));
@@ -425,6 +430,11 @@ static void print_dropped(FILE *out, const pools *base, const pools *cur) {
       fprintf(out,
               "%s/%s: %d pair(s) dropped (a run of the round marked disturbed: machine busy)\n",
               TERM_TEXT(a->workload), TERM_TEXT(a->backend), a->pairs_busy);
+    if (a->pairs_busy_kept)
+      fprintf(out,
+              "%s/%s: %d pair(s) with a run marked disturbed, kept: judged on CPU time, which "
+              "does not count the waiting for a core\n",
+              TERM_TEXT(a->workload), TERM_TEXT(a->backend), a->pairs_busy_kept);
   }
   if (base->dups || cur->dups)
     fprintf(out,
@@ -480,13 +490,13 @@ static int write_json(FILE *out, const verdict *vs, int nv, const pools *base, c
     json_t *ci = isfinite(v->lo) && isfinite(v->hi) ? json_pack("[o,o]", jnum(v->lo), jnum(v->hi))
                                                     : json_null();
     json_array_append_new(
-        rows, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:i,s:s,s:s,s:o,s:o,s:b}", "workload",
+        rows, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:i,s:s,s:s,s:o,s:o,s:i}", "workload",
                         jstr(v->a->workload), "backend", jstr(v->a->backend), "base_median_s",
                         jnum(v->ma), "new_median_s", jnum(v->mb), "change", jnum(v->change), "p",
                         jnum(v->p), "change_interval", ci, "n_base", v->na, "n_new", v->nb, "unit",
                         v->unit, "verdict", vkey[v->v], "reason", jstr(v->why), "need",
-                        v->need ? json_integer(v->need) : json_null(), "disturbed",
-                        v->a->busy || v->v == V_NOT_JUDGED));
+                        v->need ? json_integer(v->need) : json_null(), "disturbed_runs",
+                        v->a->busy + v->b->busy));
   }
   json_t *j = json_pack("{s:s,s:b,s:s,s:f,s:f,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i},s:b,s:i}", "schema",
                         "mlpbench-compare-1", "paired", paired, "metric", cpu ? "cpu" : "wall",
@@ -682,8 +692,9 @@ int cmd_compare(int argc, char **argv) {
     pool *a = &base.p[i], *b = find_pool(&cur, a->workload, a->backend, 0);
     if (!b) continue;
     verdict *v = &vs[nv++];
-    *v = (verdict){.a = a, .ma = NAN, .mb = NAN, .change = NAN, .p = NAN, .lo = NAN, .hi = NAN};
-    if (paired ? compare_paired(a, b, base.n_files, alpha, min_effect, v)
+    *v = (verdict){
+        .a = a, .b = b, .ma = NAN, .mb = NAN, .change = NAN, .p = NAN, .lo = NAN, .hi = NAN};
+    if (paired ? compare_paired(a, b, base.n_files, cpu, alpha, min_effect, v)
                : compare_unpaired(a, b, alpha, min_effect, v))
       goto done;
     regressions += v->v == V_REGRESSION;
