@@ -13,8 +13,10 @@
 #
 # Under load the gate says when it cannot judge, never a silent pass. compare --paired calls
 # a row inconclusive when its pairs' spread cannot rule out a slowdown of twice the minimum
-# effect (the 95% interval of the median ratio reaches past +10%), and drops pairs with a run
-# marked disturbed (too few left: "not judged: machine busy"). Such rows get as many rounds
+# effect (the 95% interval of the median ratio reaches past +10%); on wall time it drops
+# pairs with a run marked disturbed (too few left: "not judged: machine busy"), on CPU time
+# it keeps and counts them (CPU time does not hold the wait that marked them). Such rows get
+# as many rounds
 # again, judged on both stages' pairs; a row still unjudged, or a flag whose confirming stage
 # could not judge it, ends the gate with exit 2 (NO VERDICT) naming the rows.
 #
@@ -22,9 +24,9 @@
 # time. Every gated run is single-threaded (naive, and blas on one thread), so its CPU time is
 # the work done, and a planted +10% of GEMM work moves it by as much as it moves the wall time
 # of a quiet machine. Under load the wall time also holds the time the run waited for a core:
-# with one busy loop per core and other jobs (load average 10-18 on 2 cores), the ratio of
-# two runs of one round spread from 0.5 to 1.9 where their CPU times stayed within +-8%
-# (results/reference/gate-eval-load.txt). What CPU time cannot see: a change that only makes a
+# with one busy loop per core and other jobs (load average 10-18 on 2 cores), the wall-time
+# ratios of the two runs of a round spread from 0.5 to 1.9, their CPU-time ratios by a few
+# percent (results/reference/gate-eval-load.txt). What CPU time cannot see: a change that only makes a
 # run wait (sleeps, locks, I/O), which these in-memory loops do not do. GATE_METRIC=wall
 # gates the wall time as before; stage 1's wall-time table is printed beside the verdict.
 #
