@@ -202,9 +202,13 @@ static int load_row(pools *ps, const report *r, const report_workload *w, const 
   if (row->disturbed && !p->busy++)
     snprintf(p->busy_reason, sizeof p->busy_reason, "%s", row->disturbed_reason);
   const double *x = cpu ? row->cpu_samples : row->samples;
-  const double median = cpu ? stats_summarize(x, row->n_samples).median : row->st.median;
-  if (pool_add(p, x, row->n_samples) ||
-      (row->n_samples && pool_add_run(p, median, fi, row->disturbed))) {
+  const int n0 = p->n;
+  if (pool_add(p, x, row->n_samples)) { /* the finite ones: a file may lack a CPU figure */
+    fprintf(stderr, "mlpbench compare: out of memory\n");
+    return -1;
+  }
+  const double median = cpu ? stats_summarize(p->x + n0, p->n - n0).median : row->st.median;
+  if (p->n > n0 && pool_add_run(p, median, fi, row->disturbed)) {
     fprintf(stderr, "mlpbench compare: out of memory\n");
     return -1;
   }
