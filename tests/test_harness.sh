@@ -154,7 +154,8 @@ n = 784 * 2000 + 2000 + 2000 * 10 + 10
 sys.exit(0 if r['host_peak_growth_bytes'] >= 0.9 * 4 * 4 * n and r['device_bytes'] is None else 1)
 " "$tmp/mem.json"
 check "... and the table shows it" grep -qE '^\| naive \|.*\| RSS \+[0-9.]+ MiB' "$tmp/mem.out"
-"$bin" compare "$tmp/mem.json" "$tmp/mem.json" >"$tmp/mem.cmp" 2>&1
+# (3 samples a side cannot reach p < 0.05: inconclusive, allowed here)
+"$bin" compare --allow-inconclusive "$tmp/mem.json" "$tmp/mem.json" >"$tmp/mem.cmp" 2>&1
 check "compare shows memory beside the gate, ungated (exit 0)" \
   bash -c "test $? = 0 && grep -qE '^\| mnist \| naive \| [0-9.]+ MiB \| [0-9.]+ MiB \| - \| - \|' '$tmp/mem.cmp'"
 

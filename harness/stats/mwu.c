@@ -141,3 +141,32 @@ int wilcoxon_test(const double *d, int n, wilcoxon_result *r) {
   }
   return 0;
 }
+
+/* ---- what a sample size can show at all ---- */
+
+double mwu_min_p(int n1, int n2) {
+  if (n1 < 1 || n2 < 1) return 1.0;
+  double c = 1.0; /* C(n1 + n2, k) for k = 1..min(n1, n2), exact while it fits a double */
+  int k = n1 < n2 ? n1 : n2, n = n1 + n2;
+  for (int i = 1; i <= k; i++)
+    c = c * (n - k + i) / i;
+  return fmin(1.0, 2.0 / c);
+}
+
+double wilcoxon_min_p(int n) {
+  return n < 1 ? 1.0 : fmin(1.0, ldexp(2.0, -n));
+}
+
+int mwu_min_n(double alpha) {
+  int n = 1;
+  while (n < 64 && !(mwu_min_p(n, n) < alpha))
+    n++;
+  return n;
+}
+
+int wilcoxon_min_n(double alpha) {
+  int n = 1;
+  while (n < 1100 && !(wilcoxon_min_p(n) < alpha))
+    n++;
+  return n;
+}

@@ -27,4 +27,14 @@ typedef struct {
 
 int wilcoxon_test(const double *d, int n, wilcoxon_result *r);
 
+/* The smallest two-sided p-value each test can give at these sizes, whatever the data: the
+ * exact count's most extreme arrangement (2 / C(n1+n2, n1), and 2 / 2^n for n pairs). Where
+ * it is not below alpha no effect, however large, can be called significant. */
+double mwu_min_p(int n1, int n2);
+double wilcoxon_min_p(int n);
+/* The fewest values a side (n against n), and the fewest pairs, whose smallest p is below
+ * alpha. */
+int mwu_min_n(double alpha);
+int wilcoxon_min_n(double alpha);
+
 #endif

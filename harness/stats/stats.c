@@ -1,5 +1,6 @@
 #include "stats.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,4 +37,26 @@ stats_summary stats_summarize(const double *x, int n) {
   r.q3 = stats_quantile_sorted(s, n, 0.75);
   free(s);
   return r;
+}
+
+int stats_median_ci(const double *x, int n, double alpha, double *lo, double *hi) {
+  if (n < 1) return -1;
+  /* the tail P(B <= j) of Binomial(n, 1/2), summed while it stays within alpha/2 */
+  double term = ldexp(1.0, -n), tail = 0.0; /* C(n, 0) / 2^n */
+  int k = 0;
+  for (int j = 0; j < n; j++) {
+    tail += term;
+    if (tail > alpha / 2) break;
+    k = j + 1; /* P(B < k) <= alpha/2 */
+    term = term * (n - j) / (j + 1);
+  }
+  if (k < 1 || 2 * k > n) return -1;
+  double *s = malloc((size_t)n * sizeof *s);
+  if (!s) return -1;
+  memcpy(s, x, (size_t)n * sizeof *s);
+  qsort(s, (size_t)n, sizeof *s, cmp_double);
+  *lo = s[k - 1];
+  *hi = s[n - k];
+  free(s);
+  return 0;
 }
