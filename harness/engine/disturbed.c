@@ -95,7 +95,7 @@ void disturbed_judge(report_row *r) {
   if (r->ran && isfinite(r->gemm_floor) && r->gemm_floor > 0 &&
       r->st.median / r->gemm_floor < DISTURBED_FLOOR_RATIO && !strstr(reason, "GEMM floor")) {
     snprintf(b, sizeof b,
-             "the epoch took %.2fx its own GEMM floor (under %.2f: one of them was disturbed)",
+             "the epoch took %.3gx its own GEMM floor (under %.2f: one of them was disturbed)",
              r->st.median / r->gemm_floor, DISTURBED_FLOOR_RATIO);
     add(reason, sizeof reason, b);
   }
