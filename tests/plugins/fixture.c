@@ -4,10 +4,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <signal.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../impls/common/cpu_mlp.h"
