@@ -61,7 +61,8 @@ check "... the table marks the floor ratio" grep -qE '^\| slowfloor \|.*\| [0-9.
 check "... and says what was seen and what to do under it" \
   grep -qE "^Warning: the row marked \(disturbed\).*slowfloor: .*GEMM floor.*quiet machine" "$tmp/floor.md"
 "$bin" report "$tmp/floor.json" --out "$tmp/floor.html" >/dev/null 2>&1
-check "... and the HTML report" grep -q "slowfloor <span class=bad>(disturbed)" "$tmp/floor.html"
+check "... and the HTML report" grep -qE "<tr><td>slowfloor</td><td>[0-9.]+ (us|ms|s) <span class=bad>\(disturbed\)" "$tmp/floor.html"
+check "... with the reason under the table" grep -q "<li>slowfloor: .*GEMM floor" "$tmp/floor.html"
 "$bin" bench --backend-lib "$dir/plug_slowfloor.so" --backend slowfloor --workload toy \
   --epochs 4 --block 1 --quiet --results "$tmp/floor2.json" >/dev/null 2>&1
 check "without --require-quiet the same run exits 0" test $? = 0

@@ -196,7 +196,6 @@ static void workload_html(FILE *f, const report_workload *w) {
     const report_row *r = &w->rows[i];
     fputs("<tr><td>", f);
     html_text(f, r->backend);
-    if (r->disturbed) fputs(" <span class=bad>(disturbed)</span>", f);
     fputs("</td>", f);
     if (!r->ran) {
       fputs("<td colspan=16 class=bad>failed: ", f);
@@ -204,7 +203,13 @@ static void workload_html(FILE *f, const report_workload *w) {
       fputs("</td></tr>\n", f);
       continue;
     }
-    cell_time(f, r->st.median);
+    if (r->disturbed) { /* as the terminal table: the time is marked, the reason under it */
+      char b[32];
+      table_fmt_time(b, sizeof b, r->st.median);
+      fprintf(f, "<td>%s <span class=bad>(disturbed)</span></td>", b);
+    } else {
+      cell_time(f, r->st.median);
+    }
     cell_time(f, r->st.q3 - r->st.q1);
     cell_time(f, r->st.min);
     cell_time(f, r->st.max);

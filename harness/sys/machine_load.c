@@ -63,26 +63,40 @@ static int read_stat(const cpu_set_t *mask, double tick, double *busy, double *s
   return 0;
 }
 
-/* Runnable tasks on the machine (/proc/loadavg's fourth field, "R/T") less this process's
- * threads in state R (a spinning OpenMP worker is ours, not another's). At least 0. */
-static double others_runnable(void) {
-  char buf[256];
-  int running = 0, total = 0, ours = 0;
-  if (read_small("/proc/loadavg", buf, sizeof buf) <= 0 ||
-      sscanf(buf, "%*s %*s %*s %d/%d", &running, &total) != 2)
-    return NAN;
+/* Marks in `r` (by position in /proc/self/task) the threads of this process in state R. */
+static int scan_running(unsigned char *r, int max) {
   DIR *d = opendir("/proc/self/task");
   struct dirent *e;
-  while (d && (e = readdir(d))) {
+  int k = 0;
+  while (d && (e = readdir(d)) && k < max) {
     char path[64], st[512];
     if (e->d_name[0] == '.') continue;
     snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", e->d_name);
     if (read_small(path, st, sizeof st) <= 0) continue;
     char *c = strrchr(st, ')'); /* the state follows the command name, which may hold spaces */
-    ours += c && c[1] == ' ' && c[2] == 'R';
+    r[k++] |= c && c[1] == ' ' && c[2] == 'R';
   }
   if (d) closedir(d);
-  return running > ours ? running - ours : 0;
+  return k;
+}
+
+/* Runnable tasks on the machine (/proc/loadavg's fourth field, "R/T") less this process's
+ * threads in state R (a spinning OpenMP worker is ours, not another's). A thread counts as
+ * ours when it ran just before or just after the machine's figure was read, so one that
+ * starts or stops spinning meanwhile is never taken for another's. At least 0. */
+static double others_runnable(void) {
+  enum { MAX_THREADS = 1024 };
+  static unsigned char running[MAX_THREADS];
+  char buf[256];
+  int n_run = 0, total = 0, ours = 0;
+  memset(running, 0, sizeof running);
+  int k = scan_running(running, MAX_THREADS);
+  ssize_t got = read_small("/proc/loadavg", buf, sizeof buf);
+  int k2 = scan_running(running, MAX_THREADS); /* the same order: readdir of one folder */
+  if (got <= 0 || sscanf(buf, "%*s %*s %*s %d/%d", &n_run, &total) != 2) return NAN;
+  for (int i = 0; i < (k > k2 ? k : k2); i++)
+    ours += running[i];
+  return n_run > ours ? n_run - ours : 0;
 }
 
 void load_snap_take(load_snap *s) {
