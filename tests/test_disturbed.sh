@@ -67,6 +67,28 @@ check "... with the reason under the table" grep -q "<li>slowfloor: .*GEMM floor
   --epochs 4 --block 1 --quiet --results "$tmp/floor2.json" >/dev/null 2>&1
 check "without --require-quiet the same run exits 0" test $? = 0
 
+# a --processes child reuses the machine peak its parent measured (the plan carries it) rather
+# than measuring its own: a child handed a plan with a peak reports that peak
+python3 - "$tmp/plan.json" "$tmp/child.json" <<'PY'
+import json, sys
+json.dump({"schema": "mlpbench-plan-2", "backend_libs": [], "backends": ["naive"],
+           "workloads": ["toy"], "peers": [], "data": None,
+           "wl": {"epochs": 4, "batch": 0, "hidden": 0, "limit": 0, "lr": 0.0, "lr_set": False,
+                  "sampling": 0, "no_zero_grad": False},
+           "opts": {"threads": 0, "ftz": True, "tf32": False, "path": None}, "seed": "128",
+           "warmup": 1, "repeat": 1, "block": 1, "fd_samples": 8, "quiet": True, "sweep": False,
+           "processes": 1, "peer_timeout": 1800,
+           "out": {"results": sys.argv[2], "markdown": None, "plots": None, "format": 0},
+           "peak": {"gflops": 12345.5, "by": "the parent", "at": "2026-01-02T03:04:05Z",
+                    "disturbed": ""}}, open(sys.argv[1], "w"))
+PY
+"$bin" bench-process "$tmp/plan.json" >/dev/null 2>&1
+check "a --processes child takes its parent's machine peak from the plan" python3 -c "
+import json, sys
+c = json.load(open('$tmp/child.json'))['context']
+sys.exit(not (c['machine_peak_gflops'] == 12345.5 and c['machine_peak_by'] == 'the parent'
+              and c['machine_peak_at'] == '2026-01-02T03:04:05Z'))"
+
 # a planted busy machine: one busy loop per core for the rest of the test
 for _ in $(seq "$(nproc)"); do
   sh -c 'while :; do :; done' &
