@@ -15,6 +15,7 @@ static void quiet_row(report_row *r) {
   r->ran = 1;
   r->st.median = 0.010;
   r->gemm_floor = 0.008;
+  r->floor_bounds = 1;
   r->peak_fraction = 0.5;
   r->load_seconds = 2.0;
   r->other_cores = 0.02;
@@ -36,6 +37,12 @@ static void test_rule(void) {
   disturbed_judge(&r);
   T_CHECK(r.disturbed && strstr(r.disturbed_reason, "0.8x its own GEMM floor"),
           "an epoch under its floor: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.gemm_floor = 0.0125;
+  r.floor_bounds = 0; /* a resident path's own kernels may beat the library's products */
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "a resident row under the floor was marked: %s", r.disturbed_reason);
 
   quiet_row(&r);
   r.gemm_floor = 0.0100 / 0.985; /* x floor 0.985: within the margin */

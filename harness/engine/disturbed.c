@@ -92,7 +92,7 @@ void disturbed_judge(report_row *r) {
   else
     judge_load(r->other_cores, r->steal_cores, r->load_resolution, r->other_runnable,
                r->switches_per_s, reason, sizeof reason);
-  if (r->ran && isfinite(r->gemm_floor) && r->gemm_floor > 0 &&
+  if (r->ran && r->floor_bounds && isfinite(r->gemm_floor) && r->gemm_floor > 0 &&
       r->st.median / r->gemm_floor < DISTURBED_FLOOR_RATIO && !strstr(reason, "GEMM floor")) {
     snprintf(b, sizeof b,
              "the epoch took %.3gx its own GEMM floor (under %.2f: one of them was disturbed)",

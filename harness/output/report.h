@@ -77,6 +77,8 @@ typedef struct {
   int n_floor;              /* the GEMM floor: the products alone, per epoch (gemm_floor) */
   double *floor_samples;
   double gemm_floor;    /* their median; NaN when the backend has no floor slot */
+  int floor_bounds;     /* the epoch ran the floor's own calls (the per-step path), so it cannot
+                         * be faster than the floor; a resident path may run other kernels */
   int n_proc;           /* processes the samples came from (bench --processes) */
   double *proc_medians; /* each process's median */
   /* memory: the host's peak resident growth over the timed runs (bytes; NaN: not measured),

@@ -118,6 +118,7 @@ static const field row_fields[] = {
     FIELD(report_row, "val_acc", F_NUM, val_acc),
     FIELD(report_row, "test_acc", F_NUM, test_acc),
     FIELD(report_row, "gemm_floor", F_NUM, gemm_floor),
+    FIELD(report_row, "gemm_floor_bounds_epoch", F_BOOL, floor_bounds),
     FIELD(report_row, "device_median", F_NUM, device_median),
     FIELD(report_row, "host_peak_growth_bytes", F_NUM, host_peak_growth),
     FIELD(report_row, "host_peak_exact", F_BOOL, host_peak_exact),

@@ -89,7 +89,8 @@ static void mark_disturbed(const report_row *r, char *xf, size_t lf, char *xfl, 
   if (!r->disturbed) return;
   snprintf(b, sizeof b, "%s", xf);
   snprintf(xf, lf, "%s (disturbed)", strcmp(b, "-") ? b : "");
-  if (isfinite(r->gemm_floor) && r->gemm_floor > 0 && r->st.median / r->gemm_floor < 0.98) {
+  if (r->floor_bounds && isfinite(r->gemm_floor) && r->gemm_floor > 0 &&
+      r->st.median / r->gemm_floor < 0.98) {
     snprintf(b, sizeof b, "%s", xfl);
     snprintf(xfl, lfl, "%s (disturbed)", b);
   }
