@@ -82,7 +82,7 @@ static void plot_times(plot_job *j, const report *rep, const report_workload *w,
     if (!r->ran) continue;
     snprintf(label, sizeof label, "%.3g %s (%.2fx)%s%s", r->st.median * k, unit,
              r->st.median / fastest, r->gc.pass ? "" : "  gradcheck FAILED",
-             r->disturbed ? "  disturbed: machine busy" : "");
+             r->disturbed ? "  (disturbed)" : "");
     fprintf(f, "%d ", y--);
     gp_data_str(f, r->backend);
     fprintf(f, " %g %g %g ", r->st.median * k, r->st.min * k, r->st.max * k);
@@ -101,7 +101,9 @@ static void plot_times(plot_job *j, const report *rep, const report_workload *w,
   for (int i = 0; i < w->n_rows; i++)
     disturbed += w->rows[i].ran && w->rows[i].disturbed;
   snprintf(title, sizeof title, "%s, %s%s", rep->ctx.cpu, rep->ctx.date,
-           disturbed ? " (rows marked disturbed: timed while the machine was busy)" : "");
+           disturbed ? " (rows marked disturbed: timed on a busy machine, or their figures "
+                       "contradict each other)"
+                     : "");
   gp_quote(g, title);
   fprintf(g,
           "\nset xlabel 'time per epoch (%s)%s'\n"
