@@ -100,10 +100,13 @@ static double others_runnable(void) {
 }
 
 void load_snap_take(load_snap *s) {
-  struct rusage ru;
+  struct rusage ru, ch;
   cpu_set_t mask;
   memset(s, 0, sizeof *s);
-  s->ivcsw = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_nivcsw : NAN;
+  /* a reaped child's switches are ours too (a peer's interpreter) */
+  s->ivcsw = getrusage(RUSAGE_SELF, &ru) == 0 && getrusage(RUSAGE_CHILDREN, &ch) == 0
+                 ? (double)ru.ru_nivcsw + (double)ch.ru_nivcsw
+                 : NAN;
   s->tick = 1.0 / (double)sysconf(_SC_CLK_TCK);
   if (sched_getaffinity(0, sizeof mask, &mask)) {
     CPU_ZERO(&mask);
