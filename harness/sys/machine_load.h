@@ -15,7 +15,7 @@ typedef struct {
   double busy, steal;     /* seconds, summed over the cores of this process's affinity mask */
   double tick;            /* the unit /proc/stat counts in (1 / USER_HZ), seconds */
   int cpus;               /* cores in the affinity mask */
-  double ivcsw;           /* involuntary context switches of this process, all threads */
+  double ivcsw; /* involuntary switches: this process (all threads) and its reaped children */
   double others_runnable; /* machine-wide runnable tasks less this process's running threads */
 } load_snap;
 
@@ -26,7 +26,7 @@ typedef struct {
   double other_cpu; /* CPU seconds other work used on our cores (may read slightly < 0:
                      * /proc/stat counts whole ticks) */
   double steal;     /* seconds stolen from our cores */
-  double ivcsw;     /* involuntary context switches of this process */
+  double ivcsw;     /* involuntary context switches (this process and its reaped children) */
   double runnable;  /* other runnable tasks, the mean of the two ends */
   double var;       /* the variance of other_cpu's rounding to whole ticks, seconds^2 */
 } load_delta;
