@@ -71,8 +71,8 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
   }
   t.progress = !p->quiet;
   t.label = row->backend;
-  row->floor_bounds =
-      !t.resident; /* forward_backward runs the floor's calls; train_steps may not */
+  /* forward_backward runs the floor's own calls; train_steps may run other kernels */
+  row->floor_bounds = !t.resident;
   if (be->path && !row->path[0]) be->path(t.h.ctx, row->path, sizeof row->path);
   for (int b = 0; b < n_blocks; b++) {
     int k = w->epochs - b * block < block ? w->epochs - b * block : block;
