@@ -14,7 +14,7 @@ void load_acc_add(load_acc *a, const timed_sample *s) {
   a->other += d->other_cpu;
   a->steal += d->steal;
   a->ivcsw += d->ivcsw;
-  a->runnable += d->runnable;
+  a->runnable += d->runnable; /* NaN for a pinned run: then the row has no such figure */
   a->var += d->var;
 }
 

@@ -108,6 +108,7 @@ void load_snap_take(load_snap *s) {
                  ? (double)ru.ru_nivcsw + (double)ch.ru_nivcsw
                  : NAN;
   s->tick = 1.0 / (double)sysconf(_SC_CLK_TCK);
+  s->online = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (sched_getaffinity(0, sizeof mask, &mask)) {
     CPU_ZERO(&mask);
     for (int i = 0; i < CPU_SETSIZE; i++)
@@ -134,7 +135,9 @@ void load_delta_of(const load_snap *a, const load_snap *b, load_delta *d) {
   d->other_cpu = (b->busy - a->busy) - (b->own_out - a->own_in);
   d->steal = b->steal - a->steal;
   d->ivcsw = b->ivcsw - a->ivcsw;
-  d->runnable = 0.5 * (a->others_runnable + b->others_runnable);
+  /* the runnable count is the whole machine's: it speaks for our cores only when they are all
+   * of them (a run pinned to a few cores of a busy machine is judged by their ticks alone) */
+  d->runnable = b->cpus >= b->online ? 0.5 * (a->others_runnable + b->others_runnable) : NAN;
   /* each core's counter is cut to a whole tick at each end: the difference of two uniform
    * errors, variance tick^2 / 6 per core */
   d->var = (double)b->cpus * b->tick * b->tick / 6.0;

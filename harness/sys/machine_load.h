@@ -15,6 +15,7 @@ typedef struct {
   double busy, steal;     /* seconds, summed over the cores of this process's affinity mask */
   double tick;            /* the unit /proc/stat counts in (1 / USER_HZ), seconds */
   int cpus;               /* cores in the affinity mask */
+  int online;             /* cores online */
   double ivcsw; /* involuntary switches: this process (all threads) and its reaped children */
   double others_runnable; /* machine-wide runnable tasks less this process's running threads */
 } load_snap;
@@ -27,7 +28,8 @@ typedef struct {
                      * /proc/stat counts whole ticks) */
   double steal;     /* seconds stolen from our cores */
   double ivcsw;     /* involuntary context switches (this process and its reaped children) */
-  double runnable;  /* other runnable tasks, the mean of the two ends */
+  double runnable;  /* other runnable tasks, the mean of the two ends (NaN when this process
+                     * may run on only some of the cores: the count is the whole machine's) */
   double var;       /* the variance of other_cpu's rounding to whole ticks, seconds^2 */
 } load_delta;
 
