@@ -17,6 +17,15 @@
  * Gradients accumulate: forward_backward adds into the gradient buffer, zero_grads
  * clears it (PyTorch semantics, so the tutorial's missing zero_grad is reproducible).
  * Every call returns 0 on success; on failure the message is in error(ctx).
+ *
+ * What may still be running when a call returns: zero_grads, forward_backward, step,
+ * train_steps and gemm_floor may return as soon as their work is queued (on a device stream,
+ * a worker thread), before it is done; what they hand back through a pointer (a loss,
+ * mlp_steps_out) must be final when they return, so a backend that reports a loss waits for
+ * that much. Every other call (set_params, get_params, get_grads, forward, set_dataset, and
+ * destroy) returns with its work done. The harness never reads a timer after such a call
+ * without calling sync first (harness/engine/timed_region.h: a sample ends after sync), so a
+ * backend that queues must make sync wait for all of it.
  */
 #ifndef MLPB_MLP_BACKEND_H
 #define MLPB_MLP_BACKEND_H
@@ -129,7 +138,8 @@ typedef struct mlp_backend {
    * the step. */
   int (*train_steps)(void *ctx, const int32_t *idx, int n_idx, int batch, int zero_grad,
                      mlp_steps_out *out);
-  /* Optional (NULL): wait until queued work is done, so host timers are honest. */
+  /* Optional (NULL): wait until every call's queued work is done, so host timers are honest.
+   * NULL means no call ever returns with work still running. */
   int (*sync)(void *ctx);
 
   /* Optional (NULL): the floor under an epoch. Runs `steps` training steps' worth of the

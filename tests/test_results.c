@@ -82,6 +82,21 @@ static void fill_report(report *r) {
         row->dev_samples[k] = row->samples[k] * 0.5;
       row->device_median = stats_summarize(row->dev_samples, 5).median;
     }
+    if (i == 0) { /* what else the machine did, per sample, and the verdict on it */
+      double **la[4] = {&row->other_samples, &row->steal_samples, &row->ivcsw_samples,
+                        &row->runnable_samples};
+      row->n_load = 5;
+      for (int a = 0; a < 4; a++) {
+        *la[a] = malloc(5 * sizeof(double));
+        for (int k = 0; k < 5; k++)
+          (*la[a])[k] = 0.25 * a + 0.01 * k;
+      }
+      row->disturbed = 1;
+      snprintf(row->disturbed_reason, sizeof row->disturbed_reason, "other processes used 1.5");
+      row->other_cores = 1.5;
+      row->load_seconds = 2.0;
+      snprintf(row->timed_at, sizeof row->timed_at, "2026-12-05T01:02:03Z");
+    }
     row->n_epochs = 2;
     row->epoch_loss = malloc(2 * sizeof(double));
     row->epoch_val_acc = malloc(2 * sizeof(double));
@@ -223,6 +238,11 @@ static void test_round_trip(void) {
                 (!a->n_dev || memcmp(a->dev_samples, b->dev_samples, 5 * sizeof(double)) == 0),
             "device samples differ (%d vs %d)", b->n_dev, a->n_dev);
     T_CHECK(b->gc.pass == a->gc.pass && b->gc_done, "gradcheck verdict lost");
+    T_CHECK(
+        b->n_load == a->n_load &&
+            (!a->n_load || memcmp(a->other_samples, b->other_samples, 5 * sizeof(double)) == 0) &&
+            b->disturbed == a->disturbed && strcmp(b->disturbed_reason, a->disturbed_reason) == 0,
+        "the machine's figures or the disturbed verdict differ (%d vs %d)", b->n_load, a->n_load);
     T_CHECK(b->n_epochs == 2 && b->epoch_loss[0] == 1.5 && isnan(b->epoch_loss[1]) &&
                 b->epoch_val_acc[1] == 0.9,
             "curves differ");

@@ -71,6 +71,9 @@ static const opt_doc docs[] = {
     {'J', "peer-timeout", 1, "S",
      "seconds a peer may run before it is killed and its row failed (1800)"},
     {'x', "sweep", 0, NULL, "also time batch sizes 1..1024 and hidden widths 16..4096"},
+    {'Q', "require-quiet", 0, NULL,
+     "exit 3 when a row was disturbed (the machine busy while it was timed), after writing "
+     "every output"},
     {'c', "check", 1, "NAME", "conform: run this check only"},
     {'m', "time-limit", 1, "S",
      "conform: seconds each backend may take, loading its plugin and every check included "
@@ -311,6 +314,9 @@ static int apply(cli_opts *o, const char *cmd, int key, const char *name, const 
   case 'x':
     o->sweep = 1;
     return 0;
+  case 'Q':
+    o->require_quiet = 1;
+    return 0;
   case 'O':
     if ((o->format = results_format_find(arg)) < 0) break;
     return 0;
@@ -499,6 +505,7 @@ int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *
   p->fd_samples = o->fd_samples;
   p->quiet = o->quiet;
   p->sweep = o->sweep;
+  p->require_quiet = o->require_quiet;
   p->processes = o->processes ? o->processes : 1;
   p->peer_timeout_s = o->peer_timeout_s;
   p->out.results = o->results;

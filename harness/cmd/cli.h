@@ -25,6 +25,7 @@ typedef struct {
   const char *path;  /* --path: a code path of backends that offer several */
   int format;        /* results_format */
   int sweep;
+  int require_quiet; /* bench --require-quiet */
   wl_config wl;
   uint64_t seed;
   int threads, ftz, tf32;

@@ -23,7 +23,7 @@
 #include "../sys/term_text.h"
 #include "cli.h"
 
-static const char *bench_allowed = "bwdneBHlSZstFTCWrkKfqRMPxOpNJ";
+static const char *bench_allowed = "bwdneBHlSZstFTCWrkKfqRMPxOpNJQ";
 
 static void default_results_path(char *out, size_t len) {
   report_context c;
@@ -96,6 +96,22 @@ static void print_workload(const report *rep, const report_workload *w) {
   table_print(stdout, w);
 }
 
+/* --require-quiet: a message per disturbed row; 1 when there was one. Every output is written
+ * first, as for a failed check: the file says what was seen, the exit status that it was not
+ * a number to keep. */
+static int require_quiet(const report *rep) {
+  int n = 0;
+  for (int w = 0; w < rep->n_wl; w++)
+    for (int i = 0; i < rep->wl[w].n_rows; i++) {
+      const report_row *r = &rep->wl[w].rows[i];
+      if (!r->disturbed) continue;
+      fprintf(stderr, "mlpbench bench: --require-quiet: %s/%s was disturbed: %s\n",
+              TERM_TEXT(rep->wl[w].name), TERM_TEXT(r->backend), TERM_TEXT(r->disturbed_reason));
+      n++;
+    }
+  return n > 0;
+}
+
 /* Runs a plan whose destinations were checked, then writes its outputs, unless interrupted
  * or a process failed (a results file holds a whole run or nothing, the previous one stays). */
 static int bench_plan(const run_plan *p, const report_context *ctx, const char *results_path,
@@ -115,6 +131,7 @@ static int bench_plan(const run_plan *p, const report_context *ctx, const char *
   }
   int wr = write_outputs(p, &rep, results_path);
   worst = wr > worst ? wr : worst;
+  if (p->require_quiet && require_quiet(&rep)) worst = worst > EXIT_RUNTIME ? worst : EXIT_RUNTIME;
   report_free(&rep);
   return worst;
 }

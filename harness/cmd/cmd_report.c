@@ -125,7 +125,18 @@ static void context_html(FILE *f, const report_context *c) {
   if (isfinite(c->peak_gflops)) {
     fprintf(f, "<tr><th>machine peak</th><td>%.1f GFLOP/s FP32 (", c->peak_gflops);
     html_text(f, c->peak_by);
-    fputs("; what this library reaches here, not a datasheet figure)</td></tr>\n", f);
+    fputs("; what this library reaches here, not a datasheet figure", f);
+    if (c->peak_at[0]) {
+      fputs("; measured ", f);
+      html_text(f, c->peak_at);
+    }
+    fputs(")", f);
+    if (c->peak_disturbed[0]) {
+      fputs(" <span class=bad>measured while the machine was busy (", f);
+      html_text(f, c->peak_disturbed);
+      fputs("): &quot;of peak&quot; reads high</span>", f);
+    }
+    fputs("</td></tr>\n", f);
   }
   fputs("</table>\n", f);
 }
@@ -138,6 +149,29 @@ static void cell_time(FILE *f, double s) {
   }
   table_fmt_time(b, sizeof b, s);
   fprintf(f, "<td>%s</td>", b);
+}
+
+/* What table_print_disturbed says under the terminal table, as a paragraph. */
+static void disturbed_html(FILE *f, const report_workload *w) {
+  int n = 0;
+  for (int i = 0; i < w->n_rows; i++)
+    n += w->rows[i].disturbed;
+  if (!n) return;
+  fputs("<p class=bad>Rows marked (disturbed) were measured while the machine was busy, or with "
+        "figures that contradict each other: their times are not what this machine does "
+        "quiet.</p>\n<ul>\n",
+        f);
+  for (int i = 0; i < w->n_rows; i++) {
+    if (!w->rows[i].disturbed) continue;
+    fputs("<li>", f);
+    html_text(f, w->rows[i].backend);
+    fputs(": ", f);
+    html_text(f, w->rows[i].disturbed_reason);
+    fputs("</li>\n", f);
+  }
+  fputs("</ul>\n<p>Run on a quiet machine (stop other jobs), or use fewer threads "
+        "(--threads).</p>\n",
+        f);
 }
 
 static void workload_html(FILE *f, const report_workload *w) {
@@ -169,7 +203,13 @@ static void workload_html(FILE *f, const report_workload *w) {
       fputs("</td></tr>\n", f);
       continue;
     }
-    cell_time(f, r->st.median);
+    if (r->disturbed) { /* as the terminal table: the time is marked, the reason under it */
+      char b[32];
+      table_fmt_time(b, sizeof b, r->st.median);
+      fprintf(f, "<td>%s <span class=bad>(disturbed)</span></td>", b);
+    } else {
+      cell_time(f, r->st.median);
+    }
     cell_time(f, r->st.q3 - r->st.q1);
     cell_time(f, r->st.min);
     cell_time(f, r->st.max);
@@ -202,6 +242,7 @@ static void workload_html(FILE *f, const report_workload *w) {
     fputs("</td></tr>\n", f);
   }
   fputs("</table>\n", f);
+  disturbed_html(f, w);
 }
 
 static void history_html(FILE *f, const history *h) {

@@ -15,6 +15,7 @@
 #include "../sys/interrupt.h"
 #include "../sys/spawn.h"
 #include "../sys/tmpdir.h"
+#include "disturbed.h"
 #include "plan_file.h"
 
 extern char **environ;
@@ -55,7 +56,15 @@ static int merge(report *base, const report *c, int first) {
       if (!pm) return -1;
       b->proc_medians = pm;
       pm[b->n_proc++] = r->st.median;
-      if (first) continue;
+      if (first) { /* the base row is the first process's: its verdict says so */
+        if (b->disturbed) {
+          char why[sizeof b->disturbed_reason];
+          snprintf(why, sizeof why, "process 1: %.230s", b->disturbed_reason);
+          snprintf(b->disturbed_reason, sizeof b->disturbed_reason, "%s", why);
+        }
+        continue;
+      }
+      disturbed_merge(b, r, b->n_proc);
       /* memory: the largest any fresh process needed */
       if (stats_max_finite(b->host_peak_growth, r->host_peak_growth) != b->host_peak_growth) {
         b->host_peak_growth = r->host_peak_growth;
@@ -70,6 +79,21 @@ static int merge(report *base, const report *c, int first) {
       b->cpu_samples = cs;
       memcpy(s + b->n_samples, r->samples, (size_t)r->n_samples * sizeof *s);
       memcpy(cs + b->n_samples, r->cpu_samples, (size_t)r->n_samples * sizeof *cs);
+      if (b->n_load == b->n_samples && r->n_load == r->n_samples && r->n_load) {
+        double **dst[4] = {&b->other_samples, &b->steal_samples, &b->ivcsw_samples,
+                           &b->runnable_samples};
+        double *src[4] = {r->other_samples, r->steal_samples, r->ivcsw_samples,
+                          r->runnable_samples};
+        for (int a = 0; a < 4; a++) {
+          double *m = realloc(*dst[a], n * sizeof *m);
+          if (!m) return -1;
+          *dst[a] = m;
+          memcpy(m + b->n_load, src[a], (size_t)r->n_load * sizeof *m);
+        }
+        b->n_load += r->n_load;
+      } else {
+        b->n_load = 0; /* the machine's figures for every sample, or none */
+      }
       if (b->n_dev == b->n_samples && r->n_dev == r->n_samples && r->n_dev) {
         double *ds = realloc(b->dev_samples, n * sizeof *ds);
         if (!ds) return -1;
@@ -88,6 +112,7 @@ int procs_run(const run_plan *p, report *rep) {
   char tmp[PATH_MAX - 64], path[PATH_MAX], plan[PATH_MAX];
   char err[PATH_MAX + 256], pad[4200];
   int worst = EXIT_OK;
+  const report_context parent = rep->ctx; /* its machine peak: every child divides by it */
   if (tmpdir_make(tmp, sizeof tmp, "procs", err, sizeof err)) {
     fprintf(stderr, "mlpbench bench: %s\n", err);
     return EXIT_RUNTIME;
@@ -105,6 +130,12 @@ int procs_run(const run_plan *p, report *rep) {
     cp.out.markdown = NULL;
     cp.out.format = 0; /* native: the parent reads it back */
     cp.out.plots = NULL;
+    cp.require_quiet = 0; /* this process judges the merged rows */
+    cp.peak.given = isfinite(parent.peak_gflops);
+    cp.peak.gflops = parent.peak_gflops;
+    cp.peak.by = parent.peak_by;
+    cp.peak.at = parent.peak_at;
+    cp.peak.disturbed = parent.peak_disturbed;
     if (i > 0) {
       cp.n_peers = 0;
       cp.sweep = 0;
@@ -154,8 +185,9 @@ int procs_run(const run_plan *p, report *rep) {
       r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
       r->samples_per_s = rep->wl[w].samples_per_epoch / r->st.median;
       r->gflops = rep->wl[w].gflop_per_epoch / r->st.median;
-      if (isfinite(r->peak_fraction)) /* a host row: against the first process's peak */
+      if (isfinite(r->peak_fraction)) /* a host row: against the parent's peak, as each child */
         r->peak_fraction = r->gflops / rep->ctx.peak_gflops;
+      disturbed_judge(r); /* the merged median against the floor and the peak, once more */
     }
     report_sort_rows(&rep->wl[w]);
   }

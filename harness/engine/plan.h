@@ -30,6 +30,13 @@ typedef struct {
   int sweep;
   int processes;      /* fresh processes per backend (bench --processes) */
   int peer_timeout_s; /* a peer is killed past this (bench/gradcheck --peer-timeout) */
+  int require_quiet;  /* bench --require-quiet: a disturbed row fails the run (exit 3); the
+                       * parent of --processes judges, so a child's plan never carries it */
+  struct {            /* the machine peak a --processes child reuses (its parent's) */
+    int given;
+    double gflops;
+    const char *by, *at, *disturbed;
+  } peak;
   struct {
     const char *results, *markdown, *plots; /* bench's destinations; NULL: none */
     int format;                             /* results_format */

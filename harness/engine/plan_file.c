@@ -41,6 +41,11 @@ int plan_write(const char *path, const run_plan *p, char *err, size_t len) {
       p->fd_samples, "quiet", p->quiet, "sweep", p->sweep, "processes", p->processes,
       "peer_timeout", p->peer_timeout_s, "out", "results", jstr_or_null(p->out.results), "markdown",
       jstr_or_null(p->out.markdown), "plots", jstr_or_null(p->out.plots), "format", p->out.format);
+  if (j && p->peak.given) /* the machine peak the child reuses instead of measuring its own */
+    json_object_set_new(j, "peak",
+                        json_pack("{s:f, s:o, s:o, s:o}", "gflops", p->peak.gflops, "by",
+                                  jstr_or_null(p->peak.by), "at", jstr_or_null(p->peak.at),
+                                  "disturbed", jstr_or_null(p->peak.disturbed)));
   if (!j) {
     snprintf(err, len, "%s: out of memory building the plan", path);
     return -1;
@@ -82,6 +87,9 @@ void plan_release(run_plan *p) {
   free((char *)p->out.results);
   free((char *)p->out.markdown);
   free((char *)p->out.plots);
+  free((char *)p->peak.by);
+  free((char *)p->peak.at);
+  free((char *)p->peak.disturbed);
   memset(p, 0, sizeof *p);
 }
 
@@ -146,6 +154,14 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
   p->out.markdown = keep(json_object_get(out, "markdown"));
   p->out.plots = keep(json_object_get(out, "plots"));
   p->out.format = geti(out, "format");
+  json_t *peak = json_object_get(j, "peak");
+  if (json_is_object(peak) && json_is_number(json_object_get(peak, "gflops"))) {
+    p->peak.given = 1;
+    p->peak.gflops = json_number_value(json_object_get(peak, "gflops"));
+    p->peak.by = keep(json_object_get(peak, "by"));
+    p->peak.at = keep(json_object_get(peak, "at"));
+    p->peak.disturbed = keep(json_object_get(peak, "disturbed"));
+  }
   json_decref(j);
   /* the ranges cli.c allows (0 keeps a workload's default): a plan is data, checked as such */
   const long big = 1L << 30;

@@ -14,14 +14,15 @@
 #include "../stats/stats.h"
 #include "../sys/checked.h"
 #include "../sys/interrupt.h"
-#include "../sys/timer.h"
 #include "bench_procs.h"
+#include "disturbed.h"
 #include "gradcheck.h"
 #include "memstat.h"
 #include "peak.h"
 #include "peers.h"
 #include "session.h"
 #include "sweep.h"
+#include "timed_region.h"
 #include "trainer.h"
 #include "wl_describe.h"
 
@@ -60,7 +61,7 @@ static int montage_capture(trainer *t, const workload *w, const char *backend, r
  * also records the per-epoch curves (evaluation is never timed), and the montage into m
  * when m is given. */
 static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_row *row, int last,
-                     report_montage *m) {
+                     report_montage *m, load_acc *load) {
   const mlp_backend *be = h->be;
   const int block = plan_block(p, w), n_blocks = (w->epochs + block - 1) / block;
   trainer t;
@@ -70,14 +71,22 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
   }
   t.progress = !p->quiet;
   t.label = row->backend;
+  /* forward_backward runs the floor's own calls; train_steps may run other kernels */
+  row->floor_bounds = !t.resident;
   if (be->path && !row->path[0]) be->path(t.h.ctx, row->path, sizeof row->path);
   for (int b = 0; b < n_blocks; b++) {
     int k = w->epochs - b * block < block ? w->epochs - b * block : block;
     double sec, loss;
     if (trainer_epochs(&t, k, &sec, &loss)) goto fail;
     if (b >= p->warmup) {
+      const load_delta *d = &t.last.load; /* what else the machine did meanwhile */
       if (t.last_device >= 0.0) row->dev_samples[row->n_dev++] = t.last_device / k;
-      row->cpu_samples[row->n_samples] = t.last_cpu / k;
+      row->cpu_samples[row->n_samples] = t.last.cpu_seconds / k;
+      row->other_samples[row->n_samples] = d->other_cpu / k;
+      row->steal_samples[row->n_samples] = d->steal / k;
+      row->ivcsw_samples[row->n_samples] = d->ivcsw / k;
+      row->runnable_samples[row->n_samples] = d->runnable;
+      load_acc_add(load, &t.last);
       row->samples[row->n_samples++] = sec / k;
     }
     if (!last) continue;
@@ -113,14 +122,21 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
   r->dev_samples = calloc((size_t)n_samples, sizeof(double));
   r->epoch_loss = calloc((size_t)n_epochs, sizeof(double));
   r->epoch_val_acc = calloc((size_t)n_epochs, sizeof(double));
-  return r->samples && r->cpu_samples && r->dev_samples && r->epoch_loss && r->epoch_val_acc ? 0
-                                                                                             : -1;
+  r->other_samples = calloc((size_t)n_samples, sizeof(double));
+  r->steal_samples = calloc((size_t)n_samples, sizeof(double));
+  r->ivcsw_samples = calloc((size_t)n_samples, sizeof(double));
+  r->runnable_samples = calloc((size_t)n_samples, sizeof(double));
+  return r->samples && r->cpu_samples && r->dev_samples && r->epoch_loss && r->epoch_val_acc &&
+                 r->other_samples && r->steal_samples && r->ivcsw_samples && r->runnable_samples
+             ? 0
+             : -1;
 }
 
 /* The floor under an epoch: the same GEMMs alone, as many steps of the same batch sizes as an
  * epoch (or a timing block) runs; measured after the timed runs, on the backend's one context
  * (its buffers are scribbled on: nothing trains on it afterwards). */
-static void measure_floor(const run_plan *p, be_handle *hp, const workload *w, report_row *r) {
+static void measure_floor(const run_plan *p, be_handle *hp, const workload *w, report_row *r,
+                          load_acc *load) {
   enum { FLOOR_SAMPLES = 3 };
   const be_handle h = *hp;
   const mlp_backend *be = h.be;
@@ -129,13 +145,19 @@ static void measure_floor(const run_plan *p, be_handle *hp, const workload *w, r
   const int per_sample = plan_block(p, w) < w->epochs ? plan_block(p, w) : w->epochs;
   if (!be->gemm_floor || (size_t)full * per_sample > INT_MAX) return;
   r->floor_samples = calloc(FLOOR_SAMPLES, sizeof(double));
+  report_time_now(r->floor_at, sizeof r->floor_at);
   for (int i = 0; r->floor_samples && i < FLOOR_SAMPLES + 1 && !mlpb_stop_signal; i++) {
-    double t0 = timer_now(), dev_full = -1.0, dev_rem = 0.0;
+    double dev_full = -1.0, dev_rem = 0.0;
+    timed_region reg; /* the samples' region: wall time after the sync */
+    timed_sample ts;
+    timed_region_begin(&reg, 1);
     if (be->gemm_floor(h.ctx, w->batch, full * per_sample, &dev_full) ||
-        (rem && be->gemm_floor(h.ctx, rem, per_sample, &dev_rem)) || be_sync(hp))
+        (rem && be->gemm_floor(h.ctx, rem, per_sample, &dev_rem)) ||
+        timed_region_end(&reg, hp, &ts))
       break;
-    double sec = timer_now() - t0; /* the samples' clock: wall time after the sync */
-    if (i > 0) r->floor_samples[r->n_floor++] = sec / per_sample; /* the first warms up */
+    if (i == 0) continue; /* the first warms up */
+    r->floor_samples[r->n_floor++] = ts.seconds / per_sample;
+    load_acc_add(load, &ts); /* a disturbed floor makes "x floor" wrong: the row's figures */
   }
   r->gemm_floor = r->n_floor ? stats_summarize(r->floor_samples, r->n_floor).median : NAN;
 }
@@ -184,9 +206,11 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   }
   /* the first backend whose check passed predicts the montage */
   report_montage *m = w->montage_side && r->gc.pass && rw->montage.n == 0 ? &rw->montage : NULL;
+  load_acc load = {0};
+  report_time_now(r->timed_at, sizeof r->timed_at);
   for (int k = 0; k < rw->repeat; k++) {
     int last = k == rw->repeat - 1;
-    if (bench_run(p, &h, w, r, last, last ? m : NULL)) {
+    if (bench_run(p, &h, w, r, last, last ? m : NULL, &load)) {
       fprintf(stderr, "mlpbench bench: %s\n", r->error);
       be_close(&h);
       return EXIT_RUNTIME;
@@ -195,15 +219,30 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   r->ran = 1;
   double peak = memstat_peak();
   r->host_peak_growth = rss0 >= 0 && peak >= rss0 ? peak - rss0 : NAN;
-  measure_floor(p, &h, w, r);
+  measure_floor(p, &h, w, r, &load);
   be_close(&h);
+  r->n_load = load.ok ? r->n_samples : 0; /* per-sample figures for every sample, or none */
   r->st = stats_summarize(r->samples, r->n_samples);
   if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */
   if (r->n_dev) r->device_median = stats_summarize(r->dev_samples, r->n_dev).median;
   r->samples_per_s = rw->samples_per_epoch / r->st.median;
   r->gflops = rw->gflop_per_epoch / r->st.median;
   peak_fraction_set(be, &rep->ctx, r);
+  disturbed_summary(r, &load);
+  disturbed_judge(r);
   return r->gc.pass ? EXIT_OK : EXIT_CHECK;
+}
+
+/* A peer's row from the machine's figures around its run. */
+static void peer_judge(report_row *r, const load_snap *a, const load_snap *b) {
+  load_delta d;
+  load_delta_of(a, b, &d);
+  timed_sample s = {.seconds = d.wall, .load = d};
+  load_acc acc = {0};
+  load_acc_add(&acc, &s);
+  disturbed_summary(r, &acc);
+  r->cpu_per_wall = NAN; /* the peer's own CPU time is not this process's */
+  disturbed_judge(r);
 }
 
 static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
@@ -246,7 +285,19 @@ static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
     rc = br > rc ? br : rc;
   }
   for (int i = 0; i < p->n_peers && !mlpb_stop_signal; i++) {
+    /* a peer times itself in its own process: its row is judged from the machine's side,
+     * over its whole run (the peer's own CPU time, a child's, never counts as other work) */
+    load_snap l0, l1;
+    int before = rw->n_rows;
+    char at[32];
+    report_time_now(at, sizeof at);
+    load_snap_take(&l0);
     int pr = peers_bench(p->peers[i], p, &s, rw);
+    load_snap_take(&l1);
+    if (rw->n_rows > before) {
+      snprintf(rw->rows[rw->n_rows - 1].timed_at, sizeof at, "%s", at);
+      peer_judge(&rw->rows[rw->n_rows - 1], &l0, &l1);
+    }
     /* a peer counts as a backend does: failed 3, a failed gradient check 1 */
     pr = pr < 0 ? EXIT_RUNTIME : pr == 0 && !rw->rows[rw->n_rows - 1].gc.pass ? EXIT_CHECK : 0;
     rc = pr > rc ? pr : rc;
@@ -272,23 +323,26 @@ int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runn
   memset(rep, 0, sizeof *rep);
   run_context(&rep->ctx, ctx, p);
   *whole = 1;
+  /* once, before anything is timed; --processes children reuse this one (plan.h) */
+  peak_measure(p, &rep->ctx);
   if (p->processes > 1) { /* every run in fresh processes; this one merges */
     int pr = procs_run(p, rep);
     if (pr != EXIT_OK && pr != EXIT_CHECK) {
       *whole = 0;
       return pr;
     }
-    report_context seen = rep->ctx; /* what the children measured: their device, the peak */
+    report_context seen = rep->ctx; /* what the children saw: their device, this peak */
     run_context(&rep->ctx, ctx, p);
     snprintf(rep->ctx.gpu, sizeof rep->ctx.gpu, "%s", seen.gpu);
     rep->ctx.peak_gflops = seen.peak_gflops;
     snprintf(rep->ctx.peak_by, sizeof rep->ctx.peak_by, "%s", seen.peak_by);
+    snprintf(rep->ctx.peak_at, sizeof rep->ctx.peak_at, "%s", seen.peak_at);
+    snprintf(rep->ctx.peak_disturbed, sizeof rep->ctx.peak_disturbed, "%s", seen.peak_disturbed);
     report_context_libraries(&rep->ctx, rep); /* the children's rows: their threads */
     for (int k = 0; k < rep->n_wl && done; k++)
       done(rep, &rep->wl[k]);
     return pr;
   }
-  peak_measure(p, &rep->ctx); /* once, before anything is timed */
   for (int k = 0; k < p->n_workloads && !mlpb_stop_signal; k++) {
     int before = rep->n_wl, r = bench_workload(p, p->workloads[k], rep);
     if (r == EXIT_USAGE) return r;

@@ -7,8 +7,8 @@
 #include "../../workloads/rng.h"
 #include "../stats/stats.h"
 #include "../sys/interrupt.h"
-#include "../sys/timer.h"
 #include "be_handle.h"
+#include "timed_region.h"
 
 #define SWEEP_RUNS 5 /* timed runs per point; the median run counts */
 #define SWEEP_MIN_SECONDS                                                                          \
@@ -32,7 +32,9 @@ typedef struct {
 static double run_steps(be_handle *h, int resident, const workload *w, const int32_t *idx,
                         int steps, int batch, sweep_batch *sb) {
   const mlp_backend *be = h->be;
-  double t0 = timer_now();
+  timed_region reg; /* the clock alone: a sweep point is a shape's cost, not a verdict */
+  timed_sample ts;
+  timed_region_begin(&reg, 0);
   mlp_steps_out so;
   if (resident) {
     if (be->train_steps(h->ctx, idx, steps * batch, batch, 1, &so)) return -1.0;
@@ -44,9 +46,8 @@ static double run_steps(be_handle *h, int resident, const workload *w, const int
         return -1.0;
     }
   }
-  if (be_sync(h)) return -1.0;
-  /* one clock: wall time after the sync, for every backend */
-  return (timer_now() - t0) / steps;
+  if (timed_region_end(&reg, h, &ts)) return -1.0;
+  return ts.seconds / steps; /* one clock: wall time after the sync, for every backend */
 }
 
 /* The steady-state seconds of one training step at this size: runs of many steps between

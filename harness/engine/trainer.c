@@ -152,18 +152,6 @@ static void draw_progress(trainer *t, int step, int steps, double t0) {
           t->w->epochs, step, steps, eta);
 }
 
-/* Test builds only (cmake -DMLPB_SLOWDOWN_PCT=10): stretch every timed region by a
- * known fraction, busy, so the regression gate's power can be measured. */
-#ifndef MLPB_SLOWDOWN_PCT
-#define MLPB_SLOWDOWN_PCT 0
-#endif
-static void injected_slowdown(double start) {
-  if (MLPB_SLOWDOWN_PCT <= 0) return;
-  double until = start + (timer_now() - start) * (1.0 + MLPB_SLOWDOWN_PCT / 100.0);
-  while (timer_now() < until) {
-  }
-}
-
 /* k epochs through the backend's train_steps: the index list crosses over once per call.
  * Epochs that are one batch each (the toy net's full batch) go as one call, so a backend can
  * run a whole timing block in one launch; otherwise one call per epoch. */
@@ -175,7 +163,8 @@ static int resident_epochs(trainer *t, int k, double *seconds, double *loss) {
   const int cap = len < (1 << 20) ? (1 << 20) / len : 1;
   const int per_call = one_step ? (k < cap ? k : cap) : 1, calls = (k + per_call - 1) / per_call;
   mlp_steps_out so = {0};
-  double dev = 0.0, t0 = timer_now(), c0 = timer_cpu_now();
+  double dev = 0.0;
+  /* the index buffer grows before the region starts: an allocation is not the backend's time */
   if ((size_t)per_call * len > t->block_cap) {
     int32_t *b = realloc(t->block_idx, (size_t)per_call * len * sizeof(int32_t));
     if (!b) {
@@ -186,6 +175,8 @@ static int resident_epochs(trainer *t, int k, double *seconds, double *loss) {
     t->block_idx = b;
     t->block_cap = (size_t)per_call * len;
   }
+  timed_region reg;
+  timed_region_begin(&reg, 1);
   for (int i = 0; i < calls; i++) {
     if (mlpb_stop_signal) {
       snprintf(t->err, sizeof t->err, "%s: interrupted by signal %d before epoch %d", t->h.be->name,
@@ -203,10 +194,10 @@ static int resident_epochs(trainer *t, int k, double *seconds, double *loss) {
     dev = dev >= 0.0 && so.device_seconds >= 0.0 ? dev + so.device_seconds : -1.0;
     t->epoch += n;
   }
-  injected_slowdown(t0);
-  t->last_cpu = timer_cpu_now() - c0;
+  /* train_steps may return with its work still queued: the sample ends after the sync */
+  if (timed_region_end(&reg, &t->h, &t->last)) return fail_backend(t, "sync", 0);
   t->last_device = dev; /* a second figure, never the sample: the sample is wall time */
-  *seconds = timer_now() - t0;
+  *seconds = t->last.seconds;
   *loss = one_step ? so.last_loss : so.mean_loss; /* the last epoch's mean batch loss */
   return 0;
 }
@@ -214,8 +205,10 @@ static int resident_epochs(trainer *t, int k, double *seconds, double *loss) {
 int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
   if (t->resident) return resident_epochs(t, k, seconds, loss);
   const workload *w = t->w;
-  double sum = 0.0, start = timer_now(), c0 = timer_cpu_now(), drawing = 0.0;
+  double sum = 0.0;
   int steps = 1;
+  timed_region reg;
+  timed_region_begin(&reg, 1);
   for (int e = 0; e < k; e++) {
     /* the toy net's epoch is its whole 3-row input: nothing to draw */
     int n = w->order == WL_ORDER_FULL ? w->n_train : batch_order_next(&t->order, t->epoch_idx);
@@ -242,18 +235,15 @@ int trainer_epochs(trainer *t, int k, double *seconds, double *loss) {
         double d0 = timer_now(); /* the progress line is not the backend's time */
         draw_progress(t, s + 1, steps, t0);
         last_draw = timer_now();
-        drawing += last_draw - d0;
+        timed_region_exclude(&reg, last_draw - d0);
       }
     }
     t->epoch++;
   }
-  if (be_sync(&t->h)) return fail_backend(t, "sync", 0);
-  injected_slowdown(start);
-  double total = timer_now() - start - drawing;
-  t->last_cpu = timer_cpu_now() - c0;
+  if (timed_region_end(&reg, &t->h, &t->last)) return fail_backend(t, "sync", 0);
   t->last_device = -1.0;
   if (t->progress && steps > 1) fprintf(stderr, "\r%72s\r", "");
-  *seconds = total;
+  *seconds = t->last.seconds;
   *loss = sum / steps;
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "../../workloads/rng.h"
 #include "../../workloads/workload.h"
 #include "be_handle.h"
+#include "timed_region.h"
 
 /* The batch order: every index of an epoch, drawn from the seed's batch stream, as the
  * workload's order says: in order (full batch), a running permutation reshuffled each epoch,
@@ -41,7 +42,7 @@ typedef struct {
   int resident;       /* the backend holds the training split (set_dataset + train_steps) */
   int owns;           /* the trainer opened h and closes it */
   be_handle *shared;  /* the caller's handle this trainer runs on (trainer_open_on), or NULL */
-  double last_cpu;    /* process CPU seconds of the last trainer_epochs call */
+  timed_sample last;  /* the last trainer_epochs call's sample: wall, CPU, the machine */
   double last_device; /* the backend's own (device) seconds of that call, < 0: none */
   char err[512];
 } trainer;
@@ -54,11 +55,13 @@ int trainer_open(trainer *t, const mlp_backend *be, const mlp_options *opt, cons
 int trainer_open_on(trainer *t, be_handle *h, const workload *w, uint64_t seed);
 void trainer_close(trainer *t);
 
-/* Runs k epochs back to back (k > 1 only for the toy net's timing blocks); *seconds is the
- * wall time from the first epoch's batch order to the sync after the last step, the same
- * span for every backend (progress output excluded); t->last_device the backend's own clock
- * over its steps where it has one. *loss is the mean batch loss of the last epoch. Fails (with
- * t->err) on a backend error or a non-finite loss, naming the epoch and step. */
+/* Runs k epochs back to back (k > 1 only for the toy net's timing blocks) as one timed region
+ * (timed_region.h): *seconds is the wall time from the first epoch's batch order to the
+ * be_sync after the last step, the same span for every backend and both paths (progress
+ * output excluded; one sync per call, not per epoch), t->last the whole sample with the
+ * machine's figures; t->last_device the backend's own clock over its steps where it has one. *loss
+ * is the mean batch loss of the last epoch. Fails (with t->err) on a backend error or a non-finite
+ * loss, naming the epoch and step. */
 int trainer_epochs(trainer *t, int k, double *seconds, double *loss);
 
 /* Accuracy on (x, y); NaN when n == 0 (not measured). */

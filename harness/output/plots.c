@@ -80,8 +80,9 @@ static void plot_times(plot_job *j, const report *rep, const report_workload *w,
     const report_row *r = &w->rows[i];
     char label[96];
     if (!r->ran) continue;
-    snprintf(label, sizeof label, "%.3g %s (%.2fx)%s", r->st.median * k, unit,
-             r->st.median / fastest, r->gc.pass ? "" : "  gradcheck FAILED");
+    snprintf(label, sizeof label, "%.3g %s (%.2fx)%s%s", r->st.median * k, unit,
+             r->st.median / fastest, r->gc.pass ? "" : "  gradcheck FAILED",
+             r->disturbed ? "  (disturbed)" : "");
     fprintf(f, "%d ", y--);
     gp_data_str(f, r->backend);
     fprintf(f, " %g %g %g ", r->st.median * k, r->st.min * k, r->st.max * k);
@@ -96,7 +97,13 @@ static void plot_times(plot_job *j, const report *rep, const report_workload *w,
   fprintf(g, "set title ");
   gp_quote(g, title);
   fprintf(g, " . \"\\n\" . ");
-  snprintf(title, sizeof title, "%s, %s", rep->ctx.cpu, rep->ctx.date);
+  int disturbed = 0;
+  for (int i = 0; i < w->n_rows; i++)
+    disturbed += w->rows[i].ran && w->rows[i].disturbed;
+  snprintf(title, sizeof title, "%s, %s%s", rep->ctx.cpu, rep->ctx.date,
+           disturbed ? " (rows marked disturbed: timed on a busy machine, or their figures "
+                       "contradict each other)"
+                     : "");
   gp_quote(g, title);
   fprintf(g,
           "\nset xlabel 'time per epoch (%s)%s'\n"

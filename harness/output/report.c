@@ -63,12 +63,17 @@ const char *report_version(void) {
   return "mlpbench " MLPB_VERSION " (commit " MLPB_GIT_COMMIT ", " MLPB_GIT_COMMIT_DATE ")";
 }
 
+void report_time_now(char *buf, size_t len) {
+  time_t now = time(NULL);
+  struct tm tm;
+  if (!gmtime_r(&now, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm)) buf[0] = '\0';
+}
+
 void report_context_fill(report_context *c, int argc, char **argv) {
   struct utsname u;
-  time_t now = time(NULL);
   memset(c, 0, sizeof *c);
   c->peak_gflops = NAN; /* measured by the runner, where a host library offers it */
-  strftime(c->date, sizeof c->date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  report_time_now(c->date, sizeof c->date);
   if (uname(&u) == 0) { /* the host's strings are not ours: valid UTF-8, whole characters */
     char os[sizeof u.sysname + sizeof u.release + sizeof u.machine + 3];
     snprintf(os, sizeof os, "%s %s %s", u.sysname, u.release, u.machine);
@@ -143,6 +148,8 @@ report_row *report_add_row(report_workload *w) {
   r->peak_fraction = NAN;
   r->library_known = 1; /* a row made here knows its library (none is a fact too); the results
                            reader says whether an older file recorded it */
+  r->load_seconds = r->other_cores = r->steal_cores = r->load_resolution = NAN;
+  r->other_runnable = r->switches_per_s = r->cpu_per_wall = NAN;
   return r;
 }
 
@@ -197,6 +204,10 @@ void report_free(report *r) {
       free(row->epoch_val_acc);
       free(row->floor_samples);
       free(row->proc_medians);
+      free(row->other_samples);
+      free(row->steal_samples);
+      free(row->ivcsw_samples);
+      free(row->runnable_samples);
     }
     free(r->wl[i].sweep);
     free(r->wl[i].montage.pixels);

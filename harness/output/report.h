@@ -39,10 +39,12 @@ typedef struct {
   int mhz; /* the first CPU's clock as /proc/cpuinfo says (0: unknown), for Google Benchmark */
   char blas_library[160], blas_kernel[32]; /* the host math library, when a backend has one */
   int blas_threads;
-  char blas_kernel_by[48]; /* who chose that kernel: "the library", "mlpbench (auto)", ... */
-  double peak_gflops;      /* the machine's FP32 rate through a host library (NaN: none) */
-  char peak_by[96];        /* what measured it: "blas: cblas_sgemm 2048^3, best of 3, ..." */
-  char gpu[256];           /* describe() of the device backend when one ran, else "" */
+  char blas_kernel_by[48];  /* who chose that kernel: "the library", "mlpbench (auto)", ... */
+  double peak_gflops;       /* the machine's FP32 rate through a host library (NaN: none) */
+  char peak_by[96];         /* what measured it: "blas: cblas_sgemm 2048^3, best of 3, ..." */
+  char peak_at[32];         /* when (ISO 8601 UTC; a --processes child: its parent's) */
+  char peak_disturbed[256]; /* what else the machine did while it was measured, "" when quiet */
+  char gpu[256];            /* describe() of the device backend when one ran, else "" */
   char command[512];
   uint64_t seed;
   int ftz, tf32;
@@ -77,6 +79,8 @@ typedef struct {
   int n_floor;              /* the GEMM floor: the products alone, per epoch (gemm_floor) */
   double *floor_samples;
   double gemm_floor;    /* their median; NaN when the backend has no floor slot */
+  int floor_bounds;     /* the epoch ran the floor's own calls (the per-step path), so it cannot
+                         * be faster than the floor; a resident path may run other kernels */
   int n_proc;           /* processes the samples came from (bench --processes) */
   double *proc_medians; /* each process's median */
   /* memory: the host's peak resident growth over the timed runs (bytes; NaN: not measured),
@@ -91,6 +95,25 @@ typedef struct {
    * never judges it. disturbed_reason says what was seen, "" when quiet. */
   int disturbed;
   char disturbed_reason[256];
+  /* what the verdict rests on (disturbed.h): per sample, what else the machine did (per
+   * epoch, as cpu_samples; n_load is n_samples, or 0 for a row without them: a peer, an
+   * older file) ... */
+  int n_load;
+  double *other_samples;    /* CPU seconds other work used on this process's cores */
+  double *steal_samples;    /* seconds a hypervisor stole from them */
+  double *ivcsw_samples;    /* this process's involuntary context switches */
+  double *runnable_samples; /* other runnable tasks at the sample's two ends (a count) */
+  /* ... and over the row: its timed samples and GEMM floor (a peer: its whole run, from the
+   * machine's side); NaN: not measured */
+  double load_seconds;    /* the wall time these figures cover */
+  double other_cores;     /* other work, in cores on average */
+  double steal_cores;     /* steal, in cores on average */
+  double load_resolution; /* in cores: what /proc/stat's whole ticks cannot tell from zero */
+  double other_runnable;  /* other runnable tasks, on average */
+  double switches_per_s;  /* involuntary context switches per second */
+  double cpu_per_wall;    /* this process's CPU time over wall time: threads kept busy */
+  char timed_at[32];      /* when its timed runs started (ISO 8601 UTC) */
+  char floor_at[32];      /* when its GEMM floor was measured, "" when it has none */
 } report_row;
 
 typedef struct {
@@ -143,6 +166,8 @@ extern const char *const gc_tensor_names[4];
 /* "mlpbench VERSION (commit C, DATE)": what `mlpbench --version` prints */
 const char *report_version(void);
 void report_context_fill(report_context *c, int argc, char **argv);
+/* The time now as ISO 8601 UTC ("2026-12-05T01:02:03Z"), as every date in a results file. */
+void report_time_now(char *buf, size_t len);
 /* c->command: the arguments joined by spaces, valid UTF-8, cut on a character boundary. */
 void report_context_command(report_context *c, int argc, char **argv);
 /* The context's host math library: the one every row with a library ran (a run of naive

@@ -72,6 +72,8 @@ static const field context_fields[] = {
     FIELD(report_context, "blas_kernel_chosen_by", F_STR, blas_kernel_by),
     FIELD(report_context, "machine_peak_gflops", F_NUM, peak_gflops),
     FIELD(report_context, "machine_peak_by", F_STR, peak_by),
+    FIELD(report_context, "machine_peak_at", F_STR, peak_at),
+    FIELD(report_context, "machine_peak_disturbed", F_STR, peak_disturbed),
     FIELD(report_context, "gpu", F_STR, gpu),
     FIELD(report_context, "command", F_STR, command),
     FIELD(report_context, "seed", F_U64, seed),
@@ -118,13 +120,37 @@ static const field row_fields[] = {
     FIELD(report_row, "val_acc", F_NUM, val_acc),
     FIELD(report_row, "test_acc", F_NUM, test_acc),
     FIELD(report_row, "gemm_floor", F_NUM, gemm_floor),
+    FIELD(report_row, "gemm_floor_bounds_epoch", F_BOOL, floor_bounds),
     FIELD(report_row, "device_median", F_NUM, device_median),
     FIELD(report_row, "host_peak_growth_bytes", F_NUM, host_peak_growth),
     FIELD(report_row, "host_peak_exact", F_BOOL, host_peak_exact),
     FIELD(report_row, "device_bytes", F_NUM, device_bytes),
     FIELD(report_row, "disturbed", F_BOOL, disturbed),
     FIELD(report_row, "disturbed_reason", F_STR, disturbed_reason),
+    FIELD(report_row, "timed_at", F_STR, timed_at),
+    FIELD(report_row, "gemm_floor_at", F_STR, floor_at),
+    FIELD(report_row, "load_seconds", F_NUM, load_seconds),
+    FIELD(report_row, "other_cores", F_NUM, other_cores),
+    FIELD(report_row, "steal_cores", F_NUM, steal_cores),
+    FIELD(report_row, "load_resolution_cores", F_NUM, load_resolution),
+    FIELD(report_row, "other_runnable", F_NUM, other_runnable),
+    FIELD(report_row, "involuntary_switches_per_s", F_NUM, switches_per_s),
+    FIELD(report_row, "cpu_per_wall", F_NUM, cpu_per_wall),
 };
+
+/* the machine's figures per sample, beside epoch_cpu_seconds: (key, the row's array) */
+#define LOAD_ARRAYS(r)                                                                             \
+  {                                                                                                \
+    {"epoch_other_cpu_seconds", &(r)->other_samples},                                              \
+        {"epoch_steal_seconds", &(r)->steal_samples},                                              \
+        {"epoch_involuntary_switches", &(r)->ivcsw_samples}, {                                     \
+      "sample_other_runnable", &(r)->runnable_samples                                              \
+    }                                                                                              \
+  }
+typedef struct {
+  const char *key;
+  double **a;
+} load_array;
 
 static const field gc_fields[] = {
     FIELD(gc_result, "pass", F_BOOL, pass),
@@ -272,6 +298,9 @@ static json_t *row_json(const report_row *r) {
   json_object_set_new(o, "epoch_seconds", jarray(r->samples, r->n_samples));
   json_object_set_new(o, "epoch_cpu_seconds", jarray(r->cpu_samples, r->n_samples));
   json_object_set_new(o, "epoch_device_seconds", jarray(r->dev_samples, r->n_dev));
+  const load_array la[] = LOAD_ARRAYS((report_row *)r);
+  for (size_t i = 0; i < sizeof la / sizeof la[0]; i++)
+    json_object_set_new(o, la[i].key, jarray(*la[i].a, r->n_load));
   json_object_set_new(o, "gemm_floor_seconds", jarray(r->floor_samples, r->n_floor));
   json_object_set_new(o, "process_medians", jarray(r->proc_medians, r->n_proc));
   /* derived from epoch_seconds, for readers of the file; recomputed when read back */
@@ -668,6 +697,14 @@ static int row_from_json(const json_t *o, report_row *r) {
   if (r->n_dev < 0) return -1;
   if (r->n_dev != r->n_samples) r->n_dev = 0; /* a figure for every sample, or none */
   r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
+  const load_array la[] = LOAD_ARRAYS(r); /* absent in older files and for peers */
+  r->n_load = r->n_samples;
+  for (size_t i = 0; i < sizeof la / sizeof la[0]; i++) {
+    json_t *a = json_object_get(o, la[i].key);
+    if (!json_is_array(a) || json_array_size(a) != (size_t)r->n_samples) r->n_load = 0;
+  }
+  for (size_t i = 0; i < sizeof la / sizeof la[0]; i++)
+    if (read_array(json_object_get(o, la[i].key), la[i].a, r->n_load) < 0) return -1;
   r->n_floor = read_array(json_object_get(o, "gemm_floor_seconds"), &r->floor_samples, -1);
   r->n_proc = read_array(json_object_get(o, "process_medians"), &r->proc_medians, -1);
   if (r->n_floor < 0 || r->n_proc < 0) return -1;

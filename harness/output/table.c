@@ -61,11 +61,15 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
     fprintf(f, "BLAS: %s; kernel %s%s%s%s; %d threads\n", TT(c->blas_library), TT(c->blas_kernel),
             c->blas_kernel_by[0] ? " (chosen by " : "", TT(c->blas_kernel_by),
             c->blas_kernel_by[0] ? ")" : "", c->blas_threads);
-  if (isfinite(c->peak_gflops))
+  if (isfinite(c->peak_gflops)) {
     fprintf(f,
             "Machine peak: %.1f GFLOP/s FP32 (%s; what this library reaches here, not a "
-            "datasheet figure)\n",
-            c->peak_gflops, TT(c->peak_by));
+            "datasheet figure%s%s)\n",
+            c->peak_gflops, TT(c->peak_by), c->peak_at[0] ? "; measured " : "", TT(c->peak_at));
+    if (c->peak_disturbed[0])
+      fprintf(f, "The machine was busy while the peak was measured (%s): \"of peak\" reads high\n",
+              TT(c->peak_disturbed));
+  }
   if (c->gpu[0]) fprintf(f, "GPU: %s\n", TT(c->gpu));
   int procs = 0;
   for (int i = 0; i < w->n_rows; i++)
@@ -78,6 +82,25 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
   else
     fprintf(f, "One process per backend: the IQR is the spread inside that process only; code "
                "and data placement move medians between processes (bench --processes N)\n");
+}
+
+/* " (disturbed)" after a disturbed row's rank ("x fastest"), and after its "x floor" under the
+ * floor or its "of peak" over 100%, the figures that cannot be right together. */
+static void mark_disturbed(const report_row *r, char *xf, size_t lf, char *xfl, size_t lfl,
+                           char *pk, size_t lpk) {
+  char b[16];
+  if (!r->disturbed) return;
+  snprintf(b, sizeof b, "%s", xf);
+  snprintf(xf, lf, "%s (disturbed)", strcmp(b, "-") ? b : "");
+  if (r->floor_bounds && isfinite(r->gemm_floor) && r->gemm_floor > 0 &&
+      r->st.median / r->gemm_floor < 0.98) {
+    snprintf(b, sizeof b, "%s", xfl);
+    snprintf(xfl, lfl, "%s (disturbed)", b);
+  }
+  if (isfinite(r->peak_fraction) && r->peak_fraction > 1.0) {
+    snprintf(b, sizeof b, "%s", pk);
+    snprintf(pk, lpk, "%s (disturbed)", b);
+  }
 }
 
 void table_print(FILE *f, const report_workload *w) {
@@ -108,8 +131,8 @@ void table_print(FILE *f, const report_workload *w) {
               TC(r->error), TC(r->path[0] ? r->path : "-"), dev ? " |" : "");
       continue;
     }
-    char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[16] = "-", xn[16] = "-";
-    char fl[32] = "-", xfl[16] = "-", pr[32] = "1", pk[16] = "-";
+    char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[32] = "-", xn[16] = "-";
+    char fl[32] = "-", xfl[32] = "-", pr[32] = "1", pk[32] = "-";
     if (isfinite(r->peak_fraction)) snprintf(pk, sizeof pk, "%.0f%%", 100 * r->peak_fraction);
     if (r->n_proc > 1) {
       double lo = r->proc_medians[0], hi = lo;
@@ -132,6 +155,8 @@ void table_print(FILE *f, const report_workload *w) {
              r->gc.worst);
     if (r->gc.pass) snprintf(xf, sizeof xf, "%.2f", r->st.median / fastest);
     if (r->gc.pass && ref > 0) snprintf(xn, sizeof xn, "%.2f", ref / r->st.median);
+    /* a disturbed row's rank, and a figure that contradicts another, never stand bare */
+    mark_disturbed(r, xf, sizeof xf, xfl, sizeof xfl, pk, sizeof pk);
     char dv[40] = "", mem[96];
     table_fmt_memory(mem, sizeof mem, r);
     if (dev) {
@@ -145,4 +170,22 @@ void table_print(FILE *f, const report_workload *w) {
             TC(r->backend), med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops,
             acc, gc, fl, xfl, pk, pr, TC(r->path[0] ? r->path : "-"), TC(mem), dv);
   }
+  table_print_disturbed(f, w);
+}
+
+void table_print_disturbed(FILE *f, const report_workload *w) {
+  int n = 0;
+  for (int i = 0; i < w->n_rows; i++)
+    n += w->rows[i].disturbed;
+  if (!n) return;
+  fprintf(f,
+          "\nWarning: %s measured while the machine was busy or with figures that contradict "
+          "each other, so %s not what this machine does quiet:",
+          n > 1 ? "rows marked (disturbed) were" : "the row marked (disturbed) was",
+          n > 1 ? "their times are" : "its times are");
+  for (int i = 0, k = 0; i < w->n_rows; i++)
+    if (w->rows[i].disturbed)
+      fprintf(f, "%s %s: %s", k++ ? ";" : "", TC(w->rows[i].backend),
+              TC(w->rows[i].disturbed_reason));
+  fprintf(f, ". Run on a quiet machine (stop other jobs), or use fewer threads (--threads).\n");
 }

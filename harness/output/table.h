@@ -14,5 +14,8 @@ void table_fmt_time(char *buf, size_t len, double seconds);
 void table_print_header(FILE *f, const report *r, const report_workload *w);
 /* Rows must be sorted (report_sort_rows): ranked rows first, fastest first. */
 void table_print(FILE *f, const report_workload *w);
+/* The line under a table that names its disturbed rows, what was seen and what to do; nothing
+ * when every row was measured on a quiet machine. */
+void table_print_disturbed(FILE *f, const report_workload *w);
 
 #endif

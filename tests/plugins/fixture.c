@@ -1,11 +1,13 @@
 /* fixture.c: test plugins, good and bad, one shared library per PLUG_* define (tests/
  * CMakeLists.txt). Each is the example's backend (mlpbench's CPU step over plain loops) with
  * one thing wrong, so a test can show what mlpbench says about that one fault. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../impls/common/cpu_mlp.h"
@@ -195,6 +197,83 @@ static int fx_step(void *ctx) {
 #define FX_STEP cpu_mlp_step
 #endif
 
+/* Work left running: the backend returns while its "device" still works, and only sync
+ * waits for it (mlp_backend.h allows it). LAZY: train_steps leaves LAZY_S of work per call
+ * (a resident backend); LAZYSTEP: forward_backward leaves it per step. A sample that does not
+ * end after the sync misses it. SLOWFLOOR: gemm_floor takes FLOOR_S per call, so the floor
+ * lies above any toy epoch (the figures contradict each other). */
+#define LAZY_S 0.05
+#define FLOOR_S 0.02
+static double pending; /* seconds of queued work sync still has to wait for */
+static void sleep_s(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+static int fx_sync(void *ctx) {
+  (void)ctx;
+  sleep_s(pending);
+  pending = 0;
+  return 0;
+}
+static int fx_set_params(void *ctx, const float *flat) {
+  fx_sync(ctx); /* returns with its work done: what was queued before, too */
+  return cpu_mlp_set_params(ctx, flat);
+}
+#ifdef PLUG_LAZYSTEP
+static int fx_lazy_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
+  pending += LAZY_S;
+  return fx_forward_backward(ctx, b, loss);
+}
+#endif
+#ifdef PLUG_SLOWFLOOR
+static int fx_slow_floor(void *ctx, int batch, int steps, double *seconds) {
+  sleep_s(FLOOR_S);
+  return cpu_mlp_gemm_floor(ctx, batch, steps, seconds);
+}
+#endif
+#ifdef PLUG_LAZY /* the resident slots, over the CPU step: the training split by pointer */
+static const float *ds_x, *ds_t;
+static const int32_t *ds_y;
+static int fx_set_dataset(void *ctx, const float *x, const int32_t *labels, const float *targets,
+                          int n) {
+  (void)ctx, (void)n;
+  ds_x = x, ds_y = labels, ds_t = targets;
+  return 0;
+}
+static int fx_train_steps(void *ctx, const int32_t *idx, int n_idx, int batch, int zero_grad,
+                          mlp_steps_out *out) {
+  const mlp_spec *s = &last_spec;
+  float *x = malloc(sizeof(float) * (size_t)batch * s->n_in);
+  float *t = malloc(sizeof(float) * (size_t)batch * s->n_out);
+  int32_t *y = malloc(sizeof(int32_t) * (size_t)batch);
+  double sum = 0;
+  int steps = 0, rc = !x || !t || !y;
+  for (int at = 0; !rc && at < n_idx; at += batch, steps++) {
+    int n = n_idx - at < batch ? n_idx - at : batch;
+    for (int i = 0; i < n; i++) {
+      memcpy(x + (size_t)i * s->n_in, ds_x + (size_t)idx[at + i] * s->n_in,
+             sizeof(float) * s->n_in);
+      if (ds_y) y[i] = ds_y[idx[at + i]];
+      if (ds_t)
+        memcpy(t + (size_t)i * s->n_out, ds_t + (size_t)idx[at + i] * s->n_out,
+               sizeof(float) * s->n_out);
+    }
+    mlp_batch b = {.x = x, .y = ds_t ? t : NULL, .labels = ds_y ? y : NULL, .n = n};
+    float loss = 0;
+    rc = (zero_grad && cpu_mlp_zero_grads(ctx)) || cpu_mlp_forward_backward(ctx, &b, &loss) ||
+         cpu_mlp_step(ctx);
+    sum += loss;
+    out->last_loss = loss;
+  }
+  free(x), free(t), free(y);
+  out->mean_loss = steps ? (float)(sum / steps) : 0.0f;
+  out->device_seconds = -1.0;
+  pending += LAZY_S; /* returns now; the sync waits */
+  return rc ? -1 : 0;
+}
+#endif
+
 #ifndef PLUG_NAME
 #define PLUG_NAME "fixture"
 #endif
@@ -222,18 +301,33 @@ static const mlp_backend table = {
     .create = fx_create,
     .destroy = cpu_mlp_destroy,
     .error = cpu_mlp_error,
-    .set_params = cpu_mlp_set_params,
+    .set_params = fx_set_params,
     .get_params = cpu_mlp_get_params,
     .get_grads = fx_get_grads,
     .zero_grads = fx_zero_grads,
+#ifdef PLUG_LAZYSTEP
+    .forward_backward = fx_lazy_forward_backward,
+#else
     .forward_backward = fx_forward_backward,
+#endif
     .step = FX_STEP,
 #ifndef PLUG_NULLSLOT
     .forward = cpu_mlp_forward,
 #endif
+#ifdef PLUG_SLOWFLOOR
+    .gemm_floor = fx_slow_floor,
+#else
     .gemm_floor = cpu_mlp_gemm_floor,
+#endif
 #ifdef PLUG_PATHS
     .props = &props,
+#endif
+#ifdef PLUG_LAZY
+    .set_dataset = fx_set_dataset,
+    .train_steps = fx_train_steps,
+#endif
+#if defined(PLUG_LAZY) || defined(PLUG_LAZYSTEP)
+    .sync = fx_sync,
 #endif
 };
 

@@ -1,0 +1,114 @@
+/* test_disturbed_rule.c: the rule that judges a row disturbed (harness/engine/disturbed.h), on
+ * rows built by hand: an epoch under its own floor and a rate over the machine's peak are
+ * flagged with their reason; other work counts only above 0.1 core and beyond what the tick
+ * counts resolve; waiting tasks above 0.5; a merged row is disturbed when one process was. */
+#include <math.h>
+#include <string.h>
+
+#include "../harness/engine/disturbed.h"
+#include "t.h"
+
+/* A row that ran, median 10 ms, with quiet figures. */
+static void quiet_row(report_row *r) {
+  memset(r, 0, sizeof *r);
+  snprintf(r->backend, sizeof r->backend, "blas");
+  r->ran = 1;
+  r->st.median = 0.010;
+  r->gemm_floor = 0.008;
+  r->floor_bounds = 1;
+  r->peak_fraction = 0.5;
+  r->load_seconds = 2.0;
+  r->other_cores = 0.02;
+  r->steal_cores = 0.0;
+  r->load_resolution = 0.01;
+  r->other_runnable = 0.1;
+  r->switches_per_s = 3;
+  r->cpu_per_wall = 1.9;
+}
+
+static void test_rule(void) {
+  report_row r;
+  quiet_row(&r);
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed && !r.disturbed_reason[0], "a quiet row was marked: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.gemm_floor = 0.0125; /* x floor 0.8 */
+  disturbed_judge(&r);
+  T_CHECK(r.disturbed && strstr(r.disturbed_reason, "0.8x its own GEMM floor"),
+          "an epoch under its floor: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.gemm_floor = 0.0125;
+  r.floor_bounds = 0; /* a resident path's own kernels may beat the library's products */
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "a resident row under the floor was marked: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.gemm_floor = 0.0100 / 0.985; /* x floor 0.985: within the margin */
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "x floor 0.985 was marked: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.peak_fraction = 2.78;
+  disturbed_judge(&r);
+  T_CHECK(r.disturbed && strstr(r.disturbed_reason, "278% of the machine peak"),
+          "a rate over the peak: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.other_cores = 0.3;
+  disturbed_judge(&r);
+  T_CHECK(r.disturbed && strstr(r.disturbed_reason, "other processes used 0.30 cores"),
+          "0.3 core of other work: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.other_cores = 0.3;
+  r.load_resolution = 0.5; /* a short row: the tick counts cannot tell 0.3 from 0 */
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "other work below the resolution was marked: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.other_cores = 0.09;
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "0.09 core was marked: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.steal_cores = 0.2;
+  disturbed_judge(&r);
+  T_CHECK(r.disturbed && strstr(r.disturbed_reason, "stole 0.20 cores"), "steal: %s",
+          r.disturbed_reason);
+
+  quiet_row(&r);
+  r.other_runnable = 1.5;
+  disturbed_judge(&r);
+  T_CHECK(r.disturbed && strstr(r.disturbed_reason, "1.5 other tasks waiting") &&
+              strstr(r.disturbed_reason, "3 involuntary context switches/s"),
+          "waiting tasks, with the switches as evidence: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.other_cores = r.steal_cores = r.other_runnable = r.load_resolution = NAN;
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "no figures (no /proc) was marked: %s", r.disturbed_reason);
+}
+
+static void test_merge(void) {
+  report_row a, b;
+  quiet_row(&a);
+  quiet_row(&b);
+  b.other_cores = 1.0;
+  disturbed_judge(&b);
+  disturbed_merge(&a, &b, 2);
+  T_CHECK(a.disturbed && strncmp(a.disturbed_reason, "process 2: other processes", 26) == 0,
+          "merged: %s", a.disturbed_reason);
+  T_CHECK(fabs(a.other_cores - 0.51) < 1e-12 && a.load_seconds == 4.0,
+          "weighted other work %g over %g s", a.other_cores, a.load_seconds);
+  disturbed_judge(&a);
+  T_CHECK(a.disturbed && strncmp(a.disturbed_reason, "process 2:", 10) == 0,
+          "judged again, the process's reason stays: %s", a.disturbed_reason);
+}
+
+int main(void) {
+  T_RUN(test_rule);
+  T_RUN(test_merge);
+  T_EXIT();
+}
