@@ -56,14 +56,16 @@ static void blas_parallel(cpu_task fn, void *arg) {
   fn(arg, omp_get_thread_num(), omp_get_num_threads());
 }
 #define BLAS_PARALLEL blas_parallel
-/* libgomp's idle threads spin for about 300,000 rounds before they sleep. When another
- * process holds a core, a fork-join then waits for a thread that spins on a core the waiting
- * one needs: under one busy loop per core the classifier's epoch went from 24 ms to 588 ms
- * (issue 24). A bounded spin keeps the quiet machine's speed and sleeps before a time slice
- * is lost (results/reference/issue24-wait-policy.md). */
+/* libgomp's idle threads spin about 300,000 rounds (milliseconds) before they sleep. When
+ * another process holds a core, a worker preempted while it spins waits for a whole time
+ * slice before the next fork-join can start: under load the classifier's 2-thread epoch went
+ * from 24 ms to 588 ms (issue 24). 1,000 rounds still catch the short serial gaps between one
+ * step's products on a quiet machine, and sleep long before a time slice is lost; passive
+ * waiting (no spin) pays a wake-up per fork-join there (results/reference/
+ * issue24-wait-policy.md). */
 static const mlp_wait_policy blas_wait = {.user_vars = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", NULL},
                                           .name = "GOMP_SPINCOUNT",
-                                          .value = "10000"};
+                                          .value = "1000"};
 #define BLAS_WAIT (&blas_wait)
 #else
 /* The pthreads build's workers spin on their own between products: a second pool of ours
