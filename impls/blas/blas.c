@@ -56,13 +56,12 @@ static void blas_parallel(cpu_task fn, void *arg) {
   fn(arg, omp_get_thread_num(), omp_get_num_threads());
 }
 #define BLAS_PARALLEL blas_parallel
-/* libgomp's idle threads spin about 300,000 rounds (milliseconds) before they sleep. When
- * another process holds a core, a worker preempted while it spins waits for a whole time
- * slice before the next fork-join can start: under load the classifier's 2-thread epoch went
- * from 24 ms to 588 ms (issue 24). 1,000 rounds still catch the short serial gaps between one
- * step's products on a quiet machine, and sleep long before a time slice is lost; passive
- * waiting (no spin) pays a wake-up per fork-join there (results/reference/
- * issue24-wait-policy.md). */
+/* libgomp's idle threads spin 300,000 rounds (milliseconds) before they sleep. When another
+ * process holds a core, a spinning thread competes for the core the thread it waits for
+ * needs, and every fork-join waits for time slices: under one busy loop per core the
+ * classifier's 2-thread epoch went from 24 ms to 588 ms (issue 24). 1,000 rounds end long
+ * before a time slice and kept the quiet speed in the issue's runs; passive waiting pays a
+ * wake-up per fork-join there (results/reference/issue24-wait-policy.md). */
 static const mlp_wait_policy blas_wait = {.user_vars = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", NULL},
                                           .name = "GOMP_SPINCOUNT",
                                           .value = "1000"};

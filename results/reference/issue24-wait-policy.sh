@@ -2,7 +2,8 @@
 # issue24-wait-policy.sh PHASE ROUNDS WORKLOAD THREADS CANDIDATES...: one phase of issue 24's
 # wait-policy measurement. Each round runs every candidate once, in an order rotated per round
 # and reversed on even rounds (ABBA-like), so drift on a shared machine hits every candidate.
-# A candidate is LABEL=BIN[:VAR=VALUE]; PHASE "loaded" starts one busy loop per core first.
+# A candidate is LABEL=BIN[:VAR=VALUE][#THREADS] (#THREADS overrides THREADS for it); PHASE
+# "loaded" starts one busy loop per core first.
 # Appends one line per run to $OUT (default /tmp/h3-wp/runs.tsv):
 #   phase workload threads candidate round loadavg1 blas_median blas_floor naive_median
 set -u
@@ -28,14 +29,16 @@ for r in $(seq 1 "$rounds"); do
   for k in $(seq 0 $((n - 1))); do order+=($(((k + r) % n))); done
   if [ $((r % 2)) = 0 ]; then order=($(printf '%s\n' "${order[@]}" | tac)); fi
   for k in "${order[@]}"; do
-    c=${cands[$k]} label=${c%%=*} rest=${c#*=}
+    c=${cands[$k]} t=$threads
+    case $c in *"#"*) t=${c##*#} c=${c%#*} ;; esac
+    label=${c%%=*} rest=${c#*=}
     bin=${rest%%:*} envs=()
     [ "$bin" != "$rest" ] && envs=("${rest#*:}")
     load=$(cut -d' ' -f1 /proc/loadavg)
     f=$(mktemp /tmp/h3-wp/run-XXXXXX.json)
-    env "${envs[@]}" "$bin" bench "${args[@]}" --threads "$threads" --quiet --results "$f" \
+    env "${envs[@]}" "$bin" bench "${args[@]}" --threads "$t" --quiet --results "$f" \
       >/dev/null 2>>/tmp/h3-wp/err.log || { echo "run failed: $c" >&2; continue; }
-    python3 - "$f" "$phase" "$wl" "$threads" "$label" "$r" "$load" >>"$out" <<'PY'
+    python3 - "$f" "$phase" "$wl" "$t" "$label" "$r" "$load" >>"$out" <<'PY'
 import json, sys
 f, *tag = sys.argv[1:]
 rows = {x["backend"]: x for x in json.load(open(f))["workloads"][0]["results"]}
