@@ -1,5 +1,7 @@
+# issue24-wait-policy-summary.py RUNS.tsv: per phase, workload and threads, each candidate's
+# median of run medians (min..max), its GEMM floor, naive, and the load average seen.
 import sys, statistics as st, collections
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1] if len(sys.argv) > 1 else "/tmp/h3-wp/runs.tsv") if l.strip()]
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 g = collections.OrderedDict()
 for ph, wl, th, c, r, load, b, fl, nv in rows:
     g.setdefault((ph, wl, th), collections.OrderedDict()).setdefault(c, []).append((float(b), float(fl) if fl != "-" else None, float(nv) if nv != "-" else None, float(load)))
