@@ -60,16 +60,18 @@ sanitize: deps
 	cmake --build build-asan -j2
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j2
 
-# valgrind 3.19 knows no AVX-512: a build without -march=native, OpenBLAS on its AVX2 kernels
+# valgrind 3.19 knows no AVX-512: a build without -march=native, OpenBLAS on its AVX2 kernels;
+# MLPBENCH_REEXEC: mlpbench must not re-run itself to set its threads' wait policy, or the
+# re-run would leave valgrind and run unchecked
 valgrind: deps
 	@bash harness/scripts/deps.sh valgrind
 	@test -f build-valgrind/CMakeCache.txt || cmake -S . -B build-valgrind \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLPBENCH_NATIVE=OFF -DMLPBENCH_CUDA=OFF
 	cmake --build build-valgrind -j2 --target mlpbench
-	OPENBLAS_CORETYPE=Haswell valgrind --error-exitcode=9 --leak-check=full \
+	MLPBENCH_REEXEC=valgrind OPENBLAS_CORETYPE=Haswell valgrind --error-exitcode=9 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect --suppressions=tests/valgrind.supp \
 	  ./build-valgrind/mlpbench train --backend naive,blas --limit 600 --epochs 1 --quiet
-	OPENBLAS_CORETYPE=Haswell valgrind --error-exitcode=9 --leak-check=full \
+	MLPBENCH_REEXEC=valgrind OPENBLAS_CORETYPE=Haswell valgrind --error-exitcode=9 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect --suppressions=tests/valgrind.supp \
 	  ./build-valgrind/mlpbench bench --workload all --data synthetic:400 --epochs 2 --quiet \
 	  --results /tmp/mlpbench-valgrind.json

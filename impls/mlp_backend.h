@@ -89,6 +89,13 @@ typedef struct {
   int threads;
 } mlp_library;
 
+/* How a library's idle worker threads wait between parallel regions, set through the
+ * environment its thread runtime reads when it loads (e.g. libgomp's GOMP_SPINCOUNT). */
+typedef struct {
+  const char *user_vars[4]; /* the variables that choose a policy (NULL-ended): a user's wins */
+  const char *name, *value; /* what mlpbench sets when the user set none of them */
+} mlp_wait_policy;
+
 /* A backend's name: 1 to MLP_NAME_MAX characters of [a-z0-9_-], starting with a letter, unique
  * among backends and peers. Results files, tables and series are keyed by it, so the harness
  * refuses a table whose name breaks this rather than cut or confuse it. */
@@ -96,7 +103,7 @@ typedef struct {
 
 /* The version of this table's layout and meaning, for backends loaded as plugins
  * (mlp_plugin.h). Raised whenever a slot is added, removed, moved or changes meaning. */
-#define MLP_BACKEND_ABI 1
+#define MLP_BACKEND_ABI 2
 
 typedef struct mlp_backend {
   /* The plugin header: a plugin sets both (MLP_BACKEND_PLUGIN_HEADER), a table built into
@@ -169,6 +176,11 @@ typedef struct mlp_backend {
    * 0: nothing to do; -1: not a request this backend knows (err says why). */
   int (*tuned_env)(const char *request, char *name, size_t nlen, char *value, size_t vlen,
                    char *err, size_t elen);
+  /* The wait policy of the library's idle worker threads, which its runtime reads once, when
+   * it loads (NULL: none needed). A user who set any of `user_vars` chose a policy: it is
+   * kept. Otherwise the caller sets name=value and re-runs itself, so every process of the
+   * run (--processes children, peers) waits the same way. */
+  const mlp_wait_policy *wait_policy;
   /* Optional: the machine's FP32 rate as this library reaches it, in GFLOP/s: the best of a
    * few large square products with opt's threads, in about budget_s seconds; desc gets what
    * was run ("cblas_sgemm 2048^3, 2 threads"). Not the vendor's theoretical figure: what the

@@ -16,7 +16,7 @@
  * set_dataset and train_steps come together or not at all. Every string a plugin hands back
  * (summary, describe, error, path, why) is shown through mlpbench's terminal filter, so it
  * cannot move the cursor or forge lines. A plugin may not be the reference row (props.reference
- * is ignored) nor ask to re-run mlpbench (tuned_env is ignored).
+ * is ignored) nor ask to re-run mlpbench (tuned_env and wait_policy are ignored).
  *
  * Build: cc -shared -fPIC $(pkg-config --cflags mlpbench) mine.c -o libmine.so
  *        $(pkg-config --libs mlpbench)   (the last only if it uses common/cpu_mlp.h) */

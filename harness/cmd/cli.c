@@ -528,25 +528,81 @@ const char *cli_kernel_chooser(const cli_opts *o) {
   return "the library";
 }
 
+/* A wait policy is the user's when their environment sets any variable that chooses one. */
+static const char *wait_user_var(const mlp_wait_policy *w) {
+  for (int k = 0; k < 4 && w->user_vars[k]; k++)
+    if (getenv(w->user_vars[k])) return w->user_vars[k];
+  return NULL;
+}
+
+/* Each backend's library reads its kernel (--blas-kernel) and its threads' wait policy when
+ * it loads: this process sets what they need and re-runs itself, once. MLPBENCH_REEXEC marks
+ * the re-run (and who chose the kernel); MLPBENCH_WAIT_SET what mlpbench set for the waits,
+ * so the results tell it from a value the user set. --processes children and peers inherit
+ * the environment, so every process of the run waits the same way. */
 void cli_apply_tuning(const cli_opts *o) {
-  char name[64], value[64], err[256];
-  if (!o->blas_kernel || getenv("MLPBENCH_REEXEC")) return;
-  int any = 0;
+  char name[64], value[64], err[256], set[256] = "";
+  if (getenv("MLPBENCH_REEXEC")) return;
+  int kernel = 0;
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
-    if (!be->tuned_env ||
+    const mlp_wait_policy *w = be->wait_policy;
+    if (w && w->name && w->value && !wait_user_var(w) && !getenv(w->name)) {
+      setenv(w->name, w->value, 1);
+      size_t used = strlen(set);
+      snprintf(set + used, sizeof set - used, "%s%s=%s", used ? "," : "", w->name, w->value);
+    }
+    if (!o->blas_kernel || !be->tuned_env ||
         be->tuned_env(o->blas_kernel, name, sizeof name, value, sizeof value, err, sizeof err) != 1)
       continue;
     setenv(name, value, 1);
     fprintf(stderr, "mlpbench: re-running with %s=%s\n", name, TERM_TEXT(value));
-    any = 1;
+    kernel = 1;
   }
-  if (!any) return;
-  /* the re-run process records who chose its kernel (cli_kernel_chooser) */
-  setenv("MLPBENCH_REEXEC", strcmp(o->blas_kernel, "auto") == 0 ? "auto" : "user", 1);
+  if (!kernel && !set[0]) return;
+  /* the re-run process records who chose its kernel (cli_kernel_chooser) and its waits */
+  setenv("MLPBENCH_REEXEC",
+         !kernel                               ? "wait"
+         : strcmp(o->blas_kernel, "auto") == 0 ? "auto"
+                                               : "user",
+         1);
+  if (set[0]) setenv("MLPBENCH_WAIT_SET", set, 1);
   fflush(NULL);
   execv("/proc/self/exe", cli_argv);
   fprintf(stderr, "mlpbench: could not re-run itself (%s); continuing as it is\n", strerror(errno));
+  /* the libraries loaded with the old environment: claim nothing they did not get */
+  unsetenv("MLPBENCH_REEXEC");
+  unsetenv("MLPBENCH_WAIT_SET");
+  for (char *save = NULL, *v = strtok_r(set, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+    *strchr(v, '=') = '\0';
+    unsetenv(v);
+  }
+}
+
+void cli_wait_policy(char *buf, size_t len) {
+  buf[0] = '\0';
+  for (int i = 0; i < registry_count(); i++) {
+    const mlp_wait_policy *w = registry_get(i)->wait_policy;
+    if (!w || !w->name || !w->value) continue;
+    char raw[256], mine[128];
+    const char *user = wait_user_var(w), *set = getenv("MLPBENCH_WAIT_SET"), *cur = getenv(w->name);
+    snprintf(mine, sizeof mine, "%s=%s", w->name, w->value);
+    if (!user)
+      snprintf(raw, sizeof raw, "the runtime's default (mlpbench did not re-run itself to set %s)",
+               mine);
+    else if (cur && strcmp(cur, w->value) == 0 && set && strstr(set, mine))
+      snprintf(raw, sizeof raw, "%s (set by mlpbench)", mine);
+    else {
+      size_t used = 0;
+      for (int k = 0; k < 4 && w->user_vars[k]; k++)
+        if (getenv(w->user_vars[k]) && used < sizeof raw)
+          used += (size_t)snprintf(raw + used, sizeof raw - used, "%s%s=%s", used ? ", " : "",
+                                   w->user_vars[k], getenv(w->user_vars[k]));
+      if (used < sizeof raw) snprintf(raw + used, sizeof raw - used, " (the user's)");
+    }
+    utf8_clean(buf, len, raw); /* the user's value goes into a JSON file */
+    return;
+  }
 }
 
 int cli_stray(const char *cmd, char **argv, int argc, int i, const char *usage) {

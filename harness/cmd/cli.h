@@ -53,10 +53,14 @@ const char *cli_option(int i, int *key, int *has_arg);
  * setting. 0, or EXIT_USAGE after a message. */
 int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *worst);
 
-/* --blas-kernel: re-runs this process with the environment a backend's library needs. */
+/* --blas-kernel and the backends' wait policies: re-runs this process with the environment
+ * their libraries read when they load. */
 void cli_apply_tuning(const cli_opts *o);
 /* Who chose the math library's kernel this process runs, for the results' context. */
 const char *cli_kernel_chooser(const cli_opts *o);
+/* The threads' wait policy of this run and who chose it, for the results context
+ * ("GOMP_SPINCOUNT=10000 (set by mlpbench)"); "" when no backend's threads need one. */
+void cli_wait_policy(char *buf, size_t len);
 extern char **cli_argv; /* main's argv, for re-running */
 
 int cmd_list(int argc, char **argv);

@@ -170,6 +170,7 @@ int cmd_bench(int argc, char **argv) {
   report_context ctx; /* filled once: this command, this machine */
   report_context_fill(&ctx, argc + 1, argv - 1);
   snprintf(ctx.blas_kernel_by, sizeof ctx.blas_kernel_by, "%s", cli_kernel_chooser(&o));
+  cli_wait_policy(ctx.wait_policy, sizeof ctx.wait_policy);
   interrupt_install();
   return bench_plan(&p, &ctx, results_path, worst);
 }

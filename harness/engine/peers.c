@@ -224,6 +224,9 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
                         NULL};
   if (!p->quiet) fprintf(stderr, "  running peer %s ...\n", peer);
   snprintf(tag, sizeof tag, "peer %s", peer);
+  /* no envp: the peer inherits this process's environment, and with it the threads' wait
+   * policy mlpbench set before it re-ran (cli_apply_tuning), or the user's: PyTorch's libgomp
+   * reads it as the blas backend's did, so a busy machine slows both alike (issue 24) */
   spawn_job job = {.argv = argv, .tag = tag, .show = 20, .timeout_s = p->peer_timeout_s};
   int code = spawn_job_run(&job);
   if (code == 77) {

@@ -307,6 +307,7 @@ static void build_table(plugin *p, int i) {
       .library = t->library ? per_index[i].library : NULL,
       .advice = t->advice ? per_index[i].advice : NULL,
       .tuned_env = NULL,   /* a plugin does not get to re-run mlpbench with an environment */
+      .wait_policy = NULL, /* nor set its threads' environment */
       .peak_gflops = NULL, /* the machine's peak is measured through a built-in library */
   };
 }

@@ -40,6 +40,7 @@ typedef struct {
   char blas_library[160], blas_kernel[32]; /* the host math library, when a backend has one */
   int blas_threads;
   char blas_kernel_by[48];  /* who chose that kernel: "the library", "mlpbench (auto)", ... */
+  char wait_policy[128];    /* how idle library threads wait, and who chose it ("" none) */
   double peak_gflops;       /* the machine's FP32 rate through a host library (NaN: none) */
   char peak_by[96];         /* what measured it: "blas: cblas_sgemm 2048^3, best of 3, ..." */
   char peak_at[32];         /* when (ISO 8601 UTC; a --processes child: its parent's) */

@@ -70,6 +70,7 @@ static const field context_fields[] = {
     FIELD(report_context, "blas_kernel", F_STR, blas_kernel),
     FIELD(report_context, "blas_threads", F_INT, blas_threads),
     FIELD(report_context, "blas_kernel_chosen_by", F_STR, blas_kernel_by),
+    FIELD(report_context, "thread_wait_policy", F_STR, wait_policy),
     FIELD(report_context, "machine_peak_gflops", F_NUM, peak_gflops),
     FIELD(report_context, "machine_peak_by", F_STR, peak_by),
     FIELD(report_context, "machine_peak_at", F_STR, peak_at),

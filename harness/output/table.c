@@ -61,6 +61,7 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
     fprintf(f, "BLAS: %s; kernel %s%s%s%s; %d threads\n", TT(c->blas_library), TT(c->blas_kernel),
             c->blas_kernel_by[0] ? " (chosen by " : "", TT(c->blas_kernel_by),
             c->blas_kernel_by[0] ? ")" : "", c->blas_threads);
+  if (c->wait_policy[0]) fprintf(f, "Idle threads wait: %s\n", TT(c->wait_policy));
   if (isfinite(c->peak_gflops)) {
     fprintf(f,
             "Machine peak: %.1f GFLOP/s FP32 (%s; what this library reaches here, not a "

@@ -56,11 +56,22 @@ static void blas_parallel(cpu_task fn, void *arg) {
   fn(arg, omp_get_thread_num(), omp_get_num_threads());
 }
 #define BLAS_PARALLEL blas_parallel
+/* libgomp's idle threads spin 300,000 rounds (milliseconds) before they sleep. When another
+ * process holds a core, a spinning thread competes for the core the thread it waits for
+ * needs, and every fork-join waits for time slices: under one busy loop per core the
+ * classifier's 2-thread epoch went from 24 ms to 588 ms (issue 24). 1,000 rounds end long
+ * before a time slice and kept the quiet speed in the issue's runs; passive waiting pays a
+ * wake-up per fork-join there (results/reference/issue24-wait-policy.md). */
+static const mlp_wait_policy blas_wait = {.user_vars = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", NULL},
+                                          .name = "GOMP_SPINCOUNT",
+                                          .value = "1000"};
+#define BLAS_WAIT (&blas_wait)
 #else
 /* The pthreads build's workers spin on their own between products: a second pool of ours
  * would share the cores with them (issue 11's helper thread for Adam was slower for it), so
  * the loops stay on the calling thread. */
 #define BLAS_PARALLEL NULL
+#define BLAS_WAIT NULL
 #endif
 
 static const cpu_matmul_ops blas_matmul = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn,
@@ -272,5 +283,6 @@ const mlp_backend mlp_backend_blas = {
     .library = blas_library,
     .advice = blas_advice,
     .tuned_env = blas_tuned_env,
+    .wait_policy = BLAS_WAIT,
     .peak_gflops = blas_peak_gflops,
 };
