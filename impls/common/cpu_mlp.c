@@ -509,10 +509,32 @@ int cpu_mlp_forward(void *ctx, const float *x, int n, float *out) {
   return 0;
 }
 
-/* The five products of a step, alone, as a step after zero_grads calls them: what an epoch
- * would cost if everything else were free. */
-int cpu_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds) {
-  cpu_mlp *c = ctx;
+/* The optimizer's compulsory bytes and nothing else: each parameter's gradient, and Adam's two
+ * moments, read; the parameter and the moments written back. An add per element keeps the
+ * stores real without arithmetic of its own, and leaves every value as it was when the
+ * gradients are zero, as they are in the floors (zero inputs): nothing drifts or goes
+ * subnormal however many steps a floor runs. */
+static void traffic_part(void *arg, int part, int parts) {
+  cpu_mlp *c = arg;
+  size_t i0, i1;
+  part_range(c->n_params, part, parts, 16, &i0, &i1); /* Adam's and SGD's split */
+  float *restrict p = c->params, *restrict m = c->m, *restrict v = c->v;
+  const float *restrict g = c->grads;
+  if (c->spec.opt == MLP_OPT_ADAM)
+    for (size_t i = i0; i < i1; i++) {
+      m[i] += g[i];
+      v[i] += g[i];
+      p[i] += g[i];
+    }
+  else
+    for (size_t i = i0; i < i1; i++)
+      p[i] += g[i];
+}
+
+/* The five products of a step, as a step after zero_grads calls them, and with `traffic` the
+ * optimizer's bytes after them on the optimizer's threads: what an epoch would cost if
+ * everything else were free. */
+static int floor_steps(cpu_mlp *c, int batch, int steps, int traffic, double *seconds) {
   const mlp_spec *s = &c->spec;
   if (batch < 1 || batch > s->max_batch) {
     set_err(c, "batch of %d outside 1..%d", batch, s->max_batch);
@@ -531,8 +553,18 @@ int cpu_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds) {
     c->mm.matmul_tn(dW2, c->h, c->dz2, s->n_hidden, s->n_out, batch);
     c->mm.matmul_nt(c->dh, c->dz2, W2, batch, s->n_hidden, s->n_out);
     c->mm.matmul_tn(dW1, c->xs, c->dh, s->n_in, s->n_hidden, batch);
+    if (traffic) run_parts(c, c->n_params, traffic_part, c);
   }
   fp_leave(g);
-  *seconds = -1.0; /* the caller's clock */
+  c->grads_zero = 0; /* the products wrote the gradients */
+  *seconds = -1.0;   /* the caller's clock */
   return 0;
+}
+
+int cpu_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds) {
+  return floor_steps(ctx, batch, steps, 0, seconds);
+}
+
+int cpu_mlp_step_floor(void *ctx, int batch, int steps, double *seconds) {
+  return floor_steps(ctx, batch, steps, 1, seconds);
 }
