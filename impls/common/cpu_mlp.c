@@ -218,9 +218,8 @@ static void par_part(void *arg, int part, int parts) {
 #endif
 }
 
-// fn's parts on the products' threads when split (and there is a pool), else one part here
-static void run_split(const cpu_mlp *c, int split, cpu_task fn, void *arg) {
-  if (!c->mm.parallel || !split) {
+static void run_parts(const cpu_mlp *c, size_t work, cpu_task fn, void *arg) {
+  if (!c->mm.parallel || work < PAR_MIN) {
     fn(arg, 0, 1);
     return;
   }
@@ -229,10 +228,6 @@ static void run_split(const cpu_mlp *c, int split, cpu_task fn, void *arg) {
   j.csr = _mm_getcsr();
 #endif
   c->mm.parallel(par_part, &j);
-}
-
-static void run_parts(const cpu_mlp *c, size_t work, cpu_task fn, void *arg) {
-  run_split(c, work >= PAR_MIN, fn, arg);
 }
 
 // [*i0, *i1) = share `part` of `parts` of [0, n), its edges on multiples of align
@@ -350,13 +345,16 @@ static void sgd_update(float *p, const float *g, size_t n, float lr) {
 }
 
 // PyTorch's Adam (non-fused, non-amsgrad) on n entries; step_size = lr / (1 - beta1^t) and
-// bc2_sqrt = sqrt(1 - beta2^t), computed in double as PyTorch does
+// inv_bc2_sqrt = 1 / sqrt(1 - beta2^t), computed in double as PyTorch computes its terms.
+// PyTorch divides by sqrt(1 - beta2^t); multiplying by its reciprocal differs by a rounding
+// and saves a vector division per element: with the sqrt and the division by the
+// denominator, divisions are what the step costs beyond its memory traffic (perf, Zen 4).
 static void adam_update(float *p, const float *g, float *m, float *v, size_t n, float beta1,
-                        float beta2, float eps, float step_size, float bc2_sqrt) {
+                        float beta2, float eps, float step_size, float inv_bc2_sqrt) {
   for (size_t i = 0; i < n; i++) {
     m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
     v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
-    float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+    float denom = sqrtf(v[i]) * inv_bc2_sqrt + eps;
     p[i] -= step_size * m[i] / denom;
   }
 }
@@ -395,7 +393,37 @@ static void act_bias_part(void *arg, int part, int parts) {
 
 typedef struct {
   cpu_mlp *c;
-  float step_size, bc2_sqrt; /* Adam's, for this step */
+  const int32_t *idx;
+  int B;
+} gather_job;
+
+// xb (B, n_in) and its labels or targets = the resident rows idx[0..B), rows shared by part
+static void gather_part(void *arg, int part, int parts) {
+  const gather_job *j = arg;
+  cpu_mlp *c = j->c;
+  const int ni = c->spec.n_in, no = c->spec.n_out;
+  size_t r0, r1;
+  part_range((size_t)j->B, part, parts, 1, &r0, &r1);
+  for (size_t r = r0; r < r1; r++) {
+    size_t k = (size_t)j->idx[r];
+    memcpy(c->xb + r * ni, c->ds_x + k * ni, (size_t)ni * sizeof(float));
+    if (c->ds_labels)
+      c->yb[r] = c->ds_labels[k];
+    else
+      memcpy(c->tb + r * no, c->ds_t + k * no, (size_t)no * sizeof(float));
+  }
+}
+
+/* The next batch is gathered inside the optimizer's parts, each part copying its share of the
+ * rows after its share of the update (the step's products are done with this batch's rows by
+ * then): the copy waits on memory from a split far larger than the caches, so two threads
+ * copying halve it, and riding on the optimizer's fork-join costs no fork of its own, which
+ * on a busy machine (a thread waiting for its time slice at every join) costs more than the
+ * copy saves. */
+typedef struct {
+  cpu_mlp *c;
+  float step_size, inv_bc2_sqrt; /* Adam's, for this step */
+  const gather_job *next;        /* the next batch to gather, or NULL */
 } update_job;
 
 static void adam_part(void *arg, int part, int parts) {
@@ -405,7 +433,8 @@ static void adam_part(void *arg, int part, int parts) {
   size_t i0, i1;
   part_range(c->n_params, part, parts, 16, &i0, &i1);
   adam_update(c->params + i0, c->grads + i0, c->m + i0, c->v + i0, i1 - i0, s->beta1, s->beta2,
-              s->eps, j->step_size, j->bc2_sqrt);
+              s->eps, j->step_size, j->inv_bc2_sqrt);
+  if (j->next) gather_part((void *)j->next, part, parts);
 }
 
 static void sgd_part(void *arg, int part, int parts) {
@@ -414,6 +443,7 @@ static void sgd_part(void *arg, int part, int parts) {
   size_t i0, i1;
   part_range(c->n_params, part, parts, 16, &i0, &i1);
   sgd_update(c->params + i0, c->grads + i0, i1 - i0, c->spec.lr);
+  if (j->next) gather_part((void *)j->next, part, parts);
 }
 
 /* ---- the layer pair ---- */
@@ -466,16 +496,17 @@ static float forward_backward(cpu_mlp *c, const mlp_batch *b) {
   return l;
 }
 
-static void step(cpu_mlp *c) {
+// the optimizer step; and with next, that batch gathered on the same parts
+static void step(cpu_mlp *c, const gather_job *next) {
   const mlp_spec *s = &c->spec;
   grads_materialize(c); /* a step right after zero_grads steps on zeros */
   if (s->opt == MLP_OPT_ADAM) {
     long t = ++c->t;
     double bc1 = 1.0 - pow(s->beta1, (double)t), bc2 = 1.0 - pow(s->beta2, (double)t);
-    update_job j = {c, (float)(s->lr / bc1), (float)sqrt(bc2)};
+    update_job j = {c, (float)(s->lr / bc1), (float)(1.0 / sqrt(bc2)), next};
     run_parts(c, c->n_params, adam_part, &j);
   } else {
-    update_job j = {c, 0.0f, 0.0f};
+    update_job j = {c, 0.0f, 0.0f, next};
     run_parts(c, c->n_params, sgd_part, &j);
   }
 }
@@ -503,7 +534,7 @@ int cpu_mlp_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
 int cpu_mlp_step(void *ctx) {
   cpu_mlp *c = ctx;
   fp_guard g = fp_enter(c);
-  step(c);
+  step(c, NULL);
   fp_leave(g);
   return 0;
 }
@@ -550,34 +581,6 @@ int cpu_mlp_set_dataset(void *ctx, const float *x, const int32_t *labels, const 
   return 0;
 }
 
-typedef struct {
-  cpu_mlp *c;
-  const int32_t *idx;
-  int B;
-} gather_job;
-
-// xb (B, n_in) and its labels or targets = the resident rows idx[0..B), rows shared by part
-static void gather_part(void *arg, int part, int parts) {
-  const gather_job *j = arg;
-  cpu_mlp *c = j->c;
-  const int ni = c->spec.n_in, no = c->spec.n_out;
-  size_t r0, r1;
-  part_range((size_t)j->B, part, parts, 1, &r0, &r1);
-  for (size_t r = r0; r < r1; r++) {
-    size_t k = (size_t)j->idx[r];
-    memcpy(c->xb + r * ni, c->ds_x + k * ni, (size_t)ni * sizeof(float));
-    if (c->ds_labels)
-      c->yb[r] = c->ds_labels[k];
-    else
-      memcpy(c->tb + r * no, c->ds_t + k * no, (size_t)no * sizeof(float));
-  }
-}
-
-/* A batch's rows are copied on the step's threads: at batch 128 of 784 inputs (400 KB from a
- * split far larger than the caches) the copy waits on memory, and two threads wait in
- * parallel. Smaller batches stay on the calling thread. */
-enum { GATHER_PAR_MIN = 1 << 15 };
-
 int cpu_mlp_train_steps(void *ctx, const int32_t *idx, int n_idx, int batch, int zero_grad,
                         mlp_steps_out *out) {
   cpu_mlp *c = ctx;
@@ -599,14 +602,15 @@ int cpu_mlp_train_steps(void *ctx, const int32_t *idx, int n_idx, int batch, int
   double sum = 0.0;
   float l = 0.0f;
   int steps = 0;
+  gather_job first = {c, idx, n_idx < batch ? n_idx : batch};
+  gather_part(&first, 0, 1);
   for (int at = 0; at < n_idx; at += batch, steps++) {
-    const int B = n_idx - at < batch ? n_idx - at : batch;
-    gather_job gj = {c, idx + at, B};
-    run_split(c, (size_t)B * s->n_in >= GATHER_PAR_MIN, gather_part, &gj);
+    const int B = n_idx - at < batch ? n_idx - at : batch, nat = at + batch;
+    gather_job next = {c, idx + nat, n_idx - nat < batch ? n_idx - nat : batch};
     mlp_batch b = {.x = c->xb, .y = c->tb, .labels = c->yb, .n = B};
     if (zero_grad) c->grads_zero = 1;
     l = forward_backward(c, &b);
-    step(c);
+    step(c, nat < n_idx ? &next : NULL); /* xb is free again: the next batch comes in */
     if (!isfinite(l)) {
       fp_leave(g);
       set_err(c,
