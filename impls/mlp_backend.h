@@ -157,6 +157,14 @@ typedef struct mlp_backend {
    * call on the wall clock after a sync either way (one clock), so a backend should capture
    * and warm up once and time only the products in later calls. */
   int (*gemm_floor)(void *ctx, int batch, int steps, double *seconds);
+  /* Optional (NULL): the floor under a whole step, the step floor. Per step, gemm_floor's five
+   * products and then the optimizer's compulsory memory traffic: one pass that reads what the
+   * update must read (parameters and gradients; Adam's two moments too) and writes what it
+   * must write (parameters; the moments), with an add per element and nothing else, on the
+   * threads and the split the step's optimizer uses. Adam is memory-bound (its sqrt and
+   * division hide under those bytes), so an epoch can approach this floor but not the GEMM
+   * floor. Same contract as gemm_floor otherwise (scribbles, *seconds, warm-up). */
+  int (*step_floor)(void *ctx, int batch, int steps, double *seconds);
 
   /* Optional (NULL): the device memory in use while this context lives, in bytes, as the
    * driver counts it: the whole device (this context's buffers, the libraries' workspaces,

@@ -18,7 +18,8 @@ check "... naive has a line per check with FTZ on" test "$(grep -c '^naive  ' "$
 check "... and one per check with FTZ off" test "$(grep -c '^naive no-ftz ' "$tmp/out")" = "$n_checks"
 check "... naive passes the loss-curve check" grep -qE '^naive +train-curve +PASSED' "$tmp/out"
 check "... determinism is reported as a property" grep -qE '^naive +determinism +PASSED +property: ' "$tmp/out"
-check "... an absent optional slot is NOT SUPPORTED" grep -qE '^naive +resident +NOT SUPPORTED' "$tmp/out"
+check "... the CPU backends pass the resident checks" \
+  grep -qE '^naive +resident +PASSED' "$tmp/out"
 check "... the summary line" grep -qE '^conform: [0-9]+ passed, 0 failed' "$tmp/out"
 if grep -q '^cuda-emu ' "$tmp/out"; then
   check "... the emulated CUDA build passes the resident checks" \
@@ -27,6 +28,7 @@ fi
 
 "$bin" conform --backend-lib "$dir/plug_good.so" --backend fixture >"$tmp/out" 2>&1
 check "a good plugin passes" test $? = 0
+check "... an absent optional slot is NOT SUPPORTED" grep -qE '^fixture +resident +NOT SUPPORTED' "$tmp/out"
 
 # planted BUG CHECK REGEX: exit 1, a FAILED line for CHECK matching REGEX, and its repro
 # command fails the same way alone

@@ -28,6 +28,12 @@ check "results file is JSON with both workloads" \
   grep -q '"schema": "mlpbench-results-1"' "$tmp/r.json"
 check "markdown table has a ranked row" grep -qE '^\| (naive|blas) \| [0-9.]+ (us|ms|s) ' "$tmp/r.md"
 check "montage is a PNG" is_png "$tmp/plots/mnist-montage.png"
+check "the table shows the step floor beside the GEMM floor" \
+  grep -q '| step floor | x step floor | GEMM floor | x floor |' "$tmp/r.md"
+check "a CPU row has a step floor and its multiple" \
+  grep -qE '^\| (naive|blas) \|.*\| [0-9.]+ (us|ms|s) \| [0-9.]+ \| [0-9.]+ (us|ms|s) \| [0-9.]+ \|' "$tmp/r.md"
+check "the results file holds the step floor and its samples" \
+  bash -c 'grep -qE "\"step_floor\": [0-9.e-]+" "$0" && grep -qE "\"step_floor_seconds\": \[$" "$0"' "$tmp/r.json"
 mkdir -p "$tmp/replot"
 "$bin" plot "$tmp/r.json" --plots "$tmp/replot" >/dev/null 2>&1
 check "plot redraws the montage from the results file alone, the same picture" \
@@ -41,13 +47,16 @@ json.dump(j, open(sys.argv[2], 'w'))" "$tmp/r.json" "$tmp/badmontage.json"
 check "a broken montage in the file: plot says so and exits 2" \
   bash -c "test $? = 2 && grep -q 'digit montage not drawn: its data is not whole or out of range' '$tmp/bm.out'"
 if command -v gnuplot >/dev/null; then
-  for p in mnist-epoch-time toy-epoch-time mnist-curves; do
+  for p in mnist-epoch-time toy-epoch-time mnist-curves mnist-ranking toy-ranking; do
     check "$p.png is a PNG" is_png "$tmp/plots/$p.png"
   done
   check "mnist-scaling.png (the sweep) is a PNG" is_png "$tmp/sweep/mnist-scaling.png"
   rm -f "$tmp/plots/mnist-curves.png"
   check "plot redraws from a results file" "$bin" plot "$tmp/r.json" --plots "$tmp/plots"
   check "redrawn curves are a PNG" is_png "$tmp/plots/mnist-curves.png"
+  rm -f "$tmp/replot/mnist-ranking.png"
+  "$bin" plot "$tmp/r.json" --plots "$tmp/replot" >/dev/null 2>&1
+  check "the ranking is redrawn from the results file alone" is_png "$tmp/replot/mnist-ranking.png"
 else
   check "without gnuplot, one message" grep -q "plots skipped: gnuplot not found" "$tmp/out"
 fi

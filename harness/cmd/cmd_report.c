@@ -187,7 +187,8 @@ static void workload_html(FILE *f, const report_workload *w) {
           "GEMM per epoch.</p>\n",
           w->epochs, w->repeat, w->warmup, w->gflop_per_epoch);
   fputs("<table><tr><th>backend</th><th>median/epoch</th><th>IQR</th><th>min</th><th>max</th>"
-        "<th>n</th><th>samples/s</th><th>GFLOP/s</th><th>GEMM floor</th><th>x floor</th>"
+        "<th>n</th><th>samples/s</th><th>GFLOP/s</th><th>step floor</th><th>x step floor</th>"
+        "<th>GEMM floor</th><th>x floor</th>"
         "<th>of peak</th><th>val acc</th><th>gradient check</th><th>largest error / "
         "tolerance</th><th>path</th>"
         "<th>device/epoch</th><th>memory</th></tr>\n",
@@ -198,7 +199,7 @@ static void workload_html(FILE *f, const report_workload *w) {
     html_text(f, r->backend);
     fputs("</td>", f);
     if (!r->ran) {
-      fputs("<td colspan=16 class=bad>failed: ", f);
+      fputs("<td colspan=18 class=bad>failed: ", f);
       html_text(f, r->error);
       fputs("</td></tr>\n", f);
       continue;
@@ -214,11 +215,14 @@ static void workload_html(FILE *f, const report_workload *w) {
     cell_time(f, r->st.min);
     cell_time(f, r->st.max);
     fprintf(f, "<td>%d</td><td>%.4g</td><td>%.2f</td>", r->n_samples, r->samples_per_s, r->gflops);
-    cell_time(f, r->gemm_floor);
-    if (isfinite(r->gemm_floor) && r->gemm_floor > 0)
-      fprintf(f, "<td>%.2f</td>", r->st.median / r->gemm_floor);
-    else
-      fputs("<td>-</td>", f);
+    const double floors[2] = {r->step_floor, r->gemm_floor}; /* as the Markdown table */
+    for (int k = 0; k < 2; k++) {
+      cell_time(f, floors[k]);
+      if (isfinite(floors[k]) && floors[k] > 0)
+        fprintf(f, "<td>%.2f</td>", r->st.median / floors[k]);
+      else
+        fputs("<td>-</td>", f);
+    }
     if (isfinite(r->peak_fraction)) /* the row's GFLOP/s against the machine's, as the table */
       fprintf(f, "<td>%.0f%%</td>", 100 * r->peak_fraction);
     else

@@ -174,6 +174,9 @@ static int w_sync(void *c) {
 static int w_gemm_floor(void *c, int batch, int steps, double *s) {
   return IN(c)->gemm_floor(CTX(c), batch, steps, s);
 }
+static int w_step_floor(void *c, int batch, int steps, double *s) {
+  return IN(c)->step_floor(CTX(c), batch, steps, s);
+}
 static int w_device_memory(void *c, double *bytes) {
   return IN(c)->device_memory(CTX(c), bytes);
 }
@@ -301,6 +304,7 @@ static void build_table(plugin *p, int i) {
       .train_steps = t->train_steps ? w_train_steps : NULL,
       .sync = t->sync ? w_sync : NULL,
       .gemm_floor = t->gemm_floor ? w_gemm_floor : NULL,
+      .step_floor = t->step_floor ? w_step_floor : NULL,
       .device_memory = t->device_memory ? w_device_memory : NULL,
       .props = &p->props,
       .path = t->path ? w_path : NULL,

@@ -132,34 +132,54 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
              : -1;
 }
 
-/* The floor under an epoch: the same GEMMs alone, as many steps of the same batch sizes as an
- * epoch (or a timing block) runs; measured after the timed runs, on the backend's one context
- * (its buffers are scribbled on: nothing trains on it afterwards). */
-static void measure_floor(const run_plan *p, be_handle *hp, const workload *w, report_row *r,
-                          load_acc *load) {
-  enum { FLOOR_SAMPLES = 3 };
-  const be_handle h = *hp;
-  const mlp_backend *be = h.be;
+typedef int (*floor_fn)(void *ctx, int batch, int steps, double *seconds);
+
+/* One sample of a floor (fn: the backend's gemm_floor or step_floor): `epochs` epochs' steps
+ * of the same batch sizes an epoch runs, in the one timed region (wall time after the sync);
+ * < 0 on failure. A disturbed floor makes "x floor" wrong, so its load joins the row's. */
+static double floor_sample(be_handle *hp, const workload *w, floor_fn fn, int epochs,
+                           load_acc *load) {
   const int len = workload_epoch_len(w), full = len / w->batch, rem = len % w->batch;
+  double dev_full = -1.0, dev_rem = 0.0;
+  timed_region reg;
+  timed_sample ts;
+  timed_region_begin(&reg, 1);
+  if (fn(hp->ctx, w->batch, full * epochs, &dev_full) ||
+      (rem && fn(hp->ctx, rem, epochs, &dev_rem)) || timed_region_end(&reg, hp, &ts))
+    return -1.0;
+  if (load) load_acc_add(load, &ts);
+  return ts.seconds / epochs;
+}
+
+/* The floors under an epoch, measured after the timed runs on the backend's one context (its
+ * buffers are scribbled on: nothing trains on it afterwards) with the row's threads: the GEMM
+ * floor (the products alone) and the step floor (the products and the optimizer's compulsory
+ * bytes), their samples alternating so that both see the same machine. */
+static void measure_floors(const run_plan *p, be_handle *hp, const workload *w, report_row *r,
+                           load_acc *load) {
+  enum { FLOOR_SAMPLES = 3 };
+  const mlp_backend *be = hp->be;
+  const int full = workload_epoch_len(w) / w->batch;
   /* a sample spans min(block, epochs) epochs: a --block beyond --epochs times no more */
   const int per_sample = plan_block(p, w) < w->epochs ? plan_block(p, w) : w->epochs;
-  if (!be->gemm_floor || (size_t)full * per_sample > INT_MAX) return;
-  r->floor_samples = calloc(FLOOR_SAMPLES, sizeof(double));
+  if ((size_t)full * per_sample > INT_MAX) return;
+  floor_fn fn[2] = {be->gemm_floor, be->step_floor};
+  double **samples[2] = {&r->floor_samples, &r->step_floor_samples};
+  int *n[2] = {&r->n_floor, &r->n_step_floor}, ok[2];
+  for (int k = 0; k < 2; k++)
+    ok[k] = fn[k] && (*samples[k] = calloc(FLOOR_SAMPLES, sizeof(double)));
   report_time_now(r->floor_at, sizeof r->floor_at);
-  for (int i = 0; r->floor_samples && i < FLOOR_SAMPLES + 1 && !mlpb_stop_signal; i++) {
-    double dev_full = -1.0, dev_rem = 0.0;
-    timed_region reg; /* the samples' region: wall time after the sync */
-    timed_sample ts;
-    timed_region_begin(&reg, 1);
-    if (be->gemm_floor(h.ctx, w->batch, full * per_sample, &dev_full) ||
-        (rem && be->gemm_floor(h.ctx, rem, per_sample, &dev_rem)) ||
-        timed_region_end(&reg, hp, &ts))
-      break;
-    if (i == 0) continue; /* the first warms up */
-    r->floor_samples[r->n_floor++] = ts.seconds / per_sample;
-    load_acc_add(load, &ts); /* a disturbed floor makes "x floor" wrong: the row's figures */
-  }
+  for (int i = 0; i < FLOOR_SAMPLES + 1 && !mlpb_stop_signal; i++)
+    for (int k = 0; k < 2; k++) {
+      double sec = ok[k] ? floor_sample(hp, w, fn[k], per_sample, i > 0 ? load : NULL) : -1.0;
+      if (sec < 0)
+        ok[k] = 0;
+      else if (i > 0)
+        (*samples[k])[(*n[k])++] = sec; /* the first warms up */
+    }
   r->gemm_floor = r->n_floor ? stats_summarize(r->floor_samples, r->n_floor).median : NAN;
+  r->step_floor =
+      r->n_step_floor ? stats_summarize(r->step_floor_samples, r->n_step_floor).median : NAN;
 }
 
 /* The check, then every repeat, of one backend; the verdict and samples land in r. */
@@ -219,7 +239,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   r->ran = 1;
   double peak = memstat_peak();
   r->host_peak_growth = rss0 >= 0 && peak >= rss0 ? peak - rss0 : NAN;
-  measure_floor(p, &h, w, r, &load);
+  measure_floors(p, &h, w, r, &load);
   be_close(&h);
   r->n_load = load.ok ? r->n_samples : 0; /* per-sample figures for every sample, or none */
   r->st = stats_summarize(r->samples, r->n_samples);

@@ -212,6 +212,128 @@ static void plot_curves(plot_job *j, const report_workload *w, const char *wname
   job_end(j, name, g, f, "training curves");
 }
 
+/* What a row ran on, for its bar: its library's name and version (the first two words of
+ * the library string, as "OpenBLAS 0.3.21"), kernel and threads; or, for a row without a
+ * library (a peer, naive, a device), its details up to the first ';' (a peer's framework and
+ * version, "PyTorch 2.5.1 eager, CPU, 2 threads"). */
+static void row_runs_on(char *buf, size_t len, const report_row *r) {
+  char lib[64] = "";
+  if (r->library[0]) {
+    int words = 0, k = 0;
+    for (const char *c = r->library; *c && k < (int)sizeof lib - 1; c++) {
+      if (*c == ' ' && ++words == 2) break;
+      lib[k++] = *c;
+    }
+    lib[k] = '\0';
+    int n = snprintf(buf, len, "%s", lib);
+    if (r->kernel[0] && n >= 0 && (size_t)n < len)
+      n += snprintf(buf + n, len - n, ", %s", r->kernel);
+    if (r->threads > 0 && n >= 0 && (size_t)n < len)
+      snprintf(buf + n, len - n, ", %d thread%s", r->threads, r->threads == 1 ? "" : "s");
+    return;
+  }
+  snprintf(buf, len, "%.*s", (int)strcspn(r->details, ";"), r->details);
+}
+
+/* (e) one ranking: backends and peers in one list by median epoch, fastest on top, each bar
+ * labelled with what it ran on, and two reference lines: the step floor (the lowest any row
+ * measured: the products and the optimizer's compulsory bytes) and the machine peak as an
+ * epoch (the epoch's GEMM FLOPs at the machine's measured FP32 rate). */
+static void plot_ranking(plot_job *j, const report *rep, const report_workload *w,
+                         const char *wname) {
+  char name[64], dat[PATH_MAX], floor_by[24] = "";
+  double lo = INFINITY, hi = 0, fastest = 0, floor = INFINITY, peak = NAN;
+  int n = 0;
+  FILE *f, *g;
+  for (int i = 0; i < w->n_rows; i++) {
+    const report_row *r = &w->rows[i];
+    if (!r->ran || !(r->st.median > 0)) continue;
+    if (fastest == 0 && r->gc.pass) fastest = r->st.median;
+    lo = fmin(lo, r->st.median);
+    hi = fmax(hi, r->st.median);
+    if (isfinite(r->step_floor) && r->step_floor > 0 && r->step_floor < floor) {
+      floor = r->step_floor;
+      snprintf(floor_by, sizeof floor_by, "%s", r->backend);
+    }
+    n++;
+  }
+  if (!n) return;
+  if (fastest == 0) fastest = lo;
+  if (isfinite(rep->ctx.peak_gflops) && rep->ctx.peak_gflops > 0 && w->gflop_per_epoch > 0)
+    peak = w->gflop_per_epoch / rep->ctx.peak_gflops;
+  double ref_lo = fmin(lo, fmin(isfinite(floor) ? floor : lo, isfinite(peak) ? peak : lo));
+  const char *unit;
+  double k = unit_scale(fastest, &unit);
+  int logx = hi / ref_lo > 20;
+  snprintf(name, sizeof name, "%s-ranking", wname);
+  if (job_begin(j, name, 1100, 280 + 50 * n, &g, &f, dat, sizeof dat)) return;
+  int y = n, rank = 0;
+  for (int i = 0; i < w->n_rows; i++) { /* the rows are ranked already: passed, fastest first */
+    const report_row *r = &w->rows[i];
+    char on[160], label[256], value[96];
+    if (!r->ran || !(r->st.median > 0)) continue;
+    row_runs_on(on, sizeof on, r);
+    if (r->gc.pass)
+      snprintf(label, sizeof label, "%d. %s%s%s%s", ++rank, r->backend, on[0] ? " (" : "", on,
+               on[0] ? ")" : "");
+    else
+      snprintf(label, sizeof label, "%s%s%s%s, unranked", r->backend, on[0] ? " (" : "", on,
+               on[0] ? ")" : "");
+    snprintf(value, sizeof value, "%.3g %s (%.2fx)%s", r->st.median * k, unit,
+             r->st.median / fastest, r->gc.pass ? "" : "  gradcheck FAILED");
+    fprintf(f, "%d ", y--);
+    gp_data_str(f, label);
+    fprintf(f, " %g ", r->st.median * k);
+    gp_data_str(f, value);
+    fprintf(f, " %d\n", r->gc.pass ? 1 : 2);
+  }
+  double xmin = logx ? ref_lo * k / 2 : 0, xmax = logx ? hi * k * 8 : hi * k * 1.35;
+  char title[1024];
+  snprintf(title, sizeof title, "%s %d-%d-%d on %s: backends and peers ranked by median epoch",
+           w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out,
+           w->data_title[0] ? w->data_title : w->dataset);
+  fprintf(g, "set title ");
+  gp_quote(g, title);
+  fprintf(g, " . \"\\n\" . ");
+  snprintf(title, sizeof title, "%s, %s", rep->ctx.cpu, rep->ctx.date);
+  gp_quote(g, title);
+  fprintf(g,
+          "\nset xlabel 'median time per epoch (%s)%s'\n"
+          "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\n"
+          "set grid xtics\nset key below vertical left Left reverse\nset style fill solid 0.6 border -1\n"
+          "set linetype 1 lc rgb '#4477aa'\nset linetype 2 lc rgb '#cc3311'\n",
+          unit, logx ? ", log scale" : "", n, xmin, xmax, logx ? "set logscale x" : "");
+  /* the reference lines: drawn as arrows, named in the key by an empty series each */
+  const double refs[2] = {floor, peak};
+  const char *colors[2] = {"#228833", "#aa3377"};
+  char keys[2][160] = {"", ""};
+  for (int i = 0; i < 2; i++) {
+    if (!isfinite(refs[i])) continue;
+    if (i == 0)
+      snprintf(keys[i], sizeof keys[i], "step floor: %.3g %s (%s: products + optimizer traffic)",
+               refs[i] * k, unit, floor_by);
+    else
+      snprintf(keys[i], sizeof keys[i],
+               "machine peak as an epoch: %.3g %s (%.4g GFLOP at %.1f GFLOP/s)", refs[i] * k, unit,
+               w->gflop_per_epoch, rep->ctx.peak_gflops);
+    fprintf(g, "set arrow from %g, graph 0 to %g, graph 1 nohead front lw 2 dt 2 lc rgb '%s'\n",
+            refs[i] * k, refs[i] * k, colors[i]);
+  }
+  fprintf(g, "plot ");
+  gp_quote(g, dat);
+  fprintf(g,
+          " using 3:1:(%g):3:($1-0.3):($1+0.3):5:ytic(2) with boxxyerror lc variable notitle, "
+          "'' using 3:1:4 with labels left offset 1,0 notitle",
+          xmin);
+  for (int i = 0; i < 2; i++) {
+    if (!keys[i][0]) continue;
+    fprintf(g, ", NaN with lines lw 2 dt 2 lc rgb '%s' title ", colors[i]);
+    gp_quote(g, keys[i]);
+  }
+  fprintf(g, "\n");
+  job_end(j, name, g, f, "ranking");
+}
+
 int plots_draw(const char *dir, const report *r) {
   if (!plots_have_gnuplot()) {
     fprintf(stderr, "mlpbench: plots skipped: gnuplot not found (apt-get install gnuplot-nox)\n");
@@ -228,6 +350,7 @@ int plots_draw(const char *dir, const report *r) {
     char wname[32];
     safe_name(wname, sizeof wname, w->name);
     plot_times(&j, r, w, wname);
+    plot_ranking(&j, r, w, wname);
     plot_sweep(&j, w, wname);
     plot_curves(&j, w, wname);
   }

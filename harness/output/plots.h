@@ -10,7 +10,9 @@
 
 int plots_check_dir(const char *dir, char *err, size_t len);
 int plots_have_gnuplot(void);
-/* DIR/<workload>-epoch-time.png, and where the report has them DIR/<workload>-scaling.png
+/* DIR/<workload>-epoch-time.png, DIR/<workload>-ranking.png (backends and peers in one
+ * ranking, each bar with its library or framework and version, the step floor and the
+ * machine peak as reference lines), and where the report has them DIR/<workload>-scaling.png
  * and DIR/<workload>-curves.png; 0, or -1 after a message when any plot could not be drawn
  * (the previous file of that name is then left as it was). */
 int plots_draw(const char *dir, const report *r);

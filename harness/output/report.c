@@ -143,7 +143,7 @@ report_row *report_add_row(report_workload *w) {
   if (w->n_rows >= REPORT_MAX_ROWS) return NULL;
   report_row *r = &w->rows[w->n_rows++];
   memset(r, 0, sizeof *r);
-  r->val_acc = r->test_acc = r->gemm_floor = NAN;
+  r->val_acc = r->test_acc = r->gemm_floor = r->step_floor = NAN;
   r->device_median = r->host_peak_growth = r->device_bytes = NAN; /* not measured */
   r->peak_fraction = NAN;
   r->library_known = 1; /* a row made here knows its library (none is a fact too); the results
@@ -203,6 +203,7 @@ void report_free(report *r) {
       free(row->epoch_loss);
       free(row->epoch_val_acc);
       free(row->floor_samples);
+      free(row->step_floor_samples);
       free(row->proc_medians);
       free(row->other_samples);
       free(row->steal_samples);

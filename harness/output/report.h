@@ -79,9 +79,14 @@ typedef struct {
   double val_acc, test_acc; /* NaN: not measured */
   int n_floor;              /* the GEMM floor: the products alone, per epoch (gemm_floor) */
   double *floor_samples;
-  double gemm_floor;    /* their median; NaN when the backend has no floor slot */
-  int floor_bounds;     /* the epoch ran the floor's own calls (the per-step path), so it cannot
-                         * be faster than the floor; a resident path may run other kernels */
+  double gemm_floor; /* their median; NaN when the backend has no floor slot */
+  int floor_bounds;  /* the epoch ran the floor's own calls (the per-step path), so it cannot
+                      * be faster than the floor; a resident path may run other kernels */
+  /* the step floor: the products plus the optimizer's compulsory memory traffic, per epoch
+   * (step_floor), timed in the same run on the same threads; NaN without the slot */
+  int n_step_floor;
+  double *step_floor_samples;
+  double step_floor;
   int n_proc;           /* processes the samples came from (bench --processes) */
   double *proc_medians; /* each process's median */
   /* memory: the host's peak resident growth over the timed runs (bytes; NaN: not measured),

@@ -122,6 +122,7 @@ static const field row_fields[] = {
     FIELD(report_row, "test_acc", F_NUM, test_acc),
     FIELD(report_row, "gemm_floor", F_NUM, gemm_floor),
     FIELD(report_row, "gemm_floor_bounds_epoch", F_BOOL, floor_bounds),
+    FIELD(report_row, "step_floor", F_NUM, step_floor),
     FIELD(report_row, "device_median", F_NUM, device_median),
     FIELD(report_row, "host_peak_growth_bytes", F_NUM, host_peak_growth),
     FIELD(report_row, "host_peak_exact", F_BOOL, host_peak_exact),
@@ -303,6 +304,7 @@ static json_t *row_json(const report_row *r) {
   for (size_t i = 0; i < sizeof la / sizeof la[0]; i++)
     json_object_set_new(o, la[i].key, jarray(*la[i].a, r->n_load));
   json_object_set_new(o, "gemm_floor_seconds", jarray(r->floor_samples, r->n_floor));
+  json_object_set_new(o, "step_floor_seconds", jarray(r->step_floor_samples, r->n_step_floor));
   json_object_set_new(o, "process_medians", jarray(r->proc_medians, r->n_proc));
   /* derived from epoch_seconds, for readers of the file; recomputed when read back */
   json_object_set_new(o, "median", jnum(r->st.median));
@@ -708,7 +710,10 @@ static int row_from_json(const json_t *o, report_row *r) {
     if (read_array(json_object_get(o, la[i].key), la[i].a, r->n_load) < 0) return -1;
   r->n_floor = read_array(json_object_get(o, "gemm_floor_seconds"), &r->floor_samples, -1);
   r->n_proc = read_array(json_object_get(o, "process_medians"), &r->proc_medians, -1);
-  if (r->n_floor < 0 || r->n_proc < 0) return -1;
+  /* absent in older files: no step floor */
+  r->n_step_floor =
+      read_array(json_object_get(o, "step_floor_seconds"), &r->step_floor_samples, -1);
+  if (r->n_floor < 0 || r->n_proc < 0 || r->n_step_floor < 0) return -1;
   json_t *cv = json_object_get(o, "curves");
   r->n_epochs = read_array(json_object_get(cv, "loss"), &r->epoch_loss, -1);
   if (r->n_epochs < 0 ||

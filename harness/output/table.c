@@ -121,19 +121,20 @@ void table_print(FILE *f, const report_workload *w) {
   }
   fprintf(f,
           "\n| backend | median/epoch | IQR | min | max | n | x fastest | speedup vs %s | "
-          "samples/s | GFLOP/s | val acc | gradcheck | GEMM floor | x floor | of peak | procs | "
-          "path | memory |%s\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
+          "samples/s | GFLOP/s | val acc | gradcheck | step floor | x step floor | GEMM floor | x "
+          "floor "
+          "| of peak | procs | path | memory |%s\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n",
           TC(ref_name), dev ? " device/epoch |" : "", dev ? "---|" : "");
   for (int i = 0; i < w->n_rows; i++) {
     const report_row *r = &w->rows[i];
     if (!r->ran) {
-      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | | %s | |%s\n", TC(r->backend),
+      fprintf(f, "| %s | failed: %s | | | | | | | | | | | | | | | | | %s | |%s\n", TC(r->backend),
               TC(r->error), TC(r->path[0] ? r->path : "-"), dev ? " |" : "");
       continue;
     }
     char med[32], iqr[32], mn[32], mx[32], acc[16] = "-", gc[48], xf[32] = "-", xn[16] = "-";
-    char fl[32] = "-", xfl[32] = "-", pr[32] = "1", pk[32] = "-";
+    char fl[32] = "-", xfl[32] = "-", sf[32] = "-", xsf[32] = "-", pr[32] = "1", pk[32] = "-";
     if (isfinite(r->peak_fraction)) snprintf(pk, sizeof pk, "%.0f%%", 100 * r->peak_fraction);
     if (r->n_proc > 1) {
       double lo = r->proc_medians[0], hi = lo;
@@ -146,6 +147,10 @@ void table_print(FILE *f, const report_workload *w) {
     if (isfinite(r->gemm_floor) && r->gemm_floor > 0) {
       table_fmt_time(fl, sizeof fl, r->gemm_floor);
       snprintf(xfl, sizeof xfl, "%.2f", r->st.median / r->gemm_floor);
+    }
+    if (isfinite(r->step_floor) && r->step_floor > 0) {
+      table_fmt_time(sf, sizeof sf, r->step_floor);
+      snprintf(xsf, sizeof xsf, "%.2f", r->st.median / r->step_floor);
     }
     table_fmt_time(med, sizeof med, r->st.median);
     table_fmt_time(iqr, sizeof iqr, r->st.q3 - r->st.q1);
@@ -167,9 +172,9 @@ void table_print(FILE *f, const report_workload *w) {
     }
     fprintf(f,
             "| %s | %s | %s | %s | %s | %d | %s | %s | %.4g | %.2f | %s | %s | %s | %s | %s | %s "
-            "| %s | %s |%s\n",
+            "| %s | %s | %s | %s |%s\n",
             TC(r->backend), med, iqr, mn, mx, r->n_samples, xf, xn, r->samples_per_s, r->gflops,
-            acc, gc, fl, xfl, pk, pr, TC(r->path[0] ? r->path : "-"), TC(mem), dv);
+            acc, gc, sf, xsf, fl, xfl, pk, pr, TC(r->path[0] ? r->path : "-"), TC(mem), dv);
   }
   table_print_disturbed(f, w);
 }

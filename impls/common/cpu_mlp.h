@@ -43,6 +43,13 @@ int cpu_mlp_forward_backward(void *ctx, const mlp_batch *b, float *loss);
 int cpu_mlp_step(void *ctx);
 int cpu_mlp_forward(void *ctx, const float *x, int n, float *out);
 int cpu_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds);
+int cpu_mlp_step_floor(void *ctx, int batch, int steps, double *seconds);
+/* The training split kept in the context (a copy), and whole epochs on it: each batch is
+ * gathered inside the step, on its threads (the interface's set_dataset / train_steps). */
+int cpu_mlp_set_dataset(void *ctx, const float *x, const int32_t *labels, const float *targets,
+                        int n);
+int cpu_mlp_train_steps(void *ctx, const int32_t *idx, int n_idx, int batch, int zero_grad,
+                        mlp_steps_out *out);
 
 /* The slots every backend built on this step shares, for its table, so a CPU backend is its
  * matmul table, create and what describes it:
@@ -51,7 +58,9 @@ int cpu_mlp_gemm_floor(void *ctx, int batch, int steps, double *seconds);
   .destroy = cpu_mlp_destroy, .error = cpu_mlp_error, .set_params = cpu_mlp_set_params,            \
   .get_params = cpu_mlp_get_params, .get_grads = cpu_mlp_get_grads,                                \
   .zero_grads = cpu_mlp_zero_grads, .forward_backward = cpu_mlp_forward_backward,                  \
-  .step = cpu_mlp_step, .forward = cpu_mlp_forward, .gemm_floor = cpu_mlp_gemm_floor
+  .step = cpu_mlp_step, .forward = cpu_mlp_forward, .gemm_floor = cpu_mlp_gemm_floor,              \
+  .step_floor = cpu_mlp_step_floor, .set_dataset = cpu_mlp_set_dataset,                            \
+  .train_steps = cpu_mlp_train_steps
 
 // z (B, V) logits -> softmax probabilities in place, row by row (forward()'s output)
 void cpu_mlp_softmax_rows(float *z, int B, int V);
