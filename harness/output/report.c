@@ -113,6 +113,7 @@ report_row *report_add_row(report_workload *w) {
   r->val_acc = r->test_acc = r->gemm_floor = NAN;
   r->device_median = r->host_peak_growth = r->device_bytes = NAN; /* not measured */
   r->peak_fraction = NAN;
+  r->compile_seconds = r->cpu_per_wall = NAN;
   return r;
 }
 

@@ -122,6 +122,13 @@ static const field row_fields[] = {
     FIELD(report_row, "device_bytes", F_NUM, device_bytes),
     FIELD(report_row, "disturbed", F_BOOL, disturbed),
     FIELD(report_row, "disturbed_reason", F_STR, disturbed_reason),
+    FIELD(report_row, "framework", F_STR, framework),
+    FIELD(report_row, "compile_mode", F_STR, compile_mode),
+    FIELD(report_row, "threads_set_by", F_STR, threads_set_by),
+    FIELD(report_row, "subnormals", F_STR, subnormals),
+    FIELD(report_row, "compile_seconds", F_NUM, compile_seconds),
+    FIELD(report_row, "cpu_per_wall", F_NUM, cpu_per_wall),
+    FIELD(report_row, "over_threads", F_BOOL, over_threads),
 };
 
 static const field gc_fields[] = {
