@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # test_peers.sh MLPBENCH: numpy and PyTorch on the same run as the backends: their
 # gradients must pass the float64 check and their loss curves follow naive's. Skips (77)
-# when no python3 has torch.
+# when no python has torch (python3-torch, or make peers TORCH=1).
 set -u
 bin=$1
 py=
-for c in "${MLPBENCH_PYTHON:-}" python3 /usr/bin/python3; do
+for c in "${MLPBENCH_PYTHON:-}" "$(dirname "$bin")/peers-venv/bin/python" python3 /usr/bin/python3; do
   [ -n "$c" ] && "$c" -c 'import numpy, torch' >/dev/null 2>&1 && py=$c && break
 done
 [ -n "$py" ] || { echo "skipped: no python3 with numpy and torch (apt-get install python3-torch)"; exit 77; }
