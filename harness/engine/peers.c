@@ -104,8 +104,9 @@ static int run_threads(const run_plan *p) {
   return n > 0 ? n : 1;
 }
 
-/* The peer's environment: ours, with the run's threads and FTZ set over whatever we had.
- * One entry per variable: a peer's framework reads them when it loads. NULL: no memory. */
+/* The peer's environment: ours, with the run's threads and FTZ set over whatever we had
+ * (one entry per variable; a peer's framework reads them when it loads). envp points into
+ * set: free(envp) only. -1: no memory. */
 #define PEER_ENV_SET 5
 typedef struct {
   char **envp;
