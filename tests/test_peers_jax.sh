@@ -90,5 +90,30 @@ if [ -z "$torch_py" ]; then
     grep -q 'peer torch-fused skipped: no python' <<<"$out"; } && ok ||
     { echo "FAIL: torch peers without PyTorch (exit $rc):"; echo "$out"; fail=1; }
 fi
+# 5. a peer that used more CPUs than its threads is flagged: a peer whose epochs report three
+# times their wall time in CPU time, at --threads 1
+cat >"$tmp/greedy.py" <<'PY'
+import json, os, runpy, sys
+sys.argv[0] = os.environ["MLPB_REAL_PEER"]
+try:
+    runpy.run_path(os.environ["MLPB_REAL_PEER"], run_name="__main__")
+except SystemExit as e:
+    if e.code:
+        raise
+d = sys.argv[sys.argv.index("--run") + 1]
+r = json.load(open(os.path.join(d, "peer.json")))
+r["epoch_cpu_seconds"] = [3 * s for s in r["epoch_seconds"]]
+json.dump(r, open(os.path.join(d, "peer.json"), "w"))
+PY
+out=$(MLPBENCH_PEER_SCRIPT=$tmp/greedy.py MLPB_REAL_PEER=$here/../workloads/reference/peer.py \
+  "$bin" bench --workload mnist --data synthetic:300 --epochs 3 --backend naive --peers numpy \
+  --threads 1 --quiet --results "$tmp/o.json" 2>&1)
+rc=$?
+{ [ $rc = 0 ] && grep -q "peer numpy used 3.00 CPUs per epoch, given 1 threads" <<<"$out" &&
+  MLPB_RESULTS=$tmp/o.json "$py" -c '
+import json, os, sys
+rows = {x["backend"]: x for x in json.load(open(os.environ["MLPB_RESULTS"]))["workloads"][0]["results"]}
+sys.exit(0 if rows["numpy"]["over_threads"] and not rows["naive"]["over_threads"] else 1)'; } && ok ||
+  { echo "FAIL: a peer over its threads not flagged (exit $rc):"; echo "$out"; fail=1; }
 echo "$passed passed, $fail failed"
 exit $fail

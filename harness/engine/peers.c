@@ -407,6 +407,9 @@ static void flag_threads(const char *peer, const peer_needs *nd, report_row *r) 
   r->over_threads = 1;
   fprintf(stderr, "mlpbench: peer %s used %.2f CPUs per epoch, given %d threads\n", peer,
           r->cpu_per_wall, r->threads);
+  size_t n = strlen(r->details); /* wherever the row's details are shown */
+  snprintf(r->details + n, sizeof r->details - n, "; OVER ITS THREADS: %.2f CPUs per epoch",
+           r->cpu_per_wall);
 }
 
 int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report_workload *rw) {
