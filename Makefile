@@ -1,7 +1,10 @@
 # Thin wrapper over CMake. make | make bench | make test | make clean
 #   make bench                     also writes results/latest.html (mlpbench report)
 #   make bench DATA=fashion        the full Fashion-MNIST (installs dataset-fashion-mnist)
-#   make bench PEERS=1             adds numpy and PyTorch rows (python3-numpy, python3-torch)
+#   make peers [TORCH=1]           the peers' Python environment: $(BUILD)/peers-venv with the
+#                                  pinned JAX (and, TORCH=1, PyTorch: ~3 GB) from PyPI
+#   make bench PEERS=1             adds the peers' rows: numpy, torch, jax, jax-scan, torch-fused,
+#                                  torch-compile (python3-numpy, python3-torch; make peers)
 #   make bench BENCH_ARGS="..."    any mlpbench bench options
 #   make bench-check [BASE=rev]    the regression gate: BASE (HEAD~1) vs the working tree
 #   make micro MICRO_ARGS="..."    Google Benchmark micro-benchmarks (--benchmark_filter=...)
@@ -14,6 +17,10 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 DATA ?=
 PEERS ?=
+TORCH ?=
+PYTHON ?= python3
+PEERS_VENV = $(BUILD)/peers-venv
+PEERS_ALL = numpy,torch,jax,jax-scan,torch-fused,torch-compile
 BASE ?= HEAD~1
 BENCH_ARGS ?=
 MICRO_ARGS ?=
@@ -22,7 +29,7 @@ HIP_CPU ?= $(if $(wildcard ../shared/hip-cpu/include/hip/hip_runtime.h),$(abspat
 DEPS_EXTRA = $(if $(filter fashion,$(DATA)),dataset-fashion-mnist) \
              $(if $(PEERS),python3-numpy python3-torch) $(if $(HIP_CPU),libtbb-dev)
 
-.PHONY: all deps bench bench-check micro test sanitize valgrind fuzz clean
+.PHONY: all deps peers bench bench-check micro test sanitize valgrind fuzz clean
 FUZZ ?= 10000000
 
 all: deps
@@ -33,12 +40,23 @@ all: deps
 deps:
 	@bash harness/scripts/deps.sh $(DEPS_EXTRA)
 
+# The peers' own environment, never the system Python: a venv in the build tree with the pinned
+# versions (bench --peers looks for it there; README "Peers"). Re-running installs what changed.
+peers:
+	@bash harness/scripts/deps.sh python3-venv
+	@test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --disable-pip-version-check -q \
+	  -r workloads/reference/requirements-jax.txt \
+	  $(if $(TORCH),-r workloads/reference/requirements-torch.txt)
+	@$(PEERS_VENV)/bin/python -c 'import jax, optax, numpy; print("peers-venv: jax", jax.__version__, \
+	  "optax", optax.__version__, "numpy", numpy.__version__)'
+
 # the in-tree plugins (oneDNN, BLIS) join the run when they were built
 PLUGIN_LIBS = $(foreach p,$(wildcard $(BUILD)/plugins/libmlpbench-*.so),--backend-lib $(p))
 
 bench: all
 	./$(BUILD)/mlpbench bench $(PLUGIN_LIBS) --results results/latest.json --markdown results/latest.md \
-	  --plots plots --sweep $(if $(DATA),--data $(DATA)) $(if $(PEERS),--peers numpy$(comma)torch) \
+	  --plots plots --sweep $(if $(DATA),--data $(DATA)) $(if $(PEERS),--peers $(PEERS_ALL)) \
 	  $(BENCH_ARGS)
 	@# a dated copy beside latest, so the report's history grows run by run (git ignores both)
 	cp results/latest.json results/bench-$$(date -u +%Y%m%dT%H%M%SZ).json

@@ -244,8 +244,10 @@ for b in "" "," "naive," "naive,naive" "naive,naive,naive,naive,naive,naive,naiv
   code 2 "--backend '$b' is a usage error" "$bin" bench --workload toy --epochs 50 --quiet \
     --results "$tmp/ok.json" --backend "$b"
 done
-code 2 "--peers jax is a usage error" "$bin" bench --workload toy --epochs 50 --quiet \
-  --results "$tmp/ok.json" --peers jax
+code 2 "--peers tensorflow is a usage error" "$bin" bench --workload toy --epochs 50 --quiet \
+  --results "$tmp/ok.json" --peers tensorflow
+code 2 "--peers jax,jax (one peer twice) is a usage error" "$bin" bench --workload toy --epochs 50 \
+  --quiet --results "$tmp/ok.json" --peers jax,jax
 code 2 "--blas-kernel NOPE is a usage error" "$bin" bench --workload toy --epochs 50 --quiet \
   --results "$tmp/ok.json" --blas-kernel NOPE
 code 0 "--threads 1 bench" "$bin" bench --workload toy --epochs 50 --quiet --backend blas \

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # test_peers.sh MLPBENCH: numpy and PyTorch on the same run as the backends: their
 # gradients must pass the float64 check and their loss curves follow naive's. Skips (77)
-# when no python3 has torch.
+# when no python has torch (python3-torch, or make peers TORCH=1).
 set -u
 bin=$1
 py=
-for c in "${MLPBENCH_PYTHON:-}" python3 /usr/bin/python3; do
+for c in "${MLPBENCH_PYTHON:-}" "$(dirname "$bin")/peers-venv/bin/python" python3 /usr/bin/python3; do
   [ -n "$c" ] && "$c" -c 'import numpy, torch' >/dev/null 2>&1 && py=$c && break
 done
 [ -n "$py" ] || { echo "skipped: no python3 with numpy and torch (apt-get install python3-torch)"; exit 77; }
@@ -33,8 +33,27 @@ for p in ("numpy", "torch"):
     if len(a) != len(b) or worst > 1e-3:
         print(f"FAIL: {p} loss curve {b} vs naive {a}"); ok = False
     print(f"{p}: loss curve within {worst:.1e} of naive")
+    # the row says how it ran; FTZ is on (no --no-ftz), so PyTorch was told to flush, and did
+    want = {"numpy": ("numpy ", "kept"), "torch": ("PyTorch ", "flushed")}[p]
+    if not (rows[p]["framework"].startswith(want[0]) and rows[p]["subnormals"].startswith(want[1])):
+        print(f"FAIL: {p} setup {rows[p]['framework']!r}, subnormals {rows[p]['subnormals']!r}"); ok = False
 sys.exit(0 if ok else 1)
 PY
+# torch-fused and torch-compile: PyTorch 2 runs them and their gradients pass; an older one
+# skips them with the reason, and the run goes on
+if "$py" -c 'import torch, sys; sys.exit(0 if int(torch.__version__.split(".")[0]) >= 2 else 1)'; then
+  out=$("$bin" gradcheck --workload mnist --peer torch-fused,torch-compile --data synthetic:300 \
+    --fd-samples 2 2>&1)
+  { [ "$(grep -cE '^\| torch-(fused|compile) \(peer\) .* pass \|$' <<<"$out")" = 2 ]; } ||
+    { echo "FAIL: torch-fused, torch-compile gradients:"; echo "$out"; fail=1; }
+else
+  out=$("$bin" bench --workload mnist --data synthetic:300 --epochs 2 --backend naive \
+    --peers torch-fused,torch-compile --quiet --results "$tmp/f.json" 2>&1)
+  rc=$?
+  { [ $rc = 0 ] && grep -q "peer torch-compile skipped: torch.compile needs PyTorch 2" <<<"$out" &&
+    grep -q "peer torch-fused skipped: " <<<"$out"; } ||
+    { echo "FAIL: torch-fused, torch-compile on PyTorch 1 (exit $rc):"; echo "$out"; fail=1; }
+fi
 # a peer that ran some other workload (here: it echoes another batch) is refused, not timed:
 # exit 3 as for a failed backend; its row is kept, failed, with the reason
 cat >"$tmp/liar.py" <<'PY'
@@ -70,5 +89,5 @@ if ! "$py" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1
     grep -q "peer torch-cuda-graph skipped" <<<"$out"; } ||
     { echo "FAIL: GPU peers without a GPU (exit $rc):"; echo "$out"; fail=1; }
 fi
-[ $fail = 0 ] && echo "3 passed, 0 failed" || echo "0 passed, 1 failed"
+[ $fail = 0 ] && echo "4 passed, 0 failed" || echo "0 passed, 1 failed"
 exit $fail

@@ -160,9 +160,12 @@ static int check_list(const char *cmd, const char *name, const char *arg,
       goto bad;
     }
     if (known && !known(p)) {
-      fprintf(stderr,
-              "mlpbench %s: --%s: unknown name '%s' (numpy, torch, torch-cuda, torch-cuda-graph)\n",
-              cmd, name, p);
+      char names[256] = "";
+      for (int i = 0; peers_known[i]; i++) /* the peers, the only list checked by name */
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                 peers_known[i]);
+      fprintf(stderr, "mlpbench %s: --%s: unknown name '%s' (%s)\n", cmd, name, TERM_TEXT(p),
+              names);
       return -1;
     }
     for (int i = 0; i < n; i++)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,50 @@
 #define PEER_DIR_MAX 4096
 #define PEER_MAX_ORDER ((size_t)1 << 31) /* bytes of batch indices a peer is sent, at most */
 
+#ifndef MLPB_PEER_VENV_PYTHON /* the build tree's venv (make peers); "" for none */
+#define MLPB_PEER_VENV_PYTHON ""
+#endif
+/* A peer whose CPU time per epoch exceeds its wall time times its threads by more than this
+ * used threads it was not given (a runtime's spinning helper thread counts too). */
+#define PEER_OVER_THREADS_MARGIN 0.25
+
 #ifndef MLPB_PEER_SCRIPT
 #define MLPB_PEER_SCRIPT "workloads/reference/peer.py"
 #endif
 
-const char *const peers_known[] = {"numpy", "torch", "torch-cuda", "torch-cuda-graph", NULL};
+const char *const peers_known[] = {
+    "numpy",    "torch",    "torch-fused", "torch-compile", "torch-cuda", "torch-cuda-graph", "jax",
+    "jax-scan", "jax-cuda", NULL};
+
+/* What the harness asks of a peer, instead of its name: the modules its python must import,
+ * where they come from, and whether it runs on a GPU. Indexed as peers_known. */
+typedef struct {
+  const char *imports; /* a python statement that must succeed */
+  const char *install; /* where to get them, for the skip message */
+  int device;          /* runs on a GPU: its host threads wait, and are not judged */
+} peer_needs;
+
+#define TORCH_PY "import numpy, torch", "python3-torch (apt-get), or make peers TORCH=1"
+#define JAX_PY "import numpy, jax, optax", "make peers"
+static const peer_needs needs[] = {
+    {"import numpy", "python3-numpy (apt-get), or make peers", 0},
+    {TORCH_PY, 0}, /* torch */
+    {TORCH_PY, 0}, /* torch-fused */
+    {TORCH_PY, 0}, /* torch-compile */
+    {TORCH_PY, 1}, /* torch-cuda */
+    {TORCH_PY, 1}, /* torch-cuda-graph */
+    {JAX_PY, 0},   /* jax */
+    {JAX_PY, 0},   /* jax-scan */
+    {JAX_PY, 1},   /* jax-cuda */
+};
+_Static_assert(sizeof needs / sizeof *needs == sizeof peers_known / sizeof *peers_known - 1,
+               "one peer_needs per peer");
+
+static const peer_needs *peer_needs_of(const char *peer) {
+  for (int i = 0; peers_known[i]; i++)
+    if (strcmp(peer, peers_known[i]) == 0) return &needs[i];
+  return NULL;
+}
 
 static int write_raw(const char *dir, const char *name, const void *p, size_t bytes) {
   char path[1200];
@@ -35,22 +75,69 @@ static int write_raw(const char *dir, const char *name, const void *p, size_t by
   return (fclose(f) != 0 || n != bytes) ? -1 : 0;
 }
 
-/* A python that imports the peer's library: $MLPBENCH_PYTHON, python3, /usr/bin/python3. */
-static const char *find_python(const char *peer) {
-  static char found[512];
+/* A python that imports what the peer needs, the first of: $MLPBENCH_PYTHON, the build tree's
+ * peers-venv (make peers), python3 in PATH, /usr/bin/python3 (Debian's python3-numpy and
+ * python3-torch). Into out; 0, or -1 when none does. */
+static int find_python(const peer_needs *nd, char *out, size_t len) {
   const char *env = getenv("MLPBENCH_PYTHON");
-  const char *cands[] = {env && *env ? env : NULL, "python3", "/usr/bin/python3"};
-  for (int i = 0; i < 3; i++) {
-    if (!cands[i]) continue;
-    const char *argv[] = {
-        cands[i], "-c", strcmp(peer, "torch") == 0 ? "import numpy, torch" : "import numpy", NULL};
+  const char *cands[] = {env && *env ? env : NULL, MLPB_PEER_VENV_PYTHON, "python3",
+                         "/usr/bin/python3"};
+  for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
+    if (!cands[i] || !*cands[i]) continue;
+    if (strchr(cands[i], '/') && access(cands[i], X_OK) != 0) continue;
+    const char *argv[] = {cands[i], "-c", nd->imports, NULL};
     spawn_job j = {.argv = argv, .timeout_s = 60}; /* an import that hangs is no python */
     if (spawn_job_run(&j) == 0) {
-      snprintf(found, sizeof found, "%s", cands[i]);
-      return found;
+      snprintf(out, len, "%s", cands[i]);
+      return 0;
     }
   }
-  return NULL;
+  return -1;
+}
+
+/* The threads every row of the run gets: --threads, else the CPUs this process may run on
+ * (what OpenBLAS and OpenMP take by default). */
+static int run_threads(const run_plan *p) {
+  if (p->opts.threads > 0) return p->opts.threads;
+  cpu_set_t set;
+  int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+  return n > 0 ? n : 1;
+}
+
+/* The peer's environment: ours, with the run's threads and FTZ set over whatever we had
+ * (one entry per variable; a peer's framework reads them when it loads). envp points into
+ * set: free(envp) only. -1: no memory. */
+#define PEER_ENV_SET 5
+typedef struct {
+  char **envp;
+  char set[PEER_ENV_SET][48];
+} peer_env;
+
+static int peer_env_make(peer_env *e, const run_plan *p) {
+  extern char **environ;
+  int threads = run_threads(p);
+  snprintf(e->set[0], sizeof e->set[0], "MLPBENCH_PEER_THREADS=%d", threads);
+  snprintf(e->set[1], sizeof e->set[1], "MLPBENCH_PEER_FTZ=%d", p->opts.ftz ? 1 : 0);
+  snprintf(e->set[2], sizeof e->set[2], "OMP_NUM_THREADS=%d", threads);
+  snprintf(e->set[3], sizeof e->set[3], "OPENBLAS_NUM_THREADS=%d", threads);
+  snprintf(e->set[4], sizeof e->set[4], "MKL_NUM_THREADS=%d", threads);
+  size_t n = 0;
+  while (environ[n])
+    n++;
+  e->envp = calloc(n + PEER_ENV_SET + 1, sizeof *e->envp);
+  if (!e->envp) return -1;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    int overridden = 0;
+    for (int j = 0; j < PEER_ENV_SET && !overridden; j++) {
+      size_t klen = (size_t)(strchr(e->set[j], '=') - e->set[j]) + 1;
+      overridden = strncmp(environ[i], e->set[j], klen) == 0;
+    }
+    if (!overridden) e->envp[k++] = environ[i];
+  }
+  for (int j = 0; j < PEER_ENV_SET; j++)
+    e->envp[k++] = e->set[j];
+  return 0;
 }
 
 static int export_run(const char *dir, const run_plan *p, const workload *w, const float *params,
@@ -132,6 +219,24 @@ static int jarray_read(const json_t *a, double **out) {
   return (int)n;
 }
 
+static void jstr_into(const json_t *o, const char *k, char *dst, size_t len) {
+  const char *v = json_string_value(json_object_get(o, k));
+  snprintf(dst, len, "%s", v ? v : "");
+}
+
+/* The peer's "setup" (how it ran: framework and version, compile mode, threads, subnormals,
+ * compile seconds) into the row. Its strings are the peer's: they reach a table or a plot
+ * only through the reporters' escaping. */
+static void read_setup(const json_t *su, report_row *row) {
+  jstr_into(su, "framework", row->framework, sizeof row->framework);
+  jstr_into(su, "compile_mode", row->compile_mode, sizeof row->compile_mode);
+  jstr_into(su, "threads_set_by", row->threads_set_by, sizeof row->threads_set_by);
+  jstr_into(su, "subnormals", row->subnormals, sizeof row->subnormals);
+  double t = jnum_or_nan(su, "threads"), c = jnum_or_nan(su, "compile_seconds");
+  row->threads = isfinite(t) && t >= 1 && t <= 4096 ? (int)t : 0;
+  row->compile_seconds = isfinite(c) && c >= 0 ? c : NAN;
+}
+
 /* peer.json ("mlpbench-peer-2") into a report row (its arrays owned by the row). */
 static int read_exchange(const char *path, const wl_identity *sent, report_row *row,
                          double *gc_loss, char *err, size_t len) {
@@ -157,6 +262,7 @@ static int read_exchange(const char *path, const wl_identity *sent, report_row *
   }
   const char *details = json_string_value(json_object_get(j, "details"));
   snprintf(row->details, sizeof row->details, "%s", details ? details : "");
+  read_setup(json_object_get(j, "setup"), row);
   *gc_loss = jnum_or_nan(j, "gradcheck_loss");
   json_t *cv = json_object_get(j, "curves");
   int ns = jarray_read(json_object_get(j, "epoch_seconds"), &row->samples);
@@ -193,11 +299,11 @@ static void free_row_arrays(report_row *r) {
 static int run_peer(const char *peer, const run_plan *p, const wl_session *s, int grads_only,
                     char *dir, report_row *row, float *grads, double *gc_loss) {
   const workload *w = &s->w;
-  const char *py = find_python(peer);
-  if (!py) {
-    int torch = strncmp(peer, "torch", 5) == 0;
-    fprintf(stderr, "mlpbench: peer %s skipped: no python3 with %s (apt-get install %s)\n", peer,
-            torch ? "numpy and torch" : "numpy", torch ? "python3-torch" : "python3-numpy");
+  const peer_needs *nd = peer_needs_of(peer);
+  char py[PEER_DIR_MAX];
+  if (!nd || find_python(nd, py, sizeof py)) {
+    fprintf(stderr, "mlpbench: peer %s skipped: no python that can \"%s\" (%s)\n", peer,
+            nd ? nd->imports : "?", nd ? nd->install : "unknown peer");
     return 1;
   }
   char terr[256];
@@ -224,18 +330,20 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
                         NULL};
   if (!p->quiet) fprintf(stderr, "  running peer %s ...\n", peer);
   snprintf(tag, sizeof tag, "peer %s", peer);
-  /* no envp: the peer inherits this process's environment, and with it the threads' wait
-   * policy mlpbench set before it re-ran (cli_apply_tuning), or the user's: PyTorch's libgomp
-   * reads it as the blas backend's did, so a busy machine slows both alike (issue 24) */
-  spawn_job job = {.argv = argv, .tag = tag, .show = 20, .timeout_s = p->peer_timeout_s};
-  int code = spawn_job_run(&job);
-  if (code == 77) {
-    fprintf(stderr,
-            "mlpbench: peer %s skipped: its library, device or mode is not available "
-            "here\n",
-            peer);
-    return 1;
+  /* the peer gets this process's environment (and with it the threads' wait policy mlpbench
+   * set before it re-ran, or the user's), plus its thread settings (peer_env_make) */
+  peer_env env;
+  if (peer_env_make(&env, p)) {
+    snprintf(row->error, sizeof row->error, "peer %s: out of memory", peer);
+    fprintf(stderr, "mlpbench: %s\n", row->error);
+    return -1;
   }
+  spawn_job job = {
+      .argv = argv, .envp = env.envp, .tag = tag, .show = 20, .timeout_s = p->peer_timeout_s};
+  int code = spawn_job_run(&job);
+  free(env.envp);
+  if (code == 77) /* the peer said why on its stderr (shown above, tagged) */
+    return 1;
   if (code == SPAWN_TIMED_OUT)
     snprintf(row->error, sizeof row->error, "peer %s timed out after %d s (killed; --peer-timeout)",
              peer, p->peer_timeout_s);
@@ -290,6 +398,22 @@ int peers_gradcheck(const char *peer, const run_plan *p, const wl_session *s, gc
   return rc;
 }
 
+/* A CPU peer held to its threads: its median CPU seconds per epoch over its median wall
+ * seconds. More than its threads (plus a margin) means it ran threads it was not given: the
+ * row is flagged and says so. A GPU peer's host thread waits on the device: not judged. */
+static void flag_threads(const char *peer, const peer_needs *nd, report_row *r) {
+  if (!nd || nd->device || r->threads < 1 || !r->n_samples) return;
+  stats_summary c = stats_summarize(r->cpu_samples, r->n_samples);
+  r->cpu_per_wall = r->st.median > 0 ? c.median / r->st.median : NAN;
+  if (!(r->cpu_per_wall > r->threads + PEER_OVER_THREADS_MARGIN)) return;
+  r->over_threads = 1;
+  fprintf(stderr, "mlpbench: peer %s used %.2f CPUs per epoch, given %d threads\n", peer,
+          r->cpu_per_wall, r->threads);
+  size_t n = strlen(r->details); /* wherever the row's details are shown */
+  snprintf(r->details + n, sizeof r->details - n, "; OVER ITS THREADS: %.2f CPUs per epoch",
+           r->cpu_per_wall);
+}
+
 int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report_workload *rw) {
   char dir[PEER_DIR_MAX] = "";
   double loss = 0;
@@ -310,6 +434,7 @@ int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report
     dst->device_median = dst->n_dev ? stats_summarize(dst->dev_samples, dst->n_dev).median : NAN;
     dst->samples_per_s = rw->samples_per_epoch / dst->st.median;
     dst->gflops = rw->gflop_per_epoch / dst->st.median;
+    flag_threads(peer, peer_needs_of(peer), dst);
   } else if (rc > 0) {
     rw->n_rows--; /* skipped: nothing added */
   } /* failed: the row stays, its error says why (a table row, and the results' status) */

@@ -9,13 +9,13 @@
 #include "../../workloads/workload.h"
 
 #define PLAN_MAX_BACKENDS 8
-#define PLAN_MAX_PEERS 4
+#define PLAN_MAX_PEERS 9 /* every peer once (peers_known) */
 #define PLAN_MAX_WORKLOADS 8
 
 typedef struct {
   const mlp_backend *backends[PLAN_MAX_BACKENDS];
   int n_backends;
-  const char *peers[PLAN_MAX_PEERS]; /* numpy, torch, torch-cuda, torch-cuda-graph */
+  const char *peers[PLAN_MAX_PEERS]; /* names from peers_known */
   int n_peers;
   const wl_entry *workloads[PLAN_MAX_WORKLOADS];
   int n_workloads;

@@ -13,7 +13,7 @@
 /* timing samples one row may hold (repeat x samples per run): bounds the row's buffers and
  * the results file (about 60 bytes a sample), whatever counts the user gives */
 #define REPORT_MAX_SAMPLES (1 << 18)
-#define REPORT_MAX_ROWS 12 /* PLAN_MAX_BACKENDS + PLAN_MAX_PEERS (checked in plan.c) */
+#define REPORT_MAX_ROWS 17 /* PLAN_MAX_BACKENDS + PLAN_MAX_PEERS (checked in plan.c) */
 #define REPORT_MAX_WORKLOADS 8
 
 typedef struct {
@@ -120,6 +120,14 @@ typedef struct {
   double cpu_per_wall;    /* this process's CPU time over wall time: threads kept busy */
   char timed_at[32];      /* when its timed runs started (ISO 8601 UTC) */
   char floor_at[32];      /* when its GEMM floor was measured, "" when it has none */
+  /* a peer's setup, as it reported it (peers.c; "" and NaN for a backend): its framework and
+   * the version that ran, its compile mode, how its threads were set, whether subnormals
+   * flushed (measured), the seconds its compilation took before the first timed epoch */
+  char framework[96], compile_mode[96], threads_set_by[160], subnormals[96];
+  double compile_seconds;
+  /* a peer that used more CPUs than its threads: its median epoch CPU time over wall time
+   * (cpu_per_wall, NaN when not measured) above its threads (peers.c's margin) */
+  int over_threads;
 } report_row;
 
 typedef struct {

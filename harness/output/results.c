@@ -138,6 +138,12 @@ static const field row_fields[] = {
     FIELD(report_row, "other_runnable", F_NUM, other_runnable),
     FIELD(report_row, "involuntary_switches_per_s", F_NUM, switches_per_s),
     FIELD(report_row, "cpu_per_wall", F_NUM, cpu_per_wall),
+    FIELD(report_row, "framework", F_STR, framework),
+    FIELD(report_row, "compile_mode", F_STR, compile_mode),
+    FIELD(report_row, "threads_set_by", F_STR, threads_set_by),
+    FIELD(report_row, "subnormals", F_STR, subnormals),
+    FIELD(report_row, "compile_seconds", F_NUM, compile_seconds),
+    FIELD(report_row, "over_threads", F_BOOL, over_threads),
 };
 
 /* the machine's figures per sample, beside epoch_cpu_seconds: (key, the row's array) */

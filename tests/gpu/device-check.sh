@@ -77,7 +77,7 @@ if [ -x "$B" ]; then
     step synccheck-fused synccheck.log 60 "${CS[@]}" --tool synccheck "$B" "${FUSED_TRAIN[@]}"
   fi
   step bench bench.log 100 "$B" bench --workload mnist --data "$DATA" --sampling tutorial \
-    --backend cuda,blas --repeat 3 --peers torch-cuda,torch-cuda-graph --quiet \
+    --backend cuda,blas --repeat 3 --peers torch-cuda,torch-cuda-graph,jax-cuda --quiet \
     --results "$OUT/bench.json"
   step bench-fused bench-fused.log 40 "$B" bench --workload mnist --data "$DATA" \
     --sampling tutorial --backend cuda --path fused --repeat 3 --quiet \
@@ -123,7 +123,7 @@ grep -E 'ERROR SUMMARY|LEAK SUMMARY|RACECHECK SUMMARY' "$OUT"/memcheck*.log "$OU
   "$OUT"/synccheck.log 2>/dev/null
 echo "== paths"; grep -E 'path' "$OUT/list.log" 2>/dev/null
 echo "== classifier epoch ($DATA, tutorial sampling, 468 x 128): cublas with peers, then fused"
-grep -E '^\| (backend|cuda|blas|torch-cuda|torch-cuda-graph) ' "$OUT/bench.log" 2>/dev/null
+grep -E '^\| (backend|cuda|blas|torch-cuda|torch-cuda-graph|jax-cuda) |peer jax-cuda' "$OUT/bench.log" 2>/dev/null
 grep -E '^\| cuda ' "$OUT/bench-fused.log" 2>/dev/null
 echo "== toy: cublas, then the one-warp kernel"
 grep -E '^\| (cuda|naive) ' "$OUT/bench-toy.log" "$OUT/bench-toy-fused.log" 2>/dev/null
