@@ -13,6 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin" bench --workload mnist --data synthetic:300 --epochs 3 --backend naive,blas --quiet \
   --results "$tmp/run.json" >"$tmp/run.out" 2>&1
 check "the source run exits 0" test $? = 0
+unmark "$tmp/run.json"
 
 # mk OUT SPEC...: a copy of run.json; SPEC is BACKEND=T1:T2:... (its per-epoch seconds; with
 # @C1:C2:... after them, CPU seconds unlike the wall's),

@@ -98,6 +98,7 @@ check "BMF names: workload identity and machine, never the host" test $? = 0
 # run, copied with small fixed spreads, so the verdicts cannot depend on machine noise.
 "$bin" bench --workload mnist --data synthetic:400 --epochs 3 --backend naive --quiet \
   --results "$tmp/run.json" >/dev/null 2>&1
+unmark "$tmp/run.json"
 scaled() { # scaled IN OUT FACTOR: a copy of IN with every epoch time multiplied by FACTOR
   awk -v k="$3" '
     /"epoch_seconds"|"epoch_cpu_seconds"/ { inarr = 1; print; next }

@@ -184,6 +184,7 @@ code 2 "export into a folder holding other files is refused" "$bin" export-png -
   --results "$tmp/b64.json" >/dev/null 2>&1
 "$bin" bench --workload mnist --data synthetic:400 --epochs 3 --backend naive --quiet \
   --results "$tmp/d400.json" >/dev/null 2>&1
+unmark "$tmp/b128.json" "$tmp/b64.json" "$tmp/d400.json"
 code 2 "compare of different batches is unusable input" "$bin" compare "$tmp/b128.json" "$tmp/b64.json"
 check "... naming the difference" said "batch 128"
 code 2 "compare of different data is unusable input" "$bin" compare "$tmp/b128.json" "$tmp/d400.json"
