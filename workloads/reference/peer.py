@@ -55,6 +55,20 @@ def sigmoid_np(np, z):
     return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
 
 
+
+def restore_after_warmup(model, opt, start):
+    """The weights back to `start` and the optimizer's state zeroed: a warm-up (compilation,
+    graph capture) leaves no trace on the timed epochs."""
+    import torch
+
+    with torch.no_grad():
+        for p, p0 in zip(model.parameters(), start):
+            p.copy_(p0)
+        for st in opt.state.values():
+            for v in st.values():
+                if torch.is_tensor(v):
+                    v.zero_()
+
 class NumpyMLP:
     """The float32 forward/backward/optimizer step of impls/common/cpu_mlp.c, in numpy."""
 
@@ -191,13 +205,7 @@ class TorchMLP:
             self.zero_grads()
             self.forward_backward(x[:n], y[:n])
             self.step()
-        with torch.no_grad():
-            for p, p0 in zip(self.model.parameters(), start):
-                p.copy_(p0)
-            for st in self.opt.state.values():
-                for v in st.values():
-                    if torch.is_tensor(v):
-                        v.zero_()
+        restore_after_warmup(self.model, self.opt, start)
         self.zero_grads()
         return time.perf_counter() - t0
 
@@ -303,13 +311,7 @@ class TorchGpuMLP:
             self.sloss = self.loss_of(self.sx, self.sy)
             self.sloss.backward()
             self.opt.step()
-        with torch.no_grad():
-            for p, p0 in zip(self.model.parameters(), start):
-                p.copy_(p0)
-            for st in self.opt.state.values():
-                for v in st.values():
-                    if torch.is_tensor(v):
-                        v.zero_()
+        restore_after_warmup(self.model, self.opt, start)
         torch.cuda.synchronize()
 
     def outputs_acc(self, x, y):
