@@ -47,6 +47,21 @@ typedef struct {
   char err[256];
 } cpu_mlp;
 
+/* Every buffer the products and Adam stream through starts on a cache line. malloc gives 16
+ * bytes, and where a buffer lands depends on what the process freed before (a CUDA build's
+ * libraries, the naive backend's run before this one): at 48 bytes past a line, each AVX-512
+ * load of Adam and of OpenBLAS's packing splits across two lines, and the classifier's blas
+ * epoch ran 8% slower on one thread (37 vs 40 ms, same binary, results/reference/
+ * alignment.md). The size is rounded up to whole lines, as aligned_alloc requires. */
+static void *alloc_lines(size_t n, size_t size, int zero) {
+  size_t bytes = n * size;
+  if (size && bytes / size != n) return NULL;
+  bytes = (bytes + 63) / 64 * 64;
+  void *p = aligned_alloc(64, bytes ? bytes : 64);
+  if (p && zero) memset(p, 0, bytes);
+  return p;
+}
+
 /* Subnormals: Adam's second moment decays into subnormal floats on this data, and x86
  * handles those in microcode (tens of times slower per op). Flushing them to zero inside
  * our own calls changes results only below 1.2e-38; the caller's FP state is restored. */
@@ -108,14 +123,14 @@ void *cpu_mlp_create(const mlp_spec *spec, const mlp_options *opt, const cpu_mat
   c->n_params = mlp_param_count(spec);
   mlp_param_offsets(spec, c->off);
   size_t B = (size_t)spec->max_batch;
-  c->params = calloc(c->n_params, sizeof(float));
-  c->grads = calloc(c->n_params, sizeof(float));
-  c->m = calloc(c->n_params, sizeof(float));
-  c->v = calloc(c->n_params, sizeof(float));
-  c->h = calloc(B * spec->n_hidden, sizeof(float));
-  c->dh = calloc(B * spec->n_hidden, sizeof(float));
-  c->z2 = calloc(B * spec->n_out, sizeof(float));
-  c->dz2 = calloc(B * spec->n_out, sizeof(float));
+  c->params = alloc_lines(c->n_params, sizeof(float), 1);
+  c->grads = alloc_lines(c->n_params, sizeof(float), 1);
+  c->m = alloc_lines(c->n_params, sizeof(float), 1);
+  c->v = alloc_lines(c->n_params, sizeof(float), 1);
+  c->h = alloc_lines(B * spec->n_hidden, sizeof(float), 1);
+  c->dh = alloc_lines(B * spec->n_hidden, sizeof(float), 1);
+  c->z2 = alloc_lines(B * spec->n_out, sizeof(float), 1);
+  c->dz2 = alloc_lines(B * spec->n_out, sizeof(float), 1);
   if (!c->params || !c->grads || !c->m || !c->v || !c->h || !c->dh || !c->z2 || !c->dz2) goto oom;
   return c;
 oom:
@@ -458,7 +473,8 @@ static void mlp_forward(cpu_mlp *c, const float *x, int B) {
                    (2.0 * s->n_in * s->n_hidden);
     int extra = (int)(B * MLPB_PLANT_PCT / 100.0 * ratio + 0.5);
     extra = extra > B ? B : extra;
-    if (extra > 0 && (c->plant || (c->plant = calloc((size_t)B * s->n_hidden, sizeof(float)))))
+    if (extra > 0 &&
+        (c->plant || (c->plant = alloc_lines((size_t)B * s->n_hidden, sizeof(float), 1))))
       c->mm.matmul_nn(c->plant, x, W1, extra, s->n_hidden, s->n_in);
   }
   bias_act_job ba = {c->h, c->params + c->off[1], B, s->n_hidden, s->act};
@@ -559,14 +575,14 @@ int cpu_mlp_set_dataset(void *ctx, const float *x, const int32_t *labels, const 
   free(c->ds_x), free(c->ds_labels), free(c->ds_t);
   c->ds_labels = NULL, c->ds_t = NULL, c->ds_n = 0;
   size_t B = (size_t)s->max_batch;
-  c->ds_x = malloc((size_t)n * s->n_in * sizeof(float));
+  c->ds_x = alloc_lines((size_t)n * s->n_in, sizeof(float), 0);
   if (ce)
     c->ds_labels = malloc((size_t)n * sizeof(int32_t));
   else
-    c->ds_t = malloc((size_t)n * s->n_out * sizeof(float));
-  if (!c->xb) c->xb = malloc(B * s->n_in * sizeof(float));
+    c->ds_t = alloc_lines((size_t)n * s->n_out, sizeof(float), 0);
+  if (!c->xb) c->xb = alloc_lines(B * s->n_in, sizeof(float), 0);
   if (!c->yb) c->yb = malloc(B * sizeof(int32_t));
-  if (!c->tb) c->tb = malloc(B * s->n_out * sizeof(float));
+  if (!c->tb) c->tb = alloc_lines(B * s->n_out, sizeof(float), 0);
   if (!c->ds_x || !(ce ? (void *)c->ds_labels : (void *)c->ds_t) || !c->xb || !c->yb || !c->tb) {
     set_err(c, "out of memory for a resident set of %d samples", n);
     return -1;
@@ -688,7 +704,7 @@ static int floor_steps(cpu_mlp *c, int batch, int steps, int traffic, double *se
     set_err(c, "batch of %d outside 1..%d", batch, s->max_batch);
     return -1;
   }
-  if (!c->xs && !(c->xs = calloc((size_t)s->max_batch * s->n_in, sizeof(float)))) {
+  if (!c->xs && !(c->xs = alloc_lines((size_t)s->max_batch * s->n_in, sizeof(float), 1))) {
     set_err(c, "out of memory");
     return -1;
   }
