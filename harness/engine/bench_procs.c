@@ -80,11 +80,11 @@ static int merge(report *base, const report *c, int first) {
       memcpy(s + b->n_samples, r->samples, (size_t)r->n_samples * sizeof *s);
       memcpy(cs + b->n_samples, r->cpu_samples, (size_t)r->n_samples * sizeof *cs);
       if (b->n_load == b->n_samples && r->n_load == r->n_samples && r->n_load) {
-        double **dst[4] = {&b->other_samples, &b->steal_samples, &b->ivcsw_samples,
-                           &b->runnable_samples};
-        double *src[4] = {r->other_samples, r->steal_samples, r->ivcsw_samples,
-                          r->runnable_samples};
-        for (int a = 0; a < 4; a++) {
+        double **dst[5] = {&b->other_samples, &b->steal_samples, &b->ivcsw_samples,
+                           &b->runnable_samples, &b->threads_samples};
+        double *src[5] = {r->other_samples, r->steal_samples, r->ivcsw_samples, r->runnable_samples,
+                          r->threads_samples};
+        for (int a = 0; a < 5; a++) {
           double *m = realloc(*dst[a], n * sizeof *m);
           if (!m) return -1;
           *dst[a] = m;
