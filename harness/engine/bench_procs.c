@@ -120,7 +120,7 @@ int procs_run(const run_plan *p, report *rep) {
   for (int i = 0; i < p->processes; i++) {
     /* the child's plan is this plan: one process, its own results file, no Markdown and no
      * plots (this process draws them from the merged report); the first child alone also
-     * runs the peers and the sweep */
+     * runs the sweep */
     run_plan cp = *p;
     snprintf(path, sizeof path, "%s/process-%d.json", tmp, i);
     snprintf(plan, sizeof plan, "%s/plan-%d.json", tmp, i);
@@ -136,10 +136,9 @@ int procs_run(const run_plan *p, report *rep) {
     cp.peak.by = parent.peak_by;
     cp.peak.at = parent.peak_at;
     cp.peak.disturbed = parent.peak_disturbed;
-    if (i > 0) {
-      cp.n_peers = 0;
-      cp.sweep = 0;
-    }
+    if (i > 0)
+      cp.sweep = 0; /* the peers too run in every process: a ranking compares
+                     * medians across the same number of fresh processes */
     if (plan_write(plan, &cp, err, sizeof err)) {
       fprintf(stderr, "mlpbench bench: %s\n", err);
       worst = EXIT_RUNTIME;
