@@ -6,6 +6,9 @@
  * (results/reference/issue24-thread-fit.md). So between samples the harness gives a backend
  * that can change its threads (be_set_threads) the cores other work left: the threads asked
  * for, less one for each core's worth of other work that must share the cores they need.
+ * Niced work counts as well: under EEVDF a woken thread of ours may still wait out a niced
+ * task's slice, and with five niced compile jobs beside it the classifier's 2-thread epoch
+ * took 144-165 ms where 1 thread took 41-48 ms (issue24-thread-fit.md).
  * On a quiet machine that is always the threads asked for: a quiet run is never changed. */
 #ifndef MLPB_THREAD_FIT_H
 #define MLPB_THREAD_FIT_H
