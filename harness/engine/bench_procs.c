@@ -181,10 +181,7 @@ int procs_run(const run_plan *p, report *rep) {
     for (int i = 0; i < rep->wl[w].n_rows; i++) {
       report_row *r = &rep->wl[w].rows[i];
       if (!r->n_samples) continue;
-      r->st = stats_summarize(r->samples, r->n_samples);
-      r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
-      r->samples_per_s = rep->wl[w].samples_per_epoch / r->st.median;
-      r->gflops = rep->wl[w].gflop_per_epoch / r->st.median;
+      report_row_summarize(r, &rep->wl[w]);
       if (isfinite(r->peak_fraction)) /* a host row: against the parent's peak, as each child */
         r->peak_fraction = r->gflops / rep->ctx.peak_gflops;
       disturbed_judge(r); /* the merged median against the floor and the peak, once more */

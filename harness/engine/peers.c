@@ -430,10 +430,7 @@ int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report
     dst->gc_done = 1;
     gc_tol fp32 = gc_tol_fp32();
     gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, &dst->gc);
-    dst->st = stats_summarize(dst->samples, dst->n_samples);
-    dst->device_median = dst->n_dev ? stats_summarize(dst->dev_samples, dst->n_dev).median : NAN;
-    dst->samples_per_s = rw->samples_per_epoch / dst->st.median;
-    dst->gflops = rw->gflop_per_epoch / dst->st.median;
+    report_row_summarize(dst, rw);
     flag_threads(peer, peer_needs_of(peer), dst);
   } else if (rc > 0) {
     rw->n_rows--; /* skipped: nothing added */

@@ -177,9 +177,6 @@ static void measure_floors(const run_plan *p, be_handle *hp, const workload *w, 
       else if (i > 0)
         (*samples[k])[(*n[k])++] = sec; /* the first warms up */
     }
-  r->gemm_floor = r->n_floor ? stats_summarize(r->floor_samples, r->n_floor).median : NAN;
-  r->step_floor =
-      r->n_step_floor ? stats_summarize(r->step_floor_samples, r->n_step_floor).median : NAN;
 }
 
 /* The check, then every repeat, of one backend; the verdict and samples land in r. */
@@ -232,6 +229,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     int last = k == rw->repeat - 1;
     if (bench_run(p, &h, w, r, last, last ? m : NULL, &load)) {
       fprintf(stderr, "mlpbench bench: %s\n", r->error);
+      report_row_summarize(r, rw); /* what it timed before it failed, as read back */
       be_close(&h);
       return EXIT_RUNTIME;
     }
@@ -242,11 +240,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   measure_floors(p, &h, w, r, &load);
   be_close(&h);
   r->n_load = load.ok ? r->n_samples : 0; /* per-sample figures for every sample, or none */
-  r->st = stats_summarize(r->samples, r->n_samples);
-  if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */
-  if (r->n_dev) r->device_median = stats_summarize(r->dev_samples, r->n_dev).median;
-  r->samples_per_s = rw->samples_per_epoch / r->st.median;
-  r->gflops = rw->gflop_per_epoch / r->st.median;
+  report_row_summarize(r, rw);
   peak_fraction_set(be, &rep->ctx, r);
   disturbed_summary(r, &load);
   disturbed_judge(r);

@@ -154,6 +154,20 @@ report_row *report_add_row(report_workload *w) {
   return r;
 }
 
+static double median_or_nan(const double *x, int n) {
+  return n > 0 ? stats_summarize(x, n).median : NAN;
+}
+
+void report_row_summarize(report_row *r, const report_workload *w) {
+  r->st = stats_summarize(r->samples, r->n_samples);
+  if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */
+  r->device_median = median_or_nan(r->dev_samples, r->n_dev);
+  r->samples_per_s = r->n_samples ? w->samples_per_epoch / r->st.median : 0;
+  r->gflops = r->n_samples ? w->gflop_per_epoch / r->st.median : 0;
+  r->gemm_floor = median_or_nan(r->floor_samples, r->n_floor);
+  r->step_floor = median_or_nan(r->step_floor_samples, r->n_step_floor);
+}
+
 report_workload *report_add_workload(report *r) {
   if (r->n_wl >= REPORT_MAX_WORKLOADS) return NULL;
   report_workload *w = &r->wl[r->n_wl++];
