@@ -32,10 +32,6 @@
 #define MLPB_PEER_SCRIPT "workloads/reference/peer.py"
 #endif
 
-const char *const peers_known[] = {
-    "numpy",    "torch",    "torch-fused", "torch-compile", "torch-cuda", "torch-cuda-graph", "jax",
-    "jax-scan", "jax-cuda", NULL};
-
 /* What the harness asks of a peer, instead of its name: the modules its python must import,
  * where they come from, and whether it runs on a GPU. Indexed as peers_known. */
 typedef struct {
@@ -57,8 +53,7 @@ static const peer_needs needs[] = {
     {JAX_PY, 0},   /* jax-scan */
     {JAX_PY, 1},   /* jax-cuda */
 };
-_Static_assert(sizeof needs / sizeof *needs == sizeof peers_known / sizeof *peers_known - 1,
-               "one peer_needs per peer");
+_Static_assert(sizeof needs / sizeof *needs == PEERS_KNOWN_N, "one peer_needs per peer");
 
 static const peer_needs *peer_needs_of(const char *peer) {
   for (int i = 0; peers_known[i]; i++)

@@ -80,7 +80,7 @@ void report_context_fill(report_context *c, int argc, char **argv) {
     utf8_clean(c->host, sizeof c->host, u.nodename);
     utf8_clean(c->os, sizeof c->os, os);
   }
-  utf8_clean(c->cpu, sizeof c->cpu, report_cpu_model());
+  report_cpu_model(c->cpu, sizeof c->cpu);
   c->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
   caches(c->caches, sizeof c->caches);
   c->mhz = cpu_mhz();
@@ -175,10 +175,8 @@ report_workload *report_add_workload(report *r) {
   return w;
 }
 
-const char *report_cpu_model(void) {
-  static char model[128] = ""; /* the one static: a process has one CPU model */
-  if (model[0]) return model;
-  snprintf(model, sizeof model, "unknown CPU");
+void report_cpu_model(char *out, size_t len) {
+  snprintf(out, len, "unknown CPU");
   FILE *f = fopen("/proc/cpuinfo", "r");
   char line[256];
   while (f && fgets(line, sizeof line, f))
@@ -186,12 +184,11 @@ const char *report_cpu_model(void) {
       char *c = strchr(line, ':');
       if (c) { /* cut on a character boundary: the model string is the host's */
         c[strcspn(c, "\n")] = '\0';
-        utf8_clean(model, sizeof model, c[1] ? c + 2 : "");
+        utf8_clean(out, len, c[1] ? c + 2 : "");
       }
       break;
     }
   if (f) fclose(f);
-  return model;
 }
 
 static int row_rank(const report_row *r) {

@@ -204,7 +204,8 @@ void report_row_summarize(report_row *r, const report_workload *w);
 /* Rows that passed their gradient check, fastest first; the others after, unranked. */
 void report_sort_rows(report_workload *w);
 
-/* The CPU's model name, for report headers. */
-const char *report_cpu_model(void);
+/* The CPU's model name, for report headers, into out (valid UTF-8, cut on a character
+ * boundary): the caller's buffer, so no call overwrites another's. */
+void report_cpu_model(char *out, size_t len);
 
 #endif
