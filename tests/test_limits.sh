@@ -137,4 +137,30 @@ PY
   rc=$?
   check "a peer failing its gradient check is exit 1 (exit $rc: $(tail -3 <<<"$out"))" [ "$rc" = 1 ]
 fi
+# a TMPDIR of 1179-2999 bytes cut the peers' 1200-byte paths: the export landed beside the
+# temp folder and stayed. Every file is in the folder made under it, whole, or the run fails.
+long=$tmp/t
+for i in 1 2 3 4 5 6 7 8 9 10; do long=$long/$(printf 'd%.0s' {1..190}); done
+mkdir -p "$long"
+cat >"$tmp/lpy" <<'SH'
+#!/bin/sh
+[ "$1" = -c ] && exit 0
+shift
+while [ "$1" != --run ]; do shift; done
+ls "$2" >"$MLPB_SEEN"
+printf '%s\n' "$2" >>"$MLPB_SEEN"
+exit 77
+SH
+chmod +x "$tmp/lpy"
+out=$(TMPDIR=$long MLPBENCH_PYTHON=$tmp/lpy MLPB_SEEN=$tmp/lseen "$bin" bench --workload mnist \
+  --data synthetic:300 --epochs 2 --backend naive --peers numpy --quiet \
+  --results "$tmp/l.json" 2>&1)
+rc=$?
+check "a ${#long}-byte TMPDIR: the peer's run is exported whole (exit $rc: $(tail -2 <<<"$out"))" \
+  bash -c '[ "$0" = 0 ] && grep -qx run.json "$1" && grep -qx order.i32 "$1" &&
+           grep -qx params.f32 "$1" && [[ "$(tail -1 "$1")" == "$2"/mlpbench-peer-* ]]' \
+  "$rc" "$tmp/lseen" "$long"
+check "a ${#long}-byte TMPDIR: nothing left in it or beside it ($(find "$tmp/t" -type f | head -3))" \
+  bash -c '[ -z "$(find "$0" -type f)" ] && [ -z "$(ls -A "$1")" ]' "$tmp/t" "$long"
+rm -rf "${tmp:?}/t/"*
 finish

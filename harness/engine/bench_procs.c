@@ -13,7 +13,7 @@
 #include "../stats/stats.h"
 #include "../sys/exitcode.h"
 #include "../sys/interrupt.h"
-#include "../sys/spawn.h"
+#include "../sys/proc_spawn.h"
 #include "../sys/tmpdir.h"
 #include "disturbed.h"
 #include "plan_file.h"
@@ -122,8 +122,15 @@ int procs_run(const run_plan *p, report *rep) {
      * plots (this process draws them from the merged report); the first child alone also
      * runs the peers and the sweep */
     run_plan cp = *p;
-    snprintf(path, sizeof path, "%s/process-%d.json", tmp, i);
-    snprintf(plan, sizeof plan, "%s/plan-%d.json", tmp, i);
+    char pname[32], plname[32];
+    snprintf(pname, sizeof pname, "process-%d.json", i);
+    snprintf(plname, sizeof plname, "plan-%d.json", i);
+    if (path_join(path, sizeof path, tmp, pname, err, sizeof err) ||
+        path_join(plan, sizeof plan, tmp, plname, err, sizeof err)) {
+      fprintf(stderr, "mlpbench bench: %s\n", err);
+      worst = EXIT_RUNTIME;
+      break;
+    }
     cp.processes = 1;
     cp.quiet = 1;
     cp.out.results = path;

@@ -13,13 +13,14 @@
 #include "../../workloads/io/outfile.h"
 #include "../stats/stats.h"
 #include "../sys/checked.h"
-#include "../sys/spawn.h"
+#include "../sys/proc_spawn.h"
 #include "../sys/tmpdir.h"
 #include "trainer.h"
 #include "wl_describe.h"
 
 #define PEER_DIR_MAX 4096
-#define PEER_MAX_ORDER ((size_t)1 << 31) /* bytes of batch indices a peer is sent, at most */
+#define PEER_PATH_MAX (PEER_DIR_MAX + 64) /* a file in it: checked by path_join, never cut */
+#define PEER_MAX_ORDER ((size_t)1 << 31)  /* bytes of batch indices a peer is sent, at most */
 
 #ifndef MLPB_PEER_VENV_PYTHON /* the build tree's venv (make peers); "" for none */
 #define MLPB_PEER_VENV_PYTHON ""
@@ -62,8 +63,8 @@ static const peer_needs *peer_needs_of(const char *peer) {
 }
 
 static int write_raw(const char *dir, const char *name, const void *p, size_t bytes) {
-  char path[1200];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
+  char path[PEER_PATH_MAX], err[64];
+  if (path_join(path, sizeof path, dir, name, err, sizeof err)) return -1;
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   size_t n = bytes ? fwrite(p, 1, bytes, f) : 0;
@@ -154,10 +155,9 @@ static int export_run(const char *dir, const run_plan *p, const workload *w, con
                 (double)s->beta1, "beta2", (double)s->beta2, "eps", (double)s->eps, "epochs",
                 w->epochs, "warmup", p->warmup, "block", block, "repeat", repeat, "n_val", w->n_val,
                 "n_test", w->n_test, "n_idx", n_idx, "n_gc", gc->n);
-  char path[1200];
-  snprintf(path, sizeof path, "%s/run.json", dir);
-  int rc = (run && ident && wl_identity_to_json(&id, ident) == 0 &&
-            json_object_set(run, "identity", ident) == 0)
+  char path[PEER_PATH_MAX], err[64];
+  int rc = (run && ident && path_join(path, sizeof path, dir, "run.json", err, sizeof err) == 0 &&
+            wl_identity_to_json(&id, ident) == 0 && json_object_set(run, "identity", ident) == 0)
                ? json_dump_file(run, path, 0)
                : -1;
   json_decref(ident);
@@ -235,7 +235,7 @@ static void read_setup(const json_t *su, report_row *row) {
 /* peer.json ("mlpbench-peer-2") into a report row (its arrays owned by the row). */
 static int read_exchange(const char *path, const wl_identity *sent, report_row *row,
                          double *gc_loss, char *err, size_t len) {
-  /* the path is ours (a mkdtemp folder), short; the file's content is the peer's */
+  /* the path is ours (a mkdtemp folder); the file's content is the peer's */
   json_error_t je;
   json_t *j = json_load_file(path, 0, &je);
   const char *schema = json_string_value(json_object_get(j, "schema"));
@@ -314,7 +314,7 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
     return -1;
   }
   const char *script = getenv("MLPBENCH_PEER_SCRIPT");
-  char path[1200], err[1400], tag[48];
+  char path[PEER_PATH_MAX], err[PEER_PATH_MAX + 256], tag[48];
   const char *argv[] = {py,
                         script && *script ? script : MLPB_PEER_SCRIPT,
                         "--peer",
@@ -348,19 +348,19 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
     fprintf(stderr, "mlpbench: %s\n", row->error);
     return -1;
   }
-  snprintf(path, sizeof path, "%s/peer.json", dir);
   wl_identity sent;
   wl_describe_identity(w, &sent);
-  if (read_exchange(path, &sent, row, gc_loss, err, sizeof err)) {
+  if (path_join(path, sizeof path, dir, "peer.json", err, sizeof err) ||
+      read_exchange(path, &sent, row, gc_loss, err, sizeof err)) {
     snprintf(row->error, sizeof row->error, "peer %s: %.400s", peer, err);
     fprintf(stderr, "mlpbench: %s\n", row->error);
     free_row_arrays(row);
     return -1;
   }
   FILE *f = NULL;
-  snprintf(path, sizeof path, "%s/grads.f32", dir);
   size_t n = mlp_param_count(&w->spec);
-  if (!(f = fopen(path, "rb")) || fread(grads, sizeof(float), n, f) != n) {
+  if (path_join(path, sizeof path, dir, "grads.f32", err, sizeof err) || !(f = fopen(path, "rb")) ||
+      fread(grads, sizeof(float), n, f) != n) {
     snprintf(row->error, sizeof row->error, "peer %s: unreadable gradients in %s", peer, dir);
     fprintf(stderr, "mlpbench: %s\n", row->error);
     if (f) fclose(f);
