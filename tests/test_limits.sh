@@ -42,6 +42,8 @@ else
   rc=$?
   check "setup out of memory is exit 3 with one message (exit $rc: $out)" \
     bash -c '[ "$0" = 3 ] && grep -q "out of memory" <<<"$1" && ! grep -q "^## " <<<"$1"' "$rc" "$out"
+  check "setup out of memory says what failed, not that a process did ($out)" \
+    bash -c 'grep -q "workload mnist could not be set up" <<<"$0" && ! grep -q "process" <<<"$0"' "$out"
   check "setup out of memory keeps the previous results" kept "$tmp/m.json"
 fi
 

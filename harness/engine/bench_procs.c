@@ -108,13 +108,13 @@ static int merge(report *base, const report *c, int first) {
   return 0;
 }
 
-int procs_run(const run_plan *p, report *rep) {
+int procs_run(const run_plan *p, report *rep, char *why, size_t wlen) {
   char tmp[PATH_MAX - 64], path[PATH_MAX], plan[PATH_MAX];
   char err[PATH_MAX + 256], pad[4200];
   int worst = EXIT_OK;
   const report_context parent = rep->ctx; /* its machine peak: every child divides by it */
   if (tmpdir_make(tmp, sizeof tmp, "procs", err, sizeof err)) {
-    fprintf(stderr, "mlpbench bench: %s\n", err);
+    snprintf(why, wlen, "no process was started: %s", err);
     return EXIT_RUNTIME;
   }
   for (int i = 0; i < p->processes; i++) {
@@ -127,7 +127,7 @@ int procs_run(const run_plan *p, report *rep) {
     snprintf(plname, sizeof plname, "plan-%d.json", i);
     if (path_join(path, sizeof path, tmp, pname, err, sizeof err) ||
         path_join(plan, sizeof plan, tmp, plname, err, sizeof err)) {
-      fprintf(stderr, "mlpbench bench: %s\n", err);
+      snprintf(why, wlen, "process %d of %d was not started: %s", i + 1, p->processes, err);
       worst = EXIT_RUNTIME;
       break;
     }
@@ -148,25 +148,33 @@ int procs_run(const run_plan *p, report *rep) {
       cp.sweep = 0;
     }
     if (plan_write(plan, &cp, err, sizeof err)) {
-      fprintf(stderr, "mlpbench bench: %s\n", err);
+      snprintf(why, wlen, "process %d of %d was not started: %s", i + 1, p->processes, err);
       worst = EXIT_RUNTIME;
       break;
     }
     const char *cargv[] = {"/proc/self/exe", "bench-process", plan, NULL};
     char **env = child_env(i, pad, sizeof pad);
     if (!p->quiet) fprintf(stderr, "  process %d of %d ...\n", i + 1, p->processes);
-    int rc = env ? spawn_run_env(cargv, env, "bench process", 5) : 127;
+    const int no_env = !env;
+    int rc = env ? spawn_run_env(cargv, env, "bench process", 5) : SPAWN_NO_START;
     free(env);
     if (rc != EXIT_OK && rc != EXIT_CHECK) {
-      if (!mlpb_stop_signal) /* a stop is reported once, by bench */
-        fprintf(stderr, "mlpbench bench: process %d failed (exit %d)\n", i + 1, rc);
+      if (rc == SPAWN_NO_START)
+        snprintf(why, wlen, "process %d of %d could not be started%s", i + 1, p->processes,
+                 no_env ? " (out of memory)" : "");
+      else if (rc > 128)
+        snprintf(why, wlen, "process %d of %d was killed by signal %d", i + 1, p->processes,
+                 rc - 128);
+      else
+        snprintf(why, wlen, "process %d of %d failed (exit %d)", i + 1, p->processes, rc);
       worst = rc > EXIT_RUNTIME || rc < 0 ? EXIT_RUNTIME : rc;
       break;
     }
     worst = rc > worst ? rc : worst;
     report c;
     if (results_read(path, &c, err, sizeof err)) {
-      fprintf(stderr, "mlpbench bench: %s\n", err);
+      snprintf(why, wlen, "process %d of %d left no readable results: %s", i + 1, p->processes,
+               err);
       worst = EXIT_RUNTIME;
       break;
     }
@@ -179,7 +187,7 @@ int procs_run(const run_plan *p, report *rep) {
       report_free(&c);
     }
     if (bad) {
-      fprintf(stderr, "mlpbench bench: out of memory merging processes\n");
+      snprintf(why, wlen, "out of memory merging process %d of %d", i + 1, p->processes);
       worst = EXIT_RUNTIME;
       break;
     }

@@ -332,17 +332,17 @@ static void run_context(report_context *out, const report_context *ctx, const ru
 }
 
 int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runner_done done,
-                 int *whole) {
+                 char *broken, size_t blen) {
   int worst = EXIT_OK;
   memset(rep, 0, sizeof *rep);
   run_context(&rep->ctx, ctx, p);
-  *whole = 1;
+  broken[0] = '\0';
   /* once, before anything is timed; --processes children reuse this one (plan.h) */
   peak_measure(p, &rep->ctx);
   if (p->processes > 1) { /* every run in fresh processes; this one merges */
-    int pr = procs_run(p, rep);
+    int pr = procs_run(p, rep, broken, blen);
     if (pr != EXIT_OK && pr != EXIT_CHECK) {
-      *whole = 0;
+      if (!broken[0]) snprintf(broken, blen, "a process failed");
       return pr;
     }
     report_context seen = rep->ctx; /* what the children saw: their device, this peak */
@@ -361,8 +361,9 @@ int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runn
     int before = rep->n_wl, r = bench_workload(p, p->workloads[k], rep);
     if (r == EXIT_USAGE) return r;
     worst = r > worst ? r : worst;
-    if (rep->n_wl == before) { /* its setup failed (out of memory, data): a run without it is */
-      *whole = 0;              /* not the run asked for, so no results file is written */
+    if (rep->n_wl == before) { /* its setup failed (out of memory, data): a run without it is
+                                  not the run asked for, so no results file is written */
+      snprintf(broken, blen, "workload %s could not be set up", p->workloads[k]->name);
       return worst > EXIT_RUNTIME ? worst : EXIT_RUNTIME;
     }
     report_context_libraries(&rep->ctx, rep); /* what the rows' backends ran on */
