@@ -165,4 +165,42 @@ check "a ${#long}-byte TMPDIR: the peer's run is exported whole (exit $rc: $(tai
 check "a ${#long}-byte TMPDIR: nothing left in it or beside it ($(find "$tmp/t" -type f | head -3))" \
   bash -c '[ -z "$(find "$0" -type f)" ] && [ -z "$(ls -A "$1")" ]' "$tmp/t" "$long"
 rm -rf "${tmp:?}/t/"*
+# a results file of short numbers under the 64 MiB cap: jansson's tree of them took 25 times
+# the file (1.5 GB for 60 MiB); their arrays are decoded straight into doubles now, so 31 MB
+# is read by history, compare and report within 700 MB of address space
+if [ "$sanitized" = ON ]; then
+  skipped "results in bounded memory under ulimit -v: AddressSanitizer reserves terabytes"
+elif command -v python3 >/dev/null; then
+  "$bin" bench --workload toy --epochs 20 --backend naive --quiet --results "$tmp/small.json" \
+    >/dev/null 2>&1
+  python3 - "$tmp/small.json" "$tmp/short.json" 2600000 <<'PY'
+import json, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+r = json.load(open(src))
+row = r["workloads"][0]["results"][0]
+ones = "[" + ",".join(["1"] * n) + "]"
+keys = ["epoch_seconds", "epoch_cpu_seconds", "epoch_other_cpu_seconds", "epoch_steal_seconds",
+        "epoch_involuntary_switches", "sample_other_runnable"]
+for k in keys:
+    row[k] = "@" + k
+text = json.dumps(r, separators=(",", ":"))
+for k in keys:
+    text = text.replace('"@' + k + '"', ones)
+open(dst, "w").write(text)
+PY
+  for cmd in "history $tmp/short.json" "compare $tmp/short.json $tmp/short.json --force --allow-inconclusive" \
+    "report $tmp/short.json --out $tmp/short.html"; do
+    out=$( (ulimit -v 700000 && exec "$bin" $cmd) 2>&1 >/dev/null)
+    rc=$?
+    check "${cmd%% *} reads a $(($(stat -c %s "$tmp/short.json") >> 20)) MiB file of short numbers in 700 MB (exit $rc: ${out:0:200})" \
+      [ "$rc" = 0 ]
+  done
+  python3 -c "
+import json, sys
+n = len(json.load(open(sys.argv[1]))['workloads'][0]['results'][0]['epoch_seconds'])
+sys.exit(0 if n == 2600000 else 1)" "$tmp/short.json" &&
+    out=$("$bin" history "$tmp/short.json" 2>&1) &&
+    check "... and every sample is read (history: $(grep -c naive <<<"$out") naive series)" \
+      grep -q naive <<<"$out"
+fi
 finish

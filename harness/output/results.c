@@ -14,6 +14,7 @@
 #include "../../workloads/io/outfile.h"
 #include "../sys/plot_text.h"
 #include "../sys/term_text.h"
+#include "json_arrays.h"
 #include "run_identity.h"
 #include "wl_identity.h"
 
@@ -170,16 +171,24 @@ static const field gc_err_fields[] = {
     FIELD(gc_err, "tolerance", F_NUM, tol),
 };
 
-/* A JSON array of numbers (null: NaN) into a new array of `want` (or all) entries. */
-static int read_array(const json_t *a, double **out, int want) {
-  size_t have = json_is_array(a) ? json_array_size(a) : 0;
+/* A JSON array of numbers (null: NaN) into a new array of `want` (or all) entries; one that
+ * json_arrays decoded (la) is handed over whole when it has the count wanted. */
+static int read_array(const json_t *a, double **out, int want, json_arrays *la) {
+  json_num_array *d = json_arrays_find(la, a);
+  if (d && !d->v) d = NULL, a = NULL; /* taken already: each placeholder is read once */
+  size_t have = d ? d->n : json_is_array(a) ? json_array_size(a) : 0;
   if (have > (1u << 26)) have = 1u << 26;
   size_t n = want >= 0 ? (size_t)want : have;
+  if (d && n == d->n && n) {
+    *out = d->v;
+    d->v = NULL;
+    return (int)n;
+  }
   *out = malloc((n ? n : 1) * sizeof **out);
   if (!*out) return -1;
   for (size_t i = 0; i < n; i++) {
-    json_t *v = i < have ? json_array_get(a, i) : NULL;
-    (*out)[i] = json_is_number(v) ? json_number_value(v) : NAN;
+    json_t *v = d || i >= have ? NULL : json_array_get(a, i);
+    (*out)[i] = d ? (i < have ? d->v[i] : NAN) : json_is_number(v) ? json_number_value(v) : NAN;
   }
   return (int)n;
 }
@@ -235,7 +244,7 @@ static json_t *fields_to_json(json_t *o, const void *obj, const field *f, int n)
 /* Missing or mistyped keys read as empty, 0, false or NaN: a file from elsewhere is data,
  * not trusted structure. Derived figures are not read: the caller recomputes them. 0, or -1
  * when out of memory. */
-static int fields_from_json(void *obj, const field *f, int n, const json_t *o) {
+static int fields_from_json(void *obj, const field *f, int n, const json_t *o, json_arrays *la) {
   char *base = obj;
   for (int i = 0; i < n; i++) {
     void *p = base + f[i].off;
@@ -272,18 +281,19 @@ static int fields_from_json(void *obj, const field *f, int n, const json_t *o) {
         *count = want;
         for (int k = 0; k < n; k++) {
           const json_t *a = json_object_get(o, f[k].key);
-          if ((f[k].flags & F_SAME_COUNT) && f[k].n_off == f[i].n_off &&
-              (!json_is_array(a) || json_array_size(a) != (size_t)want))
+          const json_num_array *d = json_arrays_find(la, a);
+          size_t size = d ? d->n : json_is_array(a) ? json_array_size(a) : (size_t)-1;
+          if ((f[k].flags & F_SAME_COUNT) && f[k].n_off == f[i].n_off && size != (size_t)want)
             *count = 0;
         }
       }
-      *count = read_array(v, (double **)p, f[i].flags & F_OWN_COUNT ? -1 : *count);
+      *count = read_array(v, (double **)p, f[i].flags & F_OWN_COUNT ? -1 : *count, la);
       if (*count < 0) return -1;
       break;
     case F_OBJ:
       if (f[i].from && json_is_object(v))
         f[i].from(p, v);
-      else if (f[i].sub && fields_from_json(base, f[i].sub, f[i].n_sub, v))
+      else if (f[i].sub && fields_from_json(base, f[i].sub, f[i].n_sub, v, la))
         return -1;
       break;
     }
@@ -315,7 +325,7 @@ static json_t *spec_json(const mlp_spec *s) {
 }
 
 static void spec_from_json(mlp_spec *s, const json_t *o) {
-  fields_from_json(s, spec_fields, N_FIELDS(spec_fields), o);
+  fields_from_json(s, spec_fields, N_FIELDS(spec_fields), o, NULL);
   s->act = name_index(o, "activation", act_names, 2) ? MLP_ACT_RELU : MLP_ACT_SIGMOID;
   s->loss = name_index(o, "loss", loss_names, 2) ? MLP_LOSS_SOFTMAX_CE : MLP_LOSS_SIGMOID_SE;
   s->opt = name_index(o, "optimizer", opt_names, 2) ? MLP_OPT_ADAM : MLP_OPT_SGD;
@@ -341,11 +351,11 @@ static json_t *gradcheck_json(const void *p) {
 
 static void gradcheck_from_json(void *p, const json_t *o) {
   gc_result *g = p;
-  fields_from_json(g, gc_fields, N_FIELDS(gc_fields), o);
+  fields_from_json(g, gc_fields, N_FIELDS(gc_fields), o, NULL);
   json_t *t = json_object_get(o, "tensors");
   for (int i = 0; i < 4; i++)
     fields_from_json(&g->t[i], gc_err_fields, N_FIELDS(gc_err_fields),
-                     json_object_get(t, gc_tensor_names[i]));
+                     json_object_get(t, gc_tensor_names[i]), NULL);
 }
 
 /* the curves of a row's last repeat, per epoch */
@@ -456,26 +466,39 @@ static int hexval(char c) {
 
 /* A montage from a file, or none (n = 0) unless every part is whole and in range: the
  * drawing trusts its sizes and labels (digits 0..9). 0, or -1 when out of memory. */
-static int montage_from_json(report_montage *m, const json_t *o) {
+static int is_digit_label(double x) {
+  return x >= 0 && x <= 9 && x == floor(x);
+}
+
+static int montage_from_json(report_montage *m, const json_t *o, json_arrays *la) {
   memset(m, 0, sizeof *m);
-  json_t *truth = json_object_get(o, "truth"), *pred = json_object_get(o, "pred");
+  json_t *tj = json_object_get(o, "truth"), *pj = json_object_get(o, "pred");
   const char *hex = json_string_value(json_object_get(o, "pixels"));
   json_t *side = json_object_get(o, "side");
-  if (!json_is_object(o) || !json_is_array(truth) || !json_is_array(pred) || !hex ||
-      !json_is_integer(side))
+  if (!json_is_object(o) || !(json_is_array(tj) || json_arrays_find(la, tj)) ||
+      !(json_is_array(pj) || json_arrays_find(la, pj)) || !hex || !json_is_integer(side))
     return 0;
-  int n = (int)json_array_size(truth), s = (int)json_integer_value(side);
+  double *truth = NULL, *pred = NULL;
+  int n = read_array(tj, &truth, -1, la), s = (int)json_integer_value(side);
+  int np_ = n >= 0 ? read_array(pj, &pred, -1, la) : -1;
+  if (n < 0 || np_ < 0) {
+    free(truth);
+    free(pred);
+    return -1;
+  }
   size_t np = (size_t)n * s * s;
-  if (n < 1 || n > REPORT_MONTAGE_MAX || json_array_size(pred) != (size_t)n || s < 1 || s > 64 ||
-      strlen(hex) != 2 * np)
+  int ok =
+      n >= 1 && n <= REPORT_MONTAGE_MAX && np_ == n && s >= 1 && s <= 64 && strlen(hex) == 2 * np;
+  for (int i = 0; ok && i < n; i++) {
+    ok = is_digit_label(truth[i]) && is_digit_label(pred[i]);
+    m->truth[i] = (int32_t)truth[i];
+    m->pred[i] = (int32_t)pred[i];
+  }
+  free(truth);
+  free(pred);
+  if (!ok) {
+    memset(m, 0, sizeof *m);
     return 0;
-  for (int i = 0; i < n; i++) {
-    json_t *a = json_array_get(truth, i), *b = json_array_get(pred, i);
-    if (!json_is_integer(a) || !json_is_integer(b) || json_integer_value(a) < 0 ||
-        json_integer_value(a) > 9 || json_integer_value(b) < 0 || json_integer_value(b) > 9)
-      return 0;
-    m->truth[i] = (int32_t)json_integer_value(a);
-    m->pred[i] = (int32_t)json_integer_value(b);
   }
   uint8_t *px = malloc(np);
   if (!px) return -1;
@@ -771,13 +794,15 @@ static void str(char *dst, size_t len, const json_t *o, const char *k) {
   snprintf(dst, len, "%s", s ? s : "");
 }
 
-static int row_from_json(const json_t *o, report_row *r, const report_workload *w) {
-  if (fields_from_json(r, row_fields, N_FIELDS(row_fields), o)) return -1;
+static int row_from_json(const json_t *o, report_row *r, const report_workload *w,
+                         json_arrays *la) {
+  if (fields_from_json(r, row_fields, N_FIELDS(row_fields), o, la)) return -1;
   report_row_summarize(r, w);
   return 0;
 }
 
-int results_from_json(const json_t *j, report *r, char *err, size_t len) {
+/* j into r; its number arrays, or some of them, decoded already into la (NULL: none) */
+static int from_json(const json_t *j, report *r, json_arrays *la, char *err, size_t len) {
   memset(r, 0, sizeof *r);
   const char *schema = json_string_value(json_object_get(j, "schema"));
   if (!schema || strcmp(schema, SCHEMA) != 0) {
@@ -785,8 +810,8 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
              schema ? schema : "none", SCHEMA);
     return -1;
   }
-  fields_from_json(&r->ctx, context_fields, N_FIELDS(context_fields),
-                   json_object_get(j, "context"));
+  fields_from_json(&r->ctx, context_fields, N_FIELDS(context_fields), json_object_get(j, "context"),
+                   la);
   json_t *wls = json_object_get(j, "workloads");
   if (!json_is_array(wls)) {
     snprintf(err, len, "no 'workloads' array");
@@ -796,8 +821,9 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
     json_t *wo = json_array_get(wls, i), *rows = json_object_get(wo, "results");
     json_t *sweep = json_object_get(wo, "sweep");
     report_workload *w = report_add_workload(r);
-    fields_from_json(w, workload_fields, N_FIELDS(workload_fields), wo);
-    fields_from_json(w, dataset_fields, N_FIELDS(dataset_fields), json_object_get(wo, "dataset"));
+    fields_from_json(w, workload_fields, N_FIELDS(workload_fields), wo, la);
+    fields_from_json(w, dataset_fields, N_FIELDS(dataset_fields), json_object_get(wo, "dataset"),
+                     la);
     spec_from_json(&w->spec, json_object_get(wo, "spec"));
     wl_identity id;
     wl_identity_from_json(wo, &id);
@@ -805,12 +831,12 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
     for (size_t k = 0; json_is_array(rows) && k < json_array_size(rows); k++) {
       report_row *row = report_add_row(w);
       if (!row) break;
-      if (row_from_json(json_array_get(rows, k), row, w)) {
+      if (row_from_json(json_array_get(rows, k), row, w, la)) {
         snprintf(err, len, "out of memory");
         return -1;
       }
     }
-    if (montage_from_json(&w->montage, json_object_get(wo, "montage"))) {
+    if (montage_from_json(&w->montage, json_object_get(wo, "montage"), la)) {
       snprintf(err, len, "out of memory");
       return -1;
     }
@@ -833,6 +859,10 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
   return 0;
 }
 
+int results_from_json(const json_t *j, report *r, char *err, size_t len) {
+  return from_json(j, r, NULL, err, len);
+}
+
 /* err made terminal-safe in place: it names a path from a folder listing and quotes the
  * file (its schema, jansson's "near '...'"), and every command prints it, history's and
  * compare's included. */
@@ -846,13 +876,20 @@ static void err_safe(char *err, size_t len) {
   free(raw);
 }
 
-json_t *results_load_json(const char *path, char *err, size_t len) {
+/* The file's bytes (file_read_max: a FIFO or device is refused without blocking, a huge file
+ * by its size before a byte is read), parsed; with la, its number arrays decoded into la
+ * first (json_arrays.h: jansson's tree of them cost 25 times the file). */
+static json_t *load(const char *path, json_arrays *la, char *err, size_t len) {
   uint8_t *buf = NULL;
   size_t n = 0;
   json_error_t je;
-  /* file_read_max: a FIFO or device is refused without blocking, a huge file by its size
-   * before a byte is read (jansson's tree costs about 30 times the file) */
   if (file_read_max(path, RESULTS_MAX_FILE, NULL, 0, "a results file", &buf, &n, err, len)) {
+    err_safe(err, len);
+    return NULL;
+  }
+  if (la && json_arrays_extract((char *)buf, n, la)) {
+    free(buf);
+    snprintf(err, len, "%s: out of memory", path);
     err_safe(err, len);
     return NULL;
   }
@@ -861,21 +898,28 @@ json_t *results_load_json(const char *path, char *err, size_t len) {
   if (!j) {
     snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line);
     err_safe(err, len);
+    if (la) json_arrays_free(la);
   }
   return j;
 }
 
+json_t *results_load_json(const char *path, char *err, size_t len) {
+  return load(path, NULL, err, len);
+}
+
 int results_read(const char *path, report *r, char *err, size_t len) {
-  json_t *j = results_load_json(path, err, len);
+  json_arrays la;
+  json_t *j = load(path, &la, err, len);
   memset(r, 0, sizeof *r);
   if (!j) return -1;
   char why[512];
-  int rc = results_from_json(j, r, why, sizeof why);
+  int rc = from_json(j, r, &la, why, sizeof why);
+  json_decref(j);
+  json_arrays_free(&la);
   if (rc) {
     snprintf(err, len, "%s: %s", path, why);
     err_safe(err, len);
     report_free(r);
   }
-  json_decref(j);
   return rc;
 }
