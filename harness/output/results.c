@@ -896,7 +896,10 @@ static json_t *load(const char *path, json_arrays *la, char *err, size_t len) {
   json_t *j = json_loadb((const char *)buf, n, 0, &je);
   free(buf);
   if (!j) {
-    snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line);
+    if (je.text[0] && je.line >= 0)
+      snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line);
+    else /* jansson out of memory says nothing, at line -1 */
+      snprintf(err, len, "%s: %s", path, je.text[0] ? je.text : "out of memory");
     err_safe(err, len);
     if (la) json_arrays_free(la);
   }
