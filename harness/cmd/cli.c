@@ -12,7 +12,7 @@
 
 #include "../engine/be_handle.h"
 #include "../engine/names.h"
-#include "../engine/peers.h"
+#include "../engine/peer_names.h"
 #include "../engine/plugins.h"
 #include "../engine/registry.h"
 #include "../output/results.h"

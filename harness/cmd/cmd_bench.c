@@ -32,14 +32,16 @@ static void default_results_path(char *out, size_t len) {
 }
 
 /* The run's outputs, each through its reporter. */
-static int write_outputs(const run_plan *p, const report *rep, const char *results_path) {
+static int write_outputs(const run_plan *p, const report *rep, const char *results_path,
+                         int child) {
   char err[PATH_MAX + 256];
   /* the native file always (compare, history, report and plot read it), an export beside it */
   if (reporter_results.write(rep, results_path, RESULTS_NATIVE, err, sizeof err)) {
     fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
     return EXIT_RUNTIME;
   }
-  fprintf(stderr, "mlpbench bench: results written to %s\n", TERM_TEXT(results_path));
+  if (!child) /* a --processes child's file is its parent's to read, not the user's */
+    fprintf(stderr, "mlpbench bench: results written to %s\n", TERM_TEXT(results_path));
   char xp[PATH_MAX];
   if (p->out.format != RESULTS_NATIVE) {
     if (results_export_path(results_path, p->out.format, xp, sizeof xp) ||
@@ -115,21 +117,24 @@ static int require_quiet(const report *rep) {
 /* Runs a plan whose destinations were checked, then writes its outputs, unless interrupted
  * or a process failed (a results file holds a whole run or nothing, the previous one stays). */
 static int bench_plan(const run_plan *p, const report_context *ctx, const char *results_path,
-                      int worst) {
+                      int worst, int child) {
   report rep;
-  int whole = 1, r = runner_bench(p, ctx, &rep, print_workload, &whole);
+  char broken[PATH_MAX + 512];
+  /* a --processes child prints no table: the parent prints the merged one, and shows what a
+   * child prints as the child's own */
+  int r = runner_bench(p, ctx, &rep, child ? NULL : print_workload, broken, sizeof broken);
   worst = r > worst ? r : worst;
-  if (r == EXIT_USAGE || !whole || mlpb_stop_signal) {
+  if (r == EXIT_USAGE || broken[0] || mlpb_stop_signal) {
     if (mlpb_stop_signal)
       fprintf(stderr, "mlpbench bench: interrupted by signal %d: no results file written\n",
               (int)mlpb_stop_signal);
-    else if (!whole)
-      fprintf(stderr, "mlpbench bench: a process failed: no results file written (the "
-                      "previous one is kept)\n");
+    else if (broken[0])
+      fprintf(stderr, "mlpbench bench: %s: no results file written (the previous one is kept)\n",
+              TERM_TEXT(broken));
     report_free(&rep);
     return mlpb_stop_signal ? interrupt_exit_code() : worst;
   }
-  int wr = write_outputs(p, &rep, results_path);
+  int wr = write_outputs(p, &rep, results_path, child);
   worst = wr > worst ? wr : worst;
   if (p->require_quiet && require_quiet(&rep)) worst = worst > EXIT_RUNTIME ? worst : EXIT_RUNTIME;
   report_free(&rep);
@@ -172,7 +177,7 @@ int cmd_bench(int argc, char **argv) {
   snprintf(ctx.blas_kernel_by, sizeof ctx.blas_kernel_by, "%s", cli_kernel_chooser(&o));
   cli_wait_policy(ctx.wait_policy, sizeof ctx.wait_policy);
   interrupt_install();
-  return bench_plan(&p, &ctx, results_path, worst);
+  return bench_plan(&p, &ctx, results_path, worst, 0);
 }
 
 /* mlpbench bench-process PLAN.json: one of bench --processes' fresh processes, running the
@@ -197,7 +202,7 @@ int cmd_bench_process(int argc, char **argv) {
   report_context ctx;
   report_context_fill(&ctx, argc + 1, argv - 1);
   interrupt_install();
-  int rc = bench_plan(&p, &ctx, p.out.results, EXIT_OK);
+  int rc = bench_plan(&p, &ctx, p.out.results, EXIT_OK, 1);
   plan_release(&p);
   return rc;
 }

@@ -15,7 +15,9 @@ int cmd_list(int argc, char **argv) {
     if (rc < 0) cli_print_help("list", "", "Lists the backends and whether each can run here.");
     return rc < 0 ? EXIT_OK : rc;
   }
-  printf("CPU: %s\n", TERM_TEXT(report_cpu_model())); /* the host's words, and the libraries' */
+  char cpu[128];
+  report_cpu_model(cpu, sizeof cpu);
+  printf("CPU: %s\n", TERM_TEXT(cpu)); /* the host's words, and the libraries' */
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
     char why[512] = "", desc[512] = "";

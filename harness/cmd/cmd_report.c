@@ -323,10 +323,14 @@ static int write_page(outfile *o, const report *r, const history *h, const char 
           f);
   if (h) {
     history_html(f, h);
-    char hdir[PATH_MAX];
-    snprintf(hdir, sizeof hdir, "%s/history", tmp);
-    failed |= history_plots(hdir, h) != 0;
-    embed_pngs(f, hdir);
+    char hdir[PATH_MAX], err[256];
+    if (path_join(hdir, sizeof hdir, tmp, "history", err, sizeof err)) {
+      fprintf(stderr, "mlpbench report: %s\n", TERM_TEXT(err));
+      failed = 1;
+    } else {
+      failed |= history_plots(hdir, h) != 0;
+      embed_pngs(f, hdir);
+    }
   }
   fputs("</body></html>\n", f);
   return failed;

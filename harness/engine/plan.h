@@ -7,9 +7,10 @@
 
 #include "../../impls/mlp_backend.h"
 #include "../../workloads/workload.h"
+#include "peer_names.h"
 
 #define PLAN_MAX_BACKENDS 8
-#define PLAN_MAX_PEERS 9 /* every peer once (peers_known) */
+#define PLAN_MAX_PEERS PEERS_KNOWN_N /* every peer once */
 #define PLAN_MAX_WORKLOADS 8
 
 typedef struct {

@@ -191,9 +191,6 @@ static void measure_floors(const run_plan *p, be_handle *hp, const workload *w, 
       else if (i > 0)
         (*samples[k])[(*n[k])++] = sec; /* the first warms up */
     }
-  r->gemm_floor = r->n_floor ? stats_summarize(r->floor_samples, r->n_floor).median : NAN;
-  r->step_floor =
-      r->n_step_floor ? stats_summarize(r->step_floor_samples, r->n_step_floor).median : NAN;
 }
 
 /* The check, then every repeat, of one backend; the verdict and samples land in r. */
@@ -246,6 +243,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     int last = k == rw->repeat - 1;
     if (bench_run(p, &h, w, r, last, last ? m : NULL, &load)) {
       fprintf(stderr, "mlpbench bench: %s\n", r->error);
+      report_row_summarize(r, rw); /* what it timed before it failed, as read back */
       be_close(&h);
       return EXIT_RUNTIME;
     }
@@ -256,11 +254,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   measure_floors(p, &h, w, r, &load);
   be_close(&h);
   r->n_load = load.ok ? r->n_samples : 0; /* per-sample figures for every sample, or none */
-  r->st = stats_summarize(r->samples, r->n_samples);
-  if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */
-  if (r->n_dev) r->device_median = stats_summarize(r->dev_samples, r->n_dev).median;
-  r->samples_per_s = rw->samples_per_epoch / r->st.median;
-  r->gflops = rw->gflop_per_epoch / r->st.median;
+  report_row_summarize(r, rw);
   peak_fraction_set(be, &rep->ctx, r);
   disturbed_summary(r, &load);
   disturbed_judge(r);
@@ -352,17 +346,17 @@ static void run_context(report_context *out, const report_context *ctx, const ru
 }
 
 int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runner_done done,
-                 int *whole) {
+                 char *broken, size_t blen) {
   int worst = EXIT_OK;
   memset(rep, 0, sizeof *rep);
   run_context(&rep->ctx, ctx, p);
-  *whole = 1;
+  broken[0] = '\0';
   /* once, before anything is timed; --processes children reuse this one (plan.h) */
   peak_measure(p, &rep->ctx);
   if (p->processes > 1) { /* every run in fresh processes; this one merges */
-    int pr = procs_run(p, rep);
+    int pr = procs_run(p, rep, broken, blen);
     if (pr != EXIT_OK && pr != EXIT_CHECK) {
-      *whole = 0;
+      if (!broken[0]) snprintf(broken, blen, "a process failed");
       return pr;
     }
     report_context seen = rep->ctx; /* what the children saw: their device, this peak */
@@ -381,8 +375,9 @@ int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runn
     int before = rep->n_wl, r = bench_workload(p, p->workloads[k], rep);
     if (r == EXIT_USAGE) return r;
     worst = r > worst ? r : worst;
-    if (rep->n_wl == before) { /* its setup failed (out of memory, data): a run without it is */
-      *whole = 0;              /* not the run asked for, so no results file is written */
+    if (rep->n_wl == before) { /* its setup failed (out of memory, data): a run without it is
+                                  not the run asked for, so no results file is written */
+      snprintf(broken, blen, "workload %s could not be set up", p->workloads[k]->name);
       return worst > EXIT_RUNTIME ? worst : EXIT_RUNTIME;
     }
     report_context_libraries(&rep->ctx, rep); /* what the rows' backends ran on */
