@@ -15,6 +15,7 @@ int cmd_list(int argc, char **argv) {
     if (rc < 0) cli_print_help("list", "", "Lists the backends and whether each can run here.");
     return rc < 0 ? EXIT_OK : rc;
   }
+  if ((rc = opt_prepare(&o))) return rc;              /* the plugins, after parsing */
   printf("CPU: %s\n", TERM_TEXT(report_cpu_model())); /* the host's words, and the libraries' */
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);

@@ -11,31 +11,26 @@
 #include "cli.h"
 
 int cmd_plot(int argc, char **argv) {
-  const char *file = NULL, *dir = "plots";
+  cli_opts o;
   char err[1024];
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf(
-          "usage: mlpbench plot RESULTS.json [--plots DIR]   (default DIR: plots)\n\n"
-          "exit codes: 0 ok, 2 unreadable results file, unwritable folder or a digit montage the "
-          "file holds broken (the other plots drawn), 3 a plot could not be drawn (the previous "
-          "one is kept)\n");
-      return EXIT_OK;
-    }
-    if (strcmp(argv[i], "--plots") == 0 && i + 1 < argc)
-      dir = argv[++i];
-    else if (argv[i][0] != '-' && !file)
-      file = argv[i];
-    else {
-      return cli_stray("plot", argv, argc, i, "mlpbench plot RESULTS.json [--plots DIR]");
-    }
+  int rc = cli_parse_args(argc, argv, "plot", "P", 1, &o);
+  if (rc) {
+    if (rc < 0)
+      cli_print_usage("plot", "RESULTS.json", "P",
+                      "Redraws every plot of a results file, the digit montage included "
+                      "(default DIR: plots).\n\n"
+                      "exit codes: 0 ok, 2 unreadable results file, unwritable folder or a digit "
+                      "montage the file holds broken (the other plots drawn), 3 a plot could not "
+                      "be drawn (the previous one is kept)");
+    return rc < 0 ? EXIT_OK : rc;
   }
+  const char *file = o.n_args ? o.args[0] : NULL;
+  const char *dir = o.plan.out.plots ? o.plan.out.plots : "plots";
   if (!file) {
     fprintf(stderr, "mlpbench plot: needs a results file (see --help)\n");
     return EXIT_USAGE;
   }
   report r;
-  int rc;
   if (results_read(file, &r, err, sizeof err) || plots_check_dir(dir, err, sizeof err)) {
     fprintf(stderr, "mlpbench plot: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;

@@ -19,6 +19,7 @@ typedef struct {
   int n_peers;
   const wl_entry *workloads[PLAN_MAX_WORKLOADS];
   int n_workloads;
+  int wl_named;     /* the workloads were named (else: --workload all, each with what it takes) */
   const char *data; /* --data SPEC (NULL: the embedded digits) */
   wl_config wl;
   mlp_options opts; /* threads, FTZ/DAZ, TF32 */

@@ -1,6 +1,8 @@
 /* plan_file.h: a run plan as a file, so that bench --processes hands each fresh process the
  * very plan the parent made (never a command line parsed again, which getopt's abbreviations
- * once turned into a process that started processes of its own). */
+ * once turned into a process that started processes of its own). Its keys are the option
+ * table's (options.h) and it is read back through the same setters and planning as a command
+ * line: a plan is checked as one (ranges, lists, names, destinations). */
 #ifndef MLPB_PLAN_FILE_H
 #define MLPB_PLAN_FILE_H
 
@@ -10,8 +12,9 @@
 
 /* Writes p to path (atomically); 0, or -1 with err. */
 int plan_write(const char *path, const run_plan *p, char *err, size_t len);
-/* Reads a plan written by plan_write into p, its strings its own (plan_release frees them).
- * Backends, workloads and peers are looked up by name: an unknown one is an error. */
+/* Reads a plan written by plan_write into p (plan_release frees what it holds), its outputs
+ * checked, its plugins loaded. -1 with err on any refusal (the option's own message is on
+ * stderr first). */
 int plan_read(const char *path, run_plan *p, char *err, size_t len);
 /* Frees what plan_read allocated for p. */
 void plan_release(run_plan *p);
