@@ -215,6 +215,10 @@ int cli_apply_tuning(cli_opts *o) {
          1);
   if (set[0]) setenv("MLPBENCH_WAIT_SET", set, 1);
   fflush(NULL);
+  /* where the command started: a plugin may have moved this process (its relative outputs
+   * are resolved again by the re-run, before it loads any plugin) */
+  if (o->cwd[0] && chdir(o->cwd) != 0)
+    fprintf(stderr, "mlpbench: cannot return to %s (%s)\n", TERM_TEXT(o->cwd), strerror(errno));
   execv("/proc/self/exe", cli_argv);
   fprintf(stderr, "mlpbench: could not re-run itself (%s); continuing as it is\n", strerror(errno));
   /* the libraries loaded with the old environment: claim nothing they did not get */

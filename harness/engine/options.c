@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../workloads/io/outfile.h"
 #include "../output/plots.h"
@@ -496,6 +497,7 @@ static int prepare_outputs(opt_values *o) {
 int opt_prepare(opt_values *o) {
   char err[1024];
   if (o->prepared) return 0;
+  if (!getcwd(o->cwd, sizeof o->cwd)) o->cwd[0] = '\0';
   int rc = prepare_outputs(o); /* before any plugin code runs */
   if (rc) return rc;
   /* the environment's plugins first, so a clash names the --backend-lib one as the second */

@@ -54,6 +54,7 @@ typedef struct {
   unsigned char given[64]; /* given[i]: table entry i was set (not by its default) */
   int prepared;
   char abs[3][PATH_MAX]; /* the outputs made absolute: results, markdown, plots */
+  char cwd[PATH_MAX];    /* the folder the command started in ("": unknown), for a re-run */
 } opt_values;
 
 typedef struct {
