@@ -21,8 +21,9 @@ static int to_float(const uint8_t *px, const uint8_t *lab, int n, int n_in, floa
 
 /* The tutorial's classifier: batch 128, 5 epochs of Adam at 1e-3 (the one place each is
  * written: --help and list read them from the registry). */
-const wl_config wl_mnist_defaults = {.epochs = 5, .batch = 128, .hidden = 500, .lr = 1e-3f};
-const wl_config wl_wide_defaults = {.epochs = 5, .batch = 128, .hidden = 2048, .lr = 1e-3f};
+#define TUTORIAL_CLASSIFIER .epochs = 5, .batch = 128, .lr = 1e-3f
+const wl_config wl_mnist_defaults = {TUTORIAL_CLASSIFIER, .hidden = 500};
+const wl_config wl_wide_defaults = {TUTORIAL_CLASSIFIER, .hidden = 2048};
 
 static int classifier(workload *w, const char *name, const wl_config *dflt, const mlpb_dataset *d,
                       const wl_config *cfg, char *err, size_t len) {

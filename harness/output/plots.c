@@ -139,8 +139,9 @@ static void plot_sweep(plot_job *j, const report_workload *w, const char *wname)
   fprintf(g, "\nset logscale xy\nset grid\nset key top left\nset ylabel 'seconds per epoch'\n");
   int block = 0;
   for (int p = 0; p < 2; p++) {
-    fprintf(g, "set xlabel '%s'\nplot ",
-            p == 0 ? "batch size (hidden 500)" : "hidden width (batch 128)");
+    /* the sweep holds the other size at the workload's own (sweep.c) */
+    fprintf(g, "set xlabel '%s (%s %d)'\nplot ", p == 0 ? "batch size" : "hidden width",
+            p == 0 ? "hidden" : "batch", p == 0 ? w->spec.n_hidden : w->batch);
     int first = 1;
     for (int r = 0; r < w->n_rows; r++) {
       int any = 0;
@@ -300,7 +301,8 @@ static void plot_ranking(plot_job *j, const report *rep, const report_workload *
   fprintf(g,
           "\nset xlabel 'median time per epoch (%s)%s'\n"
           "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\n"
-          "set grid xtics\nset key below vertical left Left reverse\nset style fill solid 0.6 border -1\n"
+          "set grid xtics\nset key below vertical left Left reverse\nset style fill solid 0.6 "
+          "border -1\n"
           "set linetype 1 lc rgb '#4477aa'\nset linetype 2 lc rgb '#cc3311'\n",
           unit, logx ? ", log scale" : "", n, xmin, xmax, logx ? "set logscale x" : "");
   /* the reference lines: drawn as arrows, named in the key by an empty series each */
