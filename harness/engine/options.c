@@ -53,7 +53,7 @@ static int enc_backends(const run_plan *p, int i, char *buf, size_t len) {
   return 1;
 }
 static int enc_workloads(const run_plan *p, int i, char *buf, size_t len) {
-  if (!p->wl_named) return i == 0 ? snprintf(buf, len, "all"), 1 : 0;
+  if (p->wl_all) return i == 0 ? snprintf(buf, len, "all"), 1 : 0;
   if (i >= p->n_workloads) return 0;
   snprintf(buf, len, "%s", p->workloads[i]->name);
   return 1;
@@ -603,10 +603,10 @@ static int plan_workload_options(const opt_values *o, const run_plan *p) {
     char skipped[128] = "", taken[128] = "";
     for (int k = 0; k < p->n_workloads; k++) {
       const wl_entry *e = p->workloads[k];
-      unsigned takes = p->wl_named ? e->takes : e->takes_in_all;
+      unsigned takes = p->wl_all ? e->takes_in_all : e->takes;
       char *to = takes & table[i].wl ? taken : skipped;
       snprintf(to + strlen(to), sizeof taken - strlen(to), "%s%s", *to ? ", " : "", e->name);
-      if (p->wl_named && !(takes & table[i].wl)) {
+      if (!p->wl_all && !(takes & table[i].wl)) {
         fprintf(stderr,
                 "mlpbench %s: --%s does not apply to workload %s (%s): leave it out, or name "
                 "another workload\n",
@@ -636,10 +636,10 @@ int opt_plan(opt_values *o, const char *default_workload, int *worst) {
   p->n_backends = p->n_peers = p->n_workloads = 0;
   if ((rc = plan_backends(o, p, worst)) || (rc = plan_path(o, p))) return rc;
   const char *wl = o->workload ? o->workload : default_workload;
-  p->wl_named = strcmp(wl, "all") != 0;
+  p->wl_all = strcmp(wl, "all") == 0;
   for (int i = 0; i < workload_count(); i++) {
     const wl_entry *e = workload_get(i);
-    if (p->wl_named ? list_has(wl, e->name) : e->in_all) p->workloads[p->n_workloads++] = e;
+    if (p->wl_all ? e->in_all : list_has(wl, e->name)) p->workloads[p->n_workloads++] = e;
   }
   if ((rc = plan_workload_options(o, p))) return rc;
   static char peers[256]; /* check_list bounded the list to fit; one plan per process */
@@ -655,7 +655,7 @@ wl_config opt_wl_config(const run_plan *p, const wl_entry *e) {
   static int have;
   if (!have) opt_init(&dflt, "plan"), have = 1;
   run_plan q = *p;
-  unsigned takes = p->wl_named ? e->takes : e->takes_in_all;
+  unsigned takes = p->wl_all ? e->takes_in_all : e->takes;
   for (int i = 0; i < N_OPTS; i++) {
     const opt_def *d = &table[i];
     if (!d->wl || (takes & d->wl)) continue;
