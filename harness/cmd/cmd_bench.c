@@ -144,26 +144,36 @@ int cmd_bench(int argc, char **argv) {
 /* mlpbench bench-process PLAN.json: one of bench --processes' fresh processes, running the
  * plan its parent wrote (not a command line: nothing is parsed twice). Internal. */
 int cmd_bench_process(int argc, char **argv) {
-  run_plan p;
+  opt_values *o;
   char err[PATH_MAX + 256];
+  int worst;
   if (argc != 2) {
     fprintf(stderr, "mlpbench bench-process: internal to bench --processes: needs PLAN.json\n");
     return EXIT_USAGE;
   }
-  if (plan_read(argv[1], &p, err, sizeof err)) {
+  if (plan_read(argv[1], &o, err, sizeof err)) {
     fprintf(stderr, "mlpbench bench-process: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
-  if (!p.out.results || p.processes != 1) {
+  /* planned as a command line is: outputs checked, then plugins loaded, then the names */
+  int rc = opt_plan(o, "all", &worst);
+  if (!rc && worst) { /* a backend the parent ran is unavailable here */
+    fprintf(stderr, "mlpbench bench-process: %s: names a backend unavailable here\n",
+            TERM_TEXT(argv[1]));
+    rc = EXIT_RUNTIME;
+  }
+  if (!rc && (!o->plan.out.results || o->plan.processes != 1)) {
     fprintf(stderr, "mlpbench bench-process: %s: a plan of one process with a results file\n",
             TERM_TEXT(argv[1]));
-    plan_release(&p);
-    return EXIT_USAGE;
+    rc = EXIT_USAGE;
   }
-  report_context ctx;
-  report_context_fill(&ctx, argc + 1, argv - 1);
-  interrupt_install();
-  int rc = bench_plan(&p, &ctx, p.out.results, EXIT_OK);
-  plan_release(&p);
+  if (!rc) {
+    run_plan p = o->plan;
+    report_context ctx;
+    report_context_fill(&ctx, argc + 1, argv - 1);
+    interrupt_install();
+    rc = bench_plan(&p, &ctx, p.out.results, EXIT_OK);
+  }
+  plan_release();
   return rc;
 }

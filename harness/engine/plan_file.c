@@ -69,16 +69,19 @@ int plan_write(const char *path, const run_plan *p, char *err, size_t len) {
   return rc;
 }
 
-/* What a read plan's strings live in, until plan_release: one process reads one plan. */
+/* What a read plan's values and strings live in, until plan_release: one process reads one
+ * plan. */
 static json_t *held;
-static opt_values *held_values;
+static struct held_plan {
+  opt_values o;
+  char cmd[PATH_MAX + 64]; /* "bench-process: PLAN", for every message about it */
+} * held_values;
 
-void plan_release(run_plan *p) {
+void plan_release(void) {
   json_decref(held);
   free(held_values);
   held = NULL;
   held_values = NULL;
-  memset(p, 0, sizeof *p);
 }
 
 /* A plan value as the option's text: a string as it is, an integer or a number written out
@@ -97,9 +100,10 @@ static int value_text(const json_t *v, char *buf, size_t len, const char **text)
   return 0;
 }
 
-int plan_read(const char *path, run_plan *p, char *err, size_t len) {
-  char why[PATH_MAX + 256] = "", cmd[PATH_MAX + 64], num[64];
-  memset(p, 0, sizeof *p);
+int plan_read(const char *path, opt_values **out, char *err, size_t len) {
+  char why[PATH_MAX + 256] = "", num[64];
+  *out = NULL;
+  plan_release();
   json_t *j = results_load_json(path, why, sizeof why); /* the same careful reader */
   json_t *opts = json_object_get(j, "options");
   const char *schema = json_string_value(json_object_get(j, "schema"));
@@ -108,16 +112,15 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
     json_decref(j);
     return -1;
   }
-  opt_values *o = malloc(sizeof *o);
-  if (!o) {
+  held = j;
+  if (!(held_values = malloc(sizeof *held_values))) {
     snprintf(err, len, "%s: out of memory", path);
-    json_decref(j);
+    plan_release();
     return -1;
   }
-  held = j;
-  held_values = o;
-  snprintf(cmd, sizeof cmd, "bench-process: %s", path);
-  opt_init(o, cmd);            /* cmd names the plan in every message, while this function runs */
+  opt_values *o = &held_values->o;
+  snprintf(held_values->cmd, sizeof held_values->cmd, "bench-process: %s", path);
+  opt_init(o, held_values->cmd);
   json_t *nums = json_array(); /* the numbers' texts, held with the plan */
   json_object_set_new(j, "texts", nums);
   o->load_libs = 0; /* the parent's plugins are in the plan, the environment's included */
@@ -153,25 +156,18 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
     }
     if (bad) goto bad; /* opt_set said why */
   }
-  int worst;
-  if (opt_plan(o, "all", &worst)) goto bad;
-  if (worst) { /* a backend the parent ran is unavailable here */
-    snprintf(err, len, "%s: names a backend unavailable in this process", path);
-    goto bad;
-  }
-  *p = o->plan;
   json_t *peak = json_object_get(j, "peak");
   if (json_is_object(peak) && json_is_number(json_object_get(peak, "gflops"))) {
-    p->peak.given = 1;
-    p->peak.gflops = json_number_value(json_object_get(peak, "gflops"));
-    p->peak.by = json_string_value(json_object_get(peak, "by"));
-    p->peak.at = json_string_value(json_object_get(peak, "at"));
-    p->peak.disturbed = json_string_value(json_object_get(peak, "disturbed"));
+    o->plan.peak.given = 1;
+    o->plan.peak.gflops = json_number_value(json_object_get(peak, "gflops"));
+    o->plan.peak.by = json_string_value(json_object_get(peak, "by"));
+    o->plan.peak.at = json_string_value(json_object_get(peak, "at"));
+    o->plan.peak.disturbed = json_string_value(json_object_get(peak, "disturbed"));
   }
-  o->cmd = "bench-process";
+  *out = o;
   return 0;
 bad:
   if (!err[0]) snprintf(err, len, "%s: refused (see above)", path);
-  plan_release(p);
+  plan_release();
   return -1;
 }

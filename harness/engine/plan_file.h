@@ -8,15 +8,16 @@
 
 #include <stddef.h>
 
-#include "plan.h"
+#include "options.h"
 
 /* Writes p to path (atomically); 0, or -1 with err. */
 int plan_write(const char *path, const run_plan *p, char *err, size_t len);
-/* Reads a plan written by plan_write into p (plan_release frees what it holds), its outputs
- * checked, its plugins loaded. -1 with err on any refusal (the option's own message is on
- * stderr first). */
-int plan_read(const char *path, run_plan *p, char *err, size_t len);
-/* Frees what plan_read allocated for p. */
-void plan_release(run_plan *p);
+/* Reads a plan written by plan_write into option values, as a command line is parsed: each
+ * key through its option's setter, nothing loaded and nothing run (opt_plan does that, as for
+ * a command line). *out lives until plan_release. -1 with err on any refusal (an option's own
+ * message is on stderr first). */
+int plan_read(const char *path, opt_values **out, char *err, size_t len);
+/* Frees what plan_read holds. */
+void plan_release(void);
 
 #endif
