@@ -4,25 +4,7 @@ set -u
 bin=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-# expect CODE "what it proves" PATTERN -- command...: exit code and a pattern in stdout+stderr
-expect() {
-  local code=$1 what=$2 pat=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" = "$code" ] && grep -qE -- "$pat" <<<"$out"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL: $what: exit $rc (want $code), output lacks /$pat/ or differs:"
-    head -c 1200 <<<"$out"
-    echo
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 
 expect 2 "no command" "usage: mlpbench" -- "$bin"
 expect 0 "--help" "exit codes" -- "$bin" --help

@@ -10,23 +10,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 
-# expect CODE "what" PATTERN -- command...: exit code and a pattern in stdout+stderr
-expect() {
-  local code=$1 what=$2 pat=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" = "$code" ] && grep -qE -- "$pat" <<<"$out"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL: $what: exit $rc (want $code), output lacks /$pat/:"
-    head -c 1200 <<<"$out"
-    echo
-  fi
-}
-
 # plan NAME JSON-OPTIONS: a bench-process plan whose options are the table's
 plan() {
   mkdir -p "$tmp/plans"

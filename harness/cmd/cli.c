@@ -155,6 +155,22 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
   return cli_parse_args(argc, argv, cmd, allowed, 0, o);
 }
 
+int cli_begin(const cli_command *c, int argc, char **argv, cli_opts *o, int *rc) {
+  *rc = cli_parse_args(argc, argv, c->name, c->allowed, c->max_args ? c->max_args : argc, o);
+  if (*rc < 0) cli_print_usage(c->name, c->operands, c->allowed, c->synopsis);
+  if (*rc) {
+    *rc = *rc < 0 ? EXIT_OK : *rc;
+    return 1;
+  }
+  if (o->n_args < c->min_args) {
+    fprintf(stderr, "mlpbench %s: needs %s (see mlpbench %s --help)\n", c->name, c->operands,
+            c->name);
+    *rc = EXIT_USAGE;
+    return 1;
+  }
+  return 0;
+}
+
 int cli_plan(cli_opts *o, const char *default_workload, run_plan *p, int *worst) {
   int rc = opt_plan(o, default_workload, worst);
   *p = o->plan;

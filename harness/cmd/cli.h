@@ -19,6 +19,17 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_o
 int cli_parse_args(int argc, char **argv, const char *cmd, const char *allowed, int max_args,
                    cli_opts *o);
 void cli_print_help(const char *cmd, const char *allowed, const char *synopsis);
+
+/* A command of files and options (compare, history, plot, report, export): its operands on
+ * the usage line, how many it takes, its options' letters and what --help says. */
+typedef struct {
+  const char *name, *operands, *allowed;
+  int min_args, max_args; /* max_args 0: any number */
+  const char *synopsis;
+} cli_command;
+/* Parses argv for c: 0 to go on, else the command ends with *rc (EXIT_OK after --help, a
+ * usage error after its message: a bad option, too few or too many operands). */
+int cli_begin(const cli_command *c, int argc, char **argv, cli_opts *o, int *rc);
 /* The same with the command's operands on the usage line ("RESULTS.json"); a synopsis that
  * says its own exit codes replaces the common line. */
 void cli_print_usage(const char *cmd, const char *operands, const char *allowed,

@@ -564,53 +564,48 @@ static void write_markdown(FILE *out, const verdict *vs, int nv, const pools *ba
   print_memory(out, base, cur);
 }
 
-static const char compare_allowed[] = "ayAuoGiI";
+static const cli_command compare_cmd = {
+    "compare",
+    "BASE.json[,BASE2.json...] NEW.json[,NEW2.json...]",
+    "ayAuoGiI",
+    2,
+    2,
+    "For every workload x backend in both: a two-sided Mann-Whitney U test. With at "
+    "least 3 files a side the\nunit is the run (one median per file: samples of one "
+    "process are not independent); otherwise\nthe per-epoch samples, as "
+    "google/benchmark's compare.py does. A regression is p < alpha (0.05)\nand a "
+    "median slower by more than min-effect (0.05 = 5%).\nRows are compared only when "
+    "model, data (hash), batch and sampling agree in every file, and the\nmachine "
+    "(CPU model, cores, BLAS kernel and threads, GPU; not the host name): otherwise "
+    "exit 2\nnaming the difference, unless --force. The same run named twice on a "
+    "side (or a copy of its\nfile) counts once; the output says how many were "
+    "dropped. Rows of one side only are listed.\n--paired: file i of BASE and file i "
+    "of NEW ran side by side (A/B "
+    "rounds): a Wilcoxon signed-rank\ntest on the log ratios of their run medians, "
+    "the effect their median ratio. Both sides need as\nmany files; a round where one "
+    "file lacks a row is dropped for that row (and said), never shifted.\n"
+    "A row is inconclusive, never \"same\", when its sizes cannot reach p < alpha at "
+    "any effect (3 against 3\nsamples, or 5 pairs, at 0.05), or (--paired) when the "
+    "pairs' spread cannot rule out a slowdown of\ntwice min-effect; a row a run "
+    "marked disturbed is \"not judged: machine busy\" (--paired: its\npairs are "
+    "dropped). Either exits 2 unless --allow-inconclusive.\n"
+    "--metric cpu: judge the per-epoch CPU time (the process's, all threads) instead of "
+    "the wall time: for\nsingle-threaded runs it is the work, which other processes' "
+    "load barely moves (bench-check uses it).\n"
+    "--format json: the verdicts as JSON (schema in README); --out FILE writes the "
+    "output there.\n\n"
+    "exit codes: 0 no regression, 1 regression, 2 unusable input, or rows that could "
+    "not be judged"};
 
 int cmd_compare(int argc, char **argv) {
   cli_opts opts;
-  int rc = cli_parse_args(argc, argv, "compare", compare_allowed, 2, &opts);
-  if (rc) {
-    if (rc < 0)
-      cli_print_usage(
-          "compare", "BASE.json[,BASE2.json...] NEW.json[,NEW2.json...]", compare_allowed,
-          "For every workload x backend in both: a two-sided Mann-Whitney U test. With at "
-          "least 3 files a side the\nunit is the run (one median per file: samples of one "
-          "process are not independent); otherwise\nthe per-epoch samples, as "
-          "google/benchmark's compare.py does. A regression is p < alpha (0.05)\nand a "
-          "median slower by more than min-effect (0.05 = 5%).\nRows are compared only when "
-          "model, data (hash), batch and sampling agree in every file, and the\nmachine "
-          "(CPU model, cores, BLAS kernel and threads, GPU; not the host name): otherwise "
-          "exit 2\nnaming the difference, unless --force. The same run named twice on a "
-          "side (or a copy of its\nfile) counts once; the output says how many were "
-          "dropped. Rows of one side only are listed.\n--paired: file i of BASE and file i "
-          "of NEW ran side by side (A/B "
-          "rounds): a Wilcoxon signed-rank\ntest on the log ratios of their run medians, "
-          "the effect their median ratio. Both sides need as\nmany files; a round where one "
-          "file lacks a row is dropped for that row (and said), never shifted.\n"
-          "A row is inconclusive, never \"same\", when its sizes cannot reach p < alpha at "
-          "any effect (3 against 3\nsamples, or 5 pairs, at 0.05), or (--paired) when the "
-          "pairs' spread cannot rule out a slowdown of\ntwice min-effect; a row a run "
-          "marked disturbed is \"not judged: machine busy\" (--paired: its\npairs are "
-          "dropped). Either exits 2 unless --allow-inconclusive.\n"
-          "--metric cpu: judge the per-epoch CPU time (the process's, all threads) instead of "
-          "the wall time: for\nsingle-threaded runs it is the work, which other processes' "
-          "load barely moves (bench-check uses it).\n"
-          "--format json: the verdicts as JSON (schema in README); --out FILE writes the "
-          "output there.\n\n"
-          "exit codes: 0 no regression, 1 regression, 2 unusable input, or rows that could "
-          "not be judged");
-    return rc < 0 ? EXIT_OK : rc;
-  }
+  int rc;
+  if (cli_begin(&compare_cmd, argc, argv, &opts, &rc)) return rc;
   const double alpha = opts.alpha, min_effect = opts.min_effect;
-  const char *files[2] = {opts.n_args > 0 ? opts.args[0] : NULL,
-                          opts.n_args > 1 ? opts.args[1] : NULL};
+  const char *files[2] = {opts.args[0], opts.args[1]};
   const char *out_path = opts.out;
-  const int nf = opts.n_args, force = opts.force, paired = opts.paired,
-            allow = opts.allow_inconclusive, json = opts.table_format == 1, cpu = opts.metric_cpu;
-  if (nf != 2) {
-    fprintf(stderr, "mlpbench compare: needs BASE and NEW results files (see --help)\n");
-    return EXIT_USAGE;
-  }
+  const int force = opts.force, paired = opts.paired, allow = opts.allow_inconclusive,
+            json = opts.table_format == 1, cpu = opts.metric_cpu;
   char err[1024];
   if (out_path && outfile_check(out_path, err, sizeof err)) {
     fprintf(stderr, "mlpbench compare: %s\n", TERM_TEXT(err));

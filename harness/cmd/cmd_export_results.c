@@ -11,28 +11,27 @@
 #include "../sys/term_text.h"
 #include "cli.h"
 
+static const cli_command export_cmd = {
+    "export",
+    "RESULTS.json",
+    "Oo",
+    1,
+    1,
+    "A results file in another tracker's format: gbench, github or bmf (default --out: beside "
+    "RESULTS.json,\nas RESULTS.FORMAT.json).\n\n"
+    "exit codes: 0 ok, 2 unreadable results file, unknown format or unwritable destination, 3 "
+    "the export could not be written (disk full)"};
+
 int cmd_export_results(int argc, char **argv) {
   cli_opts o;
   char err[PATH_MAX + 256], xp[PATH_MAX];
-  int rc = cli_parse_args(argc, argv, "export", "Oo", 1, &o);
-  if (rc) {
-    if (rc < 0)
-      cli_print_usage("export", "RESULTS.json", "Oo",
-                      "A results file in another tracker's format: gbench, github or bmf "
-                      "(default --out: beside RESULTS.json,\nas RESULTS.FORMAT.json).\n\n"
-                      "exit codes: 0 ok, 2 unreadable results file, unknown format or unwritable "
-                      "destination, 3 the export could not be written (disk full)");
-    return rc < 0 ? EXIT_OK : rc;
-  }
-  const char *file = o.n_args ? o.args[0] : NULL, *out = o.out;
+  int rc;
+  if (cli_begin(&export_cmd, argc, argv, &o, &rc)) return rc;
+  const char *file = o.args[0], *out = o.out;
   int format = o.plan.out.format;
   if (format == RESULTS_NATIVE) {
     fprintf(stderr, "mlpbench export: --format must be gbench, github or bmf%s\n",
             o.given[opt_by_key('O') - opt_get(0)] ? " (native is the file itself)" : "");
-    return EXIT_USAGE;
-  }
-  if (!file) {
-    fprintf(stderr, "mlpbench export: needs a results file and --format (see --help)\n");
     return EXIT_USAGE;
   }
   if (!out) {

@@ -17,24 +17,24 @@
 #include "../sys/term_text.h"
 #include "cli.h"
 
-static const char history_allowed[] = "PXvy";
-
-static void usage(void) {
-  cli_print_usage(
-      "history", "FILE|FOLDER...", history_allowed,
-      "Groups native results files into series (machine, workload, data, sampling, "
-      "backend), ordered by commit\ndate (run date where unknown), and finds step "
-      "changes in each (see harness/output/history.h).\nThe machine is what sets the "
-      "speed: CPU model, cores, BLAS kernel and threads, GPU; the host name is\nonly a "
-      "label (CI runners get a new one every job). The same run read twice (a folder "
-      "named twice,\na copy of a file) counts once; the first line says how many were "
-      "dropped.\n--plots DIR: one trend plot per workload and machine. --since N: "
-      "--fail-on-step fails only when a series'\nfirst slower run is among its last N runs "
-      "(default: any): a step long past no longer fails every later\nbuild. --min-effect F: "
-      "the smallest level change that is a step.\n\n"
-      "exit codes: 0 ok, 1 --fail-on-step and a series' latest run is past a step toward "
-      "slower,\n2 usage error or no readable results file, 3 a plot could not be drawn");
-}
+static const cli_command history_cmd = {
+    "history",
+    "FILE|FOLDER...",
+    "PXvy",
+    1,
+    0,
+    "Groups native results files into series (machine, workload, data, sampling, "
+    "backend), ordered by commit\ndate (run date where unknown), and finds step "
+    "changes in each (see harness/output/history.h).\nThe machine is what sets the "
+    "speed: CPU model, cores, BLAS kernel and threads, GPU; the host name is\nonly a "
+    "label (CI runners get a new one every job). The same run read twice (a folder "
+    "named twice,\na copy of a file) counts once; the first line says how many were "
+    "dropped.\n--plots DIR: one trend plot per workload and machine. --since N: "
+    "--fail-on-step fails only when a series'\nfirst slower run is among its last N runs "
+    "(default: any): a step long past no longer fails every later\nbuild. --min-effect F: "
+    "the smallest level change that is a step.\n\n"
+    "exit codes: 0 ok, 1 --fail-on-step and a series' latest run is past a step toward "
+    "slower,\n2 usage error or no readable results file, 3 a plot could not be drawn"};
 
 /* The run-to-run spread of a series: the robust sigma of its log medians, as a percentage. */
 static double spread_pct(const hist_series *s) {
@@ -107,20 +107,13 @@ static void print_steps(const hist_series *s) {
 int cmd_history(int argc, char **argv) {
   cli_opts o;
   history h = {0};
-  int rc = cli_parse_args(argc, argv, "history", history_allowed, argc, &o);
-  if (rc) {
-    if (rc < 0) usage();
-    return rc < 0 ? EXIT_OK : rc;
-  }
+  int rc;
+  if (cli_begin(&history_cmd, argc, argv, &o, &rc)) return rc;
   rc = EXIT_USAGE;
   const char *plots = o.plan.out.plots;
   const int fail_on_step = o.fail_on_step, since = o.since, np = o.n_args;
   const double min_effect = o.min_effect;
   char **paths = o.args;
-  if (!np) {
-    fprintf(stderr, "mlpbench history: needs results files or folders (see --help)\n");
-    goto done;
-  }
   for (int i = 0; i < np; i++)
     if (history_add_path(&h, paths[i], stderr)) {
       fprintf(stderr, "mlpbench history: out of memory\n");

@@ -10,26 +10,25 @@
 #include "../sys/term_text.h"
 #include "cli.h"
 
+static const cli_command plot_cmd = {
+    "plot",
+    "RESULTS.json",
+    "P",
+    1,
+    1,
+    "Redraws every plot of a results file, the digit montage included (default DIR: "
+    "plots).\n\n"
+    "exit codes: 0 ok, 2 unreadable results file, unwritable folder or a digit montage the file "
+    "holds broken (the other plots drawn), 3 a plot could not be drawn (the previous one is "
+    "kept)"};
+
 int cmd_plot(int argc, char **argv) {
   cli_opts o;
   char err[1024];
-  int rc = cli_parse_args(argc, argv, "plot", "P", 1, &o);
-  if (rc) {
-    if (rc < 0)
-      cli_print_usage("plot", "RESULTS.json", "P",
-                      "Redraws every plot of a results file, the digit montage included "
-                      "(default DIR: plots).\n\n"
-                      "exit codes: 0 ok, 2 unreadable results file, unwritable folder or a digit "
-                      "montage the file holds broken (the other plots drawn), 3 a plot could not "
-                      "be drawn (the previous one is kept)");
-    return rc < 0 ? EXIT_OK : rc;
-  }
-  const char *file = o.n_args ? o.args[0] : NULL;
+  int rc;
+  if (cli_begin(&plot_cmd, argc, argv, &o, &rc)) return rc;
+  const char *file = o.args[0];
   const char *dir = o.plan.out.plots ? o.plan.out.plots : "plots";
-  if (!file) {
-    fprintf(stderr, "mlpbench plot: needs a results file (see --help)\n");
-    return EXIT_USAGE;
-  }
   report r;
   if (results_read(file, &r, err, sizeof err) || plots_check_dir(dir, err, sizeof err)) {
     fprintf(stderr, "mlpbench plot: %s\n", TERM_TEXT(err));

@@ -354,6 +354,18 @@ static int report_check_args(const char *file, const char *out, const char *imag
   return 0;
 }
 
+static const cli_command report_cmd = {
+    "report",
+    "RESULTS.json",
+    "Dgo",
+    1,
+    1,
+    "One self-contained HTML page (default --out: beside RESULTS.json, as RESULTS.html): "
+    "context, tables,\ngradient checks, the run's plots (redrawn; or the PNGs in --images, e.g. "
+    "bench's --plots folder with\nits montage), and the history of --history folders.\n\n"
+    "exit codes: 0 ok, 2 unreadable results file, unwritable output, --out naming the results "
+    "file or a missing --images folder, 3 a plot could not be drawn"};
+
 int cmd_report(int argc, char **argv) {
   cli_opts opts;
   char out_beside[PATH_MAX];
@@ -361,28 +373,13 @@ int cmd_report(int argc, char **argv) {
   report r;
   history h = {0};
   outfile o = {0};
+  int rc;
+  if (cli_begin(&report_cmd, argc, argv, &opts, &rc)) return rc;
   memset(&r, 0, sizeof r);
-  int rc = cli_parse_args(argc, argv, "report", "Dgo", 1, &opts);
-  if (rc) {
-    if (rc < 0)
-      cli_print_usage(
-          "report", "RESULTS.json", "Dgo",
-          "One self-contained HTML page (default --out: beside RESULTS.json, as RESULTS.html): "
-          "context, tables,\ngradient checks, the run's plots (redrawn; or the PNGs in "
-          "--images, e.g. bench's --plots folder with\nits montage), and the history of "
-          "--history folders.\n\n"
-          "exit codes: 0 ok, 2 unreadable results file, unwritable output, --out naming the "
-          "results file or a missing --images folder, 3 a plot could not be drawn");
-    return rc < 0 ? EXIT_OK : rc;
-  }
   rc = EXIT_USAGE;
-  const char *file = opts.n_args ? opts.args[0] : NULL, *out = opts.out, *images = opts.images;
+  const char *file = opts.args[0], *out = opts.out, *images = opts.images;
   const char *const *hist = opts.history.v;
   const int nh = opts.history.n;
-  if (!file) {
-    fprintf(stderr, "mlpbench report: needs a results file (see --help)\n");
-    goto done;
-  }
   if (!out) { /* beside the results file, never a folder of the current directory's */
     size_t n = strlen(file);
     if (n > 5 && strcmp(file + n - 5, ".json") == 0) n -= 5;
