@@ -71,14 +71,9 @@ check "without --require-quiet the same run exits 0" test $? = 0
 # than measuring its own: a child handed a plan with a peak reports that peak
 python3 - "$tmp/plan.json" "$tmp/child.json" <<'PY'
 import json, sys
-json.dump({"schema": "mlpbench-plan-2", "backend_libs": [], "backends": ["naive"],
-           "workloads": ["toy"], "peers": [], "data": None,
-           "wl": {"epochs": 4, "batch": 0, "hidden": 0, "limit": 0, "lr": 0.0, "lr_set": False,
-                  "sampling": 0, "no_zero_grad": False},
-           "opts": {"threads": 0, "ftz": True, "tf32": False, "path": None}, "seed": "128",
-           "warmup": 1, "repeat": 1, "block": 1, "fd_samples": 8, "quiet": True, "sweep": False,
-           "processes": 1, "peer_timeout": 1800,
-           "out": {"results": sys.argv[2], "markdown": None, "plots": None, "format": 0},
+json.dump({"schema": "mlpbench-plan-3",
+           "options": {"backend": "naive", "workload": "toy", "epochs": "4", "repeat": "1",
+                       "block": "1", "quiet": True, "results": sys.argv[2]},
            "peak": {"gflops": 12345.5, "by": "the parent", "at": "2026-01-02T03:04:05Z",
                     "disturbed": ""}}, open(sys.argv[1], "w"))
 PY

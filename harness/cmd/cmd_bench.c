@@ -60,38 +60,6 @@ static int write_outputs(const run_plan *p, const report *rep, const char *resul
   return EXIT_OK;
 }
 
-/* An unwritable destination is reported now, not after a long run. */
-static int check_destinations(const run_plan *p, const char *results_path) {
-  char err[PATH_MAX + 256], xp[PATH_MAX] = "";
-  if (p->out.format != RESULTS_NATIVE &&
-      results_export_path(results_path, p->out.format, xp, sizeof xp)) {
-    fprintf(stderr, "mlpbench bench: %s: the export's name beside it is too long\n",
-            TERM_TEXT(results_path));
-    return EXIT_USAGE;
-  }
-  if (outfile_check(results_path, err, sizeof err) ||
-      (xp[0] && outfile_check(xp, err, sizeof err)) ||
-      (p->out.markdown && outfile_check(p->out.markdown, err, sizeof err)) ||
-      (p->out.plots && plots_check_dir(p->out.plots, err, sizeof err))) {
-    fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
-    return EXIT_USAGE;
-  }
-  /* after the checks, which create the folders: any spelling of one file is caught */
-  if (xp[0] && p->out.markdown && outfile_same(xp, p->out.markdown)) {
-    fprintf(stderr, "mlpbench bench: --markdown %s is the export %s: one would replace the other\n",
-            TERM_TEXT(p->out.markdown), TERM_TEXT(xp));
-    return EXIT_USAGE;
-  }
-  if (p->out.markdown && outfile_same(results_path, p->out.markdown)) {
-    fprintf(stderr,
-            "mlpbench bench: --markdown %s is the results file %s: one would replace the "
-            "other\n",
-            TERM_TEXT(p->out.markdown), TERM_TEXT(results_path));
-    return EXIT_USAGE;
-  }
-  return 0;
-}
-
 static void print_workload(const report *rep, const report_workload *w) {
   table_print_header(stdout, rep, w);
   registry_print_advice(stdout, "warning: ");
@@ -155,8 +123,11 @@ int cmd_bench(int argc, char **argv) {
                      "per sample per step.");
     return rc < 0 ? EXIT_OK : rc;
   }
-  cli_apply_tuning(&o);
-  if ((rc = cli_plan(&o, "all", &p, &worst))) return rc;
+  if (!o.plan.out.results) { /* set before the outputs are checked and made absolute */
+    default_results_path(default_path, sizeof default_path);
+    o.plan.out.results = default_path;
+  }
+  if ((rc = cli_apply_tuning(&o)) || (rc = cli_plan(&o, "all", &p, &worst))) return rc;
   for (int i = 0; i < p.n_backends; i++)
     if (be_props(p.backends[i])->emulated) {
       fprintf(stderr,
@@ -166,13 +137,8 @@ int cmd_bench(int argc, char **argv) {
               p.backends[i]->name);
       return EXIT_USAGE;
     }
-  const char *results_path = p.out.results; /* never copied: checked, not truncated */
-  if (!results_path) {
-    default_results_path(default_path, sizeof default_path);
-    results_path = default_path;
-  }
-  if ((rc = check_destinations(&p, results_path))) return rc;
-  report_context ctx; /* filled once: this command, this machine */
+  const char *results_path = p.out.results; /* checked and absolute (opt_prepare) */
+  report_context ctx;                       /* filled once: this command, this machine */
   report_context_fill(&ctx, argc + 1, argv - 1);
   snprintf(ctx.blas_kernel_by, sizeof ctx.blas_kernel_by, "%s", cli_kernel_chooser(&o));
   cli_wait_policy(ctx.wait_policy, sizeof ctx.wait_policy);
@@ -183,26 +149,36 @@ int cmd_bench(int argc, char **argv) {
 /* mlpbench bench-process PLAN.json: one of bench --processes' fresh processes, running the
  * plan its parent wrote (not a command line: nothing is parsed twice). Internal. */
 int cmd_bench_process(int argc, char **argv) {
-  run_plan p;
+  opt_values *o;
   char err[PATH_MAX + 256];
+  int worst;
   if (argc != 2) {
     fprintf(stderr, "mlpbench bench-process: internal to bench --processes: needs PLAN.json\n");
     return EXIT_USAGE;
   }
-  if (plan_read(argv[1], &p, err, sizeof err)) {
+  if (plan_read(argv[1], &o, err, sizeof err)) {
     fprintf(stderr, "mlpbench bench-process: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
-  if (!p.out.results || p.processes != 1) {
+  /* planned as a command line is: outputs checked, then plugins loaded, then the names */
+  int rc = opt_plan(o, "all", &worst);
+  if (!rc && worst) { /* a backend the parent ran is unavailable here */
+    fprintf(stderr, "mlpbench bench-process: %s: names a backend unavailable here\n",
+            TERM_TEXT(argv[1]));
+    rc = EXIT_RUNTIME;
+  }
+  if (!rc && (!o->plan.out.results || o->plan.processes != 1)) {
     fprintf(stderr, "mlpbench bench-process: %s: a plan of one process with a results file\n",
             TERM_TEXT(argv[1]));
-    plan_release(&p);
-    return EXIT_USAGE;
+    rc = EXIT_USAGE;
   }
-  report_context ctx;
-  report_context_fill(&ctx, argc + 1, argv - 1);
-  interrupt_install();
-  int rc = bench_plan(&p, &ctx, p.out.results, EXIT_OK, 1);
-  plan_release(&p);
+  if (!rc) {
+    run_plan p = o->plan;
+    report_context ctx;
+    report_context_fill(&ctx, argc + 1, argv - 1);
+    interrupt_install();
+    rc = bench_plan(&p, &ctx, p.out.results, EXIT_OK, 1);
+  }
+  plan_release();
   return rc;
 }

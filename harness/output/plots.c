@@ -142,8 +142,9 @@ static void plot_sweep(plot_job *j, const report_workload *w, const char *wname)
   fprintf(g, "\nset logscale xy\nset grid\nset key top left\nset ylabel 'seconds per epoch'\n");
   int block = 0;
   for (int p = 0; p < 2; p++) {
-    fprintf(g, "set xlabel '%s'\nplot ",
-            p == 0 ? "batch size (hidden 500)" : "hidden width (batch 128)");
+    /* the sweep holds the other size at the workload's own (sweep.c) */
+    fprintf(g, "set xlabel '%s (%s %d)'\nplot ", p == 0 ? "batch size" : "hidden width",
+            p == 0 ? "hidden" : "batch", p == 0 ? w->spec.n_hidden : w->batch);
     int first = 1;
     for (int r = 0; r < w->n_rows; r++) {
       int any = 0;

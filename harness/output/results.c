@@ -751,6 +751,10 @@ int results_export_path(const char *results_path, results_format f, char *out, s
   return k < 0 || (size_t)k >= len ? -1 : 0;
 }
 
+const char *results_format_name(int f) {
+  return f >= 0 && (size_t)f < sizeof formats / sizeof formats[0] ? formats[f].name : NULL;
+}
+
 int results_format_find(const char *name) {
   for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
     if (strcmp(formats[i].name, name) == 0) return (int)i;
