@@ -151,6 +151,11 @@ int cmd_bench(int argc, char **argv) {
     return rc < 0 ? EXIT_OK : rc;
   }
   cli_apply_tuning(&o);
+  char kernel_err[512];
+  if (registry_kernel_unmet(o.blas_kernel, kernel_err, sizeof kernel_err)) {
+    fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(kernel_err));
+    return EXIT_USAGE;
+  }
   if ((rc = cli_plan(&o, "all", &p, &worst))) return rc;
   for (int i = 0; i < p.n_backends; i++)
     if (be_props(p.backends[i])->emulated) {
