@@ -151,7 +151,7 @@ st=$?
 check "§4 --path fused,cublas is refused as a list, exit 2 (got $st)" test $st = 2
 small --backend-lib "$plug/plug_nanfwd.so" --backend nanfwd --results "$tmp/nan.json" >"$tmp/last.out" 2>&1
 st=$?
-check "§4 NaN outputs from forward(): no accuracy, not exit 0 (exit $st)" \
+owned lead "§4 NaN outputs from forward(): no accuracy, not exit 0 (exit $st)" \
   bash -c "[ $st != 0 ] && grep -qi 'nan' '$tmp/last.out'"
 toy --backend naive --results "$tmp/only-naive.json" >/dev/null 2>&1
 toy --backend blas --results "$tmp/only-blas.json" >/dev/null 2>&1
