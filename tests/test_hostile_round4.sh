@@ -57,7 +57,7 @@ s1=$(date +%s)
 check "§1 a hang in available() obeys --time-limit 2 (took $((s1 - s0)) s, exit $st)" \
   bash -c "[ $((s1 - s0)) -le 10 ] && [ $st != 0 ]"
 s0=$(date +%s)
-conform prints >"$tmp/last.out" 2>&1
+conform prints --check grad-batch1 >"$tmp/last.out" 2>&1
 st=$?
 s1=$(date +%s)
 check "§1 report-shaped prints on stdout change nothing (exit $st, $((s1 - s0)) s)" \
@@ -79,7 +79,7 @@ alive=$(alive "$tmp/pids")
 check "§1 SIGTERM to conform: exit 143 (got $st)" test $st = 143
 check "§1 ... and no child left running ($alive alive)" bash -c "[ -s '$tmp/pids' ] && [ $alive = 0 ]"
 : >"$tmp/pids"
-MLPB_FIXTURE_PIDFILE="$tmp/pids" conform helper >"$tmp/last.out" 2>&1
+MLPB_FIXTURE_PIDFILE="$tmp/pids" conform helper --check grad-batch1 >"$tmp/last.out" 2>&1
 st=$?
 alive=$(alive "$tmp/pids")
 check "§1 a helper holding stdout open: still passes (exit $st)" test $st = 0
@@ -91,18 +91,18 @@ s0=$(date +%s)
 conform slowcrash --time-limit 3 >"$tmp/last.out" 2>&1
 s1=$(date +%s)
 check "§1 --time-limit 3 is per backend: done in $((s1 - s0)) s" test $((s1 - s0)) -le 8
-conform paths >"$tmp/last.out" 2>&1
+conform paths --check grad-batch1 >"$tmp/last.out" 2>&1
 st=$?
 check "§1 a second declared path with NaN gradients fails (exit $st)" \
   bash -c "[ $st = 1 ] && grep -q 'paths/nan .*FAILED' '$tmp/last.out'"
-conform ftzoff >"$tmp/last.out" 2>&1
+conform ftzoff --check grad-batch1 >"$tmp/last.out" 2>&1
 st=$?
 check "§1 wrong only with FTZ off: fails (exit $st)" \
   bash -c "[ $st = 1 ] && grep -q 'no-ftz .*FAILED' '$tmp/last.out'"
 qdir="$tmp/q'\$(touch PWNED)'" # then folders of 200 x's: the path passes 2047 bytes
 for _ in $(seq 11); do qdir="$qdir/$(printf 'x%.0s' $(seq 200))"; done
 mkdir -p "$qdir" && cp "$plug/plug_nobias.so" "$qdir/libnobias.so"
-"$bin" conform --backend-lib "$qdir/libnobias.so" --backend nobias >"$tmp/last.out" 2>&1
+"$bin" conform --backend-lib "$qdir/libnobias.so" --backend nobias --check grad-batch1 >"$tmp/last.out" 2>&1
 repro=$(sed -n 's/.*; repro: //p' "$tmp/last.out" | head -1)
 check "§1 a repro line holds the whole path" bash -c '[[ "$1" == *xxxxxxxxxx/libnobias.so* ]]' _ "$repro"
 (cd "$tmp" && PATH="$(dirname "$bin"):$PATH" sh -c "$repro" >/dev/null 2>&1)
