@@ -223,6 +223,11 @@ check "§5 history: two series of different --limit get different labels" \
   bash -c "grep -E '^\|' '$tmp/last.out' | grep naive | sort | uniq -d | grep -q . && exit 1; [ \$(grep -E '^\|' '$tmp/last.out' | grep -c naive) -ge 2 ]"
 mkdir -p "$tmp/cwd" && (cd "$tmp/cwd" && "$bin" report "$tmp/toy.json" >/dev/null 2>&1)
 check "§5 report without --out leaves the current folder alone" test -z "$(ls -A "$tmp/cwd")"
+run report "$tmp/toy.json" --history "$tmp/toy.json" --out "$tmp/page.html"
+check "§5 report names no temp folder it removed (was 'plots written to /tmp/mlpbench-report-...')" \
+  bash -c "[ -s '$tmp/page.html' ] && ! grep -q 'mlpbench-report-' '$tmp/last.out'"
+run history "$tmp/toy.json" --plots "$tmp/hplots"
+check "§5 ... while history --plots still says where its plots went" said "history plots written to $tmp/hplots/"
 run list
 check "§5 no GPU: never 'driver version is insufficient'" bash -c "! grep -q 'insufficient' '$tmp/last.out'"
 owned h2 "§5 conform --help does not say both 'included' and 'excepted'" \

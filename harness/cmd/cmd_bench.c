@@ -53,8 +53,11 @@ static int write_outputs(const run_plan *p, const report *rep, const char *resul
     fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
     return EXIT_RUNTIME;
   }
-  if (p->out.plots && reporter_plots.write(rep, p->out.plots, 0, err, sizeof err))
-    return EXIT_RUNTIME; /* the plots said what failed */
+  if (p->out.plots) { /* each failed plot said what failed */
+    int bad = reporter_plots.write(rep, p->out.plots, 0, err, sizeof err) != 0;
+    plots_say("plots", p->out.plots, bad);
+    if (bad) return EXIT_RUNTIME;
+  }
   return EXIT_OK;
 }
 

@@ -11,6 +11,7 @@
 
 #include "../../workloads/io/outfile.h"
 #include "../../workloads/io/png_write.h"
+#include "../sys/interrupt.h"
 #include "../sys/plot_text.h"
 #include "../sys/spawn.h"
 #include "../sys/term_text.h"
@@ -370,6 +371,15 @@ static void plot_ranking(plot_job *j, const report *rep, const report_workload *
   job_end(j, name, g, f, "ranking");
 }
 
+void plots_say(const char *what, const char *dir, int failed) {
+  if (mlpb_stop_signal) return; /* the stop says what was written: nothing */
+  if (failed)
+    fprintf(stderr, "mlpbench: some %s were not drawn; the previous ones in %s/ are kept\n", what,
+            TERM_TEXT(dir));
+  else if (plots_have_gnuplot())
+    fprintf(stderr, "mlpbench: %s written to %s/\n", what, TERM_TEXT(dir));
+}
+
 int plots_draw(const char *dir, const report *r) {
   if (!plots_have_gnuplot()) {
     fprintf(stderr, "mlpbench: plots skipped: gnuplot not found (apt-get install gnuplot-nox)\n");
@@ -391,13 +401,7 @@ int plots_draw(const char *dir, const report *r) {
     plot_curves(&j, w, wname);
   }
   if (tmpdir_remove(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", TERM_TEXT(tmp));
-  if (j.failed) {
-    fprintf(stderr, "mlpbench: some plots were not drawn; the previous ones in %s/ are kept\n",
-            TERM_TEXT(dir));
-    return -1;
-  }
-  fprintf(stderr, "mlpbench: plots written to %s/\n", TERM_TEXT(dir));
-  return 0;
+  return j.failed ? -1 : 0;
 }
 
 /* ---- (d) the montage, with a 3x5 pixel font for its labels and its header ---- */
