@@ -70,21 +70,26 @@ check "SIGTERM: no temp folder left in TMPDIR ($(ls "$tmp/t"))" tmp_empty
 # report, plot and history --plots stopped by SIGTERM while gnuplot runs (a fake one that
 # hangs): exit 143 at once, gnuplot stopped too, no page written, no temp folder left
 mkdir -p "$tmp/bin"
-printf '#!/bin/sh\nexec sleep 300\n' >"$tmp/bin/gnuplot"
+# it writes its pid, so the test asks after this gnuplot alone: other suites on the machine
+# (another checkout's test_limits) run their own "sleep 300"
+printf '#!/bin/sh\necho $$ >"%s/gp.pid"\nexec sleep 300\n' "$tmp" >"$tmp/bin/gnuplot"
 chmod +x "$tmp/bin/gnuplot"
 "$bin" bench --workload toy --epochs 100 --backend naive --quiet --results "$tmp/r.json" \
   >/dev/null 2>&1
 for cmd in "report $tmp/r.json --out $tmp/page.html" "plot $tmp/r.json --plots $tmp/pl" \
   "history $tmp/r.json --plots $tmp/hp"; do
+  rm -f "$tmp/gp.pid"
   # shellcheck disable=SC2086
   PATH=$tmp/bin:$PATH "$bin" $cmd >"$tmp/sig.out" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do pgrep -f "sleep 300" >/dev/null && break; sleep 0.1; done
+  for _ in $(seq 100); do [ -s "$tmp/gp.pid" ] && break; sleep 0.1; done
   kill -TERM $pid
   wait $pid
   rc=$?
   check "${cmd%% *} stopped by SIGTERM exits 143 (exit $rc: $(tail -2 "$tmp/sig.out"))" [ "$rc" = 143 ]
-  check "${cmd%% *}: the hung gnuplot is stopped too" bash -c '! pgrep -f "^sleep 300" >/dev/null'
+  gp=$(cat "$tmp/gp.pid" 2>/dev/null)
+  check "${cmd%% *}: the hung gnuplot is stopped too (pid ${gp:-none})" \
+    bash -c '[ -n "$0" ] && ! kill -0 "$0" 2>/dev/null' "$gp"
   check "${cmd%% *}: no temp folder left ($(ls "$tmp/t"))" tmp_empty
 done
 check "report stopped: no page written" test ! -e "$tmp/page.html"

@@ -55,8 +55,11 @@ static int write_outputs(const run_plan *p, const report *rep, const char *resul
     fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
     return EXIT_RUNTIME;
   }
-  if (p->out.plots && reporter_plots.write(rep, p->out.plots, 0, err, sizeof err))
-    return EXIT_RUNTIME; /* the plots said what failed */
+  if (p->out.plots) { /* each failed plot said what failed */
+    int bad = reporter_plots.write(rep, p->out.plots, 0, err, sizeof err) != 0;
+    plots_say("plots", p->out.plots, bad);
+    if (bad) return EXIT_RUNTIME;
+  }
   return EXIT_OK;
 }
 
@@ -127,7 +130,13 @@ int cmd_bench(int argc, char **argv) {
     default_results_path(default_path, sizeof default_path);
     o.plan.out.results = default_path;
   }
-  if ((rc = cli_apply_tuning(&o)) || (rc = cli_plan(&o, "all", &p, &worst))) return rc;
+  if ((rc = cli_apply_tuning(&o))) return rc;
+  char kernel_err[512];
+  if (registry_kernel_unmet(o.blas_kernel, kernel_err, sizeof kernel_err)) {
+    fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(kernel_err));
+    return EXIT_USAGE;
+  }
+  if ((rc = cli_plan(&o, "all", &p, &worst))) return rc;
   for (int i = 0; i < p.n_backends; i++)
     if (be_props(p.backends[i])->emulated) {
       fprintf(stderr,

@@ -8,6 +8,7 @@
 
 #include "../engine/gradcheck.h"
 #include "../engine/peers.h"
+#include "../engine/registry.h"
 #include "../engine/session.h"
 #include "../sys/term_text.h"
 #include "cli.h"
@@ -95,6 +96,11 @@ int cmd_gradcheck(int argc, char **argv) {
     return rc < 0 ? EXIT_OK : rc;
   }
   if ((rc = cli_apply_tuning(&o))) return rc;
+  char kernel_err[512];
+  if (registry_kernel_unmet(o.blas_kernel, kernel_err, sizeof kernel_err)) {
+    fprintf(stderr, "mlpbench gradcheck: %s\n", TERM_TEXT(kernel_err));
+    return EXIT_USAGE;
+  }
   if ((rc = cli_plan(&o, "all", &p, &worst))) return rc;
   for (int k = 0; k < p.n_workloads; k++) {
     int r = check_workload(&p, p.workloads[k]);

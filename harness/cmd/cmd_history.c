@@ -11,6 +11,7 @@
 
 #include "../output/history.h"
 #include "../output/history_plot.h"
+#include "../output/plots.h"
 #include "../output/table.h"
 #include "../stats/stats.h"
 #include "../sys/interrupt.h"
@@ -139,7 +140,10 @@ int cmd_history(int argc, char **argv) {
   }
   rc = EXIT_OK;
   interrupt_install(); /* gnuplot is stopped and the temp folder removed on a stop */
-  if (plots && history_plots(plots, &h)) rc = EXIT_RUNTIME;
+  if (plots) {
+    if (history_plots(plots, &h)) rc = EXIT_RUNTIME;
+    plots_say("history plots", plots, rc != EXIT_OK);
+  }
   if (mlpb_stop_signal) {
     rc = interrupt_exit_code();
     goto done;

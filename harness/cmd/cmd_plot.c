@@ -36,6 +36,7 @@ int cmd_plot(int argc, char **argv) {
   }
   interrupt_install(); /* gnuplot is stopped and the temp folder removed on a stop */
   rc = reporter_plots.write(&r, dir, 0, err, sizeof err) ? EXIT_RUNTIME : EXIT_OK;
+  plots_say("plots", dir, rc != EXIT_OK);
   /* the file promised a montage it does not hold whole: say so, never a silent exit 0 */
   for (int k = 0; k < r.n_wl; k++) {
     const report_montage *m = &r.wl[k].montage;

@@ -5,6 +5,7 @@
 
 #include <math.h>
 
+#include "../engine/registry.h"
 #include "../engine/session.h"
 #include "../engine/trainer.h"
 #include "../sys/term_text.h"
@@ -135,6 +136,11 @@ int cmd_train(int argc, char **argv) {
     return rc < 0 ? EXIT_OK : rc;
   }
   if ((rc = cli_apply_tuning(&o))) return rc;
+  char kernel_err[512];
+  if (registry_kernel_unmet(o.blas_kernel, kernel_err, sizeof kernel_err)) {
+    fprintf(stderr, "mlpbench train: %s\n", TERM_TEXT(kernel_err));
+    return EXIT_USAGE;
+  }
   if ((rc = cli_plan(&o, "mnist", &p, &worst))) return rc;
   for (int k = 0; k < p.n_workloads; k++) {
     int r = train_workload(&p, p.workloads[k]);

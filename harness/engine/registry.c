@@ -88,3 +88,27 @@ int registry_print_advice(FILE *f, const char *prefix) {
   }
   return n;
 }
+
+/* A kernel named with --blas-kernel is set in the environment before the library loads; a
+ * library that does not have it runs another and says nothing (OpenBLAS 0.3.21 takes
+ * OPENBLAS_CORETYPE=SapphireRapids and runs Cooperlake). Once loaded, each backend is asked
+ * again: one that would still need the environment changed did not get what was asked, and
+ * its library names the kernel it runs instead. */
+int registry_kernel_unmet(const char *request, char *err, size_t len) {
+  char why[256], name[64], value[64], e[256];
+  mlp_library lib;
+  if (!request || strcmp(request, "auto") == 0 || strcmp(request, "default") == 0) return 0;
+  for (int i = 0; i < registry_count(); i++) {
+    const mlp_backend *be = registry_get(i);
+    if (!be->tuned_env || !be->library || !be->available(why, sizeof why)) continue;
+    if (be->tuned_env(request, name, sizeof name, value, sizeof value, e, sizeof e) != 1) continue;
+    if (be->library(&lib)) snprintf(lib.kernel, sizeof lib.kernel, "another");
+    snprintf(err, len,
+             "--blas-kernel %s: %s's library runs its %s kernels instead (%s=%s was set before "
+             "it loaded; this build of it has no such kernel, or none for this CPU): name one "
+             "it has, or --blas-kernel default",
+             TERM_TEXT(request), be->name, TERM_TEXT(lib.kernel), name, TERM_TEXT(value));
+    return 1;
+  }
+  return 0;
+}

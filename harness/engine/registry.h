@@ -22,4 +22,8 @@ int registry_add(const mlp_backend *be);
  * `prefix`; returns how many were printed. */
 int registry_print_advice(FILE *f, const char *prefix);
 
+/* --blas-kernel NAME after the re-run that set it: 1 and a message when a library loaded
+ * without it (it runs another kernel and says nothing), else 0. */
+int registry_kernel_unmet(const char *request, char *err, size_t len);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "../../workloads/io/outfile.h"
 #include "../../workloads/io/png_write.h"
+#include "../sys/interrupt.h"
 #include "../sys/plot_text.h"
 #include "../sys/proc_spawn.h"
 #include "../sys/term_text.h"
@@ -55,6 +56,16 @@ static double unit_scale(double fastest, const char **unit) {
   return 1.0;
 }
 
+/* A time as a label reads it: its own unit, a plain number of three significant digits
+ * ("1.05 s", "12.4 ms", "980 us"), never an exponent. */
+static const char *fmt_time(char *buf, size_t len, double seconds) {
+  const char *unit;
+  double v = seconds * unit_scale(seconds, &unit);
+  if (seconds < 1e-6) v = seconds * 1e9, unit = "ns";
+  snprintf(buf, len, v >= 99.95 ? "%.0f %s" : v >= 9.995 ? "%.1f %s" : "%.2f %s", v, unit);
+  return buf;
+}
+
 /* (a) median per backend as horizontal bars, fastest on top, min-max whiskers, labels. */
 static void plot_times(plot_job *j, const report *rep, const report_workload *w,
                        const char *wname) {
@@ -83,7 +94,8 @@ static void plot_times(plot_job *j, const report *rep, const report_workload *w,
     const report_row *r = &w->rows[i];
     char label[96];
     if (!r->ran) continue;
-    snprintf(label, sizeof label, "%.3g %s (%.2fx)%s%s", r->st.median * k, unit,
+    char t[32];
+    snprintf(label, sizeof label, "%s (%.2fx)%s%s", fmt_time(t, sizeof t, r->st.median),
              r->st.median / fastest, r->gc.pass ? "" : "  gradcheck FAILED",
              r->disturbed ? "  (disturbed)" : "");
     fprintf(f, "%d ", y--);
@@ -110,7 +122,7 @@ static void plot_times(plot_job *j, const report *rep, const report_workload *w,
   gp_quote(g, title);
   fprintf(g,
           "\nset xlabel 'time per epoch (%s)%s'\n"
-          "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\n"
+          "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\nset format x '%%g'\n"
           "set grid xtics\nunset key\nset style fill solid 0.6 border -1\n"
           "set linetype 1 lc rgb '#4477aa'\nset linetype 2 lc rgb '#cc3311'\nplot ",
           unit, logx ? ", log scale" : "", n, xmin, xmax, logx ? "set logscale x" : "");
@@ -123,14 +135,23 @@ static void plot_times(plot_job *j, const report *rep, const report_workload *w,
   job_end(j, name, g, f, "timing bars");
 }
 
-/* (b) time per epoch against batch size and hidden width, one line per backend, log-log. */
+/* (b) time per epoch against batch size and hidden width, one line per backend, log-log.
+ * Each panel's x axis spans its points (gnuplot's log autoscale would run to the next power
+ * of ten: 10000 for points up to 1024), ticked at the values swept; the y axis in the unit
+ * the fastest point reads best in, plain numbers. */
 static void plot_sweep(plot_job *j, const report_workload *w, const char *wname) {
   if (!w->n_sweep) return;
   char name[64], dat[PATH_MAX], title[512];
   FILE *f, *g;
+  const char *params[2] = {"batch", "hidden"};
+  double fastest = INFINITY;
+  for (int i = 0; i < w->n_sweep; i++)
+    if (w->sweep[i].seconds > 0) fastest = fmin(fastest, w->sweep[i].seconds);
+  if (!isfinite(fastest)) return; /* nothing positive to draw on a log axis */
+  const char *unit;
+  double k = unit_scale(fastest, &unit);
   snprintf(name, sizeof name, "%s-scaling", wname);
   if (job_begin(j, name, 1200, 500, &g, &f, dat, sizeof dat)) return;
-  const char *params[2] = {"batch", "hidden"};
   snprintf(title, sizeof title,
            "%s %d-%d-%d on %s: time per epoch against batch size and hidden width", w->name,
            w->spec.n_in, w->spec.n_hidden, w->spec.n_out, w->dataset);
@@ -139,26 +160,39 @@ static void plot_sweep(plot_job *j, const report_workload *w, const char *wname)
   fprintf(g, " . \"\\n\" . ");
   gp_quote(g, "a point: the median of 5 runs of many steps (batches drawn from the training "
               "split, timed as bench times epochs), scaled to an epoch");
-  fprintf(g, "\nset logscale xy\nset grid\nset key top left\nset ylabel 'seconds per epoch'\n");
+  fprintf(g,
+          "\nset logscale xy\nset grid\nset key top left\nset format y '%%g'\n"
+          "set ylabel 'time per epoch (%s)'\n",
+          unit);
   int block = 0;
   for (int p = 0; p < 2; p++) {
-    /* the sweep holds the other size at the workload's own (sweep.c) */
-    fprintf(g, "set xlabel '%s (%s %d)'\nplot ", p == 0 ? "batch size" : "hidden width",
-            p == 0 ? "hidden" : "batch", p == 0 ? w->spec.n_hidden : w->batch);
+    int lo = 0, hi = 0;
+    for (int i = 0; i < w->n_sweep; i++)
+      if (strcmp(w->sweep[i].param, params[p]) == 0 && w->sweep[i].value > 0) {
+        lo = lo && lo < w->sweep[i].value ? lo : w->sweep[i].value;
+        hi = hi > w->sweep[i].value ? hi : w->sweep[i].value;
+      }
+    if (p == 0)
+      fprintf(g, "set xlabel 'batch size (hidden %d)'\n", w->spec.n_hidden);
+    else
+      fprintf(g, "set xlabel 'hidden width (batch %d)'\n", w->batch);
+    if (hi > 0) fprintf(g, "set xrange [%g:%g]\n", lo / 1.3, hi * 1.3);
+    fprintf(g, "plot ");
     int first = 1;
     for (int r = 0; r < w->n_rows; r++) {
       int any = 0;
       for (int i = 0; i < w->n_sweep; i++)
         if (strcmp(w->sweep[i].param, params[p]) == 0 &&
-            strcmp(w->sweep[i].backend, w->rows[r].backend) == 0) {
-          fprintf(f, "%d %g\n", w->sweep[i].value, w->sweep[i].seconds);
+            strcmp(w->sweep[i].backend, w->rows[r].backend) == 0 && w->sweep[i].value > 0 &&
+            w->sweep[i].seconds > 0) {
+          fprintf(f, "%d %g\n", w->sweep[i].value, w->sweep[i].seconds * k);
           any = 1;
         }
       if (!any) continue;
       fprintf(f, "\n\n");
       fprintf(g, "%s", first ? "" : ", ");
       gp_quote(g, dat);
-      fprintf(g, " index %d using 1:2 with linespoints lw 2 title ", block++);
+      fprintf(g, " index %d using 1:2:xtic(1) with linespoints lw 2 title ", block++);
       gp_quote(g, w->rows[r].backend);
       first = 0;
     }
@@ -283,7 +317,8 @@ static void plot_ranking(plot_job *j, const report *rep, const report_workload *
     else
       snprintf(label, sizeof label, "%s%s%s%s, unranked", r->backend, on[0] ? " (" : "", on,
                on[0] ? ")" : "");
-    snprintf(value, sizeof value, "%.3g %s (%.2fx)%s", r->st.median * k, unit,
+    char t[32];
+    snprintf(value, sizeof value, "%s (%.2fx)%s", fmt_time(t, sizeof t, r->st.median),
              r->st.median / fastest, r->gc.pass ? "" : "  gradcheck FAILED");
     fprintf(f, "%d ", y--);
     gp_data_str(f, label);
@@ -303,7 +338,7 @@ static void plot_ranking(plot_job *j, const report *rep, const report_workload *
   gp_quote(g, title);
   fprintf(g,
           "\nset xlabel 'median time per epoch (%s)%s'\n"
-          "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\n"
+          "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\nset format x '%%g'\n"
           "set grid xtics\nset key below vertical left Left reverse\nset style fill solid 0.6 "
           "border -1\n"
           "set linetype 1 lc rgb '#4477aa'\nset linetype 2 lc rgb '#cc3311'\n",
@@ -339,6 +374,15 @@ static void plot_ranking(plot_job *j, const report *rep, const report_workload *
   job_end(j, name, g, f, "ranking");
 }
 
+void plots_say(const char *what, const char *dir, int failed) {
+  if (mlpb_stop_signal) return; /* the stop says what was written: nothing */
+  if (failed)
+    fprintf(stderr, "mlpbench: some %s were not drawn; the previous ones in %s/ are kept\n", what,
+            TERM_TEXT(dir));
+  else if (plots_have_gnuplot())
+    fprintf(stderr, "mlpbench: %s written to %s/\n", what, TERM_TEXT(dir));
+}
+
 int plots_draw(const char *dir, const report *r) {
   if (!plots_have_gnuplot()) {
     fprintf(stderr, "mlpbench: plots skipped: gnuplot not found (apt-get install gnuplot-nox)\n");
@@ -360,49 +404,98 @@ int plots_draw(const char *dir, const report *r) {
     plot_curves(&j, w, wname);
   }
   if (tmpdir_remove(tmp) != 0) fprintf(stderr, "mlpbench: could not remove %s\n", TERM_TEXT(tmp));
-  if (j.failed) {
-    fprintf(stderr, "mlpbench: some plots were not drawn; the previous ones in %s/ are kept\n",
-            TERM_TEXT(dir));
-    return -1;
-  }
-  fprintf(stderr, "mlpbench: plots written to %s/\n", TERM_TEXT(dir));
-  return 0;
+  return j.failed ? -1 : 0;
 }
 
-/* ---- (d) the montage, with a 3x5 pixel font for the labels ---- */
+/* ---- (d) the montage, with a 3x5 pixel font for its labels and its header ---- */
 
+/* Each glyph: 5 rows of 3 pixels, top row first. Text is drawn as pixels, so a hostile name
+ * from a results file can only show as glyphs: what the font lacks is drawn as '?'. */
 static const char *const glyphs[10] = {
     "111101101101111", "010110010010111", "111001111100111", "111001111001111", "101101111001001",
     "111100111001111", "111100111101111", "111001001001001", "111101111101111", "111101111001111"};
+static const char *const letters[26] = {
+    "010101111101101", "110101110101110", "011100100100011", "110101101101110", "111100110100111",
+    "111100110100100", "011100101101011", "101101111101101", "111010010010111", "001001001101010",
+    "101101110101101", "100100100100111", "101111111101101", "110101101101101", "010101101101010",
+    "110101110100100", "010101101110011", "110101110101101", "011100010001110", "111010010010010",
+    "101101101101111", "101101101101010", "101101111111101", "101101010101101", "101101010010010",
+    "111001010100111"};
+static const struct {
+  char c;
+  const char *bits;
+} marks[] = {{' ', "000000000000000"}, {'-', "000000111000000"}, {'_', "000000000000111"},
+             {':', "000010000010000"}, {'.', "000000000000010"}, {',', "000000000010100"},
+             {'(', "001010010010001"}, {')', "100010010010100"}, {'/', "001001010100100"},
+             {'?', "110001010000010"}};
+
+static const char *glyph_of(unsigned char c) {
+  if (c >= '0' && c <= '9') return glyphs[c - '0'];
+  if (c >= 'a' && c <= 'z') return letters[c - 'a'];
+  if (c >= 'A' && c <= 'Z') return letters[c - 'A'];
+  for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+    if (marks[i].c == (char)c) return marks[i].bits;
+  return marks[sizeof marks / sizeof marks[0] - 1].bits; /* '?' */
+}
 
 static void put(uint8_t *img, int W, int x, int y, const uint8_t rgb[3]) {
   memcpy(img + ((size_t)y * W + x) * 3, rgb, 3);
 }
 
-static void draw_digit(uint8_t *img, int W, int x0, int y0, int d, const uint8_t rgb[3]) {
+/* One glyph, each pixel a scale x scale square, clipped to the image. */
+static void draw_glyph(uint8_t *img, int W, int H, int x0, int y0, const char *g, int scale,
+                       const uint8_t rgb[3]) {
   for (int y = 0; y < 5; y++)
     for (int x = 0; x < 3; x++)
-      if (glyphs[d][y * 3 + x] == '1')
-        for (int s = 0; s < 4; s++)
-          put(img, W, x0 + 2 * x + s % 2, y0 + 2 * y + s / 2, rgb);
+      if (g[y * 3 + x] == '1')
+        for (int s = 0; s < scale * scale; s++) {
+          int px = x0 + scale * x + s % scale, py = y0 + scale * y + s / scale;
+          if (px >= 0 && px < W && py >= 0 && py < H) put(img, W, px, py, rgb);
+        }
+}
+
+static void draw_digit(uint8_t *img, int W, int H, int x0, int y0, int d, const uint8_t rgb[3]) {
+  draw_glyph(img, W, H, x0, y0, glyphs[d], 3, rgb);
+}
+
+/* A line of text; a UTF-8 character beyond ASCII is one '?'. Returns the x after it. */
+static int draw_text(uint8_t *img, int W, int H, int x, int y, const char *s, int scale,
+                     const uint8_t rgb[3]) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if ((*p & 0xC0) == 0x80) continue; /* a continuation byte: its character is drawn */
+    draw_glyph(img, W, H, x, y, glyph_of(*p < 0x80 ? *p : '?'), scale, rgb);
+    x += 4 * scale;
+  }
+  return x;
 }
 
 int plots_montage(const char *dir, const report_workload *w) {
-  enum { GRID = 10, CELL_W = 64, CELL_H = 80 };
+  enum { GRID = 10, CELL_W = 64, CELL_H = 88, HEAD = 44 };
   const report_montage *m = &w->montage;
   const int n = m->n, side = m->side;
   if (n < 1 || side != 28) return 0; /* the layout assumes 28x28 images */
-  const int W = GRID * CELL_W, H = ((n + GRID - 1) / GRID) * CELL_H;
+  const int W = GRID * CELL_W, H = HEAD + ((n + GRID - 1) / GRID) * CELL_H;
   uint8_t *img = calloc((size_t)W * H * 3, 1);
   char path[PATH_MAX], err[PATH_MAX + 200];
   int rc = -1;
   if (!img) goto done;
   static const uint8_t bg[3] = {40, 40, 40}, red[3] = {230, 40, 30}, green[3] = {60, 200, 80},
-                       gray[3] = {200, 200, 200};
+                       gray[3] = {200, 200, 200}, white[3] = {255, 255, 255};
   for (size_t i = 0; i < (size_t)W * H; i++)
     memcpy(img + i * 3, bg, 3);
+  /* whose predictions these are, and how to read a cell */
+  char who[sizeof m->backend + 1];
+  snprintf(who, sizeof who, "%s", m->backend[0] ? m->backend : "?");
+  int x = draw_text(img, W, H, 6, 5, "predicted by ", 3, white);
+  draw_text(img, W, H, x, 5, who, 3, white);
+  x = draw_text(img, W, H, 6, 28, "under each digit: true label ", 2, gray);
+  x = draw_text(img, W, H, x, 28, "predicted", 2, green);
+  x = draw_text(img, W, H, x, 28, " (", 2, gray);
+  x = draw_text(img, W, H, x, 28, "red", 2, red);
+  draw_text(img, W, H, x, 28, ": wrong)", 2, gray);
   for (int k = 0; k < n; k++) {
-    int cx = (k % GRID) * CELL_W, cy = (k / GRID) * CELL_H, truth = m->truth[k], pred = m->pred[k];
+    int cx = (k % GRID) * CELL_W, cy = HEAD + (k / GRID) * CELL_H, truth = m->truth[k],
+        pred = m->pred[k];
     const uint8_t *px = m->pixels + (size_t)k * side * side;
     for (int y = 0; y < 2 * side; y++)
       for (int x = 0; x < 2 * side; x++) {
@@ -417,8 +510,8 @@ int plots_montage(const char *dir, const report_workload *w) {
           put(img, W, cx + 2 + b, cy + 2 + i, red);
           put(img, W, cx + 2 * side + 4 + b, cy + 2 + i, red);
         }
-    draw_digit(img, W, cx + 14, cy + 2 * side + 9, truth, gray);
-    draw_digit(img, W, cx + 38, cy + 2 * side + 9, pred, pred == truth ? green : red);
+    draw_digit(img, W, H, cx + 12, cy + 2 * side + 10, truth, gray);
+    draw_digit(img, W, H, cx + 36, cy + 2 * side + 10, pred, pred == truth ? green : red);
   }
   char name[64], safe[32];
   safe_name(safe, sizeof safe, w->name);

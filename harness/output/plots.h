@@ -16,6 +16,10 @@ int plots_have_gnuplot(void);
  * and DIR/<workload>-curves.png; 0, or -1 after a message when any plot could not be drawn
  * (the previous file of that name is then left as it was). */
 int plots_draw(const char *dir, const report *r);
+/* The one line saying where a command's plots went ("plots", "history plots"), or that some
+ * failed and the previous ones are kept; said by the command that named DIR, never for a
+ * private folder (report draws into one, removed before the user reads a message). */
+void plots_say(const char *what, const char *dir, int failed);
 /* DIR/<workload>-montage.png from the report's montage (nothing when it has none): up to 100
  * validation images, true and predicted label, misses framed red */
 int plots_montage(const char *dir, const report_workload *w);

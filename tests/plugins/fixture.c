@@ -282,6 +282,27 @@ static int fx_train_steps(void *ctx, const int32_t *idx, int n_idx, int batch, i
 }
 #endif
 
+#ifdef PLUG_NANFWD /* trains right, but evaluates to NaN: no accuracy can be read from it */
+static int fx_forward(void *ctx, const float *x, int n, float *out) {
+  int rc = cpu_mlp_forward(ctx, x, n, out);
+  for (size_t i = 0; !rc && i < (size_t)n * last_spec.n_out; i++)
+    out[i] = NAN;
+  return rc;
+}
+#define FX_FORWARD fx_forward
+#else
+#define FX_FORWARD cpu_mlp_forward
+#endif
+
+#ifdef PLUG_LIBRARY /* a math library of its own, as the BLIS and oneDNN plugins have */
+static int fx_library(mlp_library *out) {
+  snprintf(out->library, sizeof out->library, "FakeBLAS 1.0");
+  snprintf(out->kernel, sizeof out->kernel, "fakecore");
+  out->threads = 1;
+  return 0;
+}
+#endif
+
 #ifndef PLUG_NAME
 #define PLUG_NAME "fixture"
 #endif
@@ -320,7 +341,10 @@ static const mlp_backend table = {
 #endif
     .step = FX_STEP,
 #ifndef PLUG_NULLSLOT
-    .forward = cpu_mlp_forward,
+    .forward = FX_FORWARD,
+#endif
+#ifdef PLUG_LIBRARY
+    .library = fx_library,
 #endif
 #ifdef PLUG_SLOWFLOOR
     .gemm_floor = fx_slow_floor,
