@@ -4,19 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b, double *loss,
-                    double *grads, uint8_t *relu_mask) {
-  const int B = b->n, I = s->n_in, H = s->n_hidden, O = s->n_out;
+/* h (B, H) = act(x W1 + b1), z (B, O) = h W2 + b2: the forward pass both entry points share.
+ * relu_mask, when not NULL, gets (B, H) bytes: z1 > 0. */
+static void forward(const mlp_spec *s, const double *params, const float *x, int B, double *h,
+                    double *z, uint8_t *relu_mask) {
+  const int I = s->n_in, H = s->n_hidden, O = s->n_out;
   size_t off[4];
   mlp_param_offsets(s, off);
   const double *W1 = params + off[0], *b1 = params + off[1];
   const double *W2 = params + off[2], *b2 = params + off[3];
-  double *h = malloc((size_t)B * H * sizeof *h); // h (B, H)
-  double *z = malloc((size_t)B * O * sizeof *z); // z (B, O)
-  double *dz = malloc((size_t)B * O * sizeof *dz);
-  double *dh = malloc((size_t)B * H * sizeof *dh);
-  int rc = -1;
-  if (!h || !z || !dz || !dh) goto done;
   /* each z1[n][j] = b1[j] + sum_i x[n][i] W1[i][j], summed in the order of i; the loop runs
    * over j innermost so that it reads W1's rows in order */
   for (int n = 0; n < B; n++) {
@@ -24,7 +20,7 @@ int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b,
     for (int j = 0; j < H; j++)
       hn[j] = b1[j];
     for (int i = 0; i < I; i++) {
-      const double xi = b->x[(size_t)n * I + i], *w = W1 + (size_t)i * H;
+      const double xi = x[(size_t)n * I + i], *w = W1 + (size_t)i * H;
       for (int j = 0; j < H; j++)
         hn[j] += xi * w[j];
     }
@@ -41,6 +37,44 @@ int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b,
         a += h[(size_t)n * H + j] * W2[(size_t)j * O + o];
       z[(size_t)n * O + o] = a;
     }
+}
+
+int ref64_forward(const mlp_spec *s, const double *params, const float *x, int n, double *out) {
+  const int H = s->n_hidden, O = s->n_out;
+  double *h = malloc(((size_t)n * H + 1) * sizeof *h); // h (n, H)
+  if (!h) return -1;
+  forward(s, params, x, n, h, out, NULL);
+  for (int r = 0; r < n; r++) {
+    double *o = out + (size_t)r * O, mx = o[0], sum = 0.0;
+    if (s->loss == MLP_LOSS_SOFTMAX_CE) {
+      for (int k = 1; k < O; k++)
+        mx = o[k] > mx ? o[k] : mx;
+      for (int k = 0; k < O; k++)
+        sum += (o[k] = exp(o[k] - mx));
+      for (int k = 0; k < O; k++)
+        o[k] /= sum;
+    } else {
+      for (int k = 0; k < O; k++)
+        o[k] = 1.0 / (1.0 + exp(-o[k]));
+    }
+  }
+  free(h);
+  return 0;
+}
+
+int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b, double *loss,
+                    double *grads, uint8_t *relu_mask) {
+  const int B = b->n, I = s->n_in, H = s->n_hidden, O = s->n_out;
+  size_t off[4];
+  mlp_param_offsets(s, off);
+  const double *W2 = params + off[2];
+  double *h = malloc((size_t)B * H * sizeof *h); // h (B, H)
+  double *z = malloc((size_t)B * O * sizeof *z); // z (B, O)
+  double *dz = malloc((size_t)B * O * sizeof *dz);
+  double *dh = malloc((size_t)B * H * sizeof *dh);
+  int rc = -1;
+  if (!h || !z || !dz || !dh) goto done;
+  forward(s, params, b->x, B, h, z, relu_mask);
   double L = 0.0;
   for (int n = 0; n < B; n++) {
     double *zn = z + (size_t)n * O, *dzn = dz + (size_t)n * O;

@@ -13,4 +13,9 @@
 int ref64_loss_grad(const mlp_spec *s, const double *params, const mlp_batch *b, double *loss,
                     double *grads, uint8_t *relu_mask);
 
+/* The outputs of n samples x (n, n_in) under params: out (n, n_out) gets sigmoid outputs or
+ * softmax probabilities, from the same forward pass as the loss above. 0, or -1 when out of
+ * memory. */
+int ref64_forward(const mlp_spec *s, const double *params, const float *x, int n, double *out);
+
 #endif
