@@ -103,7 +103,7 @@ typedef struct {
 
 /* The version of this table's layout and meaning, for backends loaded as plugins
  * (mlp_plugin.h). Raised whenever a slot is added, removed, moved or changes meaning. */
-#define MLP_BACKEND_ABI 2
+#define MLP_BACKEND_ABI 3
 
 typedef struct mlp_backend {
   /* The plugin header: a plugin sets both (MLP_BACKEND_PLUGIN_HEADER), a table built into
@@ -195,6 +195,11 @@ typedef struct mlp_backend {
    * same library, on the same cores, does at its best. 0, or -1 (err set). */
   int (*peak_gflops)(const mlp_options *opt, double budget_s, double *gflops, char *desc,
                      size_t dlen, char *err, size_t elen);
+  /* Optional: the threads the next calls use, 1 to the threads the context was created with.
+   * The harness lowers it between timing samples when other work holds cores (a fork-join
+   * waits for a preempted thread's time slice) and raises it back when they are free
+   * (harness/engine/thread_fit.h). NULL: the threads are fixed at create. */
+  int (*set_threads)(void *ctx, int threads);
 } mlp_backend;
 
 static inline size_t mlp_param_count(const mlp_spec *s) {

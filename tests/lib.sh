@@ -1,6 +1,8 @@
 # lib.sh: what the shell test suites share; sourced after `tmp` is set.
 #   check "what" COMMAND...   passes when the command succeeds
 #   skipped "why"             counts a case that could not run here, and says why
+#   expect CODE "what" PATTERN -- COMMAND...   passes when the command exits CODE and its
+#                             stdout+stderr match the extended regex PATTERN
 #   finish                    prints "N passed, N failed[, N skipped]" and sets the exit status
 pass=0
 fail=0
@@ -9,6 +11,21 @@ check() {
   local what=$1
   shift
   if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi
+}
+expect() {
+  local code=$1 what=$2 pat=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" = "$code" ] && grep -qE -- "$pat" <<<"$out"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    echo "FAIL: $what: exit $rc (want $code), output lacks /$pat/ or differs:"
+    head -c 1200 <<<"$out"
+    echo
+  fi
 }
 skipped() { skip=$((skip + 1)); echo "skipped: $*"; }
 finish() {

@@ -4,25 +4,7 @@ set -u
 bin=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-# expect CODE "what it proves" PATTERN -- command...: exit code and a pattern in stdout+stderr
-expect() {
-  local code=$1 what=$2 pat=$3
-  shift 4
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" = "$code" ] && grep -qE -- "$pat" <<<"$out"; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL: $what: exit $rc (want $code), output lacks /$pat/ or differs:"
-    head -c 1200 <<<"$out"
-    echo
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 
 expect 2 "no command" "usage: mlpbench" -- "$bin"
 expect 0 "--help" "exit codes" -- "$bin" --help
@@ -33,8 +15,8 @@ expect 2 "unknown flag" "unknown option '--fast'" -- "$bin" train --fast
 expect 2 "flag of another command" "unknown option '--out'" -- "$bin" train --out x
 expect 2 "missing value" "needs a value" -- "$bin" train --epochs
 expect 2 "bad number" "--epochs must be an integer" -- "$bin" train --epochs 0
-expect 2 "bad workload" "bad value 'cnn' for --workload" -- "$bin" train --workload cnn
-expect 2 "bad sampling" "bad value" -- "$bin" bench --sampling sometimes
+expect 2 "bad workload" "--workload: unknown name 'cnn' \(mnist, toy, wide, all\)" -- "$bin" train --workload cnn
+expect 2 "bad sampling" "--sampling is shuffle \| tutorial, got 'sometimes'" -- "$bin" bench --sampling sometimes
 expect 2 "unknown backend" "unknown backend 'tpu' \(see mlpbench list; a plugin's backend exists only once --backend-lib loads it\)" -- "$bin" train --backend tpu
 expect 2 "a slip of the keys suggests the nearest name" "unknown backend 'blsa': did you mean 'blas'\?" -- \
   "$bin" train --backend blsa --workload toy
@@ -61,7 +43,7 @@ if "$bin" list | grep -q '^cuda .*unavailable'; then # on a GPU machine cuda is 
       "$bin" train --backend cuda --workload toy
   fi
 fi
-expect 2 "--path takes one path, not a list" "--path takes one path \(got 'fused,cublas'\)" -- \
+expect 2 "--path takes one path, not a list" "--path 'fused,cublas': takes one path: run once per path" -- \
   "$bin" train --backend naive --path fused,cublas --workload toy
 expect 2 "a path no chosen backend offers" "none of the chosen backends offers a choice of path" -- \
   "$bin" train --backend naive --path fused --workload toy

@@ -26,6 +26,10 @@ if grep -q '^cuda-emu ' "$tmp/out"; then
     grep -qE '^cuda-emu +resident +PASSED' "$tmp/out"
 fi
 
+"$bin" conform --help >"$tmp/help" 2>&1
+check "conform --help says one thing of emulated backends: included" \
+  bash -c "grep -q 'emulated ones included' '$tmp/help' && ! grep -q 'excepted' '$tmp/help'"
+
 "$bin" conform --backend-lib "$dir/plug_good.so" --backend fixture >"$tmp/out" 2>&1
 check "a good plugin passes" test $? = 0
 check "... an absent optional slot is NOT SUPPORTED" grep -qE '^fixture +resident +NOT SUPPORTED' "$tmp/out"

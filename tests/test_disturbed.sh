@@ -71,14 +71,9 @@ check "without --require-quiet the same run exits 0" test $? = 0
 # than measuring its own: a child handed a plan with a peak reports that peak
 python3 - "$tmp/plan.json" "$tmp/child.json" <<'PY'
 import json, sys
-json.dump({"schema": "mlpbench-plan-2", "backend_libs": [], "backends": ["naive"],
-           "workloads": ["toy"], "peers": [], "data": None,
-           "wl": {"epochs": 4, "batch": 0, "hidden": 0, "limit": 0, "lr": 0.0, "lr_set": False,
-                  "sampling": 0, "no_zero_grad": False},
-           "opts": {"threads": 0, "ftz": True, "tf32": False, "path": None}, "seed": "128",
-           "warmup": 1, "repeat": 1, "block": 1, "fd_samples": 8, "quiet": True, "sweep": False,
-           "processes": 1, "peer_timeout": 1800,
-           "out": {"results": sys.argv[2], "markdown": None, "plots": None, "format": 0},
+json.dump({"schema": "mlpbench-plan-3",
+           "options": {"backend": "naive", "workload": "toy", "epochs": "4", "repeat": "1",
+                       "block": "1", "quiet": True, "results": sys.argv[2]},
            "peak": {"gflops": 12345.5, "by": "the parent", "at": "2026-01-02T03:04:05Z",
                     "disturbed": ""}}, open(sys.argv[1], "w"))
 PY
@@ -101,6 +96,17 @@ check "... the rows are disturbed by other work" \
   disturbed "$tmp/busy.json" naive "other processes used|other tasks waiting"
 check "... and named on stderr" grep -qE "^mlpbench bench: --require-quiet: (mnist|toy)/naive was disturbed" "$tmp/busy.err"
 check "... the Markdown table marks them" grep -qE '^\| naive \|.*\| [0-9.]+ \(disturbed\) \|' "$tmp/busy.out"
+# blas at 2 threads under the same load gives a core back after its first sample, and says so
+if "$bin" list 2>/dev/null | grep -q "^blas"; then
+  "$bin" bench --backend blas --workload mnist --data synthetic:600 --epochs 5 --threads 2 \
+    --quiet --results "$tmp/fit.json" >/dev/null 2>&1
+  check "busy loops on every core: blas at 2 threads runs its later samples on 1 thread" python3 -c "
+import json, sys
+r = json.load(open('$tmp/fit.json'))['workloads'][0]['results'][0]
+t = r['sample_threads']
+sys.exit(not (r['threads'] == 2 and len(t) == 4 and t[1:] == [1, 1, 1]
+              and 'ran on fewer threads (down to 1 of 2)' in r['disturbed_reason']) and print(t, r['disturbed_reason']))"
+fi
 "$bin" bench --backend naive --workload mnist --data synthetic:600 --epochs 3 --processes 2 \
   --quiet --require-quiet --results "$tmp/procs.json" >/dev/null 2>&1
 check "--processes: the merged row is disturbed, and --require-quiet exits 3" \

@@ -195,6 +195,8 @@ echo previous >"$tmp/keep.json"
   --quiet --results "$tmp/keep.json" >"$tmp/keep.out" 2>&1
 check "a failed process writes no results file and keeps the previous one" \
   bash -c "test $? != 0 && test \"\$(cat '$tmp/keep.json')\" = previous && grep -q 'no results file written' '$tmp/keep.out'"
+check "... and says which process failed, and how ($(tail -1 "$tmp/keep.out"))" \
+  grep -q "^mlpbench bench: process 1 of 2 failed (exit 2): no results file written" "$tmp/keep.out"
 "$bin" bench-process "$tmp/keep.json" >/dev/null 2>&1
 check "bench-process refuses a file that is not a plan (exit 2)" test $? = 2
 
@@ -202,6 +204,8 @@ check "bench-process refuses a file that is not a plan (exit 2)" test $? = 2
 "$bin" bench --workload toy --epochs 200 --processes 3 --quiet --results "$tmp/p3.json" \
   >"$tmp/p3.out" 2>&1
 check "bench --processes 3 exits 0" test $? = 0
+check "... the children echo no table or header lines of their own" \
+  bash -c '! grep -q "^bench process:" "$0"' "$tmp/p3.out"
 check "... the table names the processes" grep -q "3 fresh processes per backend" "$tmp/p3.out"
 check "... every row shows its spread across processes" grep -qE '^\| naive \|.*\| 3: [0-9.]+% \| [^|]+ \| [^|]+ \|$' "$tmp/p3.out"
 "$bin" bench --workload toy --epochs 200 --quiet --results "$tmp/p1.json" >"$tmp/p1.out" 2>&1

@@ -15,7 +15,7 @@
 #include <zlib.h>
 
 #include "../harness/sys/plot_text.h"
-#include "../harness/sys/spawn.h"
+#include "../harness/sys/proc_spawn.h"
 #include "../harness/sys/term_text.h"
 #include "../workloads/data/dataset.h"
 #include "../workloads/io/outfile.h"

@@ -42,6 +42,8 @@ else
   rc=$?
   check "setup out of memory is exit 3 with one message (exit $rc: $out)" \
     bash -c '[ "$0" = 3 ] && grep -q "out of memory" <<<"$1" && ! grep -q "^## " <<<"$1"' "$rc" "$out"
+  check "setup out of memory says what failed, not that a process did ($out)" \
+    bash -c 'grep -q "workload mnist could not be set up" <<<"$0" && ! grep -q "process" <<<"$0"' "$out"
   check "setup out of memory keeps the previous results" kept "$tmp/m.json"
 fi
 
@@ -136,5 +138,73 @@ PY
     --quiet --results "$tmp/w.json" 2>&1)
   rc=$?
   check "a peer failing its gradient check is exit 1 (exit $rc: $(tail -3 <<<"$out"))" [ "$rc" = 1 ]
+fi
+# a TMPDIR of 1179-2999 bytes cut the peers' 1200-byte paths: the export landed beside the
+# temp folder and stayed. Every file is in the folder made under it, whole, or the run fails.
+long=$tmp/t
+for i in 1 2 3 4 5 6 7 8 9 10; do long=$long/$(printf 'd%.0s' {1..190}); done
+mkdir -p "$long"
+cat >"$tmp/lpy" <<'SH'
+#!/bin/sh
+[ "$1" = -c ] && exit 0
+shift
+while [ "$1" != --run ]; do shift; done
+ls "$2" >"$MLPB_SEEN"
+printf '%s\n' "$2" >>"$MLPB_SEEN"
+exit 77
+SH
+chmod +x "$tmp/lpy"
+out=$(TMPDIR=$long MLPBENCH_PYTHON=$tmp/lpy MLPB_SEEN=$tmp/lseen "$bin" bench --workload mnist \
+  --data synthetic:300 --epochs 2 --backend naive --peers numpy --quiet \
+  --results "$tmp/l.json" 2>&1)
+rc=$?
+check "a ${#long}-byte TMPDIR: the peer's run is exported whole (exit $rc: $(tail -2 <<<"$out"))" \
+  bash -c '[ "$0" = 0 ] && grep -qx run.json "$1" && grep -qx order.i32 "$1" &&
+           grep -qx params.f32 "$1" && [[ "$(tail -1 "$1")" == "$2"/mlpbench-peer-* ]]' \
+  "$rc" "$tmp/lseen" "$long"
+check "a ${#long}-byte TMPDIR: nothing left in it or beside it ($(find "$tmp/t" -type f | head -3))" \
+  bash -c '[ -z "$(find "$0" -type f)" ] && [ -z "$(ls -A "$1")" ]' "$tmp/t" "$long"
+rm -rf "${tmp:?}/t/"*
+# a results file of short numbers under the 64 MiB cap: jansson's tree of them took 25 times
+# the file (1.5 GB for 60 MiB); their arrays are decoded straight into doubles now (8 bytes a
+# number), so history, compare and report of 29 MiB grow by well under 400 MB over a small file
+if [ "$sanitized" = ON ]; then
+  skipped "results in bounded memory: AddressSanitizer's shadow memory counts too"
+elif command -v python3 >/dev/null; then
+  "$bin" bench --workload toy --epochs 20 --backend naive --quiet --results "$tmp/small.json" \
+    >/dev/null 2>&1
+  python3 - "$tmp/small.json" "$tmp/short.json" 2600000 <<'PY'
+import json, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+r = json.load(open(src))
+row = r["workloads"][0]["results"][0]
+ones = "[" + ",".join(["1"] * n) + "]"
+keys = ["epoch_seconds", "epoch_cpu_seconds", "epoch_other_cpu_seconds", "epoch_steal_seconds",
+        "epoch_involuntary_switches", "sample_other_runnable"]
+for k in keys:
+    row[k] = "@" + k
+text = json.dumps(r, separators=(",", ":"))
+for k in keys:
+    text = text.replace('"@' + k + '"', ones)
+open(dst, "w").write(text)
+PY
+  # peak resident KiB of one command (its exit status first)
+  peak() { python3 -c '
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"; }
+  for cmd in history compare report; do
+    case $cmd in
+    compare) extra=(--force --allow-inconclusive) ;;
+    report) extra=(--out "$tmp/short.html") ;;
+    *) extra=() ;;
+    esac
+    small=$tmp/small.json big=$tmp/short.json
+    [ $cmd = compare ] && small="$small $small" && big="$big $big"
+    read -r rc0 kb0 <<<"$(peak "$bin" $cmd $small "${extra[@]}")"
+    read -r rc kb <<<"$(peak "$bin" $cmd $big "${extra[@]}")"
+    check "$cmd reads a $(($(stat -c %s "$tmp/short.json") >> 20)) MiB file of short numbers: exit $rc, $(((kb - kb0) >> 10)) MB over a small file's $((kb0 >> 10)) MB (under 400)" \
+      bash -c '[ "$0" = 0 ] && [ "$1" = 0 ] && [ $(($2 - $3)) -lt 409600 ]' "$rc0" "$rc" "$kb" "$kb0"
+  done
 fi
 finish

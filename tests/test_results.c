@@ -55,8 +55,6 @@ static void fill_report(report *r) {
     snprintf(row->details, sizeof row->details, "details %d", i);
     snprintf(row->path, sizeof row->path, "path %d", i);
     row->reference = i == 1;
-    row->samples_per_s = 1234.5 + i;
-    row->gflops = 77.25;
     row->test_acc = NAN;
     row->gc.loss = 2.25;
     row->gc.loss_ref = 2.25;
@@ -73,20 +71,17 @@ static void fill_report(report *r) {
       row->samples[k] = (i + 1) * 0.1 + 0.001 * k;
       row->cpu_samples[k] = row->samples[k] * 1.9;
     }
-    row->st = stats_summarize(row->samples, 5);
-    row->device_median = NAN;
     if (i == 0) { /* a device backend's own clock beside the wall clock */
       row->n_dev = 5;
       row->dev_samples = malloc(5 * sizeof(double));
       for (int k = 0; k < 5; k++)
         row->dev_samples[k] = row->samples[k] * 0.5;
-      row->device_median = stats_summarize(row->dev_samples, 5).median;
     }
     if (i == 0) { /* what else the machine did, per sample, and the verdict on it */
-      double **la[4] = {&row->other_samples, &row->steal_samples, &row->ivcsw_samples,
-                        &row->runnable_samples};
+      double **la[5] = {&row->other_samples, &row->steal_samples, &row->ivcsw_samples,
+                        &row->runnable_samples, &row->threads_samples};
       row->n_load = 5;
-      for (int a = 0; a < 4; a++) {
+      for (int a = 0; a < 5; a++) {
         *la[a] = malloc(5 * sizeof(double));
         for (int k = 0; k < 5; k++)
           (*la[a])[k] = 0.25 * a + 0.01 * k;
@@ -105,6 +100,7 @@ static void fill_report(report *r) {
     row->epoch_val_acc[0] = 0.8;
     row->epoch_val_acc[1] = 0.9;
     row->val_acc = 0.9;
+    report_row_summarize(row, w); /* its figures as every producer computes them */
   }
   report_montage *m = &w->montage; /* three images, one a miss */
   m->n = 3;
@@ -576,10 +572,76 @@ static void test_reader_messages_safe(void) {
   }
 }
 
+/* Long number arrays are decoded beside jansson (json_arrays.h): what comes back is what
+ * jansson would have read, to the bit, nulls as NaN and short arrays alike; a montage of 40
+ * (its labels decoded so too) stays whole; a broken file still says which line; a file that
+ * itself names the placeholder's key is read by jansson alone. */
+static void test_long_arrays(void) {
+  report r, back;
+  char path[128], err[512];
+  fill_report(&r);
+  report_row *row = &r.wl[0].rows[0];
+  const int n = 300;
+  double *sa = realloc(row->samples, n * sizeof *sa),
+         *ca = realloc(row->cpu_samples, n * sizeof *ca);
+  T_CHECK(sa && ca, "out of memory");
+  row->samples = sa;
+  row->cpu_samples = ca;
+  for (int k = 0; k < n; k++) {
+    sa[k] = 1e-7 * (k + 1) / 3.0 + (k % 7) * 1e-3;
+    ca[k] = k % 11 ? -1.25e-300 * k : NAN; /* nulls, tiny and negative values */
+  }
+  row->n_samples = n;
+  row->n_load = row->n_dev = 0; /* those arrays were 5 long */
+  report_row_summarize(row, &r.wl[0]);
+  report_montage *m = &r.wl[0].montage;
+  uint8_t *px = realloc(m->pixels, 40 * 28 * 28);
+  T_CHECK(px, "out of memory");
+  m->pixels = px;
+  m->n = 40;
+  for (int k = 0; k < 40; k++) {
+    m->truth[k] = k % 10;
+    m->pred[k] = (k * 3) % 10;
+  }
+  snprintf(path, sizeof path, "%s/long.json", dir);
+  json_t *j = results_to_json(&r, RESULTS_NATIVE);
+  T_CHECK(results_write(path, j, err, sizeof err) == 0, "%s", err);
+  T_CHECK(results_read(path, &back, err, sizeof err) == 0, "%s", err);
+  json_t *again = results_to_json(&back, RESULTS_NATIVE);
+  T_CHECK(json_equal(j, again), "a long array came back changed");
+  const report_row *b = &back.wl[0].rows[0];
+  T_CHECK(b->n_samples == n && memcmp(b->samples, sa, n * sizeof *sa) == 0 &&
+              isnan(b->cpu_samples[0]) && b->cpu_samples[1] == ca[1] &&
+              back.wl[0].montage.n == 40 && back.wl[0].montage.pred[39] == (39 * 3) % 10,
+          "samples, nulls or the montage differ");
+  json_decref(again);
+  report_free(&back);
+  /* the same file, a key naming the placeholder added: jansson reads it all, the same */
+  json_object_set_new(j, "mlpbench-decoded-array", json_integer(0));
+  T_CHECK(json_dump_file(j, path, JSON_INDENT(1)) == 0, "write");
+  T_CHECK(results_read(path, &back, err, sizeof err) == 0 && back.wl[0].rows[0].n_samples == n &&
+              memcmp(back.wl[0].rows[0].samples, sa, n * sizeof *sa) == 0,
+          "a file naming the key: %s", err);
+  report_free(&back);
+  json_decref(j);
+  /* broken after a long array: the line is the file's own */
+  FILE *f = fopen(path, "w");
+  T_CHECK(f != NULL, "open");
+  fprintf(f, "{\"schema\": \"mlpbench-results-1\",\n \"a\": [");
+  for (int k = 0; k < 100; k++)
+    fprintf(f, "%s\n  %d", k ? "," : "", k);
+  fprintf(f, "],\n \"b\": tru }\n");
+  fclose(f);
+  T_CHECK(results_read(path, &back, err, sizeof err) != 0 && strstr(err, "(line 103)"),
+          "the broken line: %s", err);
+  report_free(&r);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/mlpb-test-results-XXXXXX");
   if (!mkdtemp(dir)) return 1;
   T_RUN(test_round_trip);
+  T_RUN(test_long_arrays);
   T_RUN(test_table_columns);
   T_RUN(test_context_library_per_row);
   T_RUN(test_montage_malformed);

@@ -19,25 +19,31 @@ static int to_float(const uint8_t *px, const uint8_t *lab, int n, int n_in, floa
   return 0;
 }
 
-static int classifier(workload *w, const char *name, int hidden, const mlpb_dataset *d,
+/* The tutorial's classifier: batch 128, 5 epochs of Adam at 1e-3 (the one place each is
+ * written: --help and list read them from the registry). */
+#define TUTORIAL_CLASSIFIER .epochs = 5, .batch = 128, .lr = 1e-3f
+const wl_config wl_mnist_defaults = {TUTORIAL_CLASSIFIER, .hidden = 500};
+const wl_config wl_wide_defaults = {TUTORIAL_CLASSIFIER, .hidden = 2048};
+
+static int classifier(workload *w, const char *name, const wl_config *dflt, const mlpb_dataset *d,
                       const wl_config *cfg, char *err, size_t len) {
   memset(w, 0, sizeof *w);
   int n_all = cfg->limit > 0 && cfg->limit < d->n_train ? cfg->limit : d->n_train;
   int n_in = d->rows * d->cols;
   w->name = name;
-  w->batch = cfg->batch > 0 ? cfg->batch : 128;
+  w->batch = cfg->batch > 0 ? cfg->batch : dflt->batch;
   w->spec = (mlp_spec){.n_in = n_in,
-                       .n_hidden = cfg->hidden > 0 ? cfg->hidden : hidden,
+                       .n_hidden = cfg->hidden > 0 ? cfg->hidden : dflt->hidden,
                        .n_out = MLPB_N_CLASSES,
                        .act = MLP_ACT_RELU,
                        .loss = MLP_LOSS_SOFTMAX_CE,
                        .opt = MLP_OPT_ADAM,
-                       .lr = cfg->lr_set ? cfg->lr : 1e-3f,
+                       .lr = cfg->lr_set ? cfg->lr : dflt->lr,
                        .beta1 = 0.9f,
                        .beta2 = 0.999f,
                        .eps = 1e-8f,
                        .max_batch = w->batch};
-  w->epochs = cfg->epochs > 0 ? cfg->epochs : 5;
+  w->epochs = cfg->epochs > 0 ? cfg->epochs : dflt->epochs;
   w->order = cfg->sampling == WL_SAMPLE_TUTORIAL ? WL_ORDER_DRAW : WL_ORDER_SHUFFLE;
   w->sampling_label = cfg->sampling == WL_SAMPLE_TUTORIAL ? "tutorial sampling" : "shuffled epochs";
   w->zero_grad = !cfg->no_zero_grad;
@@ -66,7 +72,7 @@ static int classifier(workload *w, const char *name, int hidden, const mlpb_data
              w->n_train, d->name);
     return -1;
   }
-  /* tutorial: int(N/128) batches drawn with replacement, N the whole training file */
+  /* tutorial: int(N/batch) batches drawn with replacement, N the whole training file */
   w->batches_per_epoch =
       w->order == WL_ORDER_DRAW ? n_all / w->batch : (w->n_train + w->batch - 1) / w->batch;
   w->samples_per_epoch =
@@ -87,9 +93,9 @@ static int classifier(workload *w, const char *name, int hidden, const mlpb_data
 
 int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err,
                    size_t len) {
-  return classifier(w, "mnist", 500, d, cfg, err, len);
+  return classifier(w, "mnist", &wl_mnist_defaults, d, cfg, err, len);
 }
 
 int workload_wide(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len) {
-  return classifier(w, "wide", 2048, d, cfg, err, len);
+  return classifier(w, "wide", &wl_wide_defaults, d, cfg, err, len);
 }

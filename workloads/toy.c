@@ -8,19 +8,22 @@
 static const float toy_x[3][4] = {{1, 0, 1, 0}, {1, 0, 1, 1}, {0, 1, 0, 1}};
 static const float toy_y[3] = {1, 1, 0};
 
+/* the tutorial's: 5000 full-batch epochs of SGD at 0.1 on a 3-wide hidden layer */
+const wl_config wl_toy_defaults = {.epochs = 5000, .batch = 0, .hidden = 3, .lr = 0.1f};
+
 int workload_toy(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len) {
   (void)d;
   memset(w, 0, sizeof *w);
   w->name = "toy";
   w->spec = (mlp_spec){.n_in = 4,
-                       .n_hidden = cfg->hidden > 0 ? cfg->hidden : 3,
+                       .n_hidden = cfg->hidden > 0 ? cfg->hidden : wl_toy_defaults.hidden,
                        .n_out = 1,
                        .act = MLP_ACT_SIGMOID,
                        .loss = MLP_LOSS_SIGMOID_SE,
                        .opt = MLP_OPT_SGD,
-                       .lr = cfg->lr_set ? cfg->lr : 0.1f,
+                       .lr = cfg->lr_set ? cfg->lr : wl_toy_defaults.lr,
                        .max_batch = 3};
-  w->epochs = cfg->epochs > 0 ? cfg->epochs : 5000;
+  w->epochs = cfg->epochs > 0 ? cfg->epochs : wl_toy_defaults.epochs;
   w->batch = 3;
   w->order = WL_ORDER_FULL;
   w->sampling_label = "full batch";

@@ -60,18 +60,39 @@ typedef struct {
   int init_unit;
 } workload;
 
-/* One registry entry: how to build a workload, and whether it needs --data. */
+/* The settings of wl_config (and the timing block) a workload honours, as option bits: the
+ * command line refuses an option that a workload it names does not take. */
+enum {
+  WL_TAKES_EPOCHS = 1 << 0,
+  WL_TAKES_BATCH = 1 << 1,
+  WL_TAKES_HIDDEN = 1 << 2,
+  WL_TAKES_LIMIT = 1 << 3,
+  WL_TAKES_LR = 1 << 4,
+  WL_TAKES_SAMPLING = 1 << 5,
+  WL_TAKES_ZERO_GRAD = 1 << 6,
+  WL_TAKES_DATA = 1 << 7,
+  WL_TAKES_BLOCK = 1 << 8,
+};
+
+/* One registry entry: how to build a workload, whether it needs --data, its defaults (the
+ * one place each is written: the builder, --help and list read them here), and the options
+ * it takes when named and when it runs as part of --workload all. */
 typedef struct {
   const char *name;
   const char *summary;
-  int needs_data; /* 1: built from a loaded data set */
-  int in_all;     /* 1: part of --workload all */
+  int needs_data;            /* 1: built from a loaded data set */
+  int in_all;                /* 1: part of --workload all */
+  const wl_config *defaults; /* epochs, batch (0: the whole training set), hidden, lr */
+  unsigned takes;            /* WL_TAKES_* honoured when the workload is named */
+  unsigned takes_in_all;     /* ... when it runs because of --workload all */
   int (*build)(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len);
 } wl_entry;
 
 int workload_count(void);
 const wl_entry *workload_get(int i);
 const wl_entry *workload_find(const char *name);
+
+extern const wl_config wl_toy_defaults, wl_mnist_defaults, wl_wide_defaults;
 
 int workload_toy(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len);
 int workload_mnist(workload *w, const mlpb_dataset *d, const wl_config *cfg, char *err, size_t len);

@@ -5,44 +5,35 @@
 
 #include <stdint.h>
 
-#include "../engine/plan.h"
+#include "../engine/options.h"
 #include "../sys/exitcode.h"
 
-#define CLI_MAX_BACKENDS PLAN_MAX_BACKENDS
-#define CLI_MAX_PEERS PLAN_MAX_PEERS
+/* The values of one command: options.h's table fills them (the plan's settings in place). */
+typedef opt_values cli_opts;
 
-typedef struct {
-  const char *cmd;
-  const char *backends; /* comma list, NULL: every available one */
-  const char *workload; /* a workload name (workloads/workload.c) | all */
-  const char *data;
-  const char *blas_kernel;
-  const char *out_dir;
-  const char *results;  /* bench: results file (default results/bench-DATE-HOST.json) */
-  const char *markdown; /* bench: also write the table here */
-  const char *plots_dir;
-  const char *peers; /* numpy,torch */
-  const char *path;  /* --path: a code path of backends that offer several */
-  int format;        /* results_format */
-  int sweep;
-  int require_quiet; /* bench --require-quiet */
-  wl_config wl;
-  uint64_t seed;
-  int threads, ftz, tf32;
-  int warmup, repeat, block;
-  int processes;
-  int peer_timeout_s;
-  int fd_samples;
-  int quiet;
-  const char *check; /* conform --check */
-  int time_limit;    /* conform --time-limit, seconds (0: 120) */
-  int ftz_only;      /* conform --ftz: FTZ/DAZ on only (ftz 0: off only; neither: both) */
-} cli_opts;
-
-/* Parses argv[1..] of a subcommand; prints a message and returns EXIT_USAGE on error, or -1
- * after printing help. `allowed` is a string of the option letters the command takes. */
+/* Parses argv[1..] of a subcommand through the option table (options.h) and nothing else: no
+ * plugin is loaded, no backend asked (opt_prepare does that, after). Prints a message and
+ * returns EXIT_USAGE on error, or -1 on --help. `allowed` is a string of the option letters
+ * the command takes; cli_parse takes no operands, cli_parse_args up to max_args (o->args). */
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, cli_opts *o);
+int cli_parse_args(int argc, char **argv, const char *cmd, const char *allowed, int max_args,
+                   cli_opts *o);
 void cli_print_help(const char *cmd, const char *allowed, const char *synopsis);
+
+/* A command of files and options (compare, history, plot, report, export): its operands on
+ * the usage line, how many it takes, its options' letters and what --help says. */
+typedef struct {
+  const char *name, *operands, *allowed;
+  int min_args, max_args; /* max_args 0: any number */
+  const char *synopsis;
+} cli_command;
+/* Parses argv for c: 0 to go on, else the command ends with *rc (EXIT_OK after --help, a
+ * usage error after its message: a bad option, too few or too many operands). */
+int cli_begin(const cli_command *c, int argc, char **argv, cli_opts *o, int *rc);
+/* The same with the command's operands on the usage line ("RESULTS.json"); a synopsis that
+ * says its own exit codes replaces the common line. */
+void cli_print_usage(const char *cmd, const char *operands, const char *allowed,
+                     const char *synopsis);
 /* The option table (what --help prints): for tools that drive the parser, like the fuzzer. */
 int cli_option_count(void);
 const char *cli_option(int i, int *key, int *has_arg);
@@ -51,11 +42,12 @@ const char *cli_option(int i, int *key, int *has_arg);
  * explicitly are reported, skipped, and *worst becomes EXIT_RUNTIME), workloads (--workload,
  * else default_workload; "all": every workload the registry puts in all), peers and every
  * setting. 0, or EXIT_USAGE after a message. */
-int cli_plan(const cli_opts *o, const char *default_workload, run_plan *p, int *worst);
+int cli_plan(cli_opts *o, const char *default_workload, run_plan *p, int *worst);
 
-/* --blas-kernel and the backends' wait policies: re-runs this process with the environment
- * their libraries read when they load. */
-void cli_apply_tuning(const cli_opts *o);
+/* opt_prepare (outputs, plugins, --blas-kernel), then --blas-kernel and the backends' wait
+ * policies: re-runs this process with the environment their libraries read when they load.
+ * 0, or EXIT_USAGE after a message. */
+int cli_apply_tuning(cli_opts *o);
 /* Who chose the math library's kernel this process runs, for the results' context. */
 const char *cli_kernel_chooser(const cli_opts *o);
 /* The threads' wait policy of this run and who chose it, for the results context
@@ -71,10 +63,6 @@ int cmd_gradcheck(int argc, char **argv);
 int cmd_export_png(int argc, char **argv);
 int cmd_export_results(int argc, char **argv);
 
-/* The one message for argv[i] that a hand-parsed command (plot, report, export) could not
- * take: a second file, an option without its value, or an unknown option; returns
- * EXIT_USAGE. */
-int cli_stray(const char *cmd, char **argv, int argc, int i, const char *usage);
 int cmd_compare(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_history(int argc, char **argv);

@@ -32,14 +32,16 @@ static void default_results_path(char *out, size_t len) {
 }
 
 /* The run's outputs, each through its reporter. */
-static int write_outputs(const run_plan *p, const report *rep, const char *results_path) {
+static int write_outputs(const run_plan *p, const report *rep, const char *results_path,
+                         int child) {
   char err[PATH_MAX + 256];
   /* the native file always (compare, history, report and plot read it), an export beside it */
   if (reporter_results.write(rep, results_path, RESULTS_NATIVE, err, sizeof err)) {
     fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
     return EXIT_RUNTIME;
   }
-  fprintf(stderr, "mlpbench bench: results written to %s\n", TERM_TEXT(results_path));
+  if (!child) /* a --processes child's file is its parent's to read, not the user's */
+    fprintf(stderr, "mlpbench bench: results written to %s\n", TERM_TEXT(results_path));
   char xp[PATH_MAX];
   if (p->out.format != RESULTS_NATIVE) {
     if (results_export_path(results_path, p->out.format, xp, sizeof xp) ||
@@ -56,38 +58,6 @@ static int write_outputs(const run_plan *p, const report *rep, const char *resul
   if (p->out.plots && reporter_plots.write(rep, p->out.plots, 0, err, sizeof err))
     return EXIT_RUNTIME; /* the plots said what failed */
   return EXIT_OK;
-}
-
-/* An unwritable destination is reported now, not after a long run. */
-static int check_destinations(const run_plan *p, const char *results_path) {
-  char err[PATH_MAX + 256], xp[PATH_MAX] = "";
-  if (p->out.format != RESULTS_NATIVE &&
-      results_export_path(results_path, p->out.format, xp, sizeof xp)) {
-    fprintf(stderr, "mlpbench bench: %s: the export's name beside it is too long\n",
-            TERM_TEXT(results_path));
-    return EXIT_USAGE;
-  }
-  if (outfile_check(results_path, err, sizeof err) ||
-      (xp[0] && outfile_check(xp, err, sizeof err)) ||
-      (p->out.markdown && outfile_check(p->out.markdown, err, sizeof err)) ||
-      (p->out.plots && plots_check_dir(p->out.plots, err, sizeof err))) {
-    fprintf(stderr, "mlpbench bench: %s\n", TERM_TEXT(err));
-    return EXIT_USAGE;
-  }
-  /* after the checks, which create the folders: any spelling of one file is caught */
-  if (xp[0] && p->out.markdown && outfile_same(xp, p->out.markdown)) {
-    fprintf(stderr, "mlpbench bench: --markdown %s is the export %s: one would replace the other\n",
-            TERM_TEXT(p->out.markdown), TERM_TEXT(xp));
-    return EXIT_USAGE;
-  }
-  if (p->out.markdown && outfile_same(results_path, p->out.markdown)) {
-    fprintf(stderr,
-            "mlpbench bench: --markdown %s is the results file %s: one would replace the "
-            "other\n",
-            TERM_TEXT(p->out.markdown), TERM_TEXT(results_path));
-    return EXIT_USAGE;
-  }
-  return 0;
 }
 
 static void print_workload(const report *rep, const report_workload *w) {
@@ -115,21 +85,24 @@ static int require_quiet(const report *rep) {
 /* Runs a plan whose destinations were checked, then writes its outputs, unless interrupted
  * or a process failed (a results file holds a whole run or nothing, the previous one stays). */
 static int bench_plan(const run_plan *p, const report_context *ctx, const char *results_path,
-                      int worst) {
+                      int worst, int child) {
   report rep;
-  int whole = 1, r = runner_bench(p, ctx, &rep, print_workload, &whole);
+  char broken[PATH_MAX + 512];
+  /* a --processes child prints no table: the parent prints the merged one, and shows what a
+   * child prints as the child's own */
+  int r = runner_bench(p, ctx, &rep, child ? NULL : print_workload, broken, sizeof broken);
   worst = r > worst ? r : worst;
-  if (r == EXIT_USAGE || !whole || mlpb_stop_signal) {
+  if (r == EXIT_USAGE || broken[0] || mlpb_stop_signal) {
     if (mlpb_stop_signal)
       fprintf(stderr, "mlpbench bench: interrupted by signal %d: no results file written\n",
               (int)mlpb_stop_signal);
-    else if (!whole)
-      fprintf(stderr, "mlpbench bench: a process failed: no results file written (the "
-                      "previous one is kept)\n");
+    else if (broken[0])
+      fprintf(stderr, "mlpbench bench: %s: no results file written (the previous one is kept)\n",
+              TERM_TEXT(broken));
     report_free(&rep);
     return mlpb_stop_signal ? interrupt_exit_code() : worst;
   }
-  int wr = write_outputs(p, &rep, results_path);
+  int wr = write_outputs(p, &rep, results_path, child);
   worst = wr > worst ? wr : worst;
   if (p->require_quiet && require_quiet(&rep)) worst = worst > EXIT_RUNTIME ? worst : EXIT_RUNTIME;
   report_free(&rep);
@@ -150,8 +123,11 @@ int cmd_bench(int argc, char **argv) {
                      "per sample per step.");
     return rc < 0 ? EXIT_OK : rc;
   }
-  cli_apply_tuning(&o);
-  if ((rc = cli_plan(&o, "all", &p, &worst))) return rc;
+  if (!o.plan.out.results) { /* set before the outputs are checked and made absolute */
+    default_results_path(default_path, sizeof default_path);
+    o.plan.out.results = default_path;
+  }
+  if ((rc = cli_apply_tuning(&o)) || (rc = cli_plan(&o, "all", &p, &worst))) return rc;
   for (int i = 0; i < p.n_backends; i++)
     if (be_props(p.backends[i])->emulated) {
       fprintf(stderr,
@@ -161,43 +137,48 @@ int cmd_bench(int argc, char **argv) {
               p.backends[i]->name);
       return EXIT_USAGE;
     }
-  const char *results_path = p.out.results; /* never copied: checked, not truncated */
-  if (!results_path) {
-    default_results_path(default_path, sizeof default_path);
-    results_path = default_path;
-  }
-  if ((rc = check_destinations(&p, results_path))) return rc;
-  report_context ctx; /* filled once: this command, this machine */
+  const char *results_path = p.out.results; /* checked and absolute (opt_prepare) */
+  report_context ctx;                       /* filled once: this command, this machine */
   report_context_fill(&ctx, argc + 1, argv - 1);
   snprintf(ctx.blas_kernel_by, sizeof ctx.blas_kernel_by, "%s", cli_kernel_chooser(&o));
   cli_wait_policy(ctx.wait_policy, sizeof ctx.wait_policy);
   interrupt_install();
-  return bench_plan(&p, &ctx, results_path, worst);
+  return bench_plan(&p, &ctx, results_path, worst, 0);
 }
 
 /* mlpbench bench-process PLAN.json: one of bench --processes' fresh processes, running the
  * plan its parent wrote (not a command line: nothing is parsed twice). Internal. */
 int cmd_bench_process(int argc, char **argv) {
-  run_plan p;
+  opt_values *o;
   char err[PATH_MAX + 256];
+  int worst;
   if (argc != 2) {
     fprintf(stderr, "mlpbench bench-process: internal to bench --processes: needs PLAN.json\n");
     return EXIT_USAGE;
   }
-  if (plan_read(argv[1], &p, err, sizeof err)) {
+  if (plan_read(argv[1], &o, err, sizeof err)) {
     fprintf(stderr, "mlpbench bench-process: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
-  if (!p.out.results || p.processes != 1) {
+  /* planned as a command line is: outputs checked, then plugins loaded, then the names */
+  int rc = opt_plan(o, "all", &worst);
+  if (!rc && worst) { /* a backend the parent ran is unavailable here */
+    fprintf(stderr, "mlpbench bench-process: %s: names a backend unavailable here\n",
+            TERM_TEXT(argv[1]));
+    rc = EXIT_RUNTIME;
+  }
+  if (!rc && (!o->plan.out.results || o->plan.processes != 1)) {
     fprintf(stderr, "mlpbench bench-process: %s: a plan of one process with a results file\n",
             TERM_TEXT(argv[1]));
-    plan_release(&p);
-    return EXIT_USAGE;
+    rc = EXIT_USAGE;
   }
-  report_context ctx;
-  report_context_fill(&ctx, argc + 1, argv - 1);
-  interrupt_install();
-  int rc = bench_plan(&p, &ctx, p.out.results, EXIT_OK);
-  plan_release(&p);
+  if (!rc) {
+    run_plan p = o->plan;
+    report_context ctx;
+    report_context_fill(&ctx, argc + 1, argv - 1);
+    interrupt_install();
+    rc = bench_plan(&p, &ctx, p.out.results, EXIT_OK, 1);
+  }
+  plan_release();
   return rc;
 }

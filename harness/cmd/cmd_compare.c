@@ -564,89 +564,48 @@ static void write_markdown(FILE *out, const verdict *vs, int nv, const pools *ba
   print_memory(out, base, cur);
 }
 
+static const cli_command compare_cmd = {
+    "compare",
+    "BASE.json[,BASE2.json...] NEW.json[,NEW2.json...]",
+    "ayAuoGiI",
+    2,
+    2,
+    "For every workload x backend in both: a two-sided Mann-Whitney U test. With at "
+    "least 3 files a side the\nunit is the run (one median per file: samples of one "
+    "process are not independent); otherwise\nthe per-epoch samples, as "
+    "google/benchmark's compare.py does. A regression is p < alpha (0.05)\nand a "
+    "median slower by more than min-effect (0.05 = 5%).\nRows are compared only when "
+    "model, data (hash), batch and sampling agree in every file, and the\nmachine "
+    "(CPU model, cores, BLAS kernel and threads, GPU; not the host name): otherwise "
+    "exit 2\nnaming the difference, unless --force. The same run named twice on a "
+    "side (or a copy of its\nfile) counts once; the output says how many were "
+    "dropped. Rows of one side only are listed.\n--paired: file i of BASE and file i "
+    "of NEW ran side by side (A/B "
+    "rounds): a Wilcoxon signed-rank\ntest on the log ratios of their run medians, "
+    "the effect their median ratio. Both sides need as\nmany files; a round where one "
+    "file lacks a row is dropped for that row (and said), never shifted.\n"
+    "A row is inconclusive, never \"same\", when its sizes cannot reach p < alpha at "
+    "any effect (3 against 3\nsamples, or 5 pairs, at 0.05), or (--paired) when the "
+    "pairs' spread cannot rule out a slowdown of\ntwice min-effect; a row a run "
+    "marked disturbed is \"not judged: machine busy\" (--paired: its\npairs are "
+    "dropped). Either exits 2 unless --allow-inconclusive.\n"
+    "--metric cpu: judge the per-epoch CPU time (the process's, all threads) instead of "
+    "the wall time: for\nsingle-threaded runs it is the work, which other processes' "
+    "load barely moves (bench-check uses it).\n"
+    "--format json: the verdicts as JSON (schema in README); --out FILE writes the "
+    "output there.\n\n"
+    "exit codes: 0 no regression, 1 regression, 2 unusable input, or rows that could "
+    "not be judged"};
+
 int cmd_compare(int argc, char **argv) {
-  double alpha = 0.05, min_effect = 0.05;
-  const char *files[2] = {NULL, NULL}, *out_path = NULL;
-  int nf = 0, force = 0, paired = 0, allow = 0, json = 0, cpu = 0;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf("usage: mlpbench compare BASE.json[,BASE2.json...] NEW.json[,NEW2.json...] "
-             "[--alpha P] [--min-effect F] [--force] [--paired]\n"
-             "       [--allow-inconclusive] [--metric wall|cpu] [--format md|json] [--out FILE]\n\n"
-             "For every workload x backend in both: a two-sided Mann-Whitney U test. With at "
-             "least 3 files a side the\nunit is the run (one median per file: samples of one "
-             "process are not independent); otherwise\nthe per-epoch samples, as "
-             "google/benchmark's compare.py does. A regression is p < alpha (0.05)\nand a "
-             "median slower by more than min-effect (0.05 = 5%%).\nRows are compared only when "
-             "model, data (hash), batch and sampling agree in every file, and the\nmachine "
-             "(CPU model, cores, BLAS kernel and threads, GPU; not the host name): otherwise "
-             "exit 2\nnaming the difference, unless --force. The same run named twice on a "
-             "side (or a copy of its\nfile) counts once; the output says how many were "
-             "dropped. Rows of one side only are listed.\n--paired: file i of BASE and file i "
-             "of NEW ran side by side (A/B "
-             "rounds): a Wilcoxon signed-rank\ntest on the log ratios of their run medians, "
-             "the effect their median ratio. Both sides need as\nmany files; a round where one "
-             "file lacks a row is dropped for that row (and said), never shifted.\n"
-             "A row is inconclusive, never \"same\", when its sizes cannot reach p < alpha at "
-             "any effect (3 against 3\nsamples, or 5 pairs, at 0.05), or (--paired) when the "
-             "pairs' spread cannot rule out a slowdown of\ntwice min-effect; a row a run "
-             "marked disturbed is \"not judged: machine busy\" (--paired: its\npairs are "
-             "dropped). Either exits 2 unless --allow-inconclusive.\n"
-             "--metric cpu: judge the per-epoch CPU time (the process's, all threads) instead of "
-             "the wall time: for\nsingle-threaded runs it is the work, which other processes' "
-             "load barely moves (bench-check uses it).\n"
-             "--format json: the verdicts as JSON (schema in README); --out FILE writes the "
-             "output there.\n\n"
-             "exit codes: 0 no regression, 1 regression, 2 unusable input, or rows that could "
-             "not be judged\n");
-      return EXIT_OK;
-    }
-    if ((strcmp(argv[i], "--alpha") == 0 || strcmp(argv[i], "--min-effect") == 0) && i + 1 < argc) {
-      char *end = NULL;
-      double v = strtod(argv[i + 1], &end);
-      if (*end || !(v > 0 && v < 1)) {
-        fprintf(stderr, "mlpbench compare: %s must be in (0, 1), got '%s'\n", argv[i],
-                TERM_TEXT(argv[i + 1]));
-        return EXIT_USAGE;
-      }
-      *(argv[i][2] == 'a' ? &alpha : &min_effect) = v;
-      i++;
-    } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-      if (strcmp(argv[i + 1], "json") != 0 && strcmp(argv[i + 1], "md") != 0) {
-        fprintf(stderr, "mlpbench compare: --format is md or json, got '%s'\n",
-                TERM_TEXT(argv[i + 1]));
-        return EXIT_USAGE;
-      }
-      json = strcmp(argv[++i], "json") == 0;
-    } else if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
-      if (strcmp(argv[i + 1], "wall") != 0 && strcmp(argv[i + 1], "cpu") != 0) {
-        fprintf(stderr, "mlpbench compare: --metric is wall or cpu, got '%s'\n",
-                TERM_TEXT(argv[i + 1]));
-        return EXIT_USAGE;
-      }
-      cpu = strcmp(argv[++i], "cpu") == 0;
-    } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-      out_path = argv[++i];
-    } else if (strcmp(argv[i], "--force") == 0) {
-      force = 1;
-    } else if (strcmp(argv[i], "--paired") == 0) {
-      paired = 1;
-    } else if (strcmp(argv[i], "--allow-inconclusive") == 0) {
-      allow = 1;
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "mlpbench compare: unknown option '%s'\n", TERM_TEXT(argv[i]));
-      return EXIT_USAGE;
-    } else if (nf < 2) {
-      files[nf++] = argv[i];
-    } else {
-      fprintf(stderr, "mlpbench compare: unexpected argument '%s'\n", TERM_TEXT(argv[i]));
-      return EXIT_USAGE;
-    }
-  }
-  if (nf != 2) {
-    fprintf(stderr, "mlpbench compare: needs BASE and NEW results files (see --help)\n");
-    return EXIT_USAGE;
-  }
+  cli_opts opts;
+  int rc;
+  if (cli_begin(&compare_cmd, argc, argv, &opts, &rc)) return rc;
+  const double alpha = opts.alpha, min_effect = opts.min_effect;
+  const char *files[2] = {opts.args[0], opts.args[1]};
+  const char *out_path = opts.out;
+  const int force = opts.force, paired = opts.paired, allow = opts.allow_inconclusive,
+            json = opts.table_format == 1, cpu = opts.metric_cpu;
   char err[1024];
   if (out_path && outfile_check(out_path, err, sizeof err)) {
     fprintf(stderr, "mlpbench compare: %s\n", TERM_TEXT(err));
@@ -668,7 +627,8 @@ int cmd_compare(int argc, char **argv) {
   }
   pools base = {0}, cur = {0};
   verdict *vs = NULL;
-  int rc = EXIT_USAGE, nv = 0, regressions = 0, unjudged = 0, single = 0;
+  int nv = 0, regressions = 0, unjudged = 0, single = 0;
+  rc = EXIT_USAGE;
   if (load_side(files[0], &base, force, cpu) || load_side(files[1], &cur, force, cpu)) goto done;
   for (int i = 0; i < base.n && !force; i++) {
     pool *a = &base.p[i], *b = find_pool(&cur, a->workload, a->backend, 0);

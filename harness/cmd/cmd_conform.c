@@ -288,11 +288,11 @@ static int check_backend(const cf_backend *b, const cli_opts *o, int only, int l
   snprintf(paths, sizeof paths, "%s", b->paths);
   for (char *tok = strtok_r(paths, ",", &save); tok && n_paths < 64;
        tok = strtok_r(NULL, ",", &save))
-    if (!o->path || strcmp(o->path, tok) == 0) list[n_paths++] = tok;
+    if (!o->plan.opts.path || strcmp(o->plan.opts.path, tok) == 0) list[n_paths++] = tok;
   if (!b->paths[0]) list[n_paths++] = NULL;
   for (int p = 0; p < n_paths; p++)
     for (int f = 1; f >= 0; f--) {
-      if ((f && !o->ftz) || (!f && o->ftz_only)) continue;
+      if ((f && !o->plan.opts.ftz) || (!f && o->ftz_only)) continue;
       cf_variant v = {.be = b, .path = list[p], .ftz = f};
       if (hung) {
         for (int i = first; i < last; i++)
@@ -327,13 +327,14 @@ int cmd_conform(int argc, char **argv) {
     if (rc < 0) help();
     return rc < 0 ? EXIT_OK : rc;
   }
+  if ((rc = opt_prepare(&o))) return rc; /* deferred: the paths checked and kept */
   int only = -1;
   if (o.check && (only = conform_find(o.check)) < 0) {
     fprintf(stderr, "mlpbench conform: no check '%s' (mlpbench conform --help lists them)\n",
             TERM_TEXT(o.check));
     return EXIT_USAGE;
   }
-  if (o.ftz_only && !o.ftz) {
+  if (o.ftz_only && !o.plan.opts.ftz) {
     fprintf(stderr, "mlpbench conform: --ftz and --no-ftz exclude each other\n");
     return EXIT_USAGE;
   }
@@ -371,22 +372,23 @@ int cmd_conform(int argc, char **argv) {
   int sel[64 + PLUGINS_MAX];
   int n = pick(&o, all, n_all, load_failed, sel, &worst);
   if (n < 0) return EXIT_USAGE;
-  if (o.path) { /* as bench's --path: every chosen backend with paths offers it, and one does */
+  if (o.plan.opts
+          .path) { /* as bench's --path: every chosen backend with paths offers it, and one does */
     int takers = 0;
     for (int i = 0; i < n; i++) {
       const cf_backend *b = &all[sel[i]];
       if (!b->paths[0]) continue;
       takers++;
-      if (!list_has(b->paths, o.path)) {
+      if (!list_has(b->paths, o.plan.opts.path)) {
         fprintf(stderr, "mlpbench conform: backend %s has no path '%s' (its paths: %s)\n", b->name,
-                TERM_TEXT(o.path), b->paths);
+                TERM_TEXT(o.plan.opts.path), b->paths);
         return EXIT_USAGE;
       }
     }
     if (!takers) {
       fprintf(stderr,
               "mlpbench conform: --path %s: none of the chosen backends offers a choice of path\n",
-              TERM_TEXT(o.path));
+              TERM_TEXT(o.plan.opts.path));
       return EXIT_USAGE;
     }
   }

@@ -19,25 +19,25 @@ int cmd_export_png(int argc, char **argv) {
                      "and OUT/images/NNNNN.png.");
     return rc < 0 ? EXIT_OK : rc;
   }
-  if (!o.out_dir) {
+  if (!o.out) {
     fprintf(stderr, "mlpbench export-png: --out DIR is required\n");
     return EXIT_USAGE;
   }
-  if (dataset_load(o.data, &d, err, sizeof err)) {
+  if (dataset_load(o.plan.data, &d, err, sizeof err)) {
     fprintf(stderr, "mlpbench export-png: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
-  dataset_truncate(&d, o.wl.limit);
+  dataset_truncate(&d, o.plan.wl.limit);
   rc = EXIT_OK;
   interrupt_install();
-  int st = dataset_export_png(&d, o.out_dir, &mlpb_stop_signal, err, sizeof err);
+  int st = dataset_export_png(&d, o.out, &mlpb_stop_signal, err, sizeof err);
   if (st) {
     fprintf(stderr, "mlpbench export-png: %s%s\n", TERM_TEXT(err),
             st == -2 ? ": nothing written, the folder is as it was" : "");
     rc = st == -2 ? interrupt_exit_code() : EXIT_USAGE;
   } else {
     printf("wrote %d images of %s to %s/train.csv and %s/images/\n", d.n_train, TERM_TEXT(d.name),
-           TERM_TEXT(o.out_dir), TERM_TEXT(o.out_dir));
+           TERM_TEXT(o.out), TERM_TEXT(o.out));
   }
   dataset_free(&d);
   return rc;

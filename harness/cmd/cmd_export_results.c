@@ -11,36 +11,27 @@
 #include "../sys/term_text.h"
 #include "cli.h"
 
+static const cli_command export_cmd = {
+    "export",
+    "RESULTS.json",
+    "Oo",
+    1,
+    1,
+    "A results file in another tracker's format: gbench, github or bmf (default --out: beside "
+    "RESULTS.json,\nas RESULTS.FORMAT.json).\n\n"
+    "exit codes: 0 ok, 2 unreadable results file, unknown format or unwritable destination, 3 "
+    "the export could not be written (disk full)"};
+
 int cmd_export_results(int argc, char **argv) {
-  const char *file = NULL, *out = NULL;
-  int format = -1;
+  cli_opts o;
   char err[PATH_MAX + 256], xp[PATH_MAX];
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf("usage: mlpbench export RESULTS.json --format gbench|github|bmf [--out FILE]\n"
-             "  (default FILE: beside RESULTS.json, as RESULTS.FORMAT.json)\n\n"
-             "exit codes: 0 ok, 2 unreadable results file, unknown format or unwritable "
-             "destination, 3 the export could not be written (disk full)\n");
-      return EXIT_OK;
-    }
-    if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-      format = results_format_find(argv[++i]);
-      if (format <= RESULTS_NATIVE) {
-        fprintf(stderr, "mlpbench export: --format must be gbench, github or bmf (got '%s')\n",
-                TERM_TEXT(argv[i]));
-        return EXIT_USAGE;
-      }
-    } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-      out = argv[++i];
-    } else if (argv[i][0] != '-' && !file) {
-      file = argv[i];
-    } else {
-      return cli_stray("export", argv, argc, i,
-                       "mlpbench export RESULTS.json --format F [--out FILE]");
-    }
-  }
-  if (!file || format < 0) {
-    fprintf(stderr, "mlpbench export: needs a results file and --format (see --help)\n");
+  int rc;
+  if (cli_begin(&export_cmd, argc, argv, &o, &rc)) return rc;
+  const char *file = o.args[0], *out = o.out;
+  int format = o.plan.out.format;
+  if (format == RESULTS_NATIVE) {
+    fprintf(stderr, "mlpbench export: --format must be gbench, github or bmf%s\n",
+            o.given[opt_by_key('O') - opt_get(0)] ? " (native is the file itself)" : "");
     return EXIT_USAGE;
   }
   if (!out) {
@@ -56,7 +47,7 @@ int cmd_export_results(int argc, char **argv) {
     fprintf(stderr, "mlpbench export: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;
   }
-  int rc = EXIT_OK;
+  rc = EXIT_OK;
   if (outfile_same(file, out)) {
     fprintf(stderr, "mlpbench export: --out %s is the results file: it would be replaced\n",
             TERM_TEXT(out));

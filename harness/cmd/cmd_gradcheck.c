@@ -94,7 +94,7 @@ int cmd_gradcheck(int argc, char **argv) {
           "harness/tf32.h).");
     return rc < 0 ? EXIT_OK : rc;
   }
-  cli_apply_tuning(&o);
+  if ((rc = cli_apply_tuning(&o))) return rc;
   if ((rc = cli_plan(&o, "all", &p, &worst))) return rc;
   for (int k = 0; k < p.n_workloads; k++) {
     int r = check_workload(&p, p.workloads[k]);

@@ -17,25 +17,24 @@
 #include "../sys/term_text.h"
 #include "cli.h"
 
-static void usage(FILE *f) {
-  fprintf(f, "usage: mlpbench history [--plots DIR] [--fail-on-step] [--since N] "
-             "[--min-effect F] FILE|FOLDER...\n\n"
-             "Groups native results files into series (machine, workload, data, sampling, "
-             "backend), ordered by commit\ndate (run date where unknown), and finds step "
-             "changes in each (see harness/output/history.h).\nThe machine is what sets the "
-             "speed: CPU model, cores, BLAS kernel and threads, GPU; the host name is\nonly a "
-             "label (CI runners get a new one every job). The same run read twice (a folder "
-             "named twice,\na copy of a file) counts once; the first line says how many were "
-             "dropped.\n\n"
-             "--plots DIR     one trend plot per workload and machine\n"
-             "--fail-on-step  exit 1 when a series' latest step is toward slower\n"
-             "--since N       ... and its first slower run is among the series' last N runs "
-             "(default: any):\n                a step long past no longer fails every later "
-             "build\n"
-             "--min-effect F  the smallest level change that is a step (default 0.05: 5%%)\n\n"
-             "exit codes: 0 ok, 1 --fail-on-step and a series' latest run is past a step toward "
-             "slower,\n2 usage error or no readable results file, 3 a plot could not be drawn\n");
-}
+static const cli_command history_cmd = {
+    "history",
+    "FILE|FOLDER...",
+    "PXvy",
+    1,
+    0,
+    "Groups native results files into series (machine, workload, data, sampling, "
+    "backend), ordered by commit\ndate (run date where unknown), and finds step "
+    "changes in each (see harness/output/history.h).\nThe machine is what sets the "
+    "speed: CPU model, cores, BLAS kernel and threads, GPU; the host name is\nonly a "
+    "label (CI runners get a new one every job). The same run read twice (a folder "
+    "named twice,\na copy of a file) counts once; the first line says how many were "
+    "dropped.\n--plots DIR: one trend plot per workload and machine. --since N: "
+    "--fail-on-step fails only when a series'\nfirst slower run is among its last N runs "
+    "(default: any): a step long past no longer fails every later\nbuild. --min-effect F: "
+    "the smallest level change that is a step.\n\n"
+    "exit codes: 0 ok, 1 --fail-on-step and a series' latest run is past a step toward "
+    "slower,\n2 usage error or no readable results file, 3 a plot could not be drawn"};
 
 /* The run-to-run spread of a series: the robust sigma of its log medians, as a percentage. */
 static double spread_pct(const hist_series *s) {
@@ -105,61 +104,16 @@ static void print_steps(const hist_series *s) {
   }
 }
 
-/* --since's value: a whole number of runs, 1 to a million */
-static int parse_since(const char *v, int *since) {
-  char *end = NULL;
-  long n = strtol(v, &end, 10);
-  if (end == v || *end || n < 1 || n > 1000000) return -1;
-  *since = (int)n;
-  return 0;
-}
-
 int cmd_history(int argc, char **argv) {
-  const char *plots = NULL;
-  int fail_on_step = 0, np = 0, since = 0;
-  double min_effect = 0.05;
-  const char **paths = calloc((size_t)argc, sizeof *paths);
-  char shown[512];
+  cli_opts o;
   history h = {0};
-  int rc = EXIT_USAGE;
-  if (!paths) return EXIT_RUNTIME;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      usage(stdout);
-      rc = EXIT_OK;
-      goto done;
-    } else if (strcmp(argv[i], "--plots") == 0 && i + 1 < argc) {
-      plots = argv[++i];
-    } else if (strcmp(argv[i], "--fail-on-step") == 0) {
-      fail_on_step = 1;
-    } else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
-      if (parse_since(argv[++i], &since)) {
-        fprintf(stderr,
-                "mlpbench history: --since must be a number of runs (1 to 1000000), "
-                "got '%s'\n",
-                term_text(shown, sizeof shown, argv[i]));
-        goto done;
-      }
-    } else if (strcmp(argv[i], "--min-effect") == 0 && i + 1 < argc) {
-      char *end = NULL;
-      min_effect = strtod(argv[++i], &end);
-      if (*end || !(min_effect > 0 && min_effect < 1)) {
-        fprintf(stderr, "mlpbench history: --min-effect must be in (0, 1), got '%s'\n",
-                term_text(shown, sizeof shown, argv[i]));
-        goto done;
-      }
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "mlpbench history: unknown option '%s' (see --help)\n",
-              term_text(shown, sizeof shown, argv[i]));
-      goto done;
-    } else {
-      paths[np++] = argv[i];
-    }
-  }
-  if (!np) {
-    fprintf(stderr, "mlpbench history: needs results files or folders (see --help)\n");
-    goto done;
-  }
+  int rc;
+  if (cli_begin(&history_cmd, argc, argv, &o, &rc)) return rc;
+  rc = EXIT_USAGE;
+  const char *plots = o.plan.out.plots;
+  const int fail_on_step = o.fail_on_step, since = o.since, np = o.n_args;
+  const double min_effect = o.min_effect;
+  char **paths = o.args;
   for (int i = 0; i < np; i++)
     if (history_add_path(&h, paths[i], stderr)) {
       fprintf(stderr, "mlpbench history: out of memory\n");
@@ -201,6 +155,5 @@ int cmd_history(int argc, char **argv) {
   }
 done:
   history_free(&h);
-  free(paths);
   return rc;
 }

@@ -15,7 +15,10 @@ int cmd_list(int argc, char **argv) {
     if (rc < 0) cli_print_help("list", "", "Lists the backends and whether each can run here.");
     return rc < 0 ? EXIT_OK : rc;
   }
-  printf("CPU: %s\n", TERM_TEXT(report_cpu_model())); /* the host's words, and the libraries' */
+  if ((rc = opt_prepare(&o))) return rc; /* the plugins, after parsing */
+  char cpu[128];
+  report_cpu_model(cpu, sizeof cpu);
+  printf("CPU: %s\n", TERM_TEXT(cpu)); /* the host's words, and the libraries' */
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
     char why[512] = "", desc[512] = "";
@@ -27,25 +30,26 @@ int cmd_list(int argc, char **argv) {
     }
     if (ok && be->path) { /* a context knows its path; one for the default spec answers */
       char err[256], path[64];
+      const wl_config *c = &wl_mnist_defaults; /* the classifier's defaults, as it runs */
       mlp_spec spec = {.n_in = 784,
-                       .n_hidden = 500,
+                       .n_hidden = c->hidden,
                        .n_out = 10,
                        .act = MLP_ACT_RELU,
                        .loss = MLP_LOSS_SOFTMAX_CE,
                        .opt = MLP_OPT_ADAM,
-                       .lr = 1e-3f,
+                       .lr = c->lr,
                        .beta1 = 0.9f,
                        .beta2 = 0.999f,
                        .eps = 1e-8f,
-                       .max_batch = 128};
+                       .max_batch = c->batch};
       mlp_options opt = {.ftz = 1};
       void *ctx = be->create(&spec, &opt, err, sizeof err);
       if (ctx) {
         be->path(ctx, path, sizeof path);
         be->destroy(ctx);
         size_t n = strlen(desc);
-        snprintf(desc + n, sizeof desc - n, "%spath (784-500-10, batch 128): %s",
-                 n ? "\n         " : "", TERM_TEXT(path));
+        snprintf(desc + n, sizeof desc - n, "%spath (784-%d-10, batch %d): %s",
+                 n ? "\n         " : "", spec.n_hidden, spec.max_batch, TERM_TEXT(path));
       }
     }
     const mlp_props *pr = be_props(be);

@@ -10,32 +10,26 @@
 #include "../sys/term_text.h"
 #include "cli.h"
 
+static const cli_command plot_cmd = {
+    "plot",
+    "RESULTS.json",
+    "P",
+    1,
+    1,
+    "Redraws every plot of a results file, the digit montage included (default DIR: "
+    "plots).\n\n"
+    "exit codes: 0 ok, 2 unreadable results file, unwritable folder or a digit montage the file "
+    "holds broken (the other plots drawn), 3 a plot could not be drawn (the previous one is "
+    "kept)"};
+
 int cmd_plot(int argc, char **argv) {
-  const char *file = NULL, *dir = "plots";
+  cli_opts o;
   char err[1024];
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf(
-          "usage: mlpbench plot RESULTS.json [--plots DIR]   (default DIR: plots)\n\n"
-          "exit codes: 0 ok, 2 unreadable results file, unwritable folder or a digit montage the "
-          "file holds broken (the other plots drawn), 3 a plot could not be drawn (the previous "
-          "one is kept)\n");
-      return EXIT_OK;
-    }
-    if (strcmp(argv[i], "--plots") == 0 && i + 1 < argc)
-      dir = argv[++i];
-    else if (argv[i][0] != '-' && !file)
-      file = argv[i];
-    else {
-      return cli_stray("plot", argv, argc, i, "mlpbench plot RESULTS.json [--plots DIR]");
-    }
-  }
-  if (!file) {
-    fprintf(stderr, "mlpbench plot: needs a results file (see --help)\n");
-    return EXIT_USAGE;
-  }
-  report r;
   int rc;
+  if (cli_begin(&plot_cmd, argc, argv, &o, &rc)) return rc;
+  const char *file = o.args[0];
+  const char *dir = o.plan.out.plots ? o.plan.out.plots : "plots";
+  report r;
   if (results_read(file, &r, err, sizeof err) || plots_check_dir(dir, err, sizeof err)) {
     fprintf(stderr, "mlpbench plot: %s\n", TERM_TEXT(err));
     return EXIT_USAGE;

@@ -323,10 +323,14 @@ static int write_page(outfile *o, const report *r, const history *h, const char 
           f);
   if (h) {
     history_html(f, h);
-    char hdir[PATH_MAX];
-    snprintf(hdir, sizeof hdir, "%s/history", tmp);
-    failed |= history_plots(hdir, h) != 0;
-    embed_pngs(f, hdir);
+    char hdir[PATH_MAX], err[256];
+    if (path_join(hdir, sizeof hdir, tmp, "history", err, sizeof err)) {
+      fprintf(stderr, "mlpbench report: %s\n", TERM_TEXT(err));
+      failed = 1;
+    } else {
+      failed |= history_plots(hdir, h) != 0;
+      embed_pngs(f, hdir);
+    }
   }
   fputs("</body></html>\n", f);
   return failed;
@@ -354,48 +358,32 @@ static int report_check_args(const char *file, const char *out, const char *imag
   return 0;
 }
 
+static const cli_command report_cmd = {
+    "report",
+    "RESULTS.json",
+    "Dgo",
+    1,
+    1,
+    "One self-contained HTML page (default --out: beside RESULTS.json, as RESULTS.html): "
+    "context, tables,\ngradient checks, the run's plots (redrawn; or the PNGs in --images, e.g. "
+    "bench's --plots folder with\nits montage), and the history of --history folders.\n\n"
+    "exit codes: 0 ok, 2 unreadable results file, unwritable output, --out naming the results "
+    "file or a missing --images folder, 3 a plot could not be drawn"};
+
 int cmd_report(int argc, char **argv) {
-  const char *file = NULL, *out = NULL, *images = NULL;
+  cli_opts opts;
   char out_beside[PATH_MAX];
-  const char **hist = calloc((size_t)argc, sizeof *hist);
-  int nh = 0, rc = EXIT_USAGE;
   char err[PATH_MAX + 256], tmp[PATH_MAX - 64];
   report r;
   history h = {0};
   outfile o = {0};
+  int rc;
+  if (cli_begin(&report_cmd, argc, argv, &opts, &rc)) return rc;
   memset(&r, 0, sizeof r);
-  if (!hist) return EXIT_RUNTIME;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf(
-          "usage: mlpbench report RESULTS.json [--history FOLDER]... [--images DIR] "
-          "[--out FILE]\n\nOne self-contained HTML page (default: beside RESULTS.json, as "
-          "RESULTS.html): "
-          "context, tables, gradient checks,\nthe run's plots (redrawn; or the PNGs in --images, "
-          "e.g. bench's --plots folder with its montage),\nand the history of --history "
-          "folders.\n\n"
-          "exit codes: 0 ok, 2 unreadable results file, unwritable output, --out naming the "
-          "results file or a missing --images folder, 3 a plot could not be drawn\n");
-      rc = EXIT_OK;
-      goto done;
-    } else if (strcmp(argv[i], "--history") == 0 && i + 1 < argc) {
-      hist[nh++] = argv[++i];
-    } else if (strcmp(argv[i], "--images") == 0 && i + 1 < argc) {
-      images = argv[++i];
-    } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-      out = argv[++i];
-    } else if (argv[i][0] != '-' && !file) {
-      file = argv[i];
-    } else {
-      cli_stray("report", argv, argc, i,
-                "mlpbench report RESULTS.json [--history FOLDER]... [--images DIR] [--out FILE]");
-      goto done;
-    }
-  }
-  if (!file) {
-    fprintf(stderr, "mlpbench report: needs a results file (see --help)\n");
-    goto done;
-  }
+  rc = EXIT_USAGE;
+  const char *file = opts.args[0], *out = opts.out, *images = opts.images;
+  const char *const *hist = opts.history.v;
+  const int nh = opts.history.n;
   if (!out) { /* beside the results file, never a folder of the current directory's */
     size_t n = strlen(file);
     if (n > 5 && strcmp(file + n - 5, ".json") == 0) n -= 5;
@@ -448,6 +436,5 @@ oom:
 done:
   history_free(&h);
   report_free(&r);
-  free(hist);
   return rc;
 }

@@ -134,7 +134,7 @@ int cmd_train(int argc, char **argv) {
                      "and batches.");
     return rc < 0 ? EXIT_OK : rc;
   }
-  cli_apply_tuning(&o);
+  if ((rc = cli_apply_tuning(&o))) return rc;
   if ((rc = cli_plan(&o, "mnist", &p, &worst))) return rc;
   for (int k = 0; k < p.n_workloads; k++) {
     int r = train_workload(&p, p.workloads[k]);

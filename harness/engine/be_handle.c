@@ -28,6 +28,10 @@ int be_sync(be_handle *h) {
   return h->be->sync ? h->be->sync(h->ctx) : 0;
 }
 
+int be_set_threads(be_handle *h, int threads) {
+  return h->be->set_threads && threads >= 1 ? h->be->set_threads(h->ctx, threads) : -1;
+}
+
 const char *be_error(const be_handle *h) {
   return h->ctx ? h->be->error(h->ctx) : "no context";
 }

@@ -24,6 +24,9 @@ void be_close(be_handle *h);
 /* Waits for queued work; a no-op for backends without a sync slot. */
 int be_sync(be_handle *h);
 const char *be_error(const be_handle *h);
+/* The threads the backend's next calls use (1 to those it was created with): 0, or -1 when
+ * the backend's threads are fixed (no set_threads slot) or it refused. */
+int be_set_threads(be_handle *h, int threads);
 /* The backend's properties; all zero when it declares none. */
 const mlp_props *be_props(const mlp_backend *be);
 

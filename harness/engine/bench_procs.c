@@ -13,7 +13,7 @@
 #include "../stats/stats.h"
 #include "../sys/exitcode.h"
 #include "../sys/interrupt.h"
-#include "../sys/spawn.h"
+#include "../sys/proc_spawn.h"
 #include "../sys/tmpdir.h"
 #include "disturbed.h"
 #include "plan_file.h"
@@ -80,11 +80,11 @@ static int merge(report *base, const report *c, int first) {
       memcpy(s + b->n_samples, r->samples, (size_t)r->n_samples * sizeof *s);
       memcpy(cs + b->n_samples, r->cpu_samples, (size_t)r->n_samples * sizeof *cs);
       if (b->n_load == b->n_samples && r->n_load == r->n_samples && r->n_load) {
-        double **dst[4] = {&b->other_samples, &b->steal_samples, &b->ivcsw_samples,
-                           &b->runnable_samples};
-        double *src[4] = {r->other_samples, r->steal_samples, r->ivcsw_samples,
-                          r->runnable_samples};
-        for (int a = 0; a < 4; a++) {
+        double **dst[5] = {&b->other_samples, &b->steal_samples, &b->ivcsw_samples,
+                           &b->runnable_samples, &b->threads_samples};
+        double *src[5] = {r->other_samples, r->steal_samples, r->ivcsw_samples, r->runnable_samples,
+                          r->threads_samples};
+        for (int a = 0; a < 5; a++) {
           double *m = realloc(*dst[a], n * sizeof *m);
           if (!m) return -1;
           *dst[a] = m;
@@ -108,22 +108,29 @@ static int merge(report *base, const report *c, int first) {
   return 0;
 }
 
-int procs_run(const run_plan *p, report *rep) {
+int procs_run(const run_plan *p, report *rep, char *why, size_t wlen) {
   char tmp[PATH_MAX - 64], path[PATH_MAX], plan[PATH_MAX];
   char err[PATH_MAX + 256], pad[4200];
   int worst = EXIT_OK;
   const report_context parent = rep->ctx; /* its machine peak: every child divides by it */
   if (tmpdir_make(tmp, sizeof tmp, "procs", err, sizeof err)) {
-    fprintf(stderr, "mlpbench bench: %s\n", err);
+    snprintf(why, wlen, "no process was started: %s", err);
     return EXIT_RUNTIME;
   }
   for (int i = 0; i < p->processes; i++) {
     /* the child's plan is this plan: one process, its own results file, no Markdown and no
      * plots (this process draws them from the merged report); the first child alone also
-     * runs the peers and the sweep */
+     * runs the sweep */
     run_plan cp = *p;
-    snprintf(path, sizeof path, "%s/process-%d.json", tmp, i);
-    snprintf(plan, sizeof plan, "%s/plan-%d.json", tmp, i);
+    char pname[32], plname[32];
+    snprintf(pname, sizeof pname, "process-%d.json", i);
+    snprintf(plname, sizeof plname, "plan-%d.json", i);
+    if (path_join(path, sizeof path, tmp, pname, err, sizeof err) ||
+        path_join(plan, sizeof plan, tmp, plname, err, sizeof err)) {
+      snprintf(why, wlen, "process %d of %d was not started: %s", i + 1, p->processes, err);
+      worst = EXIT_RUNTIME;
+      break;
+    }
     cp.processes = 1;
     cp.quiet = 1;
     cp.out.results = path;
@@ -136,30 +143,37 @@ int procs_run(const run_plan *p, report *rep) {
     cp.peak.by = parent.peak_by;
     cp.peak.at = parent.peak_at;
     cp.peak.disturbed = parent.peak_disturbed;
-    if (i > 0) {
-      cp.n_peers = 0;
-      cp.sweep = 0;
-    }
+    if (i > 0)
+      cp.sweep = 0; /* the peers too run in every process: a ranking compares
+                     * medians across the same number of fresh processes */
     if (plan_write(plan, &cp, err, sizeof err)) {
-      fprintf(stderr, "mlpbench bench: %s\n", err);
+      snprintf(why, wlen, "process %d of %d was not started: %s", i + 1, p->processes, err);
       worst = EXIT_RUNTIME;
       break;
     }
     const char *cargv[] = {"/proc/self/exe", "bench-process", plan, NULL};
     char **env = child_env(i, pad, sizeof pad);
     if (!p->quiet) fprintf(stderr, "  process %d of %d ...\n", i + 1, p->processes);
-    int rc = env ? spawn_run_env(cargv, env, "bench process", 5) : 127;
+    const int no_env = !env;
+    int rc = env ? spawn_run_env(cargv, env, "bench process", 5) : SPAWN_NO_START;
     free(env);
     if (rc != EXIT_OK && rc != EXIT_CHECK) {
-      if (!mlpb_stop_signal) /* a stop is reported once, by bench */
-        fprintf(stderr, "mlpbench bench: process %d failed (exit %d)\n", i + 1, rc);
+      if (rc == SPAWN_NO_START)
+        snprintf(why, wlen, "process %d of %d could not be started%s", i + 1, p->processes,
+                 no_env ? " (out of memory)" : "");
+      else if (rc > 128)
+        snprintf(why, wlen, "process %d of %d was killed by signal %d", i + 1, p->processes,
+                 rc - 128);
+      else
+        snprintf(why, wlen, "process %d of %d failed (exit %d)", i + 1, p->processes, rc);
       worst = rc > EXIT_RUNTIME || rc < 0 ? EXIT_RUNTIME : rc;
       break;
     }
     worst = rc > worst ? rc : worst;
     report c;
     if (results_read(path, &c, err, sizeof err)) {
-      fprintf(stderr, "mlpbench bench: %s\n", err);
+      snprintf(why, wlen, "process %d of %d left no readable results: %s", i + 1, p->processes,
+               err);
       worst = EXIT_RUNTIME;
       break;
     }
@@ -172,7 +186,7 @@ int procs_run(const run_plan *p, report *rep) {
       report_free(&c);
     }
     if (bad) {
-      fprintf(stderr, "mlpbench bench: out of memory merging processes\n");
+      snprintf(why, wlen, "out of memory merging process %d of %d", i + 1, p->processes);
       worst = EXIT_RUNTIME;
       break;
     }
@@ -181,10 +195,7 @@ int procs_run(const run_plan *p, report *rep) {
     for (int i = 0; i < rep->wl[w].n_rows; i++) {
       report_row *r = &rep->wl[w].rows[i];
       if (!r->n_samples) continue;
-      r->st = stats_summarize(r->samples, r->n_samples);
-      r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
-      r->samples_per_s = rep->wl[w].samples_per_epoch / r->st.median;
-      r->gflops = rep->wl[w].gflop_per_epoch / r->st.median;
+      report_row_summarize(r, &rep->wl[w]);
       if (isfinite(r->peak_fraction)) /* a host row: against the parent's peak, as each child */
         r->peak_fraction = r->gflops / rep->ctx.peak_gflops;
       disturbed_judge(r); /* the merged median against the floor and the peak, once more */

@@ -11,11 +11,12 @@
 #include "plan.h"
 
 /* Runs the plan in p->processes children (`mlpbench bench-process PLAN`, each handed the plan
- * as a file) and merges their reports into rep (the first child also runs the peers and the
+ * as a file) and merges their reports into rep (every child runs the peers, the first also the
  * sweep, when asked; the caller draws the plots from the merged report). Returns the worst child
  * exit code; EXIT_RUNTIME or worse when a child failed, was killed or its results cannot be read
- * (rep is then not a whole run and must not be written). */
-int procs_run(const run_plan *p, report *rep);
+ * (rep is then not a whole run and must not be written), with why: which process, and what
+ * happened to it (not started, killed, failed, no readable results). */
+int procs_run(const run_plan *p, report *rep, char *why, size_t wlen);
 
 /* The environment padding for placement i (a variable whose length varies with i). */
 void procs_placement_env(int i, char *buf, size_t len);

@@ -5,7 +5,7 @@
 
 #include "../../workloads/workload.h"
 #include "../output/report.h"
-#include "peers.h"
+#include "peer_names.h"
 #include "registry.h"
 
 /* a name that fits MLP_NAME_MAX is never cut by a report's field */

@@ -13,13 +13,14 @@
 #include "../../workloads/io/outfile.h"
 #include "../stats/stats.h"
 #include "../sys/checked.h"
-#include "../sys/spawn.h"
+#include "../sys/proc_spawn.h"
 #include "../sys/tmpdir.h"
 #include "trainer.h"
 #include "wl_describe.h"
 
 #define PEER_DIR_MAX 4096
-#define PEER_MAX_ORDER ((size_t)1 << 31) /* bytes of batch indices a peer is sent, at most */
+#define PEER_PATH_MAX (PEER_DIR_MAX + 64) /* a file in it: checked by path_join, never cut */
+#define PEER_MAX_ORDER ((size_t)1 << 31)  /* bytes of batch indices a peer is sent, at most */
 
 #ifndef MLPB_PEER_VENV_PYTHON /* the build tree's venv (make peers); "" for none */
 #define MLPB_PEER_VENV_PYTHON ""
@@ -31,10 +32,6 @@
 #ifndef MLPB_PEER_SCRIPT
 #define MLPB_PEER_SCRIPT "workloads/reference/peer.py"
 #endif
-
-const char *const peers_known[] = {
-    "numpy",    "torch",    "torch-fused", "torch-compile", "torch-cuda", "torch-cuda-graph", "jax",
-    "jax-scan", "jax-cuda", NULL};
 
 /* What the harness asks of a peer, instead of its name: the modules its python must import,
  * where they come from, and whether it runs on a GPU. Indexed as peers_known. */
@@ -57,8 +54,7 @@ static const peer_needs needs[] = {
     {JAX_PY, 0},   /* jax-scan */
     {JAX_PY, 1},   /* jax-cuda */
 };
-_Static_assert(sizeof needs / sizeof *needs == sizeof peers_known / sizeof *peers_known - 1,
-               "one peer_needs per peer");
+_Static_assert(sizeof needs / sizeof *needs == PEERS_KNOWN_N, "one peer_needs per peer");
 
 static const peer_needs *peer_needs_of(const char *peer) {
   for (int i = 0; peers_known[i]; i++)
@@ -67,8 +63,8 @@ static const peer_needs *peer_needs_of(const char *peer) {
 }
 
 static int write_raw(const char *dir, const char *name, const void *p, size_t bytes) {
-  char path[1200];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
+  char path[PEER_PATH_MAX], err[64];
+  if (path_join(path, sizeof path, dir, name, err, sizeof err)) return -1;
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   size_t n = bytes ? fwrite(p, 1, bytes, f) : 0;
@@ -159,10 +155,9 @@ static int export_run(const char *dir, const run_plan *p, const workload *w, con
                 (double)s->beta1, "beta2", (double)s->beta2, "eps", (double)s->eps, "epochs",
                 w->epochs, "warmup", p->warmup, "block", block, "repeat", repeat, "n_val", w->n_val,
                 "n_test", w->n_test, "n_idx", n_idx, "n_gc", gc->n);
-  char path[1200];
-  snprintf(path, sizeof path, "%s/run.json", dir);
-  int rc = (run && ident && wl_identity_to_json(&id, ident) == 0 &&
-            json_object_set(run, "identity", ident) == 0)
+  char path[PEER_PATH_MAX], err[64];
+  int rc = (run && ident && path_join(path, sizeof path, dir, "run.json", err, sizeof err) == 0 &&
+            wl_identity_to_json(&id, ident) == 0 && json_object_set(run, "identity", ident) == 0)
                ? json_dump_file(run, path, 0)
                : -1;
   json_decref(ident);
@@ -240,7 +235,7 @@ static void read_setup(const json_t *su, report_row *row) {
 /* peer.json ("mlpbench-peer-2") into a report row (its arrays owned by the row). */
 static int read_exchange(const char *path, const wl_identity *sent, report_row *row,
                          double *gc_loss, char *err, size_t len) {
-  /* the path is ours (a mkdtemp folder), short; the file's content is the peer's */
+  /* the path is ours (a mkdtemp folder); the file's content is the peer's */
   json_error_t je;
   json_t *j = json_load_file(path, 0, &je);
   const char *schema = json_string_value(json_object_get(j, "schema"));
@@ -319,7 +314,7 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
     return -1;
   }
   const char *script = getenv("MLPBENCH_PEER_SCRIPT");
-  char path[1200], err[1400], tag[48];
+  char path[PEER_PATH_MAX], err[PEER_PATH_MAX + 256], tag[48];
   const char *argv[] = {py,
                         script && *script ? script : MLPB_PEER_SCRIPT,
                         "--peer",
@@ -353,19 +348,19 @@ static int run_peer(const char *peer, const run_plan *p, const wl_session *s, in
     fprintf(stderr, "mlpbench: %s\n", row->error);
     return -1;
   }
-  snprintf(path, sizeof path, "%s/peer.json", dir);
   wl_identity sent;
   wl_describe_identity(w, &sent);
-  if (read_exchange(path, &sent, row, gc_loss, err, sizeof err)) {
+  if (path_join(path, sizeof path, dir, "peer.json", err, sizeof err) ||
+      read_exchange(path, &sent, row, gc_loss, err, sizeof err)) {
     snprintf(row->error, sizeof row->error, "peer %s: %.400s", peer, err);
     fprintf(stderr, "mlpbench: %s\n", row->error);
     free_row_arrays(row);
     return -1;
   }
   FILE *f = NULL;
-  snprintf(path, sizeof path, "%s/grads.f32", dir);
   size_t n = mlp_param_count(&w->spec);
-  if (!(f = fopen(path, "rb")) || fread(grads, sizeof(float), n, f) != n) {
+  if (path_join(path, sizeof path, dir, "grads.f32", err, sizeof err) || !(f = fopen(path, "rb")) ||
+      fread(grads, sizeof(float), n, f) != n) {
     snprintf(row->error, sizeof row->error, "peer %s: unreadable gradients in %s", peer, dir);
     fprintf(stderr, "mlpbench: %s\n", row->error);
     if (f) fclose(f);
@@ -430,10 +425,7 @@ int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report
     dst->gc_done = 1;
     gc_tol fp32 = gc_tol_fp32();
     gc_judge(&s->w.spec, g, loss, s->ref_loss, s->ref, &fp32, &dst->gc);
-    dst->st = stats_summarize(dst->samples, dst->n_samples);
-    dst->device_median = dst->n_dev ? stats_summarize(dst->dev_samples, dst->n_dev).median : NAN;
-    dst->samples_per_s = rw->samples_per_epoch / dst->st.median;
-    dst->gflops = rw->gflop_per_epoch / dst->st.median;
+    report_row_summarize(dst, rw);
     flag_threads(peer, peer_needs_of(peer), dst);
   } else if (rc > 0) {
     rw->n_rows--; /* skipped: nothing added */

@@ -7,11 +7,9 @@
 #define MLPB_PEERS_H
 
 #include "../output/report.h"
+#include "peer_names.h"
 #include "plan.h"
 #include "session.h"
-
-/* The peers peer.py runs, NULL-terminated: row names beside the backends'. */
-extern const char *const peers_known[];
 
 /* Adds the peer's row (timings, curves, gradient verdict) to rw. Returns 0, 1 when the
  * peer's python or library is missing (reported, nothing added), -1 on failure. */

@@ -7,9 +7,10 @@
 
 #include "../../impls/mlp_backend.h"
 #include "../../workloads/workload.h"
+#include "peer_names.h"
 
 #define PLAN_MAX_BACKENDS 8
-#define PLAN_MAX_PEERS 9 /* every peer once (peers_known) */
+#define PLAN_MAX_PEERS PEERS_KNOWN_N /* every peer once */
 #define PLAN_MAX_WORKLOADS 8
 
 typedef struct {
@@ -19,6 +20,8 @@ typedef struct {
   int n_peers;
   const wl_entry *workloads[PLAN_MAX_WORKLOADS];
   int n_workloads;
+  int wl_all;       /* the workloads came from --workload all (each runs with what it takes there);
+                     * 0: named, each given every setting it takes */
   const char *data; /* --data SPEC (NULL: the embedded digits) */
   wl_config wl;
   mlp_options opts; /* threads, FTZ/DAZ, TF32 */

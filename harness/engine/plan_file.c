@@ -1,3 +1,7 @@
+/* plan_file.c: a run plan as a file, written and read through the option table (options.c):
+ * each option a plan carries is one key, its value in the option's own text, and reading it
+ * back runs the very setters and the very planning of the command line, so a plan is checked
+ * as a command line is. */
 #include "plan_file.h"
 
 #include <jansson.h>
@@ -7,45 +11,47 @@
 
 #include "../../workloads/io/outfile.h"
 #include "../output/results.h"
-#include "plugins.h"
-#include "registry.h"
+#include "options.h"
+
+#define PLAN_SCHEMA "mlpbench-plan-3"
 
 static json_t *jstr_or_null(const char *s) {
   return s ? json_string(s) : json_null();
 }
 
 int plan_write(const char *path, const run_plan *p, char *err, size_t len) {
-  json_t *be = json_array(), *wl = json_array(), *peers = json_array();
-  for (int i = 0; i < p->n_backends; i++)
-    json_array_append_new(be, json_string(p->backends[i]->name));
-  for (int i = 0; i < p->n_workloads; i++)
-    json_array_append_new(wl, json_string(p->workloads[i]->name));
-  for (int i = 0; i < p->n_peers; i++)
-    json_array_append_new(peers, json_string(p->peers[i]));
-  /* the child loads the same plugins, by the paths this process resolved */
-  json_t *libs = json_array();
-  for (int i = 0; i < plugins_count(); i++)
-    json_array_append_new(libs, json_string(plugins_path(i)));
-  char seed[24];
-  snprintf(seed, sizeof seed, "%llu", (unsigned long long)p->seed);
-  json_t *j = json_pack(
-      "{s:s, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:f, s:b, s:i, s:b},"
-      " s:{s:i, s:b, s:b, s:o}, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:i, s:i,"
-      " s:{s:o, s:o, s:o, s:i}}",
-      "schema", "mlpbench-plan-2", "backend_libs", libs, "backends", be, "workloads", wl, "peers",
-      peers, "data", jstr_or_null(p->data), "wl", "epochs", p->wl.epochs, "batch", p->wl.batch,
-      "hidden", p->wl.hidden, "limit", p->wl.limit, "lr", (double)p->wl.lr, "lr_set", p->wl.lr_set,
-      "sampling", (int)p->wl.sampling, "no_zero_grad", p->wl.no_zero_grad, "opts", "threads",
-      p->opts.threads, "ftz", p->opts.ftz, "tf32", p->opts.tf32, "path", jstr_or_null(p->opts.path),
-      "seed", seed, "warmup", p->warmup, "repeat", p->repeat, "block", p->block, "fd_samples",
-      p->fd_samples, "quiet", p->quiet, "sweep", p->sweep, "processes", p->processes,
-      "peer_timeout", p->peer_timeout_s, "out", "results", jstr_or_null(p->out.results), "markdown",
-      jstr_or_null(p->out.markdown), "plots", jstr_or_null(p->out.plots), "format", p->out.format);
+  json_t *opts = json_object(), *j = json_pack("{s:s}", "schema", PLAN_SCHEMA);
+  char buf[PATH_MAX + 64], list[PATH_MAX + 1024];
+  for (int i = 0; opts && j && i < opt_count(); i++) {
+    const opt_def *d = opt_get(i);
+    if (!d->plan) continue;
+    if (d->encode && d->type == OPT_MULTI) {
+      json_t *a = json_array();
+      for (int k = 0; d->encode(p, k, buf, sizeof buf); k++)
+        json_array_append_new(a, json_string(buf));
+      json_object_set_new(opts, d->name, a);
+    } else if (d->encode) { /* a comma list, as the command line gives it */
+      list[0] = '\0';
+      for (int k = 0; d->encode(p, k, buf, sizeof buf); k++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? "," : "", buf);
+      if (strlen(list) + 1 >= sizeof list) { /* never a list cut short */
+        snprintf(err, len, "%s: the plan's --%s list is too long", path, d->name);
+        json_decref(opts);
+        json_decref(j);
+        return -1;
+      }
+      if (list[0]) json_object_set_new(opts, d->name, json_string(list));
+    } else if (opt_plan_text(p, d, buf, sizeof buf)) {
+      json_object_set_new(opts, d->name, d->type == OPT_FLAG ? json_true() : json_string(buf));
+    }
+  }
+  if (j && opts) json_object_set_new(j, "options", opts), opts = NULL;
   if (j && p->peak.given) /* the machine peak the child reuses instead of measuring its own */
     json_object_set_new(j, "peak",
                         json_pack("{s:f, s:o, s:o, s:o}", "gflops", p->peak.gflops, "by",
                                   jstr_or_null(p->peak.by), "at", jstr_or_null(p->peak.at),
                                   "disturbed", jstr_or_null(p->peak.disturbed)));
+  json_decref(opts);
   if (!j) {
     snprintf(err, len, "%s: out of memory building the plan", path);
     return -1;
@@ -63,143 +69,105 @@ int plan_write(const char *path, const run_plan *p, char *err, size_t len) {
   return rc;
 }
 
-/* the read plan's strings: one process reads one plan */
-static char *keep(const json_t *v) {
-  const char *s = json_string_value(v);
-  return s ? strdup(s) : NULL;
+/* What a read plan's values and strings live in, until plan_release: one process reads one
+ * plan. */
+static json_t *held;
+static struct held_plan {
+  opt_values o;
+  char cmd[PATH_MAX + 64]; /* "bench-process: PLAN", for every message about it */
+} * held_values;
+
+void plan_release(void) {
+  json_decref(held);
+  free(held_values);
+  held = NULL;
+  held_values = NULL;
 }
 
-static const char *str_or(const json_t *v, const char *dflt) {
-  const char *s = json_string_value(v);
-  return s ? s : dflt;
+/* A plan value as the option's text: a string as it is, an integer or a number written out
+ * whole (so a range check sees the value before any truncation), true for a flag. */
+static int value_text(const json_t *v, char *buf, size_t len, const char **text) {
+  if (json_is_string(v))
+    *text = json_string_value(v);
+  else if (json_is_integer(v))
+    snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v)), *text = buf;
+  else if (json_is_real(v))
+    snprintf(buf, len, "%.17g", json_real_value(v)), *text = buf;
+  else if (json_is_true(v))
+    *text = NULL;
+  else
+    return -1;
+  return 0;
 }
 
-static int geti(const json_t *o, const char *k) {
-  json_t *v = json_object_get(o, k);
-  return json_is_integer(v) ? (int)json_integer_value(v) : json_is_true(v) ? 1 : 0;
-}
-
-void plan_release(run_plan *p) {
-  for (int i = 0; i < p->n_peers; i++)
-    free((char *)p->peers[i]);
-  free((char *)p->data);
-  free((char *)p->opts.path);
-  free((char *)p->out.results);
-  free((char *)p->out.markdown);
-  free((char *)p->out.plots);
-  free((char *)p->peak.by);
-  free((char *)p->peak.at);
-  free((char *)p->peak.disturbed);
-  memset(p, 0, sizeof *p);
-}
-
-int plan_read(const char *path, run_plan *p, char *err, size_t len) {
-  char why[PATH_MAX + 256] = "";
+int plan_read(const char *path, opt_values **out, char *err, size_t len) {
+  char why[PATH_MAX + 256] = "", num[64];
+  *out = NULL;
+  plan_release();
   json_t *j = results_load_json(path, why, sizeof why); /* the same careful reader */
-  memset(p, 0, sizeof *p);
-  if (!j || strcmp(str_or(json_object_get(j, "schema"), ""), "mlpbench-plan-2")) {
+  json_t *opts = json_object_get(j, "options");
+  const char *schema = json_string_value(json_object_get(j, "schema"));
+  if (!j || !schema || strcmp(schema, PLAN_SCHEMA) || !json_is_object(opts)) {
     snprintf(err, len, "%s: not an mlpbench plan (%s)", path, j ? "schema" : why);
     json_decref(j);
     return -1;
   }
-  json_t *libs = json_object_get(j, "backend_libs");
-  for (size_t i = 0; i < json_array_size(libs); i++) {
-    const char *lib = json_string_value(json_array_get(libs, i));
-    if (!lib || plugins_load(lib, err, len)) {
-      if (!lib) snprintf(err, len, "%s: backend_libs holds a non-string", path);
-      json_decref(j);
-      return -1;
-    }
-  }
-  json_t *be = json_object_get(j, "backends"), *wl = json_object_get(j, "workloads");
-  json_t *peers = json_object_get(j, "peers"), *w = json_object_get(j, "wl");
-  json_t *opts = json_object_get(j, "opts"), *out = json_object_get(j, "out");
-  for (size_t i = 0; i < json_array_size(be) && p->n_backends < PLAN_MAX_BACKENDS; i++) {
-    const char *name = json_string_value(json_array_get(be, i));
-    if (!name || !(p->backends[p->n_backends++] = registry_find(name))) goto unknown;
-  }
-  for (size_t i = 0; i < json_array_size(wl) && p->n_workloads < PLAN_MAX_WORKLOADS; i++) {
-    const char *name = json_string_value(json_array_get(wl, i));
-    const wl_entry *e = NULL;
-    for (int k = 0; name && k < workload_count(); k++)
-      if (strcmp(workload_get(k)->name, name) == 0) e = workload_get(k);
-    if (!e) goto unknown;
-    p->workloads[p->n_workloads++] = e;
-  }
-  for (size_t i = 0; i < json_array_size(peers) && p->n_peers < PLAN_MAX_PEERS; i++)
-    if (!(p->peers[p->n_peers++] = keep(json_array_get(peers, i)))) goto unknown;
-  p->data = keep(json_object_get(j, "data"));
-  p->wl = (wl_config){.epochs = geti(w, "epochs"),
-                      .batch = geti(w, "batch"),
-                      .hidden = geti(w, "hidden"),
-                      .limit = geti(w, "limit"),
-                      .lr = (float)json_number_value(json_object_get(w, "lr")),
-                      .lr_set = geti(w, "lr_set"),
-                      .sampling = (wl_sampling)geti(w, "sampling"),
-                      .no_zero_grad = geti(w, "no_zero_grad")};
-  p->opts = (mlp_options){.threads = geti(opts, "threads"),
-                          .ftz = geti(opts, "ftz"),
-                          .tf32 = geti(opts, "tf32"),
-                          .path = keep(json_object_get(opts, "path"))};
-  p->seed = strtoull(str_or(json_object_get(j, "seed"), "0"), NULL, 10);
-  p->warmup = geti(j, "warmup");
-  p->repeat = geti(j, "repeat");
-  p->block = geti(j, "block");
-  p->fd_samples = geti(j, "fd_samples");
-  p->quiet = geti(j, "quiet");
-  p->sweep = geti(j, "sweep");
-  p->processes = geti(j, "processes");
-  p->peer_timeout_s = geti(j, "peer_timeout");
-  p->out.results = keep(json_object_get(out, "results"));
-  p->out.markdown = keep(json_object_get(out, "markdown"));
-  p->out.plots = keep(json_object_get(out, "plots"));
-  p->out.format = geti(out, "format");
-  json_t *peak = json_object_get(j, "peak");
-  if (json_is_object(peak) && json_is_number(json_object_get(peak, "gflops"))) {
-    p->peak.given = 1;
-    p->peak.gflops = json_number_value(json_object_get(peak, "gflops"));
-    p->peak.by = keep(json_object_get(peak, "by"));
-    p->peak.at = keep(json_object_get(peak, "at"));
-    p->peak.disturbed = keep(json_object_get(peak, "disturbed"));
-  }
-  json_decref(j);
-  /* the ranges cli.c allows (0 keeps a workload's default): a plan is data, checked as such */
-  const long big = 1L << 30;
-  const struct {
-    const char *name;
-    long v, lo, hi;
-  } in_range[] = {{"warmup", p->warmup, 0, 1000},
-                  {"repeat", p->repeat, 0, 1000},
-                  {"block", p->block, 0, big},
-                  {"fd_samples", p->fd_samples, 0, 1000},
-                  {"processes", p->processes, 1, 100},
-                  {"peer_timeout", p->peer_timeout_s, 1, 86400},
-                  {"epochs", p->wl.epochs, 0, big},
-                  {"batch", p->wl.batch, 0, 1 << 20},
-                  {"hidden", p->wl.hidden, 0, 1 << 16},
-                  {"limit", p->wl.limit, 0, big},
-                  {"threads", p->opts.threads, 0, 1024},
-                  {"sampling", p->wl.sampling, 0, 1},
-                  {"format", p->out.format, 0, 3},
-                  {"backends", p->n_backends, 1, PLAN_MAX_BACKENDS},
-                  {"workloads", p->n_workloads, 1, PLAN_MAX_WORKLOADS}};
-  for (size_t i = 0; i < sizeof in_range / sizeof in_range[0]; i++)
-    if (in_range[i].v < in_range[i].lo || in_range[i].v > in_range[i].hi) {
-      snprintf(err, len, "%s: %s %ld outside %ld..%ld", path, in_range[i].name, in_range[i].v,
-               in_range[i].lo, in_range[i].hi);
-      plan_release(p);
-      return -1;
-    }
-  if (p->wl.limit == 1) {
-    snprintf(err, len, "%s: limit 1 leaves no validation split", path);
-    plan_release(p);
+  held = j;
+  if (!(held_values = malloc(sizeof *held_values))) {
+    snprintf(err, len, "%s: out of memory", path);
+    plan_release();
     return -1;
   }
+  opt_values *o = &held_values->o;
+  snprintf(held_values->cmd, sizeof held_values->cmd, "bench-process: %s", path);
+  opt_init(o, held_values->cmd);
+  json_t *nums = json_array(); /* the numbers' texts, held with the plan */
+  json_object_set_new(j, "texts", nums);
+  o->load_libs = 0; /* the parent's plugins are in the plan, the environment's included */
+  err[0] = '\0';
+  const char *key;
+  json_t *v;
+  json_object_foreach(opts, key, v) {
+    const opt_def *d = NULL;
+    for (int i = 0; i < opt_count() && !d; i++)
+      if (opt_get(i)->plan && strcmp(opt_get(i)->name, key) == 0) d = opt_get(i);
+    if (!d) {
+      snprintf(err, len, "%s: option '%s' has no place in a plan", path, key);
+      goto bad;
+    }
+    const char *text;
+    int bad = 0;
+    if (d->type == OPT_MULTI && json_is_array(v)) {
+      for (size_t k = 0; k < json_array_size(v) && !bad; k++)
+        bad = !json_is_string(json_array_get(v, k)) ||
+              opt_set(o, d, json_string_value(json_array_get(v, k)));
+    } else if (json_is_false(v) && d->type == OPT_FLAG) {
+      continue; /* a flag not set */
+    } else if (value_text(v, num, sizeof num, &text) || (!text && d->type != OPT_FLAG) ||
+               (text && d->type == OPT_FLAG)) {
+      snprintf(err, len, "%s: option '%s' has a value of the wrong kind", path, key);
+      goto bad;
+    } else {
+      if (text == num) { /* a string option keeps its text: a number's is held too */
+        json_array_append_new(nums, json_string(num));
+        text = json_string_value(json_array_get(nums, json_array_size(nums) - 1));
+      }
+      bad = opt_set(o, d, text);
+    }
+    if (bad) goto bad; /* opt_set said why */
+  }
+  json_t *peak = json_object_get(j, "peak");
+  if (json_is_object(peak) && json_is_number(json_object_get(peak, "gflops"))) {
+    o->plan.peak.given = 1;
+    o->plan.peak.gflops = json_number_value(json_object_get(peak, "gflops"));
+    o->plan.peak.by = json_string_value(json_object_get(peak, "by"));
+    o->plan.peak.at = json_string_value(json_object_get(peak, "at"));
+    o->plan.peak.disturbed = json_string_value(json_object_get(peak, "disturbed"));
+  }
+  *out = o;
   return 0;
-unknown:
-  snprintf(err, len, "%s: names a backend, workload or peer this build does not have", path);
-  json_decref(j);
-  if (p->n_peers && !p->peers[p->n_peers - 1]) p->n_peers--; /* the name that failed */
-  plan_release(p);
+bad:
+  if (!err[0]) snprintf(err, len, "%s: refused (see above)", path);
+  plan_release();
   return -1;
 }

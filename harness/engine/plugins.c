@@ -12,7 +12,7 @@
 #include "../../impls/mlp_plugin.h"
 #include "../sys/term_text.h"
 #include "names.h"
-#include "peers.h"
+#include "peer_names.h"
 #include "registry.h"
 
 /* One loaded plugin: its library, its own table, and the wrapped copy the registry holds. The

@@ -22,6 +22,7 @@
 #include "peers.h"
 #include "session.h"
 #include "sweep.h"
+#include "thread_fit.h"
 #include "timed_region.h"
 #include "trainer.h"
 #include "wl_describe.h"
@@ -74,9 +75,17 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
   /* forward_backward runs the floor's own calls; train_steps may run other kernels */
   row->floor_bounds = !t.resident;
   if (be->path && !row->path[0]) be->path(t.h.ctx, row->path, sizeof row->path);
+  /* the threads follow the cores other work leaves (thread_fit.h); each sample says its own */
+  const int asked = row->threads; /* the library's threads after create: --threads, or its own */
+  int threads = asked;
   for (int b = 0; b < n_blocks; b++) {
     int k = w->epochs - b * block < block ? w->epochs - b * block : block;
     double sec, loss;
+    if (b > 0 && asked > 1 && t.last.load.ok) {
+      const load_delta *d = &t.last.load;
+      int fit = thread_fit(asked, d->cpus, d->wall > 0 ? d->other_cpu / d->wall : NAN);
+      if (fit != threads && be_set_threads(&t.h, fit) == 0) threads = fit;
+    }
     if (trainer_epochs(&t, k, &sec, &loss)) goto fail;
     if (b >= p->warmup) {
       const load_delta *d = &t.last.load; /* what else the machine did meanwhile */
@@ -86,6 +95,7 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
       row->steal_samples[row->n_samples] = d->steal / k;
       row->ivcsw_samples[row->n_samples] = d->ivcsw / k;
       row->runnable_samples[row->n_samples] = d->runnable;
+      row->threads_samples[row->n_samples] = asked > 0 ? threads : NAN;
       load_acc_add(load, &t.last);
       row->samples[row->n_samples++] = sec / k;
     }
@@ -105,6 +115,8 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
     if (w->n_test && trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc))
       goto fail;
   }
+  if (threads != asked)
+    be_set_threads(&t.h, asked);                    /* the floors and the next run start as asked */
   if (m && montage_capture(&t, w, row->backend, m)) /* the picture only, not the row */
     fprintf(stderr, "mlpbench bench: %s: no montage (out of memory, or its forward failed)\n",
             row->backend);
@@ -126,8 +138,10 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
   r->steal_samples = calloc((size_t)n_samples, sizeof(double));
   r->ivcsw_samples = calloc((size_t)n_samples, sizeof(double));
   r->runnable_samples = calloc((size_t)n_samples, sizeof(double));
+  r->threads_samples = calloc((size_t)n_samples, sizeof(double));
   return r->samples && r->cpu_samples && r->dev_samples && r->epoch_loss && r->epoch_val_acc &&
-                 r->other_samples && r->steal_samples && r->ivcsw_samples && r->runnable_samples
+                 r->other_samples && r->steal_samples && r->ivcsw_samples && r->runnable_samples &&
+                 r->threads_samples
              ? 0
              : -1;
 }
@@ -177,9 +191,6 @@ static void measure_floors(const run_plan *p, be_handle *hp, const workload *w, 
       else if (i > 0)
         (*samples[k])[(*n[k])++] = sec; /* the first warms up */
     }
-  r->gemm_floor = r->n_floor ? stats_summarize(r->floor_samples, r->n_floor).median : NAN;
-  r->step_floor =
-      r->n_step_floor ? stats_summarize(r->step_floor_samples, r->n_step_floor).median : NAN;
 }
 
 /* The check, then every repeat, of one backend; the verdict and samples land in r. */
@@ -232,6 +243,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
     int last = k == rw->repeat - 1;
     if (bench_run(p, &h, w, r, last, last ? m : NULL, &load)) {
       fprintf(stderr, "mlpbench bench: %s\n", r->error);
+      report_row_summarize(r, rw); /* what it timed before it failed, as read back */
       be_close(&h);
       return EXIT_RUNTIME;
     }
@@ -242,11 +254,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   measure_floors(p, &h, w, r, &load);
   be_close(&h);
   r->n_load = load.ok ? r->n_samples : 0; /* per-sample figures for every sample, or none */
-  r->st = stats_summarize(r->samples, r->n_samples);
-  if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */
-  if (r->n_dev) r->device_median = stats_summarize(r->dev_samples, r->n_dev).median;
-  r->samples_per_s = rw->samples_per_epoch / r->st.median;
-  r->gflops = rw->gflop_per_epoch / r->st.median;
+  report_row_summarize(r, rw);
   peak_fraction_set(be, &rep->ctx, r);
   disturbed_summary(r, &load);
   disturbed_judge(r);
@@ -338,17 +346,17 @@ static void run_context(report_context *out, const report_context *ctx, const ru
 }
 
 int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runner_done done,
-                 int *whole) {
+                 char *broken, size_t blen) {
   int worst = EXIT_OK;
   memset(rep, 0, sizeof *rep);
   run_context(&rep->ctx, ctx, p);
-  *whole = 1;
+  broken[0] = '\0';
   /* once, before anything is timed; --processes children reuse this one (plan.h) */
   peak_measure(p, &rep->ctx);
   if (p->processes > 1) { /* every run in fresh processes; this one merges */
-    int pr = procs_run(p, rep);
+    int pr = procs_run(p, rep, broken, blen);
     if (pr != EXIT_OK && pr != EXIT_CHECK) {
-      *whole = 0;
+      if (!broken[0]) snprintf(broken, blen, "a process failed");
       return pr;
     }
     report_context seen = rep->ctx; /* what the children saw: their device, this peak */
@@ -367,8 +375,9 @@ int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runn
     int before = rep->n_wl, r = bench_workload(p, p->workloads[k], rep);
     if (r == EXIT_USAGE) return r;
     worst = r > worst ? r : worst;
-    if (rep->n_wl == before) { /* its setup failed (out of memory, data): a run without it is */
-      *whole = 0;              /* not the run asked for, so no results file is written */
+    if (rep->n_wl == before) { /* its setup failed (out of memory, data): a run without it is
+                                  not the run asked for, so no results file is written */
+      snprintf(broken, blen, "workload %s could not be set up", p->workloads[k]->name);
       return worst > EXIT_RUNTIME ? worst : EXIT_RUNTIME;
     }
     report_context_libraries(&rep->ctx, rep); /* what the rows' backends ran on */

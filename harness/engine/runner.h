@@ -12,8 +12,9 @@ typedef void (*runner_done)(const report *rep, const report_workload *w);
 
 /* Runs p's workloads here, or each in p->processes fresh processes, into rep (its context
  * from ctx; rep is owned by the caller, report_free). Returns the worst exit code
- * (EXIT_USAGE stops it); *whole is 0 when a process failed and rep is not a whole run. */
+ * (EXIT_USAGE stops it). broken is "" for a whole run; else rep is not the run asked for
+ * and broken says why (a workload's setup failed, a process did not start or failed). */
 int runner_bench(const run_plan *p, const report_context *ctx, report *rep, runner_done done,
-                 int *whole);
+                 char *broken, size_t blen);
 
 #endif

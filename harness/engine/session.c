@@ -7,12 +7,14 @@
 
 #include "../sys/exitcode.h"
 #include "../sys/term_text.h"
+#include "options.h"
 
 int session_open(wl_session *s, const wl_entry *e, const run_plan *p, int check, const char *cmd) {
   char err[PATH_MAX + 256];
   memset(s, 0, sizeof *s);
   int rc = e->needs_data ? dataset_load(p->data, &s->d, err, sizeof err) : 0;
-  if (!rc) rc = e->build(&s->w, &s->d, &p->wl, err, sizeof err);
+  wl_config cfg = opt_wl_config(p, e); /* what e takes of the plan's settings */
+  if (!rc) rc = e->build(&s->w, &s->d, &cfg, err, sizeof err);
   if (rc) {
     fprintf(stderr, "mlpbench %s: %s\n", cmd, TERM_TEXT(err));
     dataset_free(&s->d);

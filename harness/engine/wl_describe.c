@@ -1,21 +1,42 @@
 #include "wl_describe.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+/* where each identity fact sits in a live workload: wl_identity.h's one list, expanded here */
+typedef enum { SAME, STR, FULL } live_kind;
+static const struct {
+  live_kind kind;
+  size_t off, size; /* in wl_identity */
+  size_t w_off;     /* in workload */
+} live[] = {
+#define F(label, obj, key, type, m, rw_m, w_m, w_kind)                                             \
+  {w_kind, offsetof(wl_identity, m), sizeof(((wl_identity *)0)->m), offsetof(workload, w_m)},
+    WL_IDENTITY_FIELDS(F)
+#undef F
+};
+
+/* a SAME member has the identity's size in the workload too */
+#define SAME_SIZE(label, obj, key, type, m, rw_m, w_m, w_kind)                                     \
+  _Static_assert(w_kind != SAME || sizeof(((wl_identity *)0)->m) == sizeof(((workload *)0)->w_m),  \
+                 "wl_identity." #m " and workload." #w_m " differ in size");
+WL_IDENTITY_FIELDS(SAME_SIZE)
+#undef SAME_SIZE
+
 void wl_describe_identity(const workload *w, wl_identity *id) {
   memset(id, 0, sizeof *id);
-  snprintf(id->name, sizeof id->name, "%s", w->name);
-  id->n_in = w->spec.n_in;
-  id->n_hidden = w->spec.n_hidden;
-  id->n_out = w->spec.n_out;
-  id->data_hash = w->data_hash;
-  id->n_train = w->n_train;
-  id->batch = w->batch;
-  snprintf(id->sampling, sizeof id->sampling, "%s", w->sampling_label);
-  id->zero_grad = w->zero_grad;
-  id->full_batch = w->order == WL_ORDER_FULL;
-  id->has_accuracy = w->has_accuracy;
+  for (size_t i = 0; i < sizeof live / sizeof live[0]; i++) {
+    char *dst = (char *)id + live[i].off;
+    const char *src = (const char *)w + live[i].w_off;
+    const char *text = live[i].kind == STR ? *(const char *const *)src : NULL;
+    if (live[i].kind == STR)
+      snprintf(dst, live[i].size, "%s", text ? text : "");
+    else if (live[i].kind == FULL)
+      *(int *)dst = *(const wl_order *)src == WL_ORDER_FULL;
+    else
+      memcpy(dst, src, live[i].size);
+  }
 }
 
 void wl_describe(const run_plan *p, const workload *w, report_workload *rw) {

@@ -9,7 +9,7 @@
 #include "../../workloads/io/outfile.h"
 #include "../sys/interrupt.h"
 #include "../sys/plot_text.h"
-#include "../sys/spawn.h"
+#include "../sys/proc_spawn.h"
 #include "../sys/term_text.h"
 
 /* A finished PNG: signature first, IEND chunk last. */
@@ -48,13 +48,30 @@ static int copy_into(const char *from, const char *to, char *err, size_t len) {
   return outfile_commit(&o, err, len);
 }
 
+/* TMP/NAME.EXT into out, or -1 with why: never cut */
+static int tmp_file(const plot_job *j, const char *name, const char *ext, char *out, size_t len,
+                    char *err, size_t elen) {
+  char file[256];
+  int n = snprintf(file, sizeof file, "%s%s", name, ext);
+  if (n < 0 || (size_t)n >= sizeof file) {
+    snprintf(err, elen, "plot name too long: %.64s...", name);
+    return -1;
+  }
+  return path_join(out, len, j->tmp, file, err, elen);
+}
+
 /* Opens TMP/NAME.gp and TMP/NAME.dat and starts the script: terminal and (temp) output. */
 int job_begin(plot_job *j, const char *name, int w, int h, FILE **gp, FILE **dat, char *dat_path,
               size_t dlen) {
-  char path[PATH_MAX], png[PATH_MAX];
-  snprintf(path, sizeof path, "%s/%s.gp", j->tmp, name);
-  snprintf(png, sizeof png, "%s/%s.png", j->tmp, name);
-  snprintf(dat_path, dlen, "%s/%s.dat", j->tmp, name);
+  char path[PATH_MAX], png[PATH_MAX], err[256];
+  *gp = *dat = NULL;
+  if (tmp_file(j, name, ".gp", path, sizeof path, err, sizeof err) ||
+      tmp_file(j, name, ".png", png, sizeof png, err, sizeof err) ||
+      tmp_file(j, name, ".dat", dat_path, dlen, err, sizeof err)) {
+    fprintf(stderr, "mlpbench: %s\n", TERM_TEXT(err));
+    j->failed = 1;
+    return -1;
+  }
   *gp = fopen(path, "w");
   *dat = fopen(dat_path, "w");
   if (!*gp || !*dat) {
@@ -73,10 +90,11 @@ int job_begin(plot_job *j, const char *name, int w, int h, FILE **gp, FILE **dat
 /* Closes the files, runs gnuplot on TMP/NAME.gp, checks the PNG and puts it in place. */
 void job_end(plot_job *j, const char *name, FILE *gp, FILE *dat, const char *what) {
   char script[PATH_MAX], png[PATH_MAX], dest[PATH_MAX], err[PATH_MAX + 200];
-  snprintf(script, sizeof script, "%s/%s.gp", j->tmp, name);
-  snprintf(png, sizeof png, "%s/%s.png", j->tmp, name);
   int bad = fclose(dat) != 0;
   bad |= fclose(gp) != 0;
+  /* job_begin made both names from the same parts: they fit */
+  bad |= tmp_file(j, name, ".gp", script, sizeof script, err, sizeof err) ||
+         tmp_file(j, name, ".png", png, sizeof png, err, sizeof err);
   if (bad) {
     fprintf(stderr, "mlpbench: %s: cannot write a plot script\n", j->tmp);
     j->failed = 1;

@@ -2,6 +2,7 @@
 #include "plots.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 #include "../../workloads/io/outfile.h"
 #include "../../workloads/io/png_write.h"
 #include "../sys/plot_text.h"
-#include "../sys/spawn.h"
+#include "../sys/proc_spawn.h"
 #include "../sys/term_text.h"
 #include "../sys/tmpdir.h"
 #include "plot_job.h"
@@ -29,13 +30,15 @@ int plots_check_dir(const char *dir, char *err, size_t len) {
 
 int plots_have_gnuplot(void) {
   const char *path = getenv("PATH");
-  char buf[4096], exe[4200];
-  snprintf(buf, sizeof buf, "%s", path ? path : "/usr/bin:/bin");
-  for (char *save = NULL, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-    snprintf(exe, sizeof exe, "%s/gnuplot", d);
-    if (access(exe, X_OK) == 0) return 1;
-  }
-  return 0;
+  char exe[PATH_MAX], err[8];
+  char *buf = strdup(path ? path : "/usr/bin:/bin"); /* the whole PATH, however long */
+  int found = 0;
+  for (char *save = NULL, *d = buf ? strtok_r(buf, ":", &save) : NULL; d && !found;
+       d = strtok_r(NULL, ":", &save)) /* a folder too long to join holds no gnuplot we run */
+    found =
+        path_join(exe, sizeof exe, d, "gnuplot", err, sizeof err) == 0 && access(exe, X_OK) == 0;
+  free(buf);
+  return found;
 }
 
 /* Seconds to a display unit chosen from the fastest time. */
@@ -139,8 +142,9 @@ static void plot_sweep(plot_job *j, const report_workload *w, const char *wname)
   fprintf(g, "\nset logscale xy\nset grid\nset key top left\nset ylabel 'seconds per epoch'\n");
   int block = 0;
   for (int p = 0; p < 2; p++) {
-    fprintf(g, "set xlabel '%s'\nplot ",
-            p == 0 ? "batch size (hidden 500)" : "hidden width (batch 128)");
+    /* the sweep holds the other size at the workload's own (sweep.c) */
+    fprintf(g, "set xlabel '%s (%s %d)'\nplot ", p == 0 ? "batch size" : "hidden width",
+            p == 0 ? "hidden" : "batch", p == 0 ? w->spec.n_hidden : w->batch);
     int first = 1;
     for (int r = 0; r < w->n_rows; r++) {
       int any = 0;
@@ -300,7 +304,8 @@ static void plot_ranking(plot_job *j, const report *rep, const report_workload *
   fprintf(g,
           "\nset xlabel 'median time per epoch (%s)%s'\n"
           "set yrange [0.4:%d.6]\nset xrange [%g:%g]\n%s\n"
-          "set grid xtics\nset key below vertical left Left reverse\nset style fill solid 0.6 border -1\n"
+          "set grid xtics\nset key below vertical left Left reverse\nset style fill solid 0.6 "
+          "border -1\n"
           "set linetype 1 lc rgb '#4477aa'\nset linetype 2 lc rgb '#cc3311'\n",
           unit, logx ? ", log scale" : "", n, xmin, xmax, logx ? "set logscale x" : "");
   /* the reference lines: drawn as arrows, named in the key by an empty series each */

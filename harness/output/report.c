@@ -80,7 +80,7 @@ void report_context_fill(report_context *c, int argc, char **argv) {
     utf8_clean(c->host, sizeof c->host, u.nodename);
     utf8_clean(c->os, sizeof c->os, os);
   }
-  utf8_clean(c->cpu, sizeof c->cpu, report_cpu_model());
+  report_cpu_model(c->cpu, sizeof c->cpu);
   c->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
   caches(c->caches, sizeof c->caches);
   c->mhz = cpu_mhz();
@@ -154,6 +154,20 @@ report_row *report_add_row(report_workload *w) {
   return r;
 }
 
+static double median_or_nan(const double *x, int n) {
+  return n > 0 ? stats_summarize(x, n).median : NAN;
+}
+
+void report_row_summarize(report_row *r, const report_workload *w) {
+  r->st = stats_summarize(r->samples, r->n_samples);
+  if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */
+  r->device_median = median_or_nan(r->dev_samples, r->n_dev);
+  r->samples_per_s = r->n_samples ? w->samples_per_epoch / r->st.median : 0;
+  r->gflops = r->n_samples ? w->gflop_per_epoch / r->st.median : 0;
+  r->gemm_floor = median_or_nan(r->floor_samples, r->n_floor);
+  r->step_floor = median_or_nan(r->step_floor_samples, r->n_step_floor);
+}
+
 report_workload *report_add_workload(report *r) {
   if (r->n_wl >= REPORT_MAX_WORKLOADS) return NULL;
   report_workload *w = &r->wl[r->n_wl++];
@@ -161,10 +175,8 @@ report_workload *report_add_workload(report *r) {
   return w;
 }
 
-const char *report_cpu_model(void) {
-  static char model[128] = ""; /* the one static: a process has one CPU model */
-  if (model[0]) return model;
-  snprintf(model, sizeof model, "unknown CPU");
+void report_cpu_model(char *out, size_t len) {
+  snprintf(out, len, "unknown CPU");
   FILE *f = fopen("/proc/cpuinfo", "r");
   char line[256];
   while (f && fgets(line, sizeof line, f))
@@ -172,12 +184,11 @@ const char *report_cpu_model(void) {
       char *c = strchr(line, ':');
       if (c) { /* cut on a character boundary: the model string is the host's */
         c[strcspn(c, "\n")] = '\0';
-        utf8_clean(model, sizeof model, c[1] ? c + 2 : "");
+        utf8_clean(out, len, c[1] ? c + 2 : "");
       }
       break;
     }
   if (f) fclose(f);
-  return model;
 }
 
 static int row_rank(const report_row *r) {
@@ -209,6 +220,7 @@ void report_free(report *r) {
       free(row->other_samples);
       free(row->steal_samples);
       free(row->ivcsw_samples);
+      free(row->threads_samples);
       free(row->runnable_samples);
     }
     free(r->wl[i].sweep);

@@ -109,6 +109,7 @@ typedef struct {
   double *steal_samples;    /* seconds a hypervisor stole from them */
   double *ivcsw_samples;    /* this process's involuntary context switches */
   double *runnable_samples; /* other runnable tasks at the sample's two ends (a count) */
+  double *threads_samples;  /* the threads it ran with (thread_fit.h; NaN: not a threaded row) */
   /* ... and over the row: its timed samples and GEMM floor (a peer: its whole run, from the
    * machine's side); NaN: not measured */
   double load_seconds;    /* the wall time these figures cover */
@@ -194,10 +195,18 @@ report_row *report_add_row(report_workload *w);
 /* The next workload of r, zeroed; NULL when r is full. */
 report_workload *report_add_workload(report *r);
 
+/* A row's summary figures from its samples, the one place they are computed (the runner, the
+ * merge of --processes, a peer's row and a results file read back): the median and spread of
+ * its epochs (st); the device clock's median, when every sample has one (else n_dev is 0);
+ * throughput at the median for workload w (samples/s and GFLOP/s; 0 without samples); the
+ * GEMM and step floors' medians (NaN without samples). */
+void report_row_summarize(report_row *r, const report_workload *w);
+
 /* Rows that passed their gradient check, fastest first; the others after, unranked. */
 void report_sort_rows(report_workload *w);
 
-/* The CPU's model name, for report headers. */
-const char *report_cpu_model(void);
+/* The CPU's model name, for report headers, into out (valid UTF-8, cut on a character
+ * boundary): the caller's buffer, so no call overwrites another's. */
+void report_cpu_model(char *out, size_t len);
 
 #endif

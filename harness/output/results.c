@@ -14,6 +14,7 @@
 #include "../../workloads/io/outfile.h"
 #include "../sys/plot_text.h"
 #include "../sys/term_text.h"
+#include "json_arrays.h"
 #include "run_identity.h"
 #include "wl_identity.h"
 
@@ -45,14 +46,59 @@ static json_t *jarray(const double *x, int n) {
 /* ---- one field list per struct drives both writing and reading, so a round trip keeps
  * every key (tests/test_results.c checks write(read(write(r))) == write(r)) ---- */
 
-typedef enum { F_STR, F_INT, F_U64, F_BOOL, F_NUM, F_HEX64 } field_type;
-typedef struct {
+typedef enum {
+  F_STR,
+  F_INT,
+  F_U64,
+  F_BOOL,
+  F_NUM,
+  F_HEX64,
+  F_ARRAY, /* a double * with its count at n_off (null for NaN) */
+  F_OBJ,   /* a nested object: the sub table on the same struct, or the to/from pair */
+  F_OK,    /* an int as "ok" (nonzero) or "failed" */
+} field_type;
+
+enum {
+  F_DERIVED = 1,       /* written for readers; recomputed when read (report_row_summarize) */
+  F_OWN_COUNT = 2,     /* F_ARRAY: reading sets its count to the array's length */
+  F_SAME_COUNT = 4,    /* F_ARRAY: all arrays sharing its count have ref_off's count, or all 0 */
+  F_WRITE_IF = 8,      /* written only when the int at flag_off is nonzero */
+  F_WRITE_UNLESS = 16, /* written only when the int at flag_off is 0 */
+  F_NOTE_KEY = 32,     /* reading sets the int at flag_off to whether the key is there */
+};
+
+typedef struct field {
   const char *key;
   field_type type;
   size_t off, size;
+  unsigned flags;
+  size_t n_off;    /* F_ARRAY: the int counting it */
+  size_t ref_off;  /* F_SAME_COUNT: the count the group has, when it is whole */
+  size_t flag_off; /* F_WRITE_IF, F_WRITE_UNLESS, F_NOTE_KEY */
+  const struct field *sub;
+  int n_sub;
+  json_t *(*to)(const void *p);
+  void (*from)(void *p, const json_t *o);
 } field;
 #define FIELD(st, key, type, m)                                                                    \
-  { key, type, offsetof(st, m), sizeof(((st *)0)->m) }
+  { key, type, offsetof(st, m), sizeof(((st *)0)->m), 0, 0, 0, 0, NULL, 0, NULL, NULL }
+/* FIELD with flags and their member (flag_off) */
+#define FIELD_IF(st, key, type, m, fl, flag_m)                                                     \
+  {                                                                                                \
+    key, type, offsetof(st, m), sizeof(((st *)0)->m), fl, 0, 0, offsetof(st, flag_m), NULL, 0,     \
+        NULL, NULL                                                                                 \
+  }
+#define DERIVED(st, key, m)                                                                        \
+  { key, F_NUM, offsetof(st, m), sizeof(double), F_DERIVED, 0, 0, 0, NULL, 0, NULL, NULL }
+/* an array of doubles counted by n; fl: F_OWN_COUNT, F_SAME_COUNT (with ref) or 0 (reads n) */
+#define ARRAY(st, key, m, n, fl, ref)                                                              \
+  {                                                                                                \
+    key, F_ARRAY, offsetof(st, m), sizeof(double *), fl, offsetof(st, n), offsetof(st, ref), 0,    \
+        NULL, 0, NULL, NULL                                                                        \
+  }
+#define OBJECT(st, key, sub_table)                                                                 \
+  { key, F_OBJ, 0, sizeof(st), 0, 0, 0, 0, sub_table, N_FIELDS(sub_table), NULL, NULL }
+#define N_FIELDS(a) ((int)(sizeof a / sizeof a[0]))
 
 static const field context_fields[] = {
     FIELD(report_context, "date", F_STR, date),
@@ -107,59 +153,6 @@ static const field spec_fields[] = {
     FIELD(mlp_spec, "max_batch", F_INT, max_batch),
 };
 
-static const field row_fields[] = {
-    FIELD(report_row, "backend", F_STR, backend),
-    FIELD(report_row, "details", F_STR, details),
-    FIELD(report_row, "path", F_STR, path),
-    FIELD(report_row, "library", F_STR, library),
-    FIELD(report_row, "kernel", F_STR, kernel),
-    FIELD(report_row, "threads", F_INT, threads),
-    FIELD(report_row, "reference", F_BOOL, reference),
-    FIELD(report_row, "samples_per_s", F_NUM, samples_per_s),
-    FIELD(report_row, "gflops", F_NUM, gflops),
-    FIELD(report_row, "peak_fraction", F_NUM, peak_fraction),
-    FIELD(report_row, "val_acc", F_NUM, val_acc),
-    FIELD(report_row, "test_acc", F_NUM, test_acc),
-    FIELD(report_row, "gemm_floor", F_NUM, gemm_floor),
-    FIELD(report_row, "gemm_floor_bounds_epoch", F_BOOL, floor_bounds),
-    FIELD(report_row, "step_floor", F_NUM, step_floor),
-    FIELD(report_row, "device_median", F_NUM, device_median),
-    FIELD(report_row, "host_peak_growth_bytes", F_NUM, host_peak_growth),
-    FIELD(report_row, "host_peak_exact", F_BOOL, host_peak_exact),
-    FIELD(report_row, "device_bytes", F_NUM, device_bytes),
-    FIELD(report_row, "disturbed", F_BOOL, disturbed),
-    FIELD(report_row, "disturbed_reason", F_STR, disturbed_reason),
-    FIELD(report_row, "timed_at", F_STR, timed_at),
-    FIELD(report_row, "gemm_floor_at", F_STR, floor_at),
-    FIELD(report_row, "load_seconds", F_NUM, load_seconds),
-    FIELD(report_row, "other_cores", F_NUM, other_cores),
-    FIELD(report_row, "steal_cores", F_NUM, steal_cores),
-    FIELD(report_row, "load_resolution_cores", F_NUM, load_resolution),
-    FIELD(report_row, "other_runnable", F_NUM, other_runnable),
-    FIELD(report_row, "involuntary_switches_per_s", F_NUM, switches_per_s),
-    FIELD(report_row, "cpu_per_wall", F_NUM, cpu_per_wall),
-    FIELD(report_row, "framework", F_STR, framework),
-    FIELD(report_row, "compile_mode", F_STR, compile_mode),
-    FIELD(report_row, "threads_set_by", F_STR, threads_set_by),
-    FIELD(report_row, "subnormals", F_STR, subnormals),
-    FIELD(report_row, "compile_seconds", F_NUM, compile_seconds),
-    FIELD(report_row, "over_threads", F_BOOL, over_threads),
-};
-
-/* the machine's figures per sample, beside epoch_cpu_seconds: (key, the row's array) */
-#define LOAD_ARRAYS(r)                                                                             \
-  {                                                                                                \
-    {"epoch_other_cpu_seconds", &(r)->other_samples},                                              \
-        {"epoch_steal_seconds", &(r)->steal_samples},                                              \
-        {"epoch_involuntary_switches", &(r)->ivcsw_samples}, {                                     \
-      "sample_other_runnable", &(r)->runnable_samples                                              \
-    }                                                                                              \
-  }
-typedef struct {
-  const char *key;
-  double **a;
-} load_array;
-
 static const field gc_fields[] = {
     FIELD(gc_result, "pass", F_BOOL, pass),
     FIELD(gc_result, "batch", F_INT, batch),
@@ -177,12 +170,40 @@ static const field gc_err_fields[] = {
     FIELD(gc_err, "nmse", F_NUM, nmse),
     FIELD(gc_err, "tolerance", F_NUM, tol),
 };
-#define N_FIELDS(a) ((int)(sizeof a / sizeof a[0]))
+
+/* A JSON array of numbers (null: NaN) into a new array of `want` (or all) entries; one that
+ * json_arrays decoded (la) is handed over whole when it has the count wanted. */
+static int read_array(const json_t *a, double **out, int want, json_arrays *la) {
+  json_num_array *d = json_arrays_find(la, a);
+  if (d && !d->v) d = NULL, a = NULL; /* taken already: each placeholder is read once */
+  size_t have = d ? d->n : json_is_array(a) ? json_array_size(a) : 0;
+  if (have > (1u << 26)) have = 1u << 26;
+  size_t n = want >= 0 ? (size_t)want : have;
+  if (d && n == d->n && n) {
+    *out = d->v;
+    d->v = NULL;
+    return (int)n;
+  }
+  *out = malloc((n ? n : 1) * sizeof **out);
+  if (!*out) return -1;
+  for (size_t i = 0; i < n; i++) {
+    json_t *v = d || i >= have ? NULL : json_array_get(a, i);
+    (*out)[i] = d ? (i < have ? d->v[i] : NAN) : json_is_number(v) ? json_number_value(v) : NAN;
+  }
+  return (int)n;
+}
+
+static int *int_at(void *base, size_t off) {
+  return (int *)((char *)base + off);
+}
 
 static json_t *fields_to_json(json_t *o, const void *obj, const field *f, int n) {
   const char *base = obj;
   for (int i = 0; i < n; i++) {
     const void *p = base + f[i].off;
+    const int flag =
+        (f[i].flags & (F_WRITE_IF | F_WRITE_UNLESS)) ? *int_at((void *)base, f[i].flag_off) : 0;
+    if (((f[i].flags & F_WRITE_IF) && !flag) || ((f[i].flags & F_WRITE_UNLESS) && flag)) continue;
     json_t *v = NULL;
     char hex[24];
     switch (f[i].type) {
@@ -205,6 +226,15 @@ static json_t *fields_to_json(json_t *o, const void *obj, const field *f, int n)
       snprintf(hex, sizeof hex, "%016llx", (unsigned long long)*(const uint64_t *)p);
       v = json_string(hex);
       break;
+    case F_ARRAY:
+      v = jarray(*(double *const *)p, *int_at((void *)base, f[i].n_off));
+      break;
+    case F_OBJ:
+      v = f[i].to ? f[i].to(p) : fields_to_json(json_object(), base, f[i].sub, f[i].n_sub);
+      break;
+    case F_OK:
+      v = json_string(*(const int *)p ? "ok" : "failed");
+      break;
     }
     json_object_set_new(o, f[i].key, v ? v : json_null());
   }
@@ -212,14 +242,19 @@ static json_t *fields_to_json(json_t *o, const void *obj, const field *f, int n)
 }
 
 /* Missing or mistyped keys read as empty, 0, false or NaN: a file from elsewhere is data,
- * not trusted structure. */
-static void fields_from_json(void *obj, const field *f, int n, const json_t *o) {
+ * not trusted structure. Derived figures are not read: the caller recomputes them. 0, or -1
+ * when out of memory. */
+static int fields_from_json(void *obj, const field *f, int n, const json_t *o, json_arrays *la) {
   char *base = obj;
   for (int i = 0; i < n; i++) {
     void *p = base + f[i].off;
     json_t *v = json_object_get(o, f[i].key);
     double x = json_is_number(v) ? json_number_value(v) : NAN;
     const char *str = json_string_value(v);
+    if (f[i].flags & F_NOTE_KEY)
+      *int_at(base, f[i].flag_off) = f[i].type == F_OBJ ? json_is_object(v) : v != NULL;
+    if (f[i].flags & F_DERIVED) continue;
+    int *count = f[i].type == F_ARRAY ? int_at(base, f[i].n_off) : NULL;
     switch (f[i].type) {
     case F_STR: /* cut on a character boundary when the file's string is longer */
       utf8_clean(p, f[i].size, str);
@@ -231,7 +266,8 @@ static void fields_from_json(void *obj, const field *f, int n, const json_t *o) 
       *(uint64_t *)p = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
       break;
     case F_BOOL:
-      *(int *)p = json_is_true(v);
+    case F_OK:
+      *(int *)p = f[i].type == F_OK ? str && strcmp(str, "ok") == 0 : json_is_true(v);
       break;
     case F_NUM:
       *(double *)p = x;
@@ -239,8 +275,30 @@ static void fields_from_json(void *obj, const field *f, int n, const json_t *o) 
     case F_HEX64:
       *(uint64_t *)p = str ? strtoull(str, NULL, 16) : 0;
       break;
+    case F_ARRAY:
+      if (f[i].flags & F_SAME_COUNT) { /* the group's figures for every entry, or none */
+        const int want = *int_at(base, f[i].ref_off);
+        *count = want;
+        for (int k = 0; k < n; k++) {
+          const json_t *a = json_object_get(o, f[k].key);
+          const json_num_array *d = json_arrays_find(la, a);
+          size_t size = d ? d->n : json_is_array(a) ? json_array_size(a) : (size_t)-1;
+          if ((f[k].flags & F_SAME_COUNT) && f[k].n_off == f[i].n_off && size != (size_t)want)
+            *count = 0;
+        }
+      }
+      *count = read_array(v, (double **)p, f[i].flags & F_OWN_COUNT ? -1 : *count, la);
+      if (*count < 0) return -1;
+      break;
+    case F_OBJ:
+      if (f[i].from && json_is_object(v))
+        f[i].from(p, v);
+      else if (f[i].sub && fields_from_json(base, f[i].sub, f[i].n_sub, v, la))
+        return -1;
+      break;
     }
   }
+  return 0;
 }
 
 static const char *const act_names[] = {"sigmoid", "relu"};
@@ -267,7 +325,7 @@ static json_t *spec_json(const mlp_spec *s) {
 }
 
 static void spec_from_json(mlp_spec *s, const json_t *o) {
-  fields_from_json(s, spec_fields, N_FIELDS(spec_fields), o);
+  fields_from_json(s, spec_fields, N_FIELDS(spec_fields), o, NULL);
   s->act = name_index(o, "activation", act_names, 2) ? MLP_ACT_RELU : MLP_ACT_SIGMOID;
   s->loss = name_index(o, "loss", loss_names, 2) ? MLP_LOSS_SOFTMAX_CE : MLP_LOSS_SIGMOID_SE;
   s->opt = name_index(o, "optimizer", opt_names, 2) ? MLP_OPT_ADAM : MLP_OPT_SGD;
@@ -279,7 +337,8 @@ static void spec_from_json(mlp_spec *s, const json_t *o) {
   }
 }
 
-static json_t *gradcheck_json(const gc_result *g) {
+static json_t *gradcheck_json(const void *p) {
+  const gc_result *g = p;
   json_t *t = json_object();
   for (int i = 0; i < 4; i++)
     json_object_set_new(
@@ -290,40 +349,93 @@ static json_t *gradcheck_json(const gc_result *g) {
   return o;
 }
 
-static void gradcheck_from_json(gc_result *g, const json_t *o) {
-  fields_from_json(g, gc_fields, N_FIELDS(gc_fields), o);
+static void gradcheck_from_json(void *p, const json_t *o) {
+  gc_result *g = p;
+  fields_from_json(g, gc_fields, N_FIELDS(gc_fields), o, NULL);
   json_t *t = json_object_get(o, "tensors");
   for (int i = 0; i < 4; i++)
     fields_from_json(&g->t[i], gc_err_fields, N_FIELDS(gc_err_fields),
-                     json_object_get(t, gc_tensor_names[i]));
+                     json_object_get(t, gc_tensor_names[i]), NULL);
 }
 
+/* the curves of a row's last repeat, per epoch */
+static const field curve_fields[] = {
+    ARRAY(report_row, "loss", epoch_loss, n_epochs, F_OWN_COUNT, n_epochs),
+    ARRAY(report_row, "val_acc", epoch_val_acc, n_epochs, 0, n_epochs),
+};
+
+/* A row: every key, written and read by fields_to_json / fields_from_json. */
+static const field row_fields[] = {
+    FIELD(report_row, "backend", F_STR, backend),
+    FIELD(report_row, "details", F_STR, details),
+    FIELD(report_row, "path", F_STR, path),
+    /* older files did not record a row's library: library_known says whether this one did */
+    FIELD_IF(report_row, "library", F_STR, library, F_NOTE_KEY, library_known),
+    FIELD(report_row, "kernel", F_STR, kernel),
+    FIELD(report_row, "threads", F_INT, threads),
+    FIELD(report_row, "reference", F_BOOL, reference),
+    DERIVED(report_row, "samples_per_s", samples_per_s),
+    DERIVED(report_row, "gflops", gflops),
+    FIELD(report_row, "peak_fraction", F_NUM, peak_fraction),
+    FIELD(report_row, "val_acc", F_NUM, val_acc),
+    FIELD(report_row, "test_acc", F_NUM, test_acc),
+    DERIVED(report_row, "gemm_floor", gemm_floor),
+    FIELD(report_row, "gemm_floor_bounds_epoch", F_BOOL, floor_bounds),
+    DERIVED(report_row, "step_floor", step_floor),
+    DERIVED(report_row, "device_median", device_median),
+    FIELD(report_row, "host_peak_growth_bytes", F_NUM, host_peak_growth),
+    FIELD(report_row, "host_peak_exact", F_BOOL, host_peak_exact),
+    FIELD(report_row, "device_bytes", F_NUM, device_bytes),
+    FIELD(report_row, "disturbed", F_BOOL, disturbed),
+    FIELD(report_row, "disturbed_reason", F_STR, disturbed_reason),
+    FIELD(report_row, "timed_at", F_STR, timed_at),
+    FIELD(report_row, "gemm_floor_at", F_STR, floor_at),
+    FIELD(report_row, "load_seconds", F_NUM, load_seconds),
+    FIELD(report_row, "other_cores", F_NUM, other_cores),
+    FIELD(report_row, "steal_cores", F_NUM, steal_cores),
+    FIELD(report_row, "load_resolution_cores", F_NUM, load_resolution),
+    FIELD(report_row, "other_runnable", F_NUM, other_runnable),
+    FIELD(report_row, "involuntary_switches_per_s", F_NUM, switches_per_s),
+    FIELD(report_row, "cpu_per_wall", F_NUM, cpu_per_wall),
+    FIELD(report_row, "framework", F_STR, framework),
+    FIELD(report_row, "compile_mode", F_STR, compile_mode),
+    FIELD(report_row, "threads_set_by", F_STR, threads_set_by),
+    FIELD(report_row, "subnormals", F_STR, subnormals),
+    FIELD(report_row, "compile_seconds", F_NUM, compile_seconds),
+    FIELD(report_row, "over_threads", F_BOOL, over_threads),
+    FIELD(report_row, "status", F_OK, ran),
+    FIELD_IF(report_row, "error", F_STR, error, F_WRITE_UNLESS, ran),
+    {"gradcheck", F_OBJ, offsetof(report_row, gc), sizeof(gc_result), F_WRITE_IF | F_NOTE_KEY, 0, 0,
+     offsetof(report_row, gc_done), NULL, 0, gradcheck_json, gradcheck_from_json},
+    ARRAY(report_row, "epoch_seconds", samples, n_samples, F_OWN_COUNT, n_samples),
+    ARRAY(report_row, "epoch_cpu_seconds", cpu_samples, n_samples, 0, n_samples),
+    /* absent in older files; a figure for every sample or none (report_row_summarize) */
+    ARRAY(report_row, "epoch_device_seconds", dev_samples, n_dev, F_OWN_COUNT, n_dev),
+    /* what else the machine did, per sample: absent in older files and for peers */
+    ARRAY(report_row, "epoch_other_cpu_seconds", other_samples, n_load, F_SAME_COUNT, n_samples),
+    ARRAY(report_row, "epoch_steal_seconds", steal_samples, n_load, F_SAME_COUNT, n_samples),
+    ARRAY(report_row, "epoch_involuntary_switches", ivcsw_samples, n_load, F_SAME_COUNT, n_samples),
+    ARRAY(report_row, "sample_other_runnable", runnable_samples, n_load, F_SAME_COUNT, n_samples),
+    /* absent in files before it: read as NaN, the group above kept */
+    ARRAY(report_row, "sample_threads", threads_samples, n_load, 0, n_samples),
+    ARRAY(report_row, "gemm_floor_seconds", floor_samples, n_floor, F_OWN_COUNT, n_floor),
+    /* absent in older files: no step floor */
+    ARRAY(report_row, "step_floor_seconds", step_floor_samples, n_step_floor, F_OWN_COUNT,
+          n_step_floor),
+    ARRAY(report_row, "process_medians", proc_medians, n_proc, F_OWN_COUNT, n_proc),
+    /* derived from epoch_seconds, for readers of the file; recomputed when read back */
+    DERIVED(report_row, "median", st.median),
+    DERIVED(report_row, "min", st.min),
+    DERIVED(report_row, "max", st.max),
+    DERIVED(report_row, "q1", st.q1),
+    DERIVED(report_row, "q3", st.q3),
+    DERIVED(report_row, "iqr", st.iqr),
+    DERIVED(report_row, "mean", st.mean),
+    OBJECT(report_row, "curves", curve_fields),
+};
+
 static json_t *row_json(const report_row *r) {
-  json_t *o = fields_to_json(json_object(), r, row_fields, N_FIELDS(row_fields));
-  json_object_set_new(o, "status", json_string(r->ran ? "ok" : "failed"));
-  if (!r->ran) json_object_set_new(o, "error", jstr(r->error));
-  if (r->gc_done) json_object_set_new(o, "gradcheck", gradcheck_json(&r->gc));
-  json_object_set_new(o, "epoch_seconds", jarray(r->samples, r->n_samples));
-  json_object_set_new(o, "epoch_cpu_seconds", jarray(r->cpu_samples, r->n_samples));
-  json_object_set_new(o, "epoch_device_seconds", jarray(r->dev_samples, r->n_dev));
-  const load_array la[] = LOAD_ARRAYS((report_row *)r);
-  for (size_t i = 0; i < sizeof la / sizeof la[0]; i++)
-    json_object_set_new(o, la[i].key, jarray(*la[i].a, r->n_load));
-  json_object_set_new(o, "gemm_floor_seconds", jarray(r->floor_samples, r->n_floor));
-  json_object_set_new(o, "step_floor_seconds", jarray(r->step_floor_samples, r->n_step_floor));
-  json_object_set_new(o, "process_medians", jarray(r->proc_medians, r->n_proc));
-  /* derived from epoch_seconds, for readers of the file; recomputed when read back */
-  json_object_set_new(o, "median", jnum(r->st.median));
-  json_object_set_new(o, "min", jnum(r->st.min));
-  json_object_set_new(o, "max", jnum(r->st.max));
-  json_object_set_new(o, "q1", jnum(r->st.q1));
-  json_object_set_new(o, "q3", jnum(r->st.q3));
-  json_object_set_new(o, "iqr", jnum(r->st.q3 - r->st.q1));
-  json_object_set_new(o, "mean", jnum(r->st.mean));
-  json_object_set_new(o, "curves",
-                      json_pack("{s:o,s:o}", "loss", jarray(r->epoch_loss, r->n_epochs), "val_acc",
-                                jarray(r->epoch_val_acc, r->n_epochs)));
-  return o;
+  return fields_to_json(json_object(), r, row_fields, N_FIELDS(row_fields));
 }
 
 static json_t *int_array(const int32_t *v, int n) {
@@ -356,26 +468,39 @@ static int hexval(char c) {
 
 /* A montage from a file, or none (n = 0) unless every part is whole and in range: the
  * drawing trusts its sizes and labels (digits 0..9). 0, or -1 when out of memory. */
-static int montage_from_json(report_montage *m, const json_t *o) {
+static int is_digit_label(double x) {
+  return x >= 0 && x <= 9 && x == floor(x);
+}
+
+static int montage_from_json(report_montage *m, const json_t *o, json_arrays *la) {
   memset(m, 0, sizeof *m);
-  json_t *truth = json_object_get(o, "truth"), *pred = json_object_get(o, "pred");
+  json_t *tj = json_object_get(o, "truth"), *pj = json_object_get(o, "pred");
   const char *hex = json_string_value(json_object_get(o, "pixels"));
   json_t *side = json_object_get(o, "side");
-  if (!json_is_object(o) || !json_is_array(truth) || !json_is_array(pred) || !hex ||
-      !json_is_integer(side))
+  if (!json_is_object(o) || !(json_is_array(tj) || json_arrays_find(la, tj)) ||
+      !(json_is_array(pj) || json_arrays_find(la, pj)) || !hex || !json_is_integer(side))
     return 0;
-  int n = (int)json_array_size(truth), s = (int)json_integer_value(side);
+  double *truth = NULL, *pred = NULL;
+  int n = read_array(tj, &truth, -1, la), s = (int)json_integer_value(side);
+  int np_ = n >= 0 ? read_array(pj, &pred, -1, la) : -1;
+  if (n < 0 || np_ < 0) {
+    free(truth);
+    free(pred);
+    return -1;
+  }
   size_t np = (size_t)n * s * s;
-  if (n < 1 || n > REPORT_MONTAGE_MAX || json_array_size(pred) != (size_t)n || s < 1 || s > 64 ||
-      strlen(hex) != 2 * np)
+  int ok =
+      n >= 1 && n <= REPORT_MONTAGE_MAX && np_ == n && s >= 1 && s <= 64 && strlen(hex) == 2 * np;
+  for (int i = 0; ok && i < n; i++) {
+    ok = is_digit_label(truth[i]) && is_digit_label(pred[i]);
+    m->truth[i] = (int32_t)truth[i];
+    m->pred[i] = (int32_t)pred[i];
+  }
+  free(truth);
+  free(pred);
+  if (!ok) {
+    memset(m, 0, sizeof *m);
     return 0;
-  for (int i = 0; i < n; i++) {
-    json_t *a = json_array_get(truth, i), *b = json_array_get(pred, i);
-    if (!json_is_integer(a) || !json_is_integer(b) || json_integer_value(a) < 0 ||
-        json_integer_value(a) > 9 || json_integer_value(b) < 0 || json_integer_value(b) > 9)
-      return 0;
-    m->truth[i] = (int32_t)json_integer_value(a);
-    m->pred[i] = (int32_t)json_integer_value(b);
   }
   uint8_t *px = malloc(np);
   if (!px) return -1;
@@ -626,6 +751,10 @@ int results_export_path(const char *results_path, results_format f, char *out, s
   return k < 0 || (size_t)k >= len ? -1 : 0;
 }
 
+const char *results_format_name(int f) {
+  return f >= 0 && (size_t)f < sizeof formats / sizeof formats[0] ? formats[f].name : NULL;
+}
+
 int results_format_find(const char *name) {
   for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
     if (strcmp(formats[i].name, name) == 0) return (int)i;
@@ -671,64 +800,15 @@ static void str(char *dst, size_t len, const json_t *o, const char *k) {
   snprintf(dst, len, "%s", s ? s : "");
 }
 
-/* A JSON array of numbers (null: NaN) into a new array of `want` (or all) entries. */
-static int read_array(const json_t *a, double **out, int want) {
-  size_t have = json_is_array(a) ? json_array_size(a) : 0;
-  if (have > (1u << 26)) have = 1u << 26;
-  size_t n = want >= 0 ? (size_t)want : have;
-  *out = malloc((n ? n : 1) * sizeof **out);
-  if (!*out) return -1;
-  for (size_t i = 0; i < n; i++) {
-    json_t *v = i < have ? json_array_get(a, i) : NULL;
-    (*out)[i] = json_is_number(v) ? json_number_value(v) : NAN;
-  }
-  return (int)n;
-}
-
-static int row_from_json(const json_t *o, report_row *r) {
-  fields_from_json(r, row_fields, N_FIELDS(row_fields), o);
-  r->library_known = json_object_get(o, "library") != NULL;
-  str(r->error, sizeof r->error, o, "error");
-  const char *status = json_string_value(json_object_get(o, "status"));
-  r->ran = status && strcmp(status, "ok") == 0;
-  json_t *gc = json_object_get(o, "gradcheck");
-  if (json_is_object(gc)) {
-    r->gc_done = 1;
-    gradcheck_from_json(&r->gc, gc);
-  }
-  r->n_samples = read_array(json_object_get(o, "epoch_seconds"), &r->samples, -1);
-  if (r->n_samples < 0 ||
-      read_array(json_object_get(o, "epoch_cpu_seconds"), &r->cpu_samples, r->n_samples) < 0)
-    return -1;
-  r->st = stats_summarize(r->samples, r->n_samples);
-  json_t *dv = json_object_get(o, "epoch_device_seconds"); /* absent in older files */
-  r->n_dev = dv ? read_array(dv, &r->dev_samples, -1) : 0;
-  if (r->n_dev < 0) return -1;
-  if (r->n_dev != r->n_samples) r->n_dev = 0; /* a figure for every sample, or none */
-  r->device_median = r->n_dev ? stats_summarize(r->dev_samples, r->n_dev).median : NAN;
-  const load_array la[] = LOAD_ARRAYS(r); /* absent in older files and for peers */
-  r->n_load = r->n_samples;
-  for (size_t i = 0; i < sizeof la / sizeof la[0]; i++) {
-    json_t *a = json_object_get(o, la[i].key);
-    if (!json_is_array(a) || json_array_size(a) != (size_t)r->n_samples) r->n_load = 0;
-  }
-  for (size_t i = 0; i < sizeof la / sizeof la[0]; i++)
-    if (read_array(json_object_get(o, la[i].key), la[i].a, r->n_load) < 0) return -1;
-  r->n_floor = read_array(json_object_get(o, "gemm_floor_seconds"), &r->floor_samples, -1);
-  r->n_proc = read_array(json_object_get(o, "process_medians"), &r->proc_medians, -1);
-  /* absent in older files: no step floor */
-  r->n_step_floor =
-      read_array(json_object_get(o, "step_floor_seconds"), &r->step_floor_samples, -1);
-  if (r->n_floor < 0 || r->n_proc < 0 || r->n_step_floor < 0) return -1;
-  json_t *cv = json_object_get(o, "curves");
-  r->n_epochs = read_array(json_object_get(cv, "loss"), &r->epoch_loss, -1);
-  if (r->n_epochs < 0 ||
-      read_array(json_object_get(cv, "val_acc"), &r->epoch_val_acc, r->n_epochs) < 0)
-    return -1;
+static int row_from_json(const json_t *o, report_row *r, const report_workload *w,
+                         json_arrays *la) {
+  if (fields_from_json(r, row_fields, N_FIELDS(row_fields), o, la)) return -1;
+  report_row_summarize(r, w);
   return 0;
 }
 
-int results_from_json(const json_t *j, report *r, char *err, size_t len) {
+/* j into r; its number arrays, or some of them, decoded already into la (NULL: none) */
+static int from_json(const json_t *j, report *r, json_arrays *la, char *err, size_t len) {
   memset(r, 0, sizeof *r);
   const char *schema = json_string_value(json_object_get(j, "schema"));
   if (!schema || strcmp(schema, SCHEMA) != 0) {
@@ -736,8 +816,8 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
              schema ? schema : "none", SCHEMA);
     return -1;
   }
-  fields_from_json(&r->ctx, context_fields, N_FIELDS(context_fields),
-                   json_object_get(j, "context"));
+  fields_from_json(&r->ctx, context_fields, N_FIELDS(context_fields), json_object_get(j, "context"),
+                   la);
   json_t *wls = json_object_get(j, "workloads");
   if (!json_is_array(wls)) {
     snprintf(err, len, "no 'workloads' array");
@@ -747,8 +827,9 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
     json_t *wo = json_array_get(wls, i), *rows = json_object_get(wo, "results");
     json_t *sweep = json_object_get(wo, "sweep");
     report_workload *w = report_add_workload(r);
-    fields_from_json(w, workload_fields, N_FIELDS(workload_fields), wo);
-    fields_from_json(w, dataset_fields, N_FIELDS(dataset_fields), json_object_get(wo, "dataset"));
+    fields_from_json(w, workload_fields, N_FIELDS(workload_fields), wo, la);
+    fields_from_json(w, dataset_fields, N_FIELDS(dataset_fields), json_object_get(wo, "dataset"),
+                     la);
     spec_from_json(&w->spec, json_object_get(wo, "spec"));
     wl_identity id;
     wl_identity_from_json(wo, &id);
@@ -756,12 +837,12 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
     for (size_t k = 0; json_is_array(rows) && k < json_array_size(rows); k++) {
       report_row *row = report_add_row(w);
       if (!row) break;
-      if (row_from_json(json_array_get(rows, k), row)) {
+      if (row_from_json(json_array_get(rows, k), row, w, la)) {
         snprintf(err, len, "out of memory");
         return -1;
       }
     }
-    if (montage_from_json(&w->montage, json_object_get(wo, "montage"))) {
+    if (montage_from_json(&w->montage, json_object_get(wo, "montage"), la)) {
       snprintf(err, len, "out of memory");
       return -1;
     }
@@ -784,6 +865,10 @@ int results_from_json(const json_t *j, report *r, char *err, size_t len) {
   return 0;
 }
 
+int results_from_json(const json_t *j, report *r, char *err, size_t len) {
+  return from_json(j, r, NULL, err, len);
+}
+
 /* err made terminal-safe in place: it names a path from a folder listing and quotes the
  * file (its schema, jansson's "near '...'"), and every command prints it, history's and
  * compare's included. */
@@ -797,36 +882,53 @@ static void err_safe(char *err, size_t len) {
   free(raw);
 }
 
-json_t *results_load_json(const char *path, char *err, size_t len) {
+/* The file's bytes (file_read_max: a FIFO or device is refused without blocking, a huge file
+ * by its size before a byte is read), parsed; with la, its number arrays decoded into la
+ * first (json_arrays.h: jansson's tree of them cost 25 times the file). */
+static json_t *load(const char *path, json_arrays *la, char *err, size_t len) {
   uint8_t *buf = NULL;
   size_t n = 0;
   json_error_t je;
-  /* file_read_max: a FIFO or device is refused without blocking, a huge file by its size
-   * before a byte is read (jansson's tree costs about 30 times the file) */
   if (file_read_max(path, RESULTS_MAX_FILE, NULL, 0, "a results file", &buf, &n, err, len)) {
+    err_safe(err, len);
+    return NULL;
+  }
+  if (la && json_arrays_extract((char *)buf, n, la)) {
+    free(buf);
+    snprintf(err, len, "%s: out of memory", path);
     err_safe(err, len);
     return NULL;
   }
   json_t *j = json_loadb((const char *)buf, n, 0, &je);
   free(buf);
   if (!j) {
-    snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line);
+    if (je.text[0] && je.line >= 0)
+      snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line);
+    else /* jansson out of memory says nothing, at line -1 */
+      snprintf(err, len, "%s: %s", path, je.text[0] ? je.text : "out of memory");
     err_safe(err, len);
+    if (la) json_arrays_free(la);
   }
   return j;
 }
 
+json_t *results_load_json(const char *path, char *err, size_t len) {
+  return load(path, NULL, err, len);
+}
+
 int results_read(const char *path, report *r, char *err, size_t len) {
-  json_t *j = results_load_json(path, err, len);
+  json_arrays la;
+  json_t *j = load(path, &la, err, len);
   memset(r, 0, sizeof *r);
   if (!j) return -1;
   char why[512];
-  int rc = results_from_json(j, r, why, sizeof why);
+  int rc = from_json(j, r, &la, why, sizeof why);
+  json_decref(j);
+  json_arrays_free(&la);
   if (rc) {
     snprintf(err, len, "%s: %s", path, why);
     err_safe(err, len);
     report_free(r);
   }
-  json_decref(j);
   return rc;
 }

@@ -21,6 +21,8 @@ typedef enum {
 json_t *results_to_json(const report *r, results_format f);
 /* The format a --format name means (native, gbench, github, bmf), or -1. */
 int results_format_find(const char *name);
+/* The name of format f, or NULL past the last (the option table lists them). */
+const char *results_format_name(int f);
 int results_write(const char *path, json_t *j, char *err, size_t len);
 /* Where an export in format f of the native file results_path goes: beside it,
  * "DIR/NAME.json" -> "DIR/NAME.F.json". 0, or -1 when it does not fit len. */

@@ -5,59 +5,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { ID_INT, ID_BOOL, ID_HASH, ID_STR } id_type;
-
 static const struct {
   const char *label; /* as a message names it */
   const char *obj;   /* the nested object of a results workload holding it, or NULL */
   const char *key;
   id_type type;
-  size_t off, size;
+  size_t off, size; /* in wl_identity */
+  size_t rw_off;    /* in report_workload, of the same type and size */
 } fields[] = {
-#define F(label, obj, key, type, m)                                                                \
-  { label, obj, key, type, offsetof(wl_identity, m), sizeof(((wl_identity *)0)->m) }
-    F("workload", NULL, "name", ID_STR, name),
-    F("model inputs", "spec", "n_in", ID_INT, n_in),
-    F("hidden width", "spec", "n_hidden", ID_INT, n_hidden),
-    F("outputs", "spec", "n_out", ID_INT, n_out),
-    F("data", "dataset", "hash", ID_HASH, data_hash),
-    F("training samples", NULL, "n_train", ID_INT, n_train),
-    F("batch", NULL, "batch", ID_INT, batch),
-    F("sampling", NULL, "sampling", ID_STR, sampling),
-    F("zero_grad", NULL, "zero_grad", ID_BOOL, zero_grad),
-    F("full batch", NULL, "full_batch", ID_BOOL, full_batch),
-    F("class labels", NULL, "has_accuracy", ID_BOOL, has_accuracy),
+#define F(label, obj, key, type, m, rw_m, w_m, w_kind)                                             \
+  {label,                                                                                          \
+   obj,                                                                                            \
+   key,                                                                                            \
+   type,                                                                                           \
+   offsetof(wl_identity, m),                                                                       \
+   sizeof(((wl_identity *)0)->m),                                                                  \
+   offsetof(report_workload, rw_m)},
+    WL_IDENTITY_FIELDS(F)
 #undef F
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 
+/* the report's members are the identity's types and sizes (a name or sampling may not be cut
+ * on the way): checked once here, for every field */
+#define SAME_SHAPE(label, obj, key, type, m, rw_m, w_m, w_kind)                                    \
+  _Static_assert(sizeof(((wl_identity *)0)->m) == sizeof(((report_workload *)0)->rw_m),            \
+                 "wl_identity." #m " and report_workload." #rw_m " differ in size");
+WL_IDENTITY_FIELDS(SAME_SHAPE)
+#undef SAME_SHAPE
+
 void wl_identity_of(const report_workload *w, wl_identity *id) {
   memset(id, 0, sizeof *id);
-  snprintf(id->name, sizeof id->name, "%s", w->name);
-  id->n_in = w->spec.n_in;
-  id->n_hidden = w->spec.n_hidden;
-  id->n_out = w->spec.n_out;
-  id->data_hash = w->dataset_hash;
-  id->n_train = w->n_train;
-  id->batch = w->batch;
-  snprintf(id->sampling, sizeof id->sampling, "%s", w->sampling);
-  id->zero_grad = w->zero_grad;
-  id->full_batch = w->full_batch;
-  id->has_accuracy = w->has_accuracy;
+  for (size_t i = 0; i < N_FIELDS; i++)
+    memcpy((char *)id + fields[i].off, (const char *)w + fields[i].rw_off, fields[i].size);
 }
 
 void wl_identity_to_workload(const wl_identity *id, report_workload *w) {
-  snprintf(w->name, sizeof w->name, "%s", id->name);
-  w->spec.n_in = id->n_in;
-  w->spec.n_hidden = id->n_hidden;
-  w->spec.n_out = id->n_out;
-  w->dataset_hash = id->data_hash;
-  w->n_train = id->n_train;
-  w->batch = id->batch;
-  snprintf(w->sampling, sizeof w->sampling, "%s", id->sampling);
-  w->zero_grad = id->zero_grad;
-  w->full_batch = id->full_batch;
-  w->has_accuracy = id->has_accuracy;
+  for (size_t i = 0; i < N_FIELDS; i++)
+    memcpy((char *)w + fields[i].rw_off, (const char *)id + fields[i].off, fields[i].size);
 }
 
 static json_t *field_json(const void *p, id_type t) {

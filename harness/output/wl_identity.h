@@ -13,6 +13,27 @@
 
 #include "report.h"
 
+/* The one list of identity facts, in file order. Each entry:
+ *   X(label as messages say it, nested object or NULL, key, type,
+ *     wl_identity member, report_workload member, live workload's member, how it is read there)
+ * where the live workload's member is read SAME (the same type), STR (a const char *) or FULL
+ * (its wl_order, true when WL_ORDER_FULL). wl_identity.c expands it for the struct, the results
+ * file and the report's workload; engine/wl_describe.c for a live workload. */
+#define WL_IDENTITY_FIELDS(X)                                                                      \
+  X("workload", NULL, "name", ID_STR, name, name, name, STR)                                       \
+  X("model inputs", "spec", "n_in", ID_INT, n_in, spec.n_in, spec.n_in, SAME)                      \
+  X("hidden width", "spec", "n_hidden", ID_INT, n_hidden, spec.n_hidden, spec.n_hidden, SAME)      \
+  X("outputs", "spec", "n_out", ID_INT, n_out, spec.n_out, spec.n_out, SAME)                       \
+  X("data", "dataset", "hash", ID_HASH, data_hash, dataset_hash, data_hash, SAME)                  \
+  X("training samples", NULL, "n_train", ID_INT, n_train, n_train, n_train, SAME)                  \
+  X("batch", NULL, "batch", ID_INT, batch, batch, batch, SAME)                                     \
+  X("sampling", NULL, "sampling", ID_STR, sampling, sampling, sampling_label, STR)                 \
+  X("zero_grad", NULL, "zero_grad", ID_BOOL, zero_grad, zero_grad, zero_grad, SAME)                \
+  X("full batch", NULL, "full_batch", ID_BOOL, full_batch, full_batch, order, FULL)                \
+  X("class labels", NULL, "has_accuracy", ID_BOOL, has_accuracy, has_accuracy, has_accuracy, SAME)
+
+typedef enum { ID_INT, ID_BOOL, ID_HASH, ID_STR } id_type;
+
 typedef struct {
   char name[sizeof((report_workload *)0)->name];
   int n_in, n_hidden, n_out;

@@ -35,6 +35,7 @@ stats_summary stats_summarize(const double *x, int n) {
   r.median = stats_quantile_sorted(s, n, 0.5);
   r.q1 = stats_quantile_sorted(s, n, 0.25);
   r.q3 = stats_quantile_sorted(s, n, 0.75);
+  r.iqr = r.q3 - r.q1;
   free(s);
   return r;
 }

@@ -7,6 +7,7 @@
 typedef struct {
   int n;
   double median, min, max, q1, q3, mean;
+  double iqr; /* q3 - q1: the spread a row's median is quoted with */
 } stats_summary;
 
 /* Quantiles by linear interpolation between order statistics (numpy's default). */

@@ -5,39 +5,25 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "interrupt.h"
+#include "proc_spawn.h"
 #include "timer.h"
-
-extern char **environ;
 
 int child_start(child_pipe *c, const char *path, char *const argv[], int report_fd) {
   int p[2];
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t at;
   memset(c, 0, sizeof *c);
   c->fd = -1;
   if (pipe2(p, O_CLOEXEC)) return -1;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, p[1], report_fd); /* clears close-on-exec there */
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, 2, 1); /* what the plugin prints is no report */
-  posix_spawnattr_init(&at);
-  sigset_t def;
-  sigemptyset(&def);
-  sigaddset(&def, SIGINT);
-  sigaddset(&def, SIGTERM);
-  sigaddset(&def, SIGPIPE);
-  posix_spawnattr_setsigdefault(&at, &def);
-  posix_spawnattr_setpgroup(&at, 0);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
-  int rc = posix_spawn(&c->pid, path, &fa, &at, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
+  proc_spec ps = {.path = path,
+                  .argv = (const char *const *)argv,
+                  .out_fd = -1,
+                  .report_fd = p[1],
+                  .report_at = report_fd};
+  int rc = proc_start(&ps, &c->pid);
   close(p[1]);
   if (rc) {
     close(p[0]);

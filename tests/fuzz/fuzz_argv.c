@@ -116,13 +116,14 @@ static int runnable(const fz_cmd *c, int argc, char **argv, int *add_data, int *
     }
   }
   if (cli_parse(argc, argv, c->name, all, &o) != 0) return 1; /* the command refuses it too */
-  if (o.processes > 1 || o.peers || o.plots_dir || o.sweep) return 0;
-  if (o.wl.epochs > 30 || o.repeat > 3 || o.wl.hidden > 256 || o.threads > 2 || o.fd_samples > 16 ||
-      !tiny_data(o.data))
+  const run_plan *p = &o.plan;
+  if (p->processes > 1 || o.peers || p->out.plots || p->sweep) return 0;
+  if (p->wl.epochs > 30 || p->repeat > 3 || p->wl.hidden > 256 || p->opts.threads > 2 ||
+      p->fd_samples > 16 || !tiny_data(p->data))
     return 0;
-  *add_data = !o.data && c->data;
-  *add_epochs = !o.wl.epochs && c->epochs; /* the defaults (5000 toy epochs) are the suite's */
-  *add_block = !o.block && c->epochs == 2;
+  *add_data = !p->data && c->data;
+  *add_epochs = !p->wl.epochs && c->epochs; /* the defaults (5000 toy epochs) are the suite's */
+  *add_block = !p->block && c->epochs == 2;
   return 1;
 }
 

@@ -8,14 +8,14 @@ cd "$(dirname "$0")/../.."
 limit=${1:-10000000}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DMLPBENCH_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   >/dev/null || exit 2
-cmake --build build-fuzz -j2 --target fuzz_idx fuzz_png fuzz_csv fuzz_results fuzz_argv fuzz_conform >/dev/null || exit 2
+cmake --build build-fuzz -j2 --target fuzz_idx fuzz_png fuzz_csv fuzz_results fuzz_argv fuzz_conform fuzz_plan >/dev/null || exit 2
 case "$limit" in
 *s) arg="-max_total_time=${limit%s}" ;;
 *) arg="-runs=$limit" ;;
 esac
 rc=0
 logs=$(mktemp -d /tmp/mlpbench-fuzz-XXXXXX)
-for t in idx png csv results argv conform; do
+for t in idx png csv results argv conform plan; do
   work=$(mktemp -d)
   mkdir -p "tests/fuzz/regress/$t" # git keeps no empty folder
   maxlen=4096

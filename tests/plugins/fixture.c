@@ -48,6 +48,14 @@ __attribute__((constructor)) static void fx_boom(void) {
 }
 #endif
 
+#ifdef PLUG_CHDIR /* moves the process to $PLUG_CHDIR_TO as it is loaded: outputs must not follow  \
+                   */
+__attribute__((constructor)) static void fx_move(void) {
+  const char *to = getenv("PLUG_CHDIR_TO");
+  if (to && chdir(to) != 0) abort();
+}
+#endif
+
 #ifdef PLUG_EXITHANG /* hangs as it is unloaded, after every check has run */
 __attribute__((destructor)) static void fx_linger(void) {
   for (;;)

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "spawn.h"
+#include "proc_spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,16 +79,20 @@ static int stop_group(pid_t pid, int *st) {
   return 0;
 }
 
-static int start(const spawn_job *j, int out_fd, pid_t *pid) {
+int proc_start(const proc_spec *s, pid_t *pid) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+  if (s->report_fd >= 0) /* dup2 clears close-on-exec there */
+    posix_spawn_file_actions_adddup2(&fa, s->report_fd, s->report_at);
+  if (s->out_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&fa, s->out_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, s->out_fd, 2);
+  } else {
+    posix_spawn_file_actions_adddup2(&fa, 2, 1); /* what it prints is no report */
+  }
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawnattr_init(&at);
-  /* its own group, so a stop reaches its children too; default signal dispositions, since
-   * an ignored SIGPIPE or SIGTERM would otherwise be inherited */
   sigset_t def;
   sigemptyset(&def);
   sigaddset(&def, SIGINT);
@@ -97,8 +101,8 @@ static int start(const spawn_job *j, int out_fd, pid_t *pid) {
   posix_spawnattr_setsigdefault(&at, &def);
   posix_spawnattr_setpgroup(&at, 0);
   posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
-  int rc =
-      posix_spawnp(pid, j->argv[0], &fa, &at, (char *const *)j->argv, j->envp ? j->envp : environ);
+  int rc = posix_spawnp(pid, s->path ? s->path : s->argv[0], &fa, &at, (char *const *)s->argv,
+                        s->envp ? s->envp : environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
   return rc;
@@ -119,7 +123,8 @@ int spawn_job_run(const spawn_job *j) {
   pid_t pid;
   line_sink sink = {.n = 0};
   if (pipe2(fds, O_CLOEXEC) != 0) return SPAWN_NO_START;
-  int rc = start(j, fds[1], &pid);
+  proc_spec ps = {.argv = j->argv, .envp = j->envp, .out_fd = fds[1], .report_fd = -1};
+  int rc = proc_start(&ps, &pid);
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);
