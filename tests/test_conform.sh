@@ -26,6 +26,10 @@ if grep -q '^cuda-emu ' "$tmp/out"; then
     grep -qE '^cuda-emu +resident +PASSED' "$tmp/out"
 fi
 
+"$bin" conform --help >"$tmp/help" 2>&1
+check "conform --help says one thing of emulated backends: included" \
+  bash -c "grep -q 'emulated ones included' '$tmp/help' && ! grep -q 'excepted' '$tmp/help'"
+
 "$bin" conform --backend-lib "$dir/plug_good.so" --backend fixture >"$tmp/out" 2>&1
 check "a good plugin passes" test $? = 0
 check "... an absent optional slot is NOT SUPPORTED" grep -qE '^fixture +resident +NOT SUPPORTED' "$tmp/out"
@@ -42,7 +46,16 @@ planted() {
   rc=$?
   [ "$rc" = 1 ] && [ "$(grep -c FAILED "$tmp/repro")" = 1 ] || { echo "repro rc=$rc"; cat "$tmp/repro"; return 1; }
 }
-check "a dropped bias gradient fails, named, with a repro" planted nobias grad-odd-sizes "b1 gradient"
+check "a dropped bias gradient fails, named, with a repro" \
+  planted nobias grad-odd-sizes "one batch: b1 1\.00e\+00 > 1e-05 \(relative L2 error"
+check "... only the tensor that is wrong is named" \
+  bash -c "! grep -qE '^nobias +grad-odd-sizes +FAILED .*(W1|W2|b2) [0-9]' '$tmp/out'"
+check "two wrong tensors: the FAILED line shows the shape and names both" \
+  planted oddbatch grad-odd-sizes \
+  "FAILED +13-17-10 relu softmax-CE, batch 33: one batch: W1 1\.00e-02 > 1e-05, W2 1\.00e-02 > 1e-05 "
+check "the reference's own check uses gradcheck's bounded finite differences" \
+  grep -qE '^oddbatch +reference-fd +PASSED +[0-9]+ entries within their finite-difference bounds' \
+  "$tmp/out"
 check "ignoring zero_grads fails, with a repro" planted nozero zero-grads "only the second's"
 check "Adam's bias correction one step off fails, with a repro" \
   planted adambc adam-steps-se "Adam step 1: the update's relative L2 error"

@@ -66,7 +66,7 @@ static void check_grads(const char *data, int tf32, int epochs, int plant) {
       *a = *b;
       *b = t;
     }
-  gc_judge(&w, g, l, loss, ref, &tol, &r);
+  gc_judge(&w.spec, g, l, loss, ref, &tol, &r);
   if (plant)
     T_CHECK(!r.pass, "planted bug %d passed: worst %.2e, tolerance %.2e", plant, r.worst, r.tol);
   else

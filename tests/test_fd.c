@@ -52,14 +52,14 @@ static void one_case(const char *wl, const wl_config *cfg_in, int per_tensor, ui
   snprintf(what, sizeof what, "%s limit %d batch %d hidden %d seed %llu", wl, cfg.limit, gb.b.n,
            w.spec.n_hidden, (unsigned long long)seed);
   gc_fd_result r;
-  T_CHECK(gc_finite_differences(&w, p, &gb.b, g, per_tensor, seed, &r) == 0, "oom");
+  T_CHECK(gc_finite_differences(&w.spec, p, &gb.b, g, per_tensor, seed, &r) == 0, "oom");
   T_CHECK(r.pass && r.checked >= 1, "%s: %d checked, worst %.3g of its bound (rel %.2e)", what,
           r.checked, r.max_ratio, r.max_rel);
   size_t idx[4];
   gc_fd_entry e[4];
   for (int t = 0; t < 4; t++)
     idx[t] = largest(&w, g, t);
-  T_CHECK(gc_fd_entries(&w, p, &gb.b, g, idx, 4, e, &r) == 0, "oom");
+  T_CHECK(gc_fd_entries(&w.spec, p, &gb.b, g, idx, 4, e, &r) == 0, "oom");
   for (int t = 0; t < 4; t++) {
     if (e[t].status == GC_FD_KINK) continue; /* a ReLU flips within 2h: nothing to check */
     if (e[t].grad == 0.0) {
@@ -73,7 +73,7 @@ static void one_case(const char *wl, const wl_config *cfg_in, int per_tensor, ui
     double keep = g[idx[t]];
     g[idx[t]] *= 1.02;
     gc_fd_entry bad;
-    T_CHECK(gc_fd_entries(&w, p, &gb.b, g, &idx[t], 1, &bad, &r) == 0, "oom");
+    T_CHECK(gc_fd_entries(&w.spec, p, &gb.b, g, &idx[t], 1, &bad, &r) == 0, "oom");
     T_CHECK(!r.pass && r.checked == 1 && r.max_ratio > 1.0,
             "%s: a 2%% error in tensor %d's entry %zu went unnoticed (%.3g of its bound)", what, t,
             idx[t], r.max_ratio);

@@ -170,7 +170,7 @@ static void check(const char *data, int epochs, int plant) {
   gc_tol gt = {tol[0], {tol[1], tol[2], tol[3], tol[4]}};
   gc_result r;
   float loss = tf32_grads(&c->w.spec, c->p, &c->gb.b, g, plant);
-  gc_judge(&c->w, g, loss, c->ref_loss, c->ref, &gt, &r);
+  gc_judge(&c->w.spec, g, loss, c->ref_loss, c->ref, &gt, &r);
   printf("  %-8s %s, %d epochs%s: error / predicted (x tolerance %.0f): loss %.1e/%.1e", data,
          nearest ? "nearest " : "truncate", epochs, plant ? ", planted bug" : "", TF32_SIGMAS,
          r.loss_rel, pred[0]);

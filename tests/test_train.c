@@ -169,12 +169,12 @@ static void test_finite_differences(void) {
   double loss, *g = NULL;
   T_CHECK(gc_reference(&w, p, &gb.b, &loss, &g) == 0, "reference");
   gc_fd_result fd;
-  T_CHECK(gc_finite_differences(&w, p, &gb.b, g, 10, 3, &fd) == 0, "fd");
+  T_CHECK(gc_finite_differences(&w.spec, p, &gb.b, g, 10, 3, &fd) == 0, "fd");
   T_CHECK(fd.pass && fd.checked >= 30, "checked %d, max rel %.2e", fd.checked, fd.max_rel);
   /* a wrong gradient must be caught */
   for (size_t i = 0; i < mlp_param_count(&w.spec); i++)
     g[i] *= 1.001;
-  T_CHECK(gc_finite_differences(&w, p, &gb.b, g, 10, 3, &fd) == 0 && !fd.pass,
+  T_CHECK(gc_finite_differences(&w.spec, p, &gb.b, g, 10, 3, &fd) == 0 && !fd.pass,
           "a 0.1%% gradient error went unnoticed (max rel %.2e)", fd.max_rel);
   free(g);
   free(p);

@@ -28,7 +28,7 @@ static int check_workload(const run_plan *p, const wl_entry *e) {
   if (rc) return rc;
   const workload *w = &s.w;
   gc_fd_result fd;
-  if (gc_finite_differences(w, s.params, &s.gb.b, s.ref, p->fd_samples, p->seed, &fd)) {
+  if (gc_finite_differences(&w->spec, s.params, &s.gb.b, s.ref, p->fd_samples, p->seed, &fd)) {
     fprintf(stderr, "mlpbench gradcheck: out of memory in finite differences\n");
     session_close(&s);
     return EXIT_RUNTIME;

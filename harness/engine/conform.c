@@ -1,7 +1,7 @@
 /* conform.c: the conformance checks. Every check builds its own small model and data from a
  * fixed seed, runs the backend through its slots and judges it against float64: the
- * reference's loss and gradients (ref64.c), and this file's float64 forward pass and
- * optimizer steps, written as plainly as ref64's. */
+ * reference's loss, gradients and outputs (ref64.c) judged as gradcheck judges (gc_judge,
+ * GC_TOL_FP32), and this file's float64 optimizer steps, written as plainly as ref64. */
 #include "conform.h"
 
 #include <limits.h>
@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../workloads/rng.h"
 #include "conform_proto.h"
+#include "gradcheck.h"
 #include "ref64.h"
 
 /* ---- one model and its data ---- */
@@ -32,14 +34,8 @@ typedef struct {
   int32_t *labels;
 } cf_case;
 
-static uint64_t rng_next(uint64_t *s) { /* splitmix64 */
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-static float rng_unit(uint64_t *s) { /* uniform in [-1, 1) */
-  return (float)((rng_next(s) >> 40) * (2.0 / 16777216.0) - 1.0);
+static float rng_unit(rng_t *r) { /* uniform in [-1, 1) */
+  return 2.0f * rng_uniform(r) - 1.0f;
 }
 
 static void case_free(cf_case *c) {
@@ -48,7 +44,9 @@ static void case_free(cf_case *c) {
 }
 
 /* Weights at 1/sqrt(fan_in), inputs in [-1, 1), labels or targets in (0, 1) drawn from seed. */
-static int case_make(cf_case *c, const cf_shape *sh, mlp_opt opt, int n, uint64_t seed) {
+static int case_make(cf_case *c, const cf_shape *sh, mlp_opt opt, int n, uint64_t seed_) {
+  rng_t seed;
+  rng_seed(&seed, seed_, RNG_STREAM_TEST);
   memset(c, 0, sizeof *c);
   c->spec = (mlp_spec){.n_in = sh->n_in,
                        .n_hidden = sh->n_hidden,
@@ -77,7 +75,7 @@ static int case_make(cf_case *c, const cf_shape *sh, mlp_opt opt, int n, uint64_
   for (size_t i = 0; i < (size_t)n * sh->n_out; i++)
     c->y[i] = 0.5f + 0.45f * rng_unit(&seed);
   for (int i = 0; i < n; i++)
-    c->labels[i] = (int32_t)(rng_next(&seed) % (uint64_t)sh->n_out);
+    c->labels[i] = (int32_t)rng_below(&seed, (uint32_t)sh->n_out);
   return 0;
 }
 
@@ -102,36 +100,6 @@ static int ref_grad(const cf_case *c, const float *params, const mlp_batch *b, d
   return rc;
 }
 
-static double act_d(mlp_act a, double z) {
-  return a == MLP_ACT_RELU ? (z > 0 ? z : 0) : 1.0 / (1.0 + exp(-z));
-}
-
-/* out (n, n_out): sigmoid outputs or softmax probabilities of params p */
-static void ref_forward(const mlp_spec *s, const double *p, const float *x, int n, double *out) {
-  size_t off[4];
-  mlp_param_offsets(s, off);
-  for (int b = 0; b < n; b++) {
-    double *o = out + (size_t)b * s->n_out, mx = -INFINITY, sum = 0;
-    for (int k = 0; k < s->n_out; k++)
-      o[k] = p[off[3] + k];
-    for (int j = 0; j < s->n_hidden; j++) {
-      double z = p[off[1] + j];
-      for (int i = 0; i < s->n_in; i++)
-        z += (double)x[(size_t)b * s->n_in + i] * p[off[0] + (size_t)i * s->n_hidden + j];
-      double h = act_d(s->act, z);
-      for (int k = 0; k < s->n_out; k++)
-        o[k] += h * p[off[2] + (size_t)j * s->n_out + k];
-    }
-    for (int k = 0; k < s->n_out; k++)
-      mx = o[k] > mx ? o[k] : mx;
-    for (int k = 0; k < s->n_out; k++)
-      sum += (o[k] = s->loss == MLP_LOSS_SOFTMAX_CE ? exp(o[k] - mx) : 1.0 / (1.0 + exp(-o[k])));
-    if (s->loss == MLP_LOSS_SOFTMAX_CE)
-      for (int k = 0; k < s->n_out; k++)
-        o[k] /= sum;
-  }
-}
-
 /* One optimizer step in float64 (PyTorch's SGD and Adam); m, v, t: Adam's state. */
 static void ref_step(const mlp_spec *s, double *p, const double *g, double *m, double *v, long *t,
                      size_t n) {
@@ -148,16 +116,6 @@ static void ref_step(const mlp_spec *s, double *p, const double *g, double *m, d
     v[i] = s->beta2 * v[i] + (1.0 - s->beta2) * g[i] * g[i];
     p[i] -= step * m[i] / (sqrt(v[i]) / bc2 + s->eps);
   }
-}
-
-static double rel_l2(const float *a, const double *b, size_t n) {
-  double d = 0, r = 0;
-  for (size_t i = 0; i < n; i++) {
-    double e = (double)a[i] - b[i];
-    d += e * e;
-    r += b[i] * b[i];
-  }
-  return sqrt(d) / (sqrt(r) + 1e-30);
 }
 
 /* ---- the checks ---- */
@@ -187,27 +145,18 @@ static void *open_ctx(cf_run *r, const cf_case *c) {
   return ctx;
 }
 
-/* The four tensors and the loss of g against ref; "" when within CF_TOL_GRAD. */
+/* The loss and the four tensors of g against ref, by gradcheck's judge and fp32's tolerance;
+ * a failure names every part out of it. */
 static int judge_grads(cf_run *r, const cf_case *c, const float *g, const double *ref, float loss,
                        double ref_loss, const char *what) {
-  static const char *tn[4] = {"W1", "b1", "W2", "b2"};
-  size_t off[5];
-  mlp_param_offsets(&c->spec, off);
-  off[4] = c->np;
-  double lrel = fabs(loss - ref_loss) / (fabs(ref_loss) + 1e-30);
-  if (!(lrel <= CF_TOL_GRAD)) {
-    fail(r, "%s: loss %.9g, float64 %.9g (relative error %.2e > %.0e)", what, loss, ref_loss, lrel,
-         CF_TOL_GRAD);
-    return -1;
-  }
-  for (int k = 0; k < 4; k++) {
-    double e = rel_l2(g + off[k], ref + off[k], off[k + 1] - off[k]);
-    if (!(e <= CF_TOL_GRAD)) {
-      fail(r, "%s: %s gradient relative L2 error %.2e > %.0e", what, tn[k], e, CF_TOL_GRAD);
-      return -1;
-    }
-  }
-  return 0;
+  gc_tol tol = gc_tol_fp32();
+  gc_result res;
+  gc_judge(&c->spec, g, loss, ref_loss, ref, &tol, &res);
+  if (res.pass) return 0;
+  char text[384];
+  gc_failure_text(&res, text, sizeof text);
+  fail(r, "%s: %s", what, text);
+  return -1;
 }
 
 #define CALL(expr, what)                                                                           \
@@ -258,10 +207,13 @@ static cf_status chk_grad(cf_run *r, const cf_shape *sh) {
   CALL(r->be->forward(ctx, b.x, b.n, out), "forward");
   for (size_t i = 0; i < c.np; i++) /* the float64 forward takes double weights */
     ref[i] = c.params[i];
-  ref_forward(&c.spec, ref, b.x, b.n, out_d);
-  double e = rel_l2(out, out_d, (size_t)b.n * sh->n_out);
-  if (!(e <= CF_TOL_GRAD)) {
-    fail(r, "forward: outputs' relative L2 error %.2e > %.0e", e, CF_TOL_GRAD);
+  if (ref64_forward(&c.spec, ref, b.x, b.n, out_d)) {
+    fail(r, "out of memory");
+    goto done;
+  }
+  double e = gc_rel_l2(out, out_d, (size_t)b.n * sh->n_out);
+  if (!(e <= GC_TOL_FP32)) {
+    fail(r, "forward: outputs' relative L2 error %.2e > %.0e", e, GC_TOL_FP32);
     goto done;
   }
   shape_text(sh, r->msg, sizeof r->msg);
@@ -382,45 +334,38 @@ static cf_status chk_adam(cf_run *r, const cf_shape *sh) {
   return opt_steps(r, sh, MLP_OPT_ADAM, 3);
 }
 
-/* The reference itself: float64 gradients against central differences of its loss (a
- * sigmoid net, so no ReLU kink sits under a perturbation). Judges mlpbench, not the backend. */
+/* The reference itself: float64 gradients against gradcheck's finite differences (Richardson,
+ * each entry within its own bound: gradcheck.h), on a sigmoid net so that no ReLU kink sits
+ * under a perturbation. Judges mlpbench, not the backend. */
+#define CF_FD_PER_TENSOR 8
 static cf_status chk_fd(cf_run *r, const cf_shape *sh) {
   cf_case c;
   cf_status st = CF_FAILED;
-  double *p = NULL, *g = NULL, loss, lp, lm, worst = 0;
-  uint64_t seed = 5;
-  if (case_make(&c, sh, MLP_OPT_SGD, sh->batch, 14) || !(p = malloc(sizeof(double) * c.np)) ||
-      !(g = malloc(sizeof(double) * c.np))) {
+  double *g = NULL, loss;
+  gc_fd_result fd;
+  if (case_make(&c, sh, MLP_OPT_SGD, sh->batch, 14) || !(g = malloc(sizeof(double) * c.np))) {
     fail(r, "out of memory");
     goto done;
   }
   mlp_batch b = case_batch(&c, 0, sh->batch);
-  for (size_t i = 0; i < c.np; i++)
-    p[i] = c.params[i];
-  if (ref64_loss_grad(&c.spec, p, &b, &loss, g, NULL)) goto oom;
-  for (int k = 0; k < 32; k++) {
-    size_t i = rng_next(&seed) % c.np;
-    const double h = 1e-5, keep = p[i];
-    p[i] = keep + h;
-    if (ref64_loss_grad(&c.spec, p, &b, &lp, NULL, NULL)) goto oom;
-    p[i] = keep - h;
-    if (ref64_loss_grad(&c.spec, p, &b, &lm, NULL, NULL)) goto oom;
-    p[i] = keep;
-    double fd = (lp - lm) / (2 * h), e = fabs(fd - g[i]) / (fabs(fd) + fabs(g[i]) + 1e-8);
-    worst = e > worst ? e : worst;
-  }
-  if (!(worst <= CF_TOL_FD)) {
-    fail(r, "the float64 reference disagrees with central differences: %.2e > %.0e", worst,
-         CF_TOL_FD);
+  if (ref_grad(&c, c.params, &b, &loss, g) ||
+      gc_finite_differences(&c.spec, c.params, &b, g, CF_FD_PER_TENSOR, 5, &fd)) {
+    fail(r, "out of memory");
     goto done;
   }
-  snprintf(r->msg, sizeof r->msg, "32 entries, worst relative error %.1e", worst);
+  if (!fd.pass) {
+    fail(r,
+         "the float64 reference disagrees with finite differences: %d entries checked, the "
+         "worst at %.2f of its bound (pass: at most 1)",
+         fd.checked, fd.max_ratio);
+    goto done;
+  }
+  snprintf(r->msg, sizeof r->msg,
+           "%d entries within their finite-difference bounds, the worst at %.2f of its bound",
+           fd.checked, fd.max_ratio);
   st = CF_PASSED;
-  goto done;
-oom:
-  fail(r, "out of memory");
 done:
-  free(p), free(g);
+  free(g);
   case_free(&c);
   return st;
 }
@@ -458,14 +403,10 @@ static int per_step(const mlp_backend *be, void *ctx, const cf_case *c, const in
   return rc;
 }
 
-static void shuffle(int32_t *idx, int n, uint64_t *seed) {
+static void shuffle(int32_t *idx, int n, rng_t *seed) {
   for (int i = 0; i < n; i++)
     idx[i] = i;
-  for (int i = n - 1; i > 0; i--) {
-    int j = (int)(rng_next(seed) % (uint64_t)(i + 1));
-    int32_t t = idx[i];
-    idx[i] = idx[j], idx[j] = t;
-  }
+  rng_shuffle_i32(seed, idx, n);
 }
 
 /* set_dataset + train_steps against the per-step path on another context: the same epoch
@@ -481,7 +422,8 @@ static cf_status resident(cf_run *r, const cf_shape *sh, int zero_grad) {
   void *ctx = NULL, *ref = NULL;
   int32_t *idx = NULL;
   float *pa = NULL, *pb = NULL;
-  uint64_t seed = 21;
+  rng_t seed;
+  rng_seed(&seed, 21, RNG_STREAM_BATCHES);
   const int n = 3 * sh->batch + sh->batch / 2;
   if (case_make(&c, sh, MLP_OPT_SGD, n, 15) || !(idx = malloc(sizeof(int32_t) * n)) ||
       !(pa = malloc(sizeof(float) * c.np)) || !(pb = malloc(sizeof(float) * c.np))) {
@@ -539,12 +481,14 @@ static cf_status chk_resident_nozero(cf_run *r, const cf_shape *sh) {
 }
 
 /* A separable problem: labels from a random teacher, so training has a curve to follow. */
-static void teach(cf_case *c, uint64_t seed) {
+static void teach(cf_case *c, uint64_t seed_) {
+  rng_t seed;
+  rng_seed(&seed, seed_, RNG_STREAM_DATA);
   const mlp_spec *s = &c->spec;
   for (int b = 0; b < c->n; b++) {
     int best = 0;
     double bv = -INFINITY;
-    uint64_t t = seed;
+    rng_t t = seed;
     for (int k = 0; k < s->n_out; k++) {
       double z = 0;
       for (int i = 0; i < s->n_in; i++)
@@ -621,7 +565,8 @@ static cf_status chk_curve(cf_run *r, const cf_shape *sh) {
   int32_t *orders = NULL;
   double *p = NULL, *od = NULL, curve[CURVE_EPOCHS], got[CURVE_EPOCHS];
   float *of = NULL;
-  uint64_t seed = 31;
+  rng_t seed;
+  rng_seed(&seed, 31, RNG_STREAM_BATCHES);
   const int n = 6 * sh->batch + sh->batch / 2;
   if (case_make(&c, sh, MLP_OPT_ADAM, n, 16) ||
       !(orders = malloc(sizeof(int32_t) * (size_t)n * CURVE_EPOCHS)) ||
@@ -656,7 +601,10 @@ static cf_status chk_curve(cf_run *r, const cf_shape *sh) {
     }
   }
   CALL(r->be->forward(ctx, c.x, n, of), "forward");
-  ref_forward(&c.spec, p, c.x, n, od);
+  if (ref64_forward(&c.spec, p, c.x, n, od)) {
+    fail(r, "out of memory");
+    goto done;
+  }
   double af = accuracy_f(of, c.labels, n, sh->n_out), ad = accuracy_d(od, c.labels, n, sh->n_out);
   if (!(fabs(af - ad) <= CF_TOL_ACC)) {
     fail(r, "accuracy after %d epochs %.3f, float64 %.3f (> %.2f apart)", CURVE_EPOCHS, af, ad,
@@ -681,7 +629,8 @@ static cf_status chk_determinism(cf_run *r, const cf_shape *sh) {
   void *ctx = NULL;
   int32_t *idx = NULL;
   float *p[2] = {NULL, NULL};
-  uint64_t seed = 41;
+  rng_t seed;
+  rng_seed(&seed, 41, RNG_STREAM_BATCHES);
   const int n = 4 * sh->batch;
   double mean;
   if (case_make(&c, sh, MLP_OPT_ADAM, n, 17) || !(idx = malloc(sizeof(int32_t) * n)) ||

@@ -14,9 +14,8 @@
 
 typedef enum { CF_PASSED, CF_FAILED, CF_NOT_SUPPORTED, CF_SKIPPED } cf_status;
 
-/* The stated tolerances. */
-#define CF_TOL_GRAD 1e-5  /* relative L2 per tensor, loss and outputs: fp32 in any order */
-#define CF_TOL_FD 1e-6    /* the float64 reference against central differences */
+/* The stated tolerances. Gradients, loss and outputs are judged by gradcheck's GC_TOL_FP32
+ * (gradcheck.h), the reference by gradcheck's finite-difference bounds. */
 #define CF_TOL_STEP 1e-4  /* relative L2 of one optimizer update against float64's */
 #define CF_TOL_CURVE 1e-3 /* relative difference of each epoch's mean loss, training run */
 #define CF_TOL_ACC 0.02   /* the training run's final accuracy, absolute */

@@ -94,10 +94,14 @@ static gc_err compare(const float *g, const double *r, size_t n) {
   return e;
 }
 
-void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
+double gc_rel_l2(const float *g, const double *r, size_t n) {
+  return compare(g, r, n).rel_l2;
+}
+
+void gc_judge(const mlp_spec *s, const float *g, double loss, double ref_loss,
               const double *ref_grads, const gc_tol *tol, gc_result *r) {
-  size_t n = mlp_param_count(&w->spec), off[4];
-  mlp_param_offsets(&w->spec, off);
+  size_t n = mlp_param_count(s), off[4];
+  mlp_param_offsets(s, off);
   memset(r, 0, sizeof *r);
   r->loss = loss;
   r->loss_ref = ref_loss;
@@ -131,7 +135,7 @@ int gc_check_handle(be_handle *h, const workload *w, const mlp_batch *b, const f
       be->forward_backward(h->ctx, b, &loss) || be->get_grads(h->ctx, g))
     snprintf(err, len, "%s: %s", be->name, be_error(h));
   else {
-    gc_judge(w, g, loss, ref_loss, ref_grads, tol, r);
+    gc_judge(&w->spec, g, loss, ref_loss, ref_grads, tol, r);
     r->batch = b->n;
     rc = 0;
   }
@@ -183,13 +187,13 @@ typedef struct {
   double terms; /* rounded terms summed into the loss: batch x (n_out + 1) */
 } fd_ctx;
 
-static int fd_open(fd_ctx *c, const workload *w, const float *params, const mlp_batch *b) {
+static int fd_open(fd_ctx *c, const mlp_spec *s, const float *params, const mlp_batch *b) {
   memset(c, 0, sizeof *c);
-  c->s = &w->spec;
+  c->s = s;
   c->b = b;
-  c->mlen = (size_t)b->n * w->spec.n_hidden;
-  c->terms = (double)b->n * (w->spec.n_out + 1);
-  c->p = to_double(params, mlp_param_count(&w->spec));
+  c->mlen = (size_t)b->n * s->n_hidden;
+  c->terms = (double)b->n * (s->n_out + 1);
+  c->p = to_double(params, mlp_param_count(s));
   int ok = c->p != NULL;
   for (int k = 0; k < 4; k++)
     ok &= (c->m[k] = malloc(c->mlen ? c->mlen : 1)) != NULL;
@@ -257,12 +261,12 @@ static void fd_end(gc_fd_result *r) {
   r->pass = r->checked > 0 && r->max_ratio <= 1.0;
 }
 
-int gc_fd_entries(const workload *w, const float *params, const mlp_batch *b, const double *grads,
+int gc_fd_entries(const mlp_spec *s, const float *params, const mlp_batch *b, const double *grads,
                   const size_t *idx, int n, gc_fd_entry *out, gc_fd_result *r) {
   fd_ctx c;
   int rc = -1;
   fd_begin(r);
-  if (fd_open(&c, w, params, b)) goto done;
+  if (fd_open(&c, s, params, b)) goto done;
   for (int k = 0; k < n; k++) {
     gc_fd_entry e;
     if (fd_entry(&c, idx[k], grads[idx[k]], &e)) goto done;
@@ -276,9 +280,8 @@ done:
   return rc;
 }
 
-int gc_finite_differences(const workload *w, const float *params, const mlp_batch *b,
+int gc_finite_differences(const mlp_spec *s, const float *params, const mlp_batch *b,
                           const double *ref_grads, int per_tensor, uint64_t seed, gc_fd_result *r) {
-  const mlp_spec *s = &w->spec;
   size_t n = mlp_param_count(s), off[4];
   mlp_param_offsets(s, off);
   size_t end[4] = {off[1], off[2], off[3], n};
@@ -287,7 +290,7 @@ int gc_finite_differences(const workload *w, const float *params, const mlp_batc
   double L;
   int rc = -1;
   fd_begin(r);
-  if (!seen || fd_open(&c, w, params, b) || ref64_loss_grad(s, c.p, b, &L, NULL, NULL)) goto done;
+  if (!seen || fd_open(&c, s, params, b) || ref64_loss_grad(s, c.p, b, &L, NULL, NULL)) goto done;
   rng_t rng;
   rng_seed(&rng, seed, RNG_STREAM_TEST + 1);
   for (int t = 0; t < 4; t++) {

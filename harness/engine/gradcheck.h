@@ -88,21 +88,25 @@ int gc_check_backend(const mlp_backend *be, const mlp_options *opt, const worklo
                      const double *ref_grads, const gc_tol *tol, gc_result *r, char *err,
                      size_t len);
 
+/* sqrt(sum (g - r)^2 / sum r^2): the relative L2 error every judged tensor is measured by. */
+double gc_rel_l2(const float *g, const double *r, size_t n);
+
 /* Every part of a failed check, for a message: "on a batch of 33: W1 2.1e-01 > 1e-05, W2 ..." */
 void gc_failure_text(const gc_result *r, char *buf, size_t len);
 
-/* Judges gradients obtained elsewhere (a peer): g and loss against the reference. */
-void gc_judge(const workload *w, const float *g, double loss, double ref_loss,
+/* The one gradient judge: g and loss (a backend's, a peer's, a conform check's) against the
+ * reference, each tensor and the loss within its own tolerance. */
+void gc_judge(const mlp_spec *s, const float *g, double loss, double ref_loss,
               const double *ref_grads, const gc_tol *tol, gc_result *r);
 
 /* Checks the reference gradient `grads` at the n flat indices idx[] as above; out, when not
  * NULL, gets one entry per index. 0, or -1 when out of memory. */
-int gc_fd_entries(const workload *w, const float *params, const mlp_batch *b, const double *grads,
+int gc_fd_entries(const mlp_spec *s, const float *params, const mlp_batch *b, const double *grads,
                   const size_t *idx, int n, gc_fd_entry *out, gc_fd_result *r);
 
 /* The same on up to `per_tensor` distinct random entries of each tensor that the check can
  * resolve, skipping any perturbation that flips a ReLU (the loss has a kink there). */
-int gc_finite_differences(const workload *w, const float *params, const mlp_batch *b,
+int gc_finite_differences(const mlp_spec *s, const float *params, const mlp_batch *b,
                           const double *ref_grads, int per_tensor, uint64_t seed, gc_fd_result *r);
 
 #endif

@@ -74,7 +74,7 @@ static int enc_libs(const run_plan *p, int i, char *buf, size_t len) {
  * entries and are listed from there by --help. */
 static const opt_def table[] = {
     {'b', "backend", OPT_LIST, 0, PLAN_MAX_BACKENDS, NULL, "LIST",
-     "backends, comma-separated (default: every available one, emulated ones excepted)",
+     "backends, comma-separated (default: every available one; emulated ones only in conform)",
      V(backends), .plan = 1, .encode = enc_backends},
     {'L', "backend-lib", OPT_MULTI, 0, 0, NULL, "PATH",
      "load a backend from a plugin (a shared library; repeatable; also " PLUGINS_ENV "=PATH:PATH)",

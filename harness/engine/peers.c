@@ -385,7 +385,7 @@ int peers_gradcheck(const char *peer, const run_plan *p, const wl_session *s, gc
   int rc = run_peer(peer, p, s, 1, dir, &row, g, &loss);
   if (rc == 0) {
     gc_tol fp32 = gc_tol_fp32();
-    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, r);
+    gc_judge(&s->w.spec, g, loss, s->ref_loss, s->ref, &fp32, r);
     free_row_arrays(&row);
   }
   if (dir[0]) remove_dir(dir);
@@ -424,7 +424,7 @@ int peers_bench(const char *peer, const run_plan *p, const wl_session *s, report
     dst->ran = dst->n_samples > 0;
     dst->gc_done = 1;
     gc_tol fp32 = gc_tol_fp32();
-    gc_judge(&s->w, g, loss, s->ref_loss, s->ref, &fp32, &dst->gc);
+    gc_judge(&s->w.spec, g, loss, s->ref_loss, s->ref, &fp32, &dst->gc);
     report_row_summarize(dst, rw);
     flag_threads(peer, peer_needs_of(peer), dst);
   } else if (rc > 0) {
