@@ -186,7 +186,7 @@ small --backend-lib "$plug/plug_oddbatch.so" --backend oddbatch --results "$tmp/
 st=$?
 check "§5 bench's gradient check catches a fault only odd batches reach (exit $st)" test $st = 1
 check "§5 ... and names every tensor that fails (W1 and W2)" bash -c "grep -q W1 '$tmp/last.out' && grep -q W2 '$tmp/last.out'"
-owned h2 "§5 conform's FAILED line carries the check's shape" \
+check "§5 conform's FAILED line carries the check's shape" \
   bash -c "'$bin' conform --backend-lib '$plug/plug_nobias.so' --backend nobias 2>&1 | grep FAILED | head -1 | grep -q 'batch'"
 readme=$src/README.md
 check "§5 the plugin guide's build line has -O2 and -fopenmp, exports PKG_CONFIG_PATH, asks for opt->threads" \
@@ -230,7 +230,7 @@ run history "$tmp/toy.json" --plots "$tmp/hplots"
 check "§5 ... while history --plots still says where its plots went" said "history plots written to $tmp/hplots/"
 run list
 check "§5 no GPU: never 'driver version is insufficient'" bash -c "! grep -q 'insufficient' '$tmp/last.out'"
-owned h2 "§5 conform --help does not say both 'included' and 'excepted'" \
+check "§5 conform --help does not say both 'included' and 'excepted'" \
   bash -c "! { '$bin' conform --help 2>&1 | grep -q 'included' && '$bin' conform --help 2>&1 | grep -q 'excepted'; }"
 check "§5 --epochs 3 with --workload all leaves the toy at its own epochs or says so" \
   bash -c "'$bin' bench --epochs 3 --backend naive --data synthetic:600 --quiet --results '$tmp/ep.json' >'$tmp/ep.out' 2>&1;
