@@ -17,8 +17,8 @@ refused() {
     { echo "rc=$rc"; cat "$tmp/err"; return 1; }
 }
 check "wrong ABI version: both versions named" \
-  refused "$dir/plug_version.so" "built for mlpbench backend ABI 99, this mlpbench speaks ABI 2"
-check "wrong table size" refused "$dir/plug_size.so" "its table is [0-9]+ bytes, ABI 2's is [0-9]+"
+  refused "$dir/plug_version.so" "built for mlpbench backend ABI 99, this mlpbench speaks ABI 3"
+check "wrong table size" refused "$dir/plug_size.so" "its table is [0-9]+ bytes, ABI 3's is [0-9]+"
 check "a NULL required slot is named" refused "$dir/plug_nullslot.so" "required slot 'forward' NULL"
 check "no entry point" refused "$dir/plug_noentry.so" "exports no mlpbench_backend_entry"
 check "entry returns no table" refused "$dir/plug_notable.so" "returned no table"

@@ -193,9 +193,9 @@ static int check_tuning(const char *cmd, const char *name, const char *arg) {
   int takers = 0;
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
-    if (!be->tuned_env) continue;
+    if (!be_offers(be, BE_TUNED_ENV)) continue;
     takers++;
-    if (be->tuned_env(arg, n, sizeof n, v, sizeof v, err, sizeof err) >= 0) return 0;
+    if (be_tuned_env(be, arg, n, sizeof n, v, sizeof v, err, sizeof err) >= 0) return 0;
   }
   if (!takers) return 0; /* no backend takes requests in this build: nothing to apply */
   fprintf(stderr, "mlpbench %s: --%s %s\n", cmd, name, TERM_TEXT(err));
@@ -411,7 +411,7 @@ static int plan_backends(const cli_opts *o, run_plan *p, int *worst) {
   if (!o->backends || strcmp(o->backends, "all") == 0) {
     /* an emulated backend proves kernels; it joins a run only when named */
     for (int i = 0; i < registry_count() && p->n_backends < PLAN_MAX_BACKENDS; i++)
-      if (registry_get(i)->available(why, sizeof why) && !be_props(registry_get(i))->emulated)
+      if (be_available(registry_get(i), why, sizeof why) && !be_props(registry_get(i))->emulated)
         p->backends[p->n_backends++] = registry_get(i);
     return 0;
   }
@@ -440,7 +440,7 @@ static int plan_backends(const cli_opts *o, run_plan *p, int *worst) {
                 near ? "'?" : "");
       return EXIT_USAGE;
     }
-    if (!be->available(why, sizeof why)) {
+    if (!be_available(be, why, sizeof why)) {
       fprintf(stderr, "mlpbench %s: backend %s unavailable: %s\n", o->cmd, TERM_TEXT(tok),
               TERM_TEXT(why));
       *worst = EXIT_RUNTIME;
@@ -549,14 +549,14 @@ void cli_apply_tuning(const cli_opts *o) {
   int kernel = 0;
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
-    const mlp_wait_policy *w = be->wait_policy;
+    const mlp_wait_policy *w = be_wait_policy(be);
     if (w && w->name && w->value && !wait_user_var(w) && !getenv(w->name)) {
       setenv(w->name, w->value, 1);
       size_t used = strlen(set);
       snprintf(set + used, sizeof set - used, "%s%s=%s", used ? "," : "", w->name, w->value);
     }
-    if (!o->blas_kernel || !be->tuned_env ||
-        be->tuned_env(o->blas_kernel, name, sizeof name, value, sizeof value, err, sizeof err) != 1)
+    if (!o->blas_kernel || be_tuned_env(be, o->blas_kernel, name, sizeof name, value, sizeof value,
+                                        err, sizeof err) != 1)
       continue;
     setenv(name, value, 1);
     fprintf(stderr, "mlpbench: re-running with %s=%s\n", name, TERM_TEXT(value));

@@ -55,7 +55,8 @@ __attribute__((destructor)) static void fx_linger(void) {
 }
 #endif
 
-static int fx_available(char *why, size_t len) {
+static int fx_available(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
 #ifdef PLUG_AVAILHANG
   (void)why, (void)len;
   for (;;)
@@ -83,7 +84,9 @@ static void note_pid(pid_t pid) {
 static float *adam_m, *adam_v;
 static long adam_t;
 #endif
-static void *fx_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
+static void *fx_create(const mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
+                       char *err, size_t len) {
+  (void)self;
   last_spec = *spec;
   last_ftz = opt->ftz;
   last_nan_path = opt->path && strcmp(opt->path, "nan") == 0;
