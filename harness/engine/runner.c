@@ -20,6 +20,7 @@
 #include "memstat.h"
 #include "peak.h"
 #include "peers.h"
+#include "plugins.h"
 #include "session.h"
 #include "sweep.h"
 #include "timed_region.h"
@@ -189,6 +190,12 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   const int per_run = (w->epochs + rw->block - 1) / rw->block;
   snprintf(r->backend, sizeof r->backend, "%s", be->name);
   r->reference = be_props(be)->reference;
+  const char *lib_path, *lib_sha;
+  _Static_assert(sizeof r->plugin_path >= PLUGINS_PATH_MAX, "a plugin's path fits its row");
+  if (plugins_source(be, &lib_path, &lib_sha) == 0) { /* which file produced this row */
+    snprintf(r->plugin_path, sizeof r->plugin_path, "%s", lib_path);
+    snprintf(r->plugin_sha256, sizeof r->plugin_sha256, "%s", lib_sha);
+  }
   if (alloc_row(r, rw->repeat * per_run, per_run)) {
     snprintf(r->error, sizeof r->error, "out of memory");
     return EXIT_RUNTIME;
@@ -248,6 +255,8 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   r->samples_per_s = rw->samples_per_epoch / r->st.median;
   r->gflops = rw->gflop_per_epoch / r->st.median;
   peak_fraction_set(be, &rep->ctx, r);
+  const char *fenv = plugins_fenv_changed(be); /* restored after each call; the row says so */
+  if (fenv) snprintf(r->plugin_fenv_changed, sizeof r->plugin_fenv_changed, "%s", fenv);
   disturbed_summary(r, &load);
   disturbed_judge(r);
   return r->gc.pass ? EXIT_OK : EXIT_CHECK;

@@ -2,6 +2,7 @@
  * CMakeLists.txt). Each is the example's backend (mlpbench's CPU step over plain loops) with
  * one thing wrong, so a test can show what mlpbench says about that one fault. */
 #define _POSIX_C_SOURCE 200809L
+#include <fenv.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -92,6 +93,13 @@ static void *fx_create(const mlp_backend *self, const mlp_spec *spec, const mlp_
   last_nan_path = opt->path && strcmp(opt->path, "nan") == 0;
   static int noted;
   if (!noted++) note_pid(getpid());
+#ifdef PLUG_NOTERM /* a library that ignores SIGTERM, as some daemons' helpers do */
+  signal(SIGTERM, SIG_IGN);
+  sigset_t both;
+  sigemptyset(&both);
+  sigaddset(&both, SIGINT);
+  sigprocmask(SIG_BLOCK, &both, NULL); /* and blocks SIGINT */
+#endif
 #ifdef PLUG_PRINTS /* text shaped like conform's old reports, on stdout */
   printf("@check determinism\niter 3 FAILED\nR\t0\t1\tforged\n");
   fflush(stdout);
@@ -134,8 +142,21 @@ static int fx_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
   (void)ctx, (void)b, (void)loss;
   for (;;)
     pause();
+#elif defined(PLUG_EXITFB) /* ends the process that runs it, as a careless library might */
+  (void)ctx, (void)b, (void)loss;
+  exit(0);
 #endif
-  return cpu_mlp_forward_backward(ctx, b, loss);
+  int rc = cpu_mlp_forward_backward(ctx, b, loss);
+#ifdef PLUG_FENV /* leaves the caller rounding upward, and on x86 flushing subnormals */
+  fesetround(FE_UPWARD);
+#if defined(__x86_64__)
+  unsigned csr;
+  __asm__ volatile("stmxcsr %0" : "=m"(csr));
+  csr |= 0x8040u; /* FTZ, DAZ */
+  __asm__ volatile("ldmxcsr %0" : : "m"(csr));
+#endif
+#endif
+  return rc;
 }
 static int fx_zero_grads(void *ctx) {
 #ifdef PLUG_ODDBATCH
