@@ -83,6 +83,18 @@ check "... a plugin row records the file that produced it: path and SHA-256" \
 check "... its resolved path" grep -q "\"plugin_path\": \"$(realpath "$good")\"" "$tmp/r.json"
 check "... and a built-in row none" grep -q '"plugin_sha256": ""' "$tmp/n.json"
 
+# no cap on plugins: ten loaded, the default list (every available backend) holds them all
+libs=() names="fixture"
+libs+=(--backend-lib "$good")
+for n in nozero nobias adambc oddbatch ftzoff paths lazy lazystep slowfloor; do
+  libs+=(--backend-lib "$dir/plug_$n.so")
+  names="$names $n"
+done
+"$bin" gradcheck "${libs[@]}" --workload toy >"$tmp/out" 2>&1
+missing=""
+for n in $names naive; do grep -qE "^\| $n +\|" "$tmp/out" || missing="$missing $n"; done
+check "ten plugins: every one in the default list (missing:$missing)" test -z "$missing"
+
 # plugins cannot change the harness (issue 26 section 2)
 # FP environment: a plugin that leaves rounding upward (and FTZ/DAZ on) must not change naive
 "$bin" gradcheck --backend naive --workload mnist --data synthetic:600 >"$tmp/alone" 2>&1

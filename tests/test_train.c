@@ -302,7 +302,7 @@ static void test_one_context_per_run(void) {
     if (strcmp(workload_get(i)->name, "toy") == 0) toy = workload_get(i);
   run_plan p;
   memset(&p, 0, sizeof p);
-  p.backends[p.n_backends++] = &counting;
+  plan_add_backend(&p, &counting);
   p.workloads[p.n_workloads++] = toy;
   p.wl.epochs = 40;
   p.opts.ftz = 1;

@@ -410,9 +410,12 @@ static int plan_backends(const cli_opts *o, run_plan *p, int *worst) {
   char why[256];
   if (!o->backends || strcmp(o->backends, "all") == 0) {
     /* an emulated backend proves kernels; it joins a run only when named */
-    for (int i = 0; i < registry_count() && p->n_backends < PLAN_MAX_BACKENDS; i++)
-      if (be_available(registry_get(i), why, sizeof why) && !be_props(registry_get(i))->emulated)
-        p->backends[p->n_backends++] = registry_get(i);
+    for (int i = 0; i < registry_count(); i++)
+      if (be_available(registry_get(i), why, sizeof why) && !be_props(registry_get(i))->emulated &&
+          plan_add_backend(p, registry_get(i))) {
+        fprintf(stderr, "mlpbench %s: out of memory\n", o->cmd);
+        return EXIT_RUNTIME;
+      }
     return 0;
   }
   char list[256];
@@ -446,7 +449,10 @@ static int plan_backends(const cli_opts *o, run_plan *p, int *worst) {
       *worst = EXIT_RUNTIME;
       continue;
     }
-    p->backends[p->n_backends++] = be;
+    if (plan_add_backend(p, be)) {
+      fprintf(stderr, "mlpbench %s: out of memory\n", o->cmd);
+      return EXIT_RUNTIME;
+    }
   }
   return 0;
 }

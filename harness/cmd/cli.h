@@ -8,7 +8,7 @@
 #include "../engine/plan.h"
 #include "../sys/exitcode.h"
 
-#define CLI_MAX_BACKENDS PLAN_MAX_BACKENDS
+#define CLI_MAX_BACKENDS 64 /* names a --backend list may hold (the default list: every one) */
 #define CLI_MAX_PEERS PLAN_MAX_PEERS
 
 typedef struct {

@@ -114,9 +114,11 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
   json_t *be = json_object_get(j, "backends"), *wl = json_object_get(j, "workloads");
   json_t *peers = json_object_get(j, "peers"), *w = json_object_get(j, "wl");
   json_t *opts = json_object_get(j, "opts"), *out = json_object_get(j, "out");
-  for (size_t i = 0; i < json_array_size(be) && p->n_backends < PLAN_MAX_BACKENDS; i++) {
+  for (size_t i = 0; i < json_array_size(be) && i <= (size_t)registry_count(); i++) {
     const char *name = json_string_value(json_array_get(be, i));
-    if (!name || !(p->backends[p->n_backends++] = registry_find(name))) goto unknown;
+    const mlp_backend *found = name ? registry_find(name) : NULL;
+    if (!found) goto unknown;
+    if (plan_add_backend(p, found)) goto unknown;
   }
   for (size_t i = 0; i < json_array_size(wl) && p->n_workloads < PLAN_MAX_WORKLOADS; i++) {
     const char *name = json_string_value(json_array_get(wl, i));
@@ -181,7 +183,7 @@ int plan_read(const char *path, run_plan *p, char *err, size_t len) {
                   {"threads", p->opts.threads, 0, 1024},
                   {"sampling", p->wl.sampling, 0, 1},
                   {"format", p->out.format, 0, 3},
-                  {"backends", p->n_backends, 1, PLAN_MAX_BACKENDS},
+                  {"backends", p->n_backends, 1, registry_count()},
                   {"workloads", p->n_workloads, 1, PLAN_MAX_WORKLOADS}};
   for (size_t i = 0; i < sizeof in_range / sizeof in_range[0]; i++)
     if (in_range[i].v < in_range[i].lo || in_range[i].v > in_range[i].hi) {

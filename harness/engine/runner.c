@@ -308,8 +308,12 @@ static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
   }
   rc = EXIT_OK;
   for (int i = 0; i < p->n_backends && !mlpb_stop_signal; i++) {
-    report_row *r = report_add_row(rw); /* the plan caps backends + peers (plan.c) */
-    if (!r) break;
+    report_row *r = report_add_row(rw);
+    if (!r) {
+      fprintf(stderr, "mlpbench bench: out of memory\n");
+      rc = EXIT_RUNTIME;
+      break;
+    }
     int br = bench_backend(p, p->backends[i], &s, rep, rw, r);
     rc = br > rc ? br : rc;
   }

@@ -13,7 +13,6 @@
 /* timing samples one row may hold (repeat x samples per run): bounds the row's buffers and
  * the results file (about 60 bytes a sample), whatever counts the user gives */
 #define REPORT_MAX_SAMPLES (1 << 18)
-#define REPORT_MAX_ROWS 17 /* PLAN_MAX_BACKENDS + PLAN_MAX_PEERS (checked in plan.c) */
 #define REPORT_MAX_WORKLOADS 8
 
 typedef struct {
@@ -165,8 +164,8 @@ typedef struct {
   int full_batch; /* an epoch is one step on the whole training set */
   int has_accuracy;
   double gflop_per_epoch, samples_per_epoch;
-  int n_rows;
-  report_row rows[REPORT_MAX_ROWS];
+  int n_rows, cap_rows;
+  report_row *rows; /* one per backend and peer: grown by report_add_row, no cap */
   int n_sweep;
   report_sweep *sweep;
   report_montage montage;
