@@ -82,6 +82,10 @@ check "... a plugin row records the file that produced it: path and SHA-256" \
   grep -q "\"plugin_sha256\": \"$(sha256sum "$good" | cut -c1-64)\"" "$tmp/r.json"
 check "... its resolved path" grep -q "\"plugin_path\": \"$(realpath "$good")\"" "$tmp/r.json"
 check "... and a built-in row none" grep -q '"plugin_sha256": ""' "$tmp/n.json"
+check "describe after create: the row's details come from a live context (its own table as self)" \
+  grep -q '"details": "fixture: a live context, hidden 3"' "$tmp/r.json"
+"$bin" list --backend-lib "$good" >"$tmp/out" 2>&1
+check "... and list asks it before any context" grep -q "fixture: no context yet" "$tmp/out"
 
 # no cap on plugins: ten loaded, the default list (every available backend) holds them all
 libs=() names="fixture"

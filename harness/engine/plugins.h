@@ -13,8 +13,6 @@
 #include "../../impls/mlp_backend.h"
 
 #define PLUGINS_ENV "MLPBENCH_BACKEND_LIBS"
-/* A plugin's resolved path is shorter than this (a results file records it whole). */
-#define PLUGINS_PATH_MAX 1024
 
 /* Loads the plugin at path (a file the user named: no search path, never the current folder
  * implicitly) and adds its backend to the registry. Loading the same file twice is a no-op.

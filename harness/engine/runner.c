@@ -191,7 +191,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   snprintf(r->backend, sizeof r->backend, "%s", be->name);
   r->reference = be_props(be)->reference;
   const char *lib_path, *lib_sha;
-  _Static_assert(sizeof r->plugin_path >= PLUGINS_PATH_MAX, "a plugin's path fits its row");
+  _Static_assert(sizeof r->plugin_path >= PATH_MAX, "a plugin's resolved path fits its row");
   if (plugins_source(be, &lib_path, &lib_sha) == 0) { /* which file produced this row */
     snprintf(r->plugin_path, sizeof r->plugin_path, "%s", lib_path);
     snprintf(r->plugin_sha256, sizeof r->plugin_sha256, "%s", lib_sha);

@@ -61,7 +61,7 @@ typedef struct {
   /* a plugin's row: the file that produced it (resolved path, SHA-256 of its bytes as loaded),
    * and what its calls changed in the FP environment (restored after each: "" when nothing);
    * "" for a built-in backend */
-  char plugin_path[1024], plugin_sha256[65], plugin_fenv_changed[192];
+  char plugin_path[4096], plugin_sha256[65], plugin_fenv_changed[192];
   int library_known; /* read back: the file recorded the row's library (older files did not) */
   int reference;     /* the plain reference row ("x vs reference") */
   int ran;           /* timed to the end */

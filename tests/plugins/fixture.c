@@ -123,6 +123,14 @@ static void *fx_create(const mlp_backend *self, const mlp_spec *spec, const mlp_
   return cpu_mlp_create(spec, opt, &ops, err, len);
 }
 
+/* asked before any context (list) and with one (bench's row): says which, and what it knows */
+static void fx_describe(const mlp_backend *self, void *ctx, char *buf, size_t len) {
+  if (ctx)
+    snprintf(buf, len, "%s: a live context, hidden %d", self->name, last_spec.n_hidden);
+  else
+    snprintf(buf, len, "%s: no context yet", self->name);
+}
+
 /* the planted faults */
 #ifdef PLUG_ODDBATCH /* a student's transpose slip that only odd batches reach */
 static int odd_seen;
@@ -322,6 +330,7 @@ static const mlp_backend table = {
     .name = PLUG_NAME,
     .summary = PLUG_SUMMARY,
     .available = fx_available,
+    .describe = fx_describe,
     .create = fx_create,
     .destroy = cpu_mlp_destroy,
     .error = cpu_mlp_error,
