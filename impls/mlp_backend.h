@@ -201,6 +201,11 @@ typedef struct mlp_backend {
    * same library, on the same cores, does at its best. 0, or -1 (err set). */
   int (*peak_gflops)(const struct mlp_backend *self, const mlp_options *opt, double budget_s,
                      double *gflops, char *desc, size_t dlen, char *err, size_t elen);
+  /* Optional: the threads the next calls use, 1 to the threads the context was created with.
+   * The harness lowers it between timing samples when other work holds cores (a fork-join
+   * waits for a preempted thread's time slice) and raises it back when they are free
+   * (harness/engine/thread_fit.h). NULL: the threads are fixed at create. */
+  int (*set_threads)(void *ctx, int threads);
 } mlp_backend;
 
 static inline size_t mlp_param_count(const mlp_spec *s) {

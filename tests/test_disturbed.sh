@@ -101,6 +101,17 @@ check "... the rows are disturbed by other work" \
   disturbed "$tmp/busy.json" naive "other processes used|other tasks waiting"
 check "... and named on stderr" grep -qE "^mlpbench bench: --require-quiet: (mnist|toy)/naive was disturbed" "$tmp/busy.err"
 check "... the Markdown table marks them" grep -qE '^\| naive \|.*\| [0-9.]+ \(disturbed\) \|' "$tmp/busy.out"
+# blas at 2 threads under the same load gives a core back after its first sample, and says so
+if "$bin" list 2>/dev/null | grep -q "^blas"; then
+  "$bin" bench --backend blas --workload mnist --data synthetic:600 --epochs 5 --threads 2 \
+    --quiet --results "$tmp/fit.json" >/dev/null 2>&1
+  check "busy loops on every core: blas at 2 threads runs its later samples on 1 thread" python3 -c "
+import json, sys
+r = json.load(open('$tmp/fit.json'))['workloads'][0]['results'][0]
+t = r['sample_threads']
+sys.exit(not (r['threads'] == 2 and len(t) == 4 and t[1:] == [1, 1, 1]
+              and 'ran on fewer threads (down to 1 of 2)' in r['disturbed_reason']) and print(t, r['disturbed_reason']))"
+fi
 "$bin" bench --backend naive --workload mnist --data synthetic:600 --epochs 3 --processes 2 \
   --quiet --require-quiet --results "$tmp/procs.json" >/dev/null 2>&1
 check "--processes: the merged row is disturbed, and --require-quiet exits 3" \

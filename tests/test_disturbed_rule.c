@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../harness/engine/disturbed.h"
+#include "../harness/engine/thread_fit.h"
 #include "t.h"
 
 /* A row that ran, median 10 ms, with quiet figures. */
@@ -107,8 +108,37 @@ static void test_merge(void) {
           "judged again, the process's reason stays: %s", a.disturbed_reason);
 }
 
+/* The threads a sample runs with: all asked for on a quiet machine (a quiet run is never
+ * changed), fewer as other work takes the cores they need, never fewer than 1; cores this run
+ * does not ask for absorb other work first. */
+static void test_thread_fit(void) {
+  T_CHECK(thread_fit(2, 2, 0.02) == 2, "quiet 2 cores: %d", thread_fit(2, 2, 0.02));
+  T_CHECK(thread_fit(2, 2, NAN) == 2, "unreadable load keeps the threads");
+  T_CHECK(thread_fit(2, 2, THREAD_FIT_SLACK) == 2, "at the slack: %d", thread_fit(2, 2, 0.3));
+  T_CHECK(thread_fit(2, 2, 1.0) == 1, "one busy core of 2: %d", thread_fit(2, 2, 1.0));
+  T_CHECK(thread_fit(2, 2, 2.0) == 1, "both busy: %d", thread_fit(2, 2, 2.0));
+  T_CHECK(thread_fit(8, 8, 3.0) == 5, "3 of 8 busy: %d", thread_fit(8, 8, 3.0));
+  T_CHECK(thread_fit(4, 16, 11.9) == 4, "others fit on the 12 spare cores: %d",
+          thread_fit(4, 16, 11.9));
+  T_CHECK(thread_fit(4, 16, 13.5) == 2, "1.5 cores beyond the spare: %d", thread_fit(4, 16, 13.5));
+  T_CHECK(thread_fit(1, 2, 2.0) == 1 && thread_fit(0, 2, 0.0) == 1, "1 or unknown stays 1");
+
+  /* a row that gave cores away says so, with the count */
+  report_row r;
+  double th[4] = {2, 1, 1, 2};
+  quiet_row(&r);
+  r.threads = 2;
+  r.n_load = 4;
+  r.threads_samples = th;
+  disturbed_judge(&r);
+  T_CHECK(r.disturbed &&
+              strstr(r.disturbed_reason, "2 of 4 samples ran on fewer threads (down to 1 of 2)"),
+          "fewer threads: %s", r.disturbed_reason);
+}
+
 int main(void) {
   T_RUN(test_rule);
   T_RUN(test_merge);
+  T_RUN(test_thread_fit);
   T_EXIT();
 }

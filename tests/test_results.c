@@ -82,10 +82,10 @@ static void fill_report(report *r) {
       row->device_median = stats_summarize(row->dev_samples, 5).median;
     }
     if (i == 0) { /* what else the machine did, per sample, and the verdict on it */
-      double **la[4] = {&row->other_samples, &row->steal_samples, &row->ivcsw_samples,
-                        &row->runnable_samples};
+      double **la[5] = {&row->other_samples, &row->steal_samples, &row->ivcsw_samples,
+                        &row->runnable_samples, &row->threads_samples};
       row->n_load = 5;
-      for (int a = 0; a < 4; a++) {
+      for (int a = 0; a < 5; a++) {
         *la[a] = malloc(5 * sizeof(double));
         for (int k = 0; k < 5; k++)
           (*la[a])[k] = 0.25 * a + 0.01 * k;

@@ -27,6 +27,8 @@ int be_offers(const mlp_backend *be, be_slot slot) {
     return be->tuned_env != NULL;
   case BE_PEAK_GFLOPS:
     return be->peak_gflops != NULL;
+  case BE_SET_THREADS:
+    return be->set_threads != NULL;
   }
   return 0;
 }
@@ -88,6 +90,11 @@ int be_open(be_handle *h, const mlp_backend *be, const mlp_spec *spec, const mlp
 void be_close(be_handle *h) {
   if (h->ctx) h->be->destroy(h->ctx);
   h->ctx = NULL;
+}
+
+int be_set_threads(be_handle *h, int threads) {
+  return be_offers(h->be, BE_SET_THREADS) && threads >= 1 ? h->be->set_threads(h->ctx, threads)
+                                                          : -1;
 }
 
 const char *be_error(const be_handle *h) {

@@ -36,6 +36,7 @@ typedef enum {
   BE_ADVICE,
   BE_TUNED_ENV,
   BE_PEAK_GFLOPS,
+  BE_SET_THREADS,
 } be_slot;
 
 /* 1 when the backend fills the slot. */
@@ -81,5 +82,8 @@ int be_step_floor(be_handle *h, int batch, int steps, double *seconds);
 int be_device_memory(be_handle *h, double *bytes);
 /* The code path the context runs, "" when the backend does not say. */
 void be_path(be_handle *h, char *buf, size_t len);
+/* The threads the backend's next calls use (1 to those it was created with): 0, or -1 when
+ * the backend's threads are fixed (no set_threads slot) or it refused. */
+int be_set_threads(be_handle *h, int threads);
 
 #endif

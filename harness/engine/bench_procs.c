@@ -83,11 +83,11 @@ static int merge(report *base, const report *c, int first) {
       memcpy(s + b->n_samples, r->samples, (size_t)r->n_samples * sizeof *s);
       memcpy(cs + b->n_samples, r->cpu_samples, (size_t)r->n_samples * sizeof *cs);
       if (b->n_load == b->n_samples && r->n_load == r->n_samples && r->n_load) {
-        double **dst[4] = {&b->other_samples, &b->steal_samples, &b->ivcsw_samples,
-                           &b->runnable_samples};
-        double *src[4] = {r->other_samples, r->steal_samples, r->ivcsw_samples,
-                          r->runnable_samples};
-        for (int a = 0; a < 4; a++) {
+        double **dst[5] = {&b->other_samples, &b->steal_samples, &b->ivcsw_samples,
+                           &b->runnable_samples, &b->threads_samples};
+        double *src[5] = {r->other_samples, r->steal_samples, r->ivcsw_samples, r->runnable_samples,
+                          r->threads_samples};
+        for (int a = 0; a < 5; a++) {
           double *m = realloc(*dst[a], n * sizeof *m);
           if (!m) return -1;
           *dst[a] = m;
@@ -123,7 +123,7 @@ int procs_run(const run_plan *p, report *rep) {
   for (int i = 0; i < p->processes; i++) {
     /* the child's plan is this plan: one process, its own results file, no Markdown and no
      * plots (this process draws them from the merged report); the first child alone also
-     * runs the peers and the sweep */
+     * runs the sweep */
     run_plan cp = *p;
     snprintf(path, sizeof path, "%s/process-%d.json", tmp, i);
     snprintf(plan, sizeof plan, "%s/plan-%d.json", tmp, i);
@@ -139,10 +139,9 @@ int procs_run(const run_plan *p, report *rep) {
     cp.peak.by = parent.peak_by;
     cp.peak.at = parent.peak_at;
     cp.peak.disturbed = parent.peak_disturbed;
-    if (i > 0) {
-      cp.n_peers = 0;
-      cp.sweep = 0;
-    }
+    if (i > 0)
+      cp.sweep = 0; /* the peers too run in every process: a ranking compares
+                     * medians across the same number of fresh processes */
     if (plan_write(plan, &cp, err, sizeof err)) {
       fprintf(stderr, "mlpbench bench: %s\n", err);
       worst = EXIT_RUNTIME;

@@ -11,7 +11,7 @@
 #include "plan.h"
 
 /* Runs the plan in p->processes children (`mlpbench bench-process PLAN`, each handed the plan
- * as a file) and merges their reports into rep (the first child also runs the peers and the
+ * as a file) and merges their reports into rep (every child runs the peers, the first also the
  * sweep, when asked; the caller draws the plots from the merged report). Returns the worst child
  * exit code; EXIT_RUNTIME or worse when a child failed, was killed or its results cannot be read
  * (rep is then not a whole run and must not be written). */

@@ -92,6 +92,19 @@ void disturbed_judge(report_row *r) {
   else
     judge_load(r->other_cores, r->steal_cores, r->load_resolution, r->other_runnable,
                r->switches_per_s, reason, sizeof reason);
+  int fewer = 0, fewest = r->threads;
+  for (int i = 0; r->threads_samples && i < r->n_load; i++)
+    if (isfinite(r->threads_samples[i]) && r->threads_samples[i] < r->threads) {
+      fewer++;
+      if (r->threads_samples[i] < fewest) fewest = (int)r->threads_samples[i];
+    }
+  if (fewer && !strstr(reason, "fewer threads")) { /* said why above: the other work */
+    snprintf(b, sizeof b,
+             "%d of %d samples ran on fewer threads (down to %d of %d) to leave "
+             "other work its cores",
+             fewer, r->n_load, fewest, r->threads);
+    add(reason, sizeof reason, b);
+  }
   if (r->ran && r->floor_bounds && isfinite(r->gemm_floor) && r->gemm_floor > 0 &&
       r->st.median / r->gemm_floor < DISTURBED_FLOOR_RATIO && !strstr(reason, "GEMM floor")) {
     snprintf(b, sizeof b,

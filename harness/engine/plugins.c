@@ -207,6 +207,9 @@ static int w_step_floor(void *c, int batch, int steps, double *s) {
 static int w_device_memory(void *c, double *bytes) {
   GUARDED(PL(c), "device_memory", int, IN(c)->device_memory(CTX(c), bytes));
 }
+static int w_set_threads(void *c, int threads) {
+  GUARDED(PL(c), "set_threads", int, IN(c)->set_threads(CTX(c), threads));
+}
 static void w_path(void *c, char *buf, size_t len) {
   char raw[256] = "";
   GUARDED_VOID(PL(c), "path", IN(c)->path(CTX(c), raw, sizeof raw));
@@ -310,6 +313,7 @@ static void build_table(plugin *p) {
       .tuned_env = NULL,   /* a plugin does not get to re-run mlpbench with an environment */
       .wait_policy = NULL, /* nor set its threads' environment */
       .peak_gflops = NULL, /* the machine's peak is measured through a built-in library */
+      .set_threads = t->set_threads ? w_set_threads : NULL,
   };
 }
 

@@ -23,6 +23,7 @@
 #include "plugins.h"
 #include "session.h"
 #include "sweep.h"
+#include "thread_fit.h"
 #include "timed_region.h"
 #include "trainer.h"
 #include "wl_describe.h"
@@ -74,9 +75,17 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
   /* forward_backward runs the floor's own calls; train_steps may run other kernels */
   row->floor_bounds = !t.resident;
   if (!row->path[0]) be_path(&t.h, row->path, sizeof row->path);
+  /* the threads follow the cores other work leaves (thread_fit.h); each sample says its own */
+  const int asked = row->threads; /* the library's threads after create: --threads, or its own */
+  int threads = asked;
   for (int b = 0; b < n_blocks; b++) {
     int k = w->epochs - b * block < block ? w->epochs - b * block : block;
     double sec, loss;
+    if (b > 0 && asked > 1 && t.last.load.ok) {
+      const load_delta *d = &t.last.load;
+      int fit = thread_fit(asked, d->cpus, d->wall > 0 ? d->other_cpu / d->wall : NAN);
+      if (fit != threads && be_set_threads(&t.h, fit) == 0) threads = fit;
+    }
     if (trainer_epochs(&t, k, &sec, &loss)) goto fail;
     if (b >= p->warmup) {
       const load_delta *d = &t.last.load; /* what else the machine did meanwhile */
@@ -86,6 +95,7 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
       row->steal_samples[row->n_samples] = d->steal / k;
       row->ivcsw_samples[row->n_samples] = d->ivcsw / k;
       row->runnable_samples[row->n_samples] = d->runnable;
+      row->threads_samples[row->n_samples] = asked > 0 ? threads : NAN;
       load_acc_add(load, &t.last);
       row->samples[row->n_samples++] = sec / k;
     }
@@ -105,6 +115,8 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
     if (w->n_test && trainer_accuracy(&t, w->x_test, w->y_test, w->n_test, &row->test_acc))
       goto fail;
   }
+  if (threads != asked)
+    be_set_threads(&t.h, asked);                    /* the floors and the next run start as asked */
   if (m && montage_capture(&t, w, row->backend, m)) /* the picture only, not the row */
     fprintf(stderr, "mlpbench bench: %s: no montage (out of memory, or its forward failed)\n",
             row->backend);
@@ -126,8 +138,10 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
   r->steal_samples = calloc((size_t)n_samples, sizeof(double));
   r->ivcsw_samples = calloc((size_t)n_samples, sizeof(double));
   r->runnable_samples = calloc((size_t)n_samples, sizeof(double));
+  r->threads_samples = calloc((size_t)n_samples, sizeof(double));
   return r->samples && r->cpu_samples && r->dev_samples && r->epoch_loss && r->epoch_val_acc &&
-                 r->other_samples && r->steal_samples && r->ivcsw_samples && r->runnable_samples
+                 r->other_samples && r->steal_samples && r->ivcsw_samples && r->runnable_samples &&
+                 r->threads_samples
              ? 0
              : -1;
 }

@@ -255,12 +255,28 @@ int trainer_argmax(const float *p, int n) {
   return best;
 }
 
+/* A NaN or infinite output has no argmax: an accuracy or a prediction counted from it would
+ * look plausible (a NaN compares false, so class 0 wins) and hide a broken forward. */
+static int nonfinite_output(trainer *t, const float *p, int n_out, int sample) {
+  for (int k = 0; k < n_out; k++)
+    if (!isfinite(p[k])) {
+      snprintf(t->err, sizeof t->err,
+               "%s: forward returned %s for sample %d (output %d): no accuracy or prediction "
+               "can be counted from it",
+               t->h.be->name, isnan(p[k]) ? "NaN" : "an infinite value", sample, k);
+      return -1;
+    }
+  return 0;
+}
+
 int trainer_predict(trainer *t, const float *x, int n, float *out) {
   const int mb = t->w->spec.max_batch, no = t->w->spec.n_out, ni = t->w->spec.n_in;
   for (int at = 0; at < n; at += mb) {
     int b = n - at < mb ? n - at : mb;
     if (t->h.be->forward(t->h.ctx, x + (size_t)at * ni, b, out + (size_t)at * no))
       return fail_backend(t, "forward", 0);
+    for (int i = 0; i < b; i++)
+      if (nonfinite_output(t, out + (size_t)(at + i) * no, no, at + i)) return -1;
   }
   return 0;
 }
@@ -276,6 +292,7 @@ int trainer_accuracy(trainer *t, const float *x, const int32_t *y, int n, double
       return fail_backend(t, "forward", 0);
     for (int i = 0; i < b; i++) {
       const float *p = t->out + (size_t)i * no;
+      if (nonfinite_output(t, p, no, at + i)) return -1;
       correct += trainer_argmax(p, no) == y[at + i];
     }
   }

@@ -215,6 +215,7 @@ void report_free(report *r) {
       free(row->other_samples);
       free(row->steal_samples);
       free(row->ivcsw_samples);
+      free(row->threads_samples);
       free(row->runnable_samples);
     }
     free(r->wl[i].rows);

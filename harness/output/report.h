@@ -112,6 +112,7 @@ typedef struct {
   double *steal_samples;    /* seconds a hypervisor stole from them */
   double *ivcsw_samples;    /* this process's involuntary context switches */
   double *runnable_samples; /* other runnable tasks at the sample's two ends (a count) */
+  double *threads_samples;  /* the threads it ran with (thread_fit.h; NaN: not a threaded row) */
   /* ... and over the row: its timed samples and GEMM floor (a peer: its whole run, from the
    * machine's side); NaN: not measured */
   double load_seconds;    /* the wall time these figures cover */

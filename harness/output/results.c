@@ -152,15 +152,17 @@ static const field row_fields[] = {
 /* the machine's figures per sample, beside epoch_cpu_seconds: (key, the row's array) */
 #define LOAD_ARRAYS(r)                                                                             \
   {                                                                                                \
-    {"epoch_other_cpu_seconds", &(r)->other_samples},                                              \
-        {"epoch_steal_seconds", &(r)->steal_samples},                                              \
-        {"epoch_involuntary_switches", &(r)->ivcsw_samples}, {                                     \
-      "sample_other_runnable", &(r)->runnable_samples                                              \
+    {"epoch_other_cpu_seconds", &(r)->other_samples, 0},                                           \
+        {"epoch_steal_seconds", &(r)->steal_samples, 0},                                           \
+        {"epoch_involuntary_switches", &(r)->ivcsw_samples, 0},                                    \
+        {"sample_other_runnable", &(r)->runnable_samples, 0}, {                                    \
+      "sample_threads", &(r)->threads_samples, 1                                                   \
     }                                                                                              \
   }
 typedef struct {
   const char *key;
   double **a;
+  int since; /* 1: absent in files written before it: read as NaN, the others kept */
 } load_array;
 
 static const field gc_fields[] = {
@@ -713,9 +715,10 @@ static int row_from_json(const json_t *o, report_row *r) {
   r->n_load = r->n_samples;
   for (size_t i = 0; i < sizeof la / sizeof la[0]; i++) {
     json_t *a = json_object_get(o, la[i].key);
-    if (!json_is_array(a) || json_array_size(a) != (size_t)r->n_samples) r->n_load = 0;
+    if (!la[i].since && (!json_is_array(a) || json_array_size(a) != (size_t)r->n_samples))
+      r->n_load = 0;
   }
-  for (size_t i = 0; i < sizeof la / sizeof la[0]; i++)
+  for (size_t i = 0; i < sizeof la / sizeof la[0]; i++) /* a missing entry reads NaN */
     if (read_array(json_object_get(o, la[i].key), la[i].a, r->n_load) < 0) return -1;
   r->n_floor = read_array(json_object_get(o, "gemm_floor_seconds"), &r->floor_samples, -1);
   r->n_proc = read_array(json_object_get(o, "process_medians"), &r->proc_medians, -1);

@@ -73,7 +73,8 @@ for i in $(seq 1 "$runs"); do
     stages=$(grep -c "ABBA rounds\|adding .* more\|confirming with" "$tmp/gate-$v-$i.log")
     e1=""
     for be in naive blas; do
-      e=$(grep -E "^\| mnist \| $be \|" results/gate/compare-1.md | cut -d'|' -f6 | tr -d ' %+')
+      # the verdict table's row (the memory table below it has rows of the same shape)
+      e=$(grep -E "^\| mnist \| $be \|" results/gate/compare-1.md | head -1 | cut -d'|' -f6 | tr -d ' %+')
       e1="$e1 $be ${e}%"
       eff[$v,$be]="${eff[$v,$be]:-} $e"
       [ $rc = 1 ] && grep -A5 "confirmed in both" "$tmp/gate-$v-$i.log" | grep -q " $be" &&

@@ -126,6 +126,7 @@ void load_delta_of(const load_snap *a, const load_snap *b, load_delta *d) {
   memset(d, 0, sizeof *d);
   d->ok = a->ok && b->ok;
   d->wall = b->wall - a->wall;
+  d->cpus = b->cpus;
   if (!d->ok) {
     d->other_cpu = d->steal = d->ivcsw = d->runnable = d->var = NAN;
     return;

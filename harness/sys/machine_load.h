@@ -31,6 +31,7 @@ typedef struct {
   double runnable;  /* other runnable tasks, the mean of the two ends (NaN when this process
                      * may run on only some of the cores: the count is the whole machine's) */
   double var;       /* the variance of other_cpu's rounding to whole ticks, seconds^2 */
+  int cpus;         /* the cores other_cpu and steal were summed over (the affinity mask) */
 } load_delta;
 
 void load_snap_take(load_snap *s);

@@ -59,12 +59,15 @@ static void blas_parallel(cpu_task fn, void *arg) {
 /* libgomp's idle threads spin 300,000 rounds (milliseconds) before they sleep. When another
  * process holds a core, a spinning thread competes for the core the thread it waits for
  * needs, and every fork-join waits for time slices: under one busy loop per core the
- * classifier's 2-thread epoch went from 24 ms to 588 ms (issue 24). 1,000 rounds end long
- * before a time slice and kept the quiet speed in the issue's runs; passive waiting pays a
- * wake-up per fork-join there (results/reference/issue24-wait-policy.md). */
+ * classifier's 2-thread epoch went from 24 ms to 588 ms (issue 24). A steady load is met by
+ * fewer threads (set_threads, harness/engine/thread_fit.h); the spin bounds what a load that
+ * starts inside a sample costs. 10,000 rounds (a fraction of a millisecond) still bridge the
+ * gaps between a step's parallel regions: on the quiet machine the Fashion epoch ran within
+ * 1% of the default, where 1,000 rounds let the workers sleep between regions and cost 8%
+ * and passive waiting 55% (results/reference/issue24-thread-fit.md). */
 static const mlp_wait_policy blas_wait = {.user_vars = {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", NULL},
                                           .name = "GOMP_SPINCOUNT",
-                                          .value = "1000"};
+                                          .value = "10000"};
 #define BLAS_WAIT (&blas_wait)
 #else
 /* The pthreads build's workers spin on their own between products: a second pool of ours
@@ -270,6 +273,19 @@ static void blas_describe(const mlp_backend *self, void *ctx, char *buf, size_t 
            blas_backend_threads());
 }
 
+#ifdef MLPB_OPENBLAS
+/* one pool per process (OpenBLAS's), shared by the products and the step's own loops
+ * (BLAS_PARALLEL asks it), so one call moves both */
+static int blas_set_threads(void *ctx, int threads) {
+  (void)ctx;
+  openblas_set_num_threads(threads);
+  return 0;
+}
+#define BLAS_SET_THREADS blas_set_threads
+#else
+#define BLAS_SET_THREADS NULL
+#endif
+
 static void *blas_create(const mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
                          char *err, size_t len) {
   (void)self;
@@ -292,4 +308,5 @@ const mlp_backend mlp_backend_blas = {
     .tuned_env = blas_tuned_env,
     .wait_policy = BLAS_WAIT,
     .peak_gflops = blas_peak_gflops,
+    .set_threads = BLAS_SET_THREADS,
 };
