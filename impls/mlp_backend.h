@@ -113,11 +113,17 @@ typedef struct mlp_backend {
   uint32_t table_size;  /* sizeof(mlp_backend) there */
   const char *name;
   const char *summary;
+  /* Every slot without a context gets the table it was reached through (`self`) first, as
+   * ggml's backend interface does: one function can serve several tables, and a harness may
+   * hand a wrapped copy of the table (a plugin's) without one trampoline per table. */
   /* 1 if usable on this machine; otherwise 0 and why (e.g. "not built", "no device"). */
-  int (*available)(char *why, size_t len);
-  /* Optional: library, kernel and device details for reports. */
-  void (*describe)(char *buf, size_t len);
-  void *(*create)(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len);
+  int (*available)(const struct mlp_backend *self, char *why, size_t len);
+  /* Optional: library, kernel and device details for reports. ctx is a live context of this
+   * backend or NULL (asked before any create, as `list` does): the answer may say more with
+   * one, never something else. */
+  void (*describe)(const struct mlp_backend *self, void *ctx, char *buf, size_t len);
+  void *(*create)(const struct mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
+                  char *err, size_t len);
   void (*destroy)(void *ctx);
   const char *(*error)(void *ctx);
   /* Loads the weights and starts training afresh: gradients cleared, optimizer state (Adam's
@@ -176,14 +182,14 @@ typedef struct mlp_backend {
   /* Which code path or kernel this context runs, for reports (e.g. "Haswell", "cublas"). */
   void (*path)(void *ctx, char *buf, size_t len);
   /* Fills *out with the library under the backend; 0, or -1 when there is none. */
-  int (*library)(mlp_library *out);
+  int (*library)(const struct mlp_backend *self, mlp_library *out);
   /* 1 and a warning when this machine's environment slows the backend down. */
-  int (*advice)(char *buf, size_t len);
+  int (*advice)(const struct mlp_backend *self, char *buf, size_t len);
   /* A tuning request (e.g. "auto" or a kernel name): the environment variable that must be
    * set before the library loads (the caller re-runs itself with it). 1: set name=value;
    * 0: nothing to do; -1: not a request this backend knows (err says why). */
-  int (*tuned_env)(const char *request, char *name, size_t nlen, char *value, size_t vlen,
-                   char *err, size_t elen);
+  int (*tuned_env)(const struct mlp_backend *self, const char *request, char *name, size_t nlen,
+                   char *value, size_t vlen, char *err, size_t elen);
   /* The wait policy of the library's idle worker threads, which its runtime reads once, when
    * it loads (NULL: none needed). A user who set any of `user_vars` chose a policy: it is
    * kept. Otherwise the caller sets name=value and re-runs itself, so every process of the
@@ -193,8 +199,8 @@ typedef struct mlp_backend {
    * few large square products with opt's threads, in about budget_s seconds; desc gets what
    * was run ("cblas_sgemm 2048^3, 2 threads"). Not the vendor's theoretical figure: what the
    * same library, on the same cores, does at its best. 0, or -1 (err set). */
-  int (*peak_gflops)(const mlp_options *opt, double budget_s, double *gflops, char *desc,
-                     size_t dlen, char *err, size_t elen);
+  int (*peak_gflops)(const struct mlp_backend *self, const mlp_options *opt, double budget_s,
+                     double *gflops, char *desc, size_t dlen, char *err, size_t elen);
   /* Optional: the threads the next calls use, 1 to the threads the context was created with.
    * The harness lowers it between timing samples when other work holds cores (a fork-join
    * waits for a preempted thread's time slice) and raises it back when they are free

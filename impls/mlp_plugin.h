@@ -6,7 +6,9 @@
  * library is loaded (a static const table). The table starts with its own ABI version and
  * size, so a plugin built against another version of this header is refused by name, not run:
  *
- *   static const mlp_backend mine = {MLP_BACKEND_PLUGIN_HEADER, .name = "mine", ...};
+ *   static int mine_available(const mlp_backend *self, char *why, size_t len) { ... }
+ *   static const mlp_backend mine = {MLP_BACKEND_PLUGIN_HEADER, .name = "mine",
+ *                                    .available = mine_available, ...};
  *   const mlp_backend *mlpbench_backend_entry(int harness_abi) {
  *     return harness_abi == MLP_BACKEND_ABI ? &mine : NULL;
  *   }
@@ -16,7 +18,10 @@
  * set_dataset and train_steps come together or not at all. Every string a plugin hands back
  * (summary, describe, error, path, why) is shown through mlpbench's terminal filter, so it
  * cannot move the cursor or forge lines. A plugin may not be the reference row (props.reference
- * is ignored) nor ask to re-run mlpbench (tuned_env and wait_policy are ignored).
+ * is ignored) nor ask to re-run mlpbench (tuned_env and wait_policy are ignored). Every slot
+ * without a context gets the plugin's own table as `self` (ABI 3). Around each call mlpbench
+ * keeps its FP environment (restored, and the change reported), its SIGINT/SIGTERM handlers,
+ * and its exit status (exit() inside a slot ends the run with status 3, naming the slot).
  *
  * Build: cc -shared -fPIC $(pkg-config --cflags mlpbench) mine.c -o libmine.so
  *        $(pkg-config --libs mlpbench)   (the last only if it uses common/cpu_mlp.h) */

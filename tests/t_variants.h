@@ -24,7 +24,7 @@ static inline int t_variants(const mlp_options *base, t_variant *v) {
   char why[256];
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
-    if (!be->available(why, sizeof why)) continue;
+    if (!be->available(be, why, sizeof why)) continue;
     const char *paths = be_props(be)->paths, *p = paths;
     do {
       if (n == T_MAX_VARIANTS) return n;

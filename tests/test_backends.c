@@ -106,7 +106,7 @@ static void test_gradients_match_reference(void) {
         pd[i] = p.params[i];
       T_CHECK(ref64_loss_grad(&p.spec, pd, &p.b, &loss_ref, ref, NULL) == 0, "ref64");
       char err[256];
-      void *ctx = be->create(&p.spec, o, err, sizeof err);
+      void *ctx = be->create(be, &p.spec, o, err, sizeof err);
       T_CHECK(ctx != NULL, "%s: %s", name, err);
       if (ctx) {
         be->set_params(ctx, p.params);
@@ -138,7 +138,7 @@ static void test_gradient_accumulation(void) {
     problem_make(&p, &shapes[4], 7);
     size_t n = mlp_param_count(&p.spec);
     float *g1 = malloc(n * sizeof(float)), *g2 = malloc(n * sizeof(float));
-    void *ctx = be->create(&p.spec, o, why, sizeof why);
+    void *ctx = be->create(be, &p.spec, o, why, sizeof why);
     be->set_params(ctx, p.params);
     be->zero_grads(ctx);
     be->forward_backward(ctx, &p.b, NULL);
@@ -178,7 +178,7 @@ static void test_adam_steps(void) {
     double *want = malloc(n * sizeof(double));
     for (size_t i = 0; i < n; i++)
       want[i] = p.params[i];
-    void *ctx = be->create(&p.spec, o, why, sizeof why);
+    void *ctx = be->create(be, &p.spec, o, why, sizeof why);
     be->set_params(ctx, p.params);
     double worst = 0;
     for (int t = 1; t <= 2; t++) {
@@ -220,8 +220,8 @@ static void test_backends_agree_over_steps(void) {
     problem_make(&p, &shapes[1], 5);
     size_t n = mlp_param_count(&p.spec);
     float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
-    void *ca = ref->create(&p.spec, &opts, why, sizeof why);
-    void *cb = be->create(&p.spec, o, why, sizeof why);
+    void *ca = ref->create(ref, &p.spec, &opts, why, sizeof why);
+    void *cb = be->create(be, &p.spec, o, why, sizeof why);
     ref->set_params(ca, p.params);
     be->set_params(cb, p.params);
     for (int s = 0; s < 5; s++) {
@@ -279,7 +279,7 @@ static void resident_check(const t_variant *var, const resident_case *rc, int ze
   for (int i = 0; i < rc->n_idx; i++)
     idx[i] = rc->n_data == rc->batch ? i % rc->n_data : (i * 7 + 3) % rc->n_data;
   char err[256];
-  void *cb = be->create(&p.spec, &var->opt, err, sizeof err), *ca = NULL;
+  void *cb = be->create(be, &p.spec, &var->opt, err, sizeof err), *ca = NULL;
   T_CHECK(cb != NULL, "%s: %s", var->label, err);
   if (!cb) goto done;
   be->set_params(cb, p.params);
@@ -289,7 +289,7 @@ static void resident_check(const t_variant *var, const resident_case *rc, int ze
   mlp_steps_out so;
   T_CHECK(be->train_steps(cb, idx, rc->n_idx, rc->batch, zero_grad, &so) == 0, "%s: %s", var->label,
           be->error(cb));
-  ca = ref->create(&p.spec, &opts, err, sizeof err);
+  ca = ref->create(ref, &p.spec, &opts, err, sizeof err);
   ref->set_params(ca, p.params);
   ref->zero_grads(ca);
   double sum = 0;
@@ -359,7 +359,7 @@ static void test_bad_calls_are_errors(void) {
     char why[256];
     problem p;
     problem_make(&p, &shapes[4], 3);
-    void *ctx = be->create(&p.spec, o, why, sizeof why);
+    void *ctx = be->create(be, &p.spec, o, why, sizeof why);
     mlp_batch big = p.b;
     big.n = p.spec.max_batch + 1;
     T_CHECK(be->forward_backward(ctx, &big, NULL) != 0, "%s: oversize batch accepted", name);
@@ -369,7 +369,7 @@ static void test_bad_calls_are_errors(void) {
     be->destroy(ctx);
     mlp_spec zero = p.spec;
     zero.n_hidden = 0;
-    T_CHECK(be->create(&zero, o, why, sizeof why) == NULL, "%s: hidden 0 accepted", name);
+    T_CHECK(be->create(be, &zero, o, why, sizeof why) == NULL, "%s: hidden 0 accepted", name);
     problem_free(&p);
   }
 }
@@ -389,7 +389,7 @@ static int nonzero_dW1(const mlp_backend *be, int threads, int ftz) {
   char err[256];
   size_t n = mlp_param_count(&p.spec);
   float *g = malloc(n * sizeof(float));
-  void *ctx = be->create(&p.spec, &o, err, sizeof err);
+  void *ctx = be->create(be, &p.spec, &o, err, sizeof err);
   int nz = -1;
   if (ctx && g) {
     be->set_params(ctx, p.params);
@@ -411,7 +411,7 @@ static void test_ftz_holds_where_stated(void) {
   char why[256];
   for (int k = 0; k < 2; k++) {
     const mlp_backend *be = registry_find(names[k]);
-    if (!be || !be->available(why, sizeof why)) continue;
+    if (!be || !be->available(be, why, sizeof why)) continue;
     int on = nonzero_dW1(be, 1, 1), off = nonzero_dW1(be, 1, 0);
     T_CHECK(on == 0, "%s, 1 thread, FTZ/DAZ on: %d non-zero W1 gradients from subnormal inputs",
             be->name, on);
@@ -431,7 +431,7 @@ static void test_tiny_net_path(void) {
     problem p;
     problem_make(&p, &sh, 5);
     char err[256], path[64] = "";
-    void *ctx = vars[vi].be->create(&p.spec, &vars[vi].opt, err, sizeof err);
+    void *ctx = vars[vi].be->create(vars[vi].be, &p.spec, &vars[vi].opt, err, sizeof err);
     T_CHECK(ctx != NULL, "%s: %s", vars[vi].label, err);
     if (ctx) {
       vars[vi].be->path(ctx, path, sizeof path);

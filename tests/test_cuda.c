@@ -34,7 +34,7 @@ static void check_grads(const char *data, int tf32, int epochs, int plant) {
   workload_init_params(&w, 1, p);
   if (epochs) { /* trained weights: the CPU backend's, after `epochs` epochs */
     const mlp_backend *cpu = registry_find("blas");
-    if (!cpu->available(err, sizeof err)) cpu = registry_find("naive");
+    if (!cpu->available(cpu, err, sizeof err)) cpu = registry_find("naive");
     trainer t;
     double sec, l;
     mlp_options fo = {.ftz = 1};
@@ -105,7 +105,7 @@ static void test_gradients_tf32(void) {
 static void test_loss_curve_matches_blas(void) {
   const mlp_backend *blas = registry_find("blas");
   char why[256];
-  if (!blas->available(why, sizeof why)) blas = registry_find("naive");
+  if (!blas->available(blas, why, sizeof why)) blas = registry_find("naive");
   mlpb_dataset d;
   workload w;
   char err[512];
@@ -156,7 +156,7 @@ static void test_divergence_names_step(void) {
 
 static void test_describe(void) {
   char buf[512] = "";
-  cuda->describe(buf, sizeof buf);
+  cuda->describe(cuda, NULL, buf, sizeof buf);
   printf("  %s\n", buf);
   T_CHECK(strstr(buf, "compute capability") && strstr(buf, "driver"), "%s", buf);
 }
@@ -218,7 +218,7 @@ static void test_fused_tunables(void) {
     snprintf(sp, sizeof sp, "%d", cases[ci].split);
     setenv("MLPBENCH_FUSED_SLICE", sl, 1);
     setenv("MLPBENCH_FUSED_SPLIT", sp, 1);
-    void *ctx = be->create(&sp_, &o, err, sizeof err);
+    void *ctx = be->create(be, &sp_, &o, err, sizeof err);
     T_CHECK(ctx != NULL, "%s: %s", be->name, err);
     if (ctx) {
       float l = 0;
@@ -260,7 +260,7 @@ static void test_fused_tunables(void) {
     setenv("MLPBENCH_FUSED_SPLIT", "2", 1);
     setenv(bad[i][0], bad[i][1], 1);
     err[0] = 0;
-    void *ctx = be->create(&s, &o, err, sizeof err);
+    void *ctx = be->create(be, &s, &o, err, sizeof err);
     T_CHECK(ctx == NULL && strstr(err, bad[i][0]), "%s=%s: '%s'", bad[i][0], bad[i][1], err);
     if (ctx) be->destroy(ctx);
   }
@@ -307,7 +307,7 @@ static void test_fused_tunables_resident(void) {
     gout[t] = calloc(n, sizeof(float));
     setenv("MLPBENCH_FUSED_SLICE", tun[t][0], 1);
     setenv("MLPBENCH_FUSED_SPLIT", tun[t][1], 1);
-    void *ctx = be->create(&sp, &o, err, sizeof err);
+    void *ctx = be->create(be, &sp, &o, err, sizeof err);
     T_CHECK(ctx != NULL, "%s: %s", be->name, err);
     if (!ctx) continue;
     mlp_steps_out so;
@@ -340,8 +340,8 @@ int main(void) {
   char why[256];
   cuda = registry_find("cuda");
   const mlp_backend *emu = registry_find("cuda-emu");
-  const int dev = cuda && cuda->available(why, sizeof why);
-  if (!dev && !(emu && emu->available(why, sizeof why))) {
+  const int dev = cuda && cuda->available(cuda, why, sizeof why);
+  if (!dev && !(emu && emu->available(emu, why, sizeof why))) {
     printf("skipped: cuda backend unavailable and no emulated build: %s\n", why);
     return T_SKIP_CODE;
   }

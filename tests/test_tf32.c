@@ -130,7 +130,7 @@ static prepared *prepare(const char *data, int epochs) {
   if (epochs) {
     const mlp_backend *be = registry_find("blas");
     char why[256];
-    if (!be->available(why, sizeof why)) be = registry_find("naive");
+    if (!be->available(be, why, sizeof why)) be = registry_find("naive");
     mlp_options o = {.ftz = 1};
     trainer t;
     double sec, l;

@@ -229,12 +229,13 @@ static void busy_for(double s) {
   }
 }
 static int mock_ctx;
-static int mock_available(char *why, size_t len) {
-  (void)why, (void)len;
+static int mock_available(const mlp_backend *self, char *why, size_t len) {
+  (void)self, (void)why, (void)len;
   return 1;
 }
-static void *mock_create(const mlp_spec *s, const mlp_options *o, char *e, size_t l) {
-  (void)s, (void)o, (void)e, (void)l;
+static void *mock_create(const mlp_backend *self, const mlp_spec *s, const mlp_options *o, char *e,
+                         size_t l) {
+  (void)self, (void)s, (void)o, (void)e, (void)l;
   return &mock_ctx;
 }
 static void mock_destroy(void *c) {
@@ -302,9 +303,12 @@ static void test_one_clock(void) {
 
 /* One context per backend per run: bench's check, its repeats and its floor share it. */
 static int counted_creates;
-static void *counting_create(const mlp_spec *s, const mlp_options *o, char *e, size_t l) {
+static void *counting_create(const mlp_backend *self, const mlp_spec *s, const mlp_options *o,
+                             char *e, size_t l) {
+  (void)self;
   counted_creates++;
-  return registry_find("naive")->create(s, o, e, l);
+  const mlp_backend *naive = registry_find("naive");
+  return naive->create(naive, s, o, e, l);
 }
 
 static void test_one_context_per_run(void) {
@@ -316,7 +320,7 @@ static void test_one_context_per_run(void) {
     if (strcmp(workload_get(i)->name, "toy") == 0) toy = workload_get(i);
   run_plan p;
   memset(&p, 0, sizeof p);
-  p.backends[p.n_backends++] = &counting;
+  plan_add_backend(&p, &counting);
   p.workloads[p.n_workloads++] = toy;
   p.wl.epochs = 40;
   p.opts.ftz = 1;

@@ -56,16 +56,20 @@ static void matmul_nt(float *C, const float *A, const float *B, int M, int N, in
 static const cpu_matmul_ops example_ops = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn,
                                            NULL /* every loop on the calling thread */};
 
-static int example_available(char *why, size_t len) {
+static int example_available(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
   if (len) why[0] = '\0';
   return 1; /* a library that needs a device or a licence would say why not here */
 }
 
-static void example_describe(char *buf, size_t len) {
+static void example_describe(const mlp_backend *self, void *ctx, char *buf, size_t len) {
+  (void)self, (void)ctx; /* a context could say more: its device, its threads */
   snprintf(buf, len, "example plugin: i-k-j loops, 1 thread");
 }
 
-static void *example_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
+static void *example_create(const mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
+                            char *err, size_t len) {
+  (void)self;
   return cpu_mlp_create(spec, opt, &example_ops, err, len);
 }
 

@@ -209,14 +209,14 @@ int cli_apply_tuning(cli_opts *o) {
   int kernel = 0;
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
-    const mlp_wait_policy *w = be->wait_policy;
+    const mlp_wait_policy *w = be_wait_policy(be);
     if (w && w->name && w->value && !wait_user_var(w) && !getenv(w->name)) {
       setenv(w->name, w->value, 1);
       size_t used = strlen(set);
       snprintf(set + used, sizeof set - used, "%s%s=%s", used ? "," : "", w->name, w->value);
     }
-    if (!o->blas_kernel || !be->tuned_env ||
-        be->tuned_env(o->blas_kernel, name, sizeof name, value, sizeof value, err, sizeof err) != 1)
+    if (!o->blas_kernel || be_tuned_env(be, o->blas_kernel, name, sizeof name, value, sizeof value,
+                                        err, sizeof err) != 1)
       continue;
     setenv(name, value, 1);
     fprintf(stderr, "mlpbench: re-running with %s=%s\n", name, TERM_TEXT(value));

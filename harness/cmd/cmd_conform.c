@@ -26,6 +26,7 @@
 #include "../engine/registry.h"
 #include "../sys/child_pipe.h"
 #include "../sys/interrupt.h"
+#include "../sys/plugin_guard.h"
 #include "../sys/sh_quote.h"
 #include "../sys/term_text.h"
 #include "../sys/timer.h"
@@ -340,16 +341,24 @@ int cmd_conform(int argc, char **argv) {
   }
   interrupt_install();
   const int limit = o.time_limit ? o.time_limit : 120;
-  cf_backend all[64 + PLUGINS_MAX];
+  /* every backend, built-in or plugin: as many as were named, no cap */
+  const int cap = registry_builtin_count() + plugins_count();
+  cf_backend *all = calloc((size_t)cap, sizeof *all);
+  int *sel = calloc((size_t)cap, sizeof *sel);
   int n_all = 0, load_failed = 0, worst = EXIT_OK;
   tally t = {0};
-  for (int i = 0; i < registry_builtin_count() && i < 64; i++) {
+  if (!all || !sel) {
+    fprintf(stderr, "mlpbench conform: out of memory\n");
+    free(all), free(sel);
+    return EXIT_RUNTIME;
+  }
+  for (int i = 0; i < registry_builtin_count(); i++) {
     const mlp_backend *be = registry_get(i);
     cf_backend *b = &all[n_all++];
     memset(b, 0, sizeof *b);
     snprintf(b->name, sizeof b->name, "%s", be->name);
     snprintf(b->paths, sizeof b->paths, "%s", be_props(be)->paths ? be_props(be)->paths : "");
-    b->available = be->available(b->why, sizeof b->why) ? 1 : 0;
+    b->available = be_available(be, b->why, sizeof b->why);
   }
   for (int i = 0; i < plugins_count(); i++) {
     cf_backend *b = &all[n_all];
@@ -369,9 +378,11 @@ int cmd_conform(int argc, char **argv) {
     else
       n_all++;
   }
-  int sel[64 + PLUGINS_MAX];
   int n = pick(&o, all, n_all, load_failed, sel, &worst);
-  if (n < 0) return EXIT_USAGE;
+  if (n < 0) {
+    rc = EXIT_USAGE;
+    goto out;
+  }
   if (o.plan.opts
           .path) { /* as bench's --path: every chosen backend with paths offers it, and one does */
     int takers = 0;
@@ -382,29 +393,36 @@ int cmd_conform(int argc, char **argv) {
       if (!list_has(b->paths, o.plan.opts.path)) {
         fprintf(stderr, "mlpbench conform: backend %s has no path '%s' (its paths: %s)\n", b->name,
                 TERM_TEXT(o.plan.opts.path), b->paths);
-        return EXIT_USAGE;
+        rc = EXIT_USAGE;
+        goto out;
       }
     }
     if (!takers) {
       fprintf(stderr,
               "mlpbench conform: --path %s: none of the chosen backends offers a choice of path\n",
               TERM_TEXT(o.plan.opts.path));
-      return EXIT_USAGE;
+      rc = EXIT_USAGE;
+      goto out;
     }
   }
   if (n == 0 && !t.failed) {
     fprintf(stderr, "mlpbench conform: no available backend to check\n");
-    return EXIT_RUNTIME;
+    rc = EXIT_RUNTIME;
+    goto out;
   }
   for (int i = 0; i < n; i++)
     if (check_backend(&all[sel[i]], &o, only, limit, &t) == -2) goto stopped;
   printf("\nconform: %d passed, %d failed, %d not supported, %d skipped (%d backend%s)\n", t.passed,
          t.failed, t.unsupported, t.skipped, n, n == 1 ? "" : "s");
   rc = t.failed ? EXIT_CHECK : EXIT_OK;
-  return worst > rc ? worst : rc;
+  rc = worst > rc ? worst : rc;
+out:
+  free(all), free(sel);
+  return rc;
 stopped:
   fprintf(stderr, "mlpbench conform: stopped by signal %d; its child was killed\n",
           (int)mlpb_stop_signal);
+  free(all), free(sel);
   return interrupt_exit_code();
 }
 
@@ -425,6 +443,8 @@ int cmd_conform_child(int argc, char **argv) {
     fcntl(fd = fd0, F_SETFD, FD_CLOEXEC);
   FILE *f = fdopen(fd, "w");
   if (!f) return EXIT_RUNTIME;
+  /* an exit() inside the plugin ends this child as it chose: the parent reports how */
+  guard_exit_arm(0);
   const char *lib = argv[2], *name = argv[3], *path = argv[4];
   int first = atoi(argv[6]), last = atoi(argv[7]), failed = 0;
   const mlp_backend *be = NULL;
@@ -443,7 +463,7 @@ int cmd_conform_child(int argc, char **argv) {
     return EXIT_RUNTIME;
   }
   char why[256] = "";
-  int avail = be->available(why, sizeof why);
+  int avail = be_available(be, why, sizeof why);
   const char *paths = be_props(be)->paths;
   if (paths && !cp_paths_ok(paths)) {
     snprintf(err, sizeof err,

@@ -22,13 +22,13 @@ int cmd_list(int argc, char **argv) {
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
     char why[512] = "", desc[512] = "";
-    int ok = be->available(why, sizeof why);
-    if (ok && be->describe) { /* a library's or a driver's words: made safe before our newlines */
+    int ok = be_available(be, why, sizeof why);
+    if (ok) { /* a library's or a driver's words: made safe before our newlines */
       char raw[sizeof desc] = "";
-      be->describe(raw, sizeof raw);
+      be_describe(be, NULL, raw, sizeof raw);
       term_text(desc, sizeof desc, raw);
     }
-    if (ok && be->path) { /* a context knows its path; one for the default spec answers */
+    if (ok && be_offers(be, BE_PATH)) { /* a context knows its path; the default spec's says */
       char err[256], path[64];
       const wl_config *c = &wl_mnist_defaults; /* the classifier's defaults, as it runs */
       mlp_spec spec = {.n_in = 784,
@@ -43,10 +43,10 @@ int cmd_list(int argc, char **argv) {
                        .eps = 1e-8f,
                        .max_batch = c->batch};
       mlp_options opt = {.ftz = 1};
-      void *ctx = be->create(&spec, &opt, err, sizeof err);
-      if (ctx) {
-        be->path(ctx, path, sizeof path);
-        be->destroy(ctx);
+      be_handle h;
+      if (be_open(&h, be, &spec, &opt, err, sizeof err) == 0) {
+        be_path(&h, path, sizeof path);
+        be_close(&h);
         size_t n = strlen(desc);
         snprintf(desc + n, sizeof desc - n, "%spath (784-%d-10, batch %d): %s",
                  n ? "\n         " : "", spec.n_hidden, spec.max_batch, TERM_TEXT(path));

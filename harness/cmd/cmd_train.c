@@ -76,9 +76,16 @@ static int train_labels(trainer *t, const workload *w, train_summary *s) {
 
 static int train_workload(const run_plan *p, const wl_entry *e) {
   wl_session ss;
-  train_summary sum[PLAN_MAX_BACKENDS] = {{0}};
+  train_summary *sum = calloc((size_t)p->n_backends, sizeof *sum);
+  if (!sum) {
+    fprintf(stderr, "mlpbench train: out of memory\n");
+    return EXIT_RUNTIME;
+  }
   int rc = session_open(&ss, e, p, 0, "train");
-  if (rc) return rc;
+  if (rc) {
+    free(sum);
+    return rc;
+  }
   const workload *w = &ss.w;
   printf("\n## train: %s %d-%d-%d on %s", w->name, w->spec.n_in, w->spec.n_hidden, w->spec.n_out,
          TERM_TEXT(w->data_title));
@@ -121,6 +128,7 @@ static int train_workload(const run_plan *p, const wl_entry *e) {
       printf(" %.3f |\n", sum[i].seconds);
   }
   session_close(&ss);
+  free(sum);
   return rc;
 }
 

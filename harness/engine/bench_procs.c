@@ -65,6 +65,9 @@ static int merge(report *base, const report *c, int first) {
         continue;
       }
       disturbed_merge(b, r, b->n_proc);
+      if (!b->plugin_fenv_changed[0]) /* a plugin's FP change in any process is the row's */
+        snprintf(b->plugin_fenv_changed, sizeof b->plugin_fenv_changed, "%s",
+                 r->plugin_fenv_changed);
       /* memory: the largest any fresh process needed */
       if (stats_max_finite(b->host_peak_growth, r->host_peak_growth) != b->host_peak_growth) {
         b->host_peak_growth = r->host_peak_growth;

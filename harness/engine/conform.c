@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../../workloads/rng.h"
+#include "be_handle.h"
 #include "conform_proto.h"
 #include "gradcheck.h"
 #include "ref64.h"
@@ -137,12 +138,12 @@ static cf_status fail(cf_run *r, const char *fmt, ...) {
 }
 
 static void *open_ctx(cf_run *r, const cf_case *c) {
-  char err[256] = "";
-  void *ctx = r->be->create(&c->spec, &r->opt, err, sizeof err);
-  if (!ctx)
+  char err[320] = "";
+  be_handle h;
+  if (be_open(&h, r->be, &c->spec, &r->opt, err, sizeof err))
     fail(r, "create (%d-%d-%d, batch %d) failed: %s", c->spec.n_in, c->spec.n_hidden, c->spec.n_out,
          c->spec.max_batch, err);
-  return ctx;
+  return h.ctx;
 }
 
 /* The loss and the four tensors of g against ref, by gradcheck's judge and fp32's tolerance;
@@ -413,7 +414,7 @@ static void shuffle(int32_t *idx, int n, rng_t *seed) {
  * (shuffled, a short last batch), with and without zero_grad. */
 static cf_status resident(cf_run *r, const cf_shape *sh, int zero_grad) {
   const mlp_backend *be = r->be;
-  if (!be->set_dataset || !be->train_steps) {
+  if (!be_offers(be, BE_RESIDENT)) {
     snprintf(r->msg, sizeof r->msg, "no set_dataset/train_steps slots");
     return CF_NOT_SUPPORTED;
   }
@@ -433,8 +434,9 @@ static cf_status resident(cf_run *r, const cf_shape *sh, int zero_grad) {
   shuffle(idx, n, &seed);
   if (!(ctx = open_ctx(r, &c)) || !(ref = open_ctx(r, &c))) goto done;
   CALL(be->set_params(ctx, c.params), "set_params");
-  int decl = be->set_dataset(ctx, c.x, sh->loss == MLP_LOSS_SOFTMAX_CE ? c.labels : NULL,
-                             sh->loss == MLP_LOSS_SIGMOID_SE ? c.y : NULL, n);
+  be_handle h = {.be = be, .ctx = ctx, .spec = c.spec};
+  int decl = be_set_dataset(&h, c.x, sh->loss == MLP_LOSS_SOFTMAX_CE ? c.labels : NULL,
+                            sh->loss == MLP_LOSS_SIGMOID_SE ? c.y : NULL, n);
   if (decl == 1) {
     snprintf(r->msg, sizeof r->msg, "set_dataset declined this spec");
     st = CF_NOT_SUPPORTED;
@@ -443,8 +445,8 @@ static cf_status resident(cf_run *r, const cf_shape *sh, int zero_grad) {
   CALL(decl, "set_dataset");
   mlp_steps_out out = {0};
   double mean = 0;
-  CALL(be->train_steps(ctx, idx, n, sh->batch, zero_grad, &out), "train_steps");
-  if (be->sync) CALL(be->sync(ctx), "sync");
+  CALL(be_train_steps(&h, idx, n, sh->batch, zero_grad, &out), "train_steps");
+  CALL(be_sync(&h), "sync");
   CALL(be->get_params(ctx, pa), "get_params");
   CALL(be->set_params(ref, c.params), "set_params");
   if (per_step(be, ref, &c, idx, n, sh->batch, zero_grad, &mean)) {
@@ -670,7 +672,7 @@ done:
 
 /* The optional slots without a float64 answer: present and returning 0, or absent. */
 static cf_status chk_floor(cf_run *r, const cf_shape *sh) {
-  if (!r->be->gemm_floor) {
+  if (!be_offers(r->be, BE_GEMM_FLOOR)) {
     snprintf(r->msg, sizeof r->msg, "no gemm_floor slot (no floor column in bench)");
     return CF_NOT_SUPPORTED;
   }
@@ -683,11 +685,12 @@ static cf_status chk_floor(cf_run *r, const cf_shape *sh) {
     goto done;
   }
   if (!(ctx = open_ctx(r, &c))) goto done;
-  CALL(r->be->gemm_floor(ctx, sh->batch, 2, &sec), "gemm_floor");
+  be_handle h = {.be = r->be, .ctx = ctx, .spec = c.spec};
+  CALL(be_gemm_floor(&h, sh->batch, 2, &sec), "gemm_floor");
   CALL(r->be->set_params(ctx, c.params), "set_params after gemm_floor");
-  if (r->be->sync) CALL(r->be->sync(ctx), "sync");
+  CALL(be_sync(&h), "sync");
   snprintf(r->msg, sizeof r->msg, "gemm_floor(batch %d, 2 steps) returns 0%s", sh->batch,
-           r->be->sync ? "; sync returns 0" : "");
+           be_offers(r->be, BE_SYNC) ? "; sync returns 0" : "");
   st = CF_PASSED;
 done:
   if (ctx) r->be->destroy(ctx);
@@ -757,7 +760,7 @@ int conform_run(const mlp_backend *be, int i, const mlp_options *opt, FILE *f) {
   char why[256];
   cf_run r = {.be = be, .opt = *opt};
   cp_send_start(f, i);
-  cf_status st = be->available(why, sizeof why)
+  cf_status st = be_available(be, why, sizeof why)
                      ? checks[i].fn(&r, &shapes[checks[i].shape])
                      : (snprintf(r.msg, sizeof r.msg, "unavailable: %s", why), CF_SKIPPED);
   if (st == CF_FAILED) { /* the model and batch it failed on, as a PASSED line shows them */

@@ -423,9 +423,9 @@ static int check_tuning(const char *cmd, const char *arg) {
   int takers = 0;
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
-    if (!be->tuned_env) continue;
+    if (!be_offers(be, BE_TUNED_ENV)) continue;
     takers++;
-    if (be->tuned_env(arg, n, sizeof n, v, sizeof v, err, sizeof err) >= 0) return 0;
+    if (be_tuned_env(be, arg, n, sizeof n, v, sizeof v, err, sizeof err) >= 0) return 0;
   }
   if (!takers) return 0; /* no backend takes requests in this build: nothing to apply */
   fprintf(stderr, "mlpbench %s: --blas-kernel %s\n", cmd, TERM_TEXT(err));
@@ -524,9 +524,12 @@ static int plan_backends(const opt_values *o, run_plan *p, int *worst) {
   char why[256];
   if (!o->backends || strcmp(o->backends, "all") == 0) {
     /* an emulated backend proves kernels; it joins a run only when named */
-    for (int i = 0; i < registry_count() && p->n_backends < PLAN_MAX_BACKENDS; i++)
-      if (registry_get(i)->available(why, sizeof why) && !be_props(registry_get(i))->emulated)
-        p->backends[p->n_backends++] = registry_get(i);
+    for (int i = 0; i < registry_count(); i++) /* every one: no cap */
+      if (be_available(registry_get(i), why, sizeof why) && !be_props(registry_get(i))->emulated &&
+          plan_add_backend(p, registry_get(i))) {
+        fprintf(stderr, "mlpbench %s: out of memory\n", o->cmd);
+        return EXIT_RUNTIME;
+      }
     return 0;
   }
   char list[256];
@@ -556,13 +559,16 @@ static int plan_backends(const opt_values *o, run_plan *p, int *worst) {
         fprintf(stderr, "mlpbench %s: --backend names %s twice\n", o->cmd, TERM_TEXT(tok));
         return EXIT_USAGE;
       }
-    if (!be->available(why, sizeof why)) {
+    if (!be_available(be, why, sizeof why)) {
       fprintf(stderr, "mlpbench %s: backend %s unavailable: %s\n", o->cmd, TERM_TEXT(tok),
               TERM_TEXT(why));
       *worst = EXIT_RUNTIME;
       continue;
     }
-    p->backends[p->n_backends++] = be;
+    if (plan_add_backend(p, be)) {
+      fprintf(stderr, "mlpbench %s: out of memory\n", o->cmd);
+      return EXIT_RUNTIME;
+    }
   }
   return 0;
 }

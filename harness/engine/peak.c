@@ -11,8 +11,9 @@
 static int peak_from(const mlp_backend *be, const run_plan *p, report_context *ctx) {
   char why[256], desc[64], err[256];
   double g;
-  if (!be->peak_gflops || be_props(be)->device || !be->available(why, sizeof why)) return 0;
-  if (be->peak_gflops(&p->opts, PEAK_BUDGET_S, &g, desc, sizeof desc, err, sizeof err) ||
+  if (!be_offers(be, BE_PEAK_GFLOPS) || be_props(be)->device || !be_available(be, why, sizeof why))
+    return 0;
+  if (be_peak_gflops(be, &p->opts, PEAK_BUDGET_S, &g, desc, sizeof desc, err, sizeof err) ||
       !isfinite(g) || g <= 0) {
     fprintf(stderr, "mlpbench bench: no machine peak from %s: %s\n", be->name, err);
     return -1;

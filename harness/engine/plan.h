@@ -9,13 +9,14 @@
 #include "../../workloads/workload.h"
 #include "peer_names.h"
 
-#define PLAN_MAX_BACKENDS 8
+/* names an explicit --backend list may hold (the default list holds every available one) */
+#define PLAN_MAX_BACKENDS 64
 #define PLAN_MAX_PEERS PEERS_KNOWN_N /* every peer once */
 #define PLAN_MAX_WORKLOADS 8
 
 typedef struct {
-  const mlp_backend *backends[PLAN_MAX_BACKENDS];
-  int n_backends;
+  const mlp_backend **backends;      /* as many as were named, or every available one: no cap */
+  int n_backends, cap_backends;      /* grown by plan_add_backend */
   const char *peers[PLAN_MAX_PEERS]; /* names from peers_known */
   int n_peers;
   const wl_entry *workloads[PLAN_MAX_WORKLOADS];
@@ -49,5 +50,9 @@ typedef struct {
 /* Runs per backend and epochs per timing sample for w under this plan. */
 int plan_repeat(const run_plan *p, const workload *w);
 int plan_block(const run_plan *p, const workload *w);
+
+/* Appends a backend to p->backends; 0, or -1 out of memory. A plan is copied by value (a
+ * --processes child's, a test's), so its list is never freed while the process runs. */
+int plan_add_backend(run_plan *p, const mlp_backend *be);
 
 #endif

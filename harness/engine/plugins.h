@@ -10,8 +10,9 @@
 
 #include <stddef.h>
 
+#include "../../impls/mlp_backend.h"
+
 #define PLUGINS_ENV "MLPBENCH_BACKEND_LIBS"
-#define PLUGINS_MAX 8
 
 /* Loads the plugin at path (a file the user named: no search path, never the current folder
  * implicitly) and adds its backend to the registry. Loading the same file twice is a no-op.
@@ -29,5 +30,12 @@ int plugins_load_env(char *err, size_t len);
 /* The loaded plugins' resolved paths, for `bench --processes`' children. */
 int plugins_count(void);
 const char *plugins_path(int i);
+
+/* Which file a backend came from: 0 with its resolved path and the SHA-256 of its bytes (hex,
+ * taken as it was loaded), or -1 for a built-in backend. */
+int plugins_source(const mlp_backend *be, const char **path, const char **sha256);
+/* What the backend's calls changed in the FP environment, first time ("forward_backward: FTZ
+ * on"; mlpbench restored it after each call), or NULL: nothing, or not a plugin. */
+const char *plugins_fenv_changed(const mlp_backend *be);
 
 #endif

@@ -1,7 +1,9 @@
 #include "registry.h"
 #include "../sys/term_text.h"
+#include "be_handle.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const mlp_backend mlp_backend_naive;
@@ -17,7 +19,8 @@ extern const mlp_backend mlp_backend_cuda_emu;
 
 /* A backend left out at configure time still shows in `list`, with the reason. */
 #ifndef MLPB_HAVE_BLAS
-static int blas_missing(char *why, size_t len) {
+static int blas_missing(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
   snprintf(why, len,
            "not built: no CBLAS found at configure time (apt-get install "
            "libopenblas-dev, then reconfigure)");
@@ -26,7 +29,8 @@ static int blas_missing(char *why, size_t len) {
 static const mlp_backend mlp_backend_blas = {.name = "blas", .available = blas_missing};
 #endif
 #ifndef MLPB_HAVE_CUDA
-static int cuda_missing(char *why, size_t len) {
+static int cuda_missing(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
   snprintf(why, len, "not built (needs the CUDA toolkit and -DMLPBENCH_CUDA=AUTO|ON)");
   return 0;
 }
@@ -34,7 +38,8 @@ static const mlp_backend mlp_backend_cuda = {.name = "cuda", .available = cuda_m
 #endif
 
 #ifndef MLPB_HAVE_CUDA_EMU
-static int cuda_emu_missing(char *why, size_t len) {
+static int cuda_emu_missing(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
   snprintf(why, len,
            "not built (the CUDA kernels on the CPU: -DMLPBENCH_HIP_CPU=DIR with the HIP CPU "
            "runtime, and libtbb-dev)");
@@ -49,8 +54,8 @@ static const mlp_backend *const all[] = {&mlp_backend_naive, &mlp_backend_blas, 
 #define N_BUILTIN ((int)(sizeof all / sizeof all[0]))
 
 /* backends loaded from plugins (plugins.c), after the built-in ones */
-static const mlp_backend *loaded[REGISTRY_MAX_LOADED];
-static int n_loaded;
+static const mlp_backend **loaded;
+static int n_loaded, cap_loaded;
 
 int registry_count(void) {
   return N_BUILTIN + n_loaded;
@@ -71,7 +76,13 @@ const mlp_backend *registry_find(const char *name) {
 }
 
 int registry_add(const mlp_backend *be) {
-  if (n_loaded == REGISTRY_MAX_LOADED) return -1;
+  if (n_loaded == cap_loaded) {
+    int cap = cap_loaded ? 2 * cap_loaded : 8;
+    const mlp_backend **grown = realloc(loaded, sizeof *loaded * (size_t)cap);
+    if (!grown) return -1;
+    loaded = grown;
+    cap_loaded = cap;
+  }
   loaded[n_loaded++] = be;
   return 0;
 }
@@ -81,8 +92,7 @@ int registry_print_advice(FILE *f, const char *prefix) {
   int n = 0;
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
-    if (!be->advice || !be->available(why, sizeof why) || !be->advice(advice, sizeof advice))
-      continue;
+    if (!be_available(be, why, sizeof why) || !be_advice(be, advice, sizeof advice)) continue;
     fprintf(f, "%s%s\n", prefix, TERM_TEXT(advice)); /* it quotes the environment */
     n++;
   }
@@ -100,9 +110,12 @@ int registry_kernel_unmet(const char *request, char *err, size_t len) {
   if (!request || strcmp(request, "auto") == 0 || strcmp(request, "default") == 0) return 0;
   for (int i = 0; i < registry_count(); i++) {
     const mlp_backend *be = registry_get(i);
-    if (!be->tuned_env || !be->library || !be->available(why, sizeof why)) continue;
-    if (be->tuned_env(request, name, sizeof name, value, sizeof value, e, sizeof e) != 1) continue;
-    if (be->library(&lib)) snprintf(lib.kernel, sizeof lib.kernel, "another");
+    if (!be_offers(be, BE_TUNED_ENV) || !be_offers(be, BE_LIBRARY) ||
+        !be_available(be, why, sizeof why))
+      continue;
+    if (be_tuned_env(be, request, name, sizeof name, value, sizeof value, e, sizeof e) != 1)
+      continue;
+    if (be_library(be, &lib)) snprintf(lib.kernel, sizeof lib.kernel, "another");
     snprintf(err, len,
              "--blas-kernel %s: %s's library runs its %s kernels instead (%s=%s was set before "
              "it loaded; this build of it has no such kernel, or none for this CPU): name one "

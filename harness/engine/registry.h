@@ -14,8 +14,7 @@ const mlp_backend *registry_get(int i);
 const mlp_backend *registry_find(const char *name);
 
 /* Adds a backend loaded at run time (plugins.c checks its table and name first); 0, or -1
- * when REGISTRY_MAX_LOADED are loaded already. */
-#define REGISTRY_MAX_LOADED 8
+ * when out of memory. As many as are loaded: no cap. */
 int registry_add(const mlp_backend *be);
 
 /* Each available backend's advice about this machine's environment, one line each after

@@ -20,6 +20,7 @@
 #include "memstat.h"
 #include "peak.h"
 #include "peers.h"
+#include "plugins.h"
 #include "session.h"
 #include "sweep.h"
 #include "thread_fit.h"
@@ -63,7 +64,6 @@ static int montage_capture(trainer *t, const workload *w, const char *backend, r
  * when m is given. */
 static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_row *row, int last,
                      report_montage *m, load_acc *load) {
-  const mlp_backend *be = h->be;
   const int block = plan_block(p, w), n_blocks = (w->epochs + block - 1) / block;
   trainer t;
   if (trainer_open_on(&t, h, w, p->seed)) {
@@ -74,7 +74,7 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
   t.label = row->backend;
   /* forward_backward runs the floor's own calls; train_steps may run other kernels */
   row->floor_bounds = !t.resident;
-  if (be->path && !row->path[0]) be->path(t.h.ctx, row->path, sizeof row->path);
+  if (!row->path[0]) be_path(&t.h, row->path, sizeof row->path);
   /* the threads follow the cores other work leaves (thread_fit.h); each sample says its own */
   const int asked = row->threads; /* the library's threads after create: --threads, or its own */
   int threads = asked;
@@ -108,7 +108,7 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
     row->n_epochs++;
   }
   double dev_bytes;
-  if (last && be->device_memory && be->device_memory(t.h.ctx, &dev_bytes) == 0)
+  if (last && be_device_memory(&t.h, &dev_bytes) == 0)
     row->device_bytes = dev_bytes; /* while the trained context is alive */
   if (last && w->has_accuracy) {
     row->val_acc = row->n_epochs ? row->epoch_val_acc[row->n_epochs - 1] : NAN;
@@ -146,7 +146,7 @@ static int alloc_row(report_row *r, int n_samples, int n_epochs) {
              : -1;
 }
 
-typedef int (*floor_fn)(void *ctx, int batch, int steps, double *seconds);
+typedef int (*floor_fn)(be_handle *h, int batch, int steps, double *seconds);
 
 /* One sample of a floor (fn: the backend's gemm_floor or step_floor): `epochs` epochs' steps
  * of the same batch sizes an epoch runs, in the one timed region (wall time after the sync);
@@ -158,8 +158,8 @@ static double floor_sample(be_handle *hp, const workload *w, floor_fn fn, int ep
   timed_region reg;
   timed_sample ts;
   timed_region_begin(&reg, 1);
-  if (fn(hp->ctx, w->batch, full * epochs, &dev_full) ||
-      (rem && fn(hp->ctx, rem, epochs, &dev_rem)) || timed_region_end(&reg, hp, &ts))
+  if (fn(hp, w->batch, full * epochs, &dev_full) || (rem && fn(hp, rem, epochs, &dev_rem)) ||
+      timed_region_end(&reg, hp, &ts))
     return -1.0;
   if (load) load_acc_add(load, &ts);
   return ts.seconds / epochs;
@@ -177,11 +177,12 @@ static void measure_floors(const run_plan *p, be_handle *hp, const workload *w, 
   /* a sample spans min(block, epochs) epochs: a --block beyond --epochs times no more */
   const int per_sample = plan_block(p, w) < w->epochs ? plan_block(p, w) : w->epochs;
   if ((size_t)full * per_sample > INT_MAX) return;
-  floor_fn fn[2] = {be->gemm_floor, be->step_floor};
+  floor_fn fn[2] = {be_gemm_floor, be_step_floor};
+  const int offered[2] = {be_offers(be, BE_GEMM_FLOOR), be_offers(be, BE_STEP_FLOOR)};
   double **samples[2] = {&r->floor_samples, &r->step_floor_samples};
   int *n[2] = {&r->n_floor, &r->n_step_floor}, ok[2];
   for (int k = 0; k < 2; k++)
-    ok[k] = fn[k] && (*samples[k] = calloc(FLOOR_SAMPLES, sizeof(double)));
+    ok[k] = offered[k] && (*samples[k] = calloc(FLOOR_SAMPLES, sizeof(double)));
   report_time_now(r->floor_at, sizeof r->floor_at);
   for (int i = 0; i < FLOOR_SAMPLES + 1 && !mlpb_stop_signal; i++)
     for (int k = 0; k < 2; k++) {
@@ -200,6 +201,12 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   const int per_run = (w->epochs + rw->block - 1) / rw->block;
   snprintf(r->backend, sizeof r->backend, "%s", be->name);
   r->reference = be_props(be)->reference;
+  const char *lib_path, *lib_sha;
+  _Static_assert(sizeof r->plugin_path >= PATH_MAX, "a plugin's resolved path fits its row");
+  if (plugins_source(be, &lib_path, &lib_sha) == 0) { /* which file produced this row */
+    snprintf(r->plugin_path, sizeof r->plugin_path, "%s", lib_path);
+    snprintf(r->plugin_sha256, sizeof r->plugin_sha256, "%s", lib_sha);
+  }
   if (alloc_row(r, rw->repeat * per_run, per_run)) {
     snprintf(r->error, sizeof r->error, "out of memory");
     return EXIT_RUNTIME;
@@ -215,9 +222,9 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   /* correctness before speed: the check runs first and its verdict travels with the row */
   int gc_failed = session_check(s, be, &p->opts, &h, &r->gc, r->error, sizeof r->error);
   /* described once a context has existed, so options applied at create (threads) show */
-  if (be->describe) be->describe(r->details, sizeof r->details);
+  be_describe(be, h.ctx, r->details, sizeof r->details);
   mlp_library lib;
-  if (be->library && be->library(&lib) == 0) { /* this row's own library, not the run's */
+  if (be_library(be, &lib) == 0) { /* this row's own library, not the run's */
     snprintf(r->library, sizeof r->library, "%s", lib.library);
     snprintf(r->kernel, sizeof r->kernel, "%s", lib.kernel);
     r->threads = lib.threads;
@@ -256,6 +263,8 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   r->n_load = load.ok ? r->n_samples : 0; /* per-sample figures for every sample, or none */
   report_row_summarize(r, rw);
   peak_fraction_set(be, &rep->ctx, r);
+  const char *fenv = plugins_fenv_changed(be); /* restored after each call; the row says so */
+  if (fenv) snprintf(r->plugin_fenv_changed, sizeof r->plugin_fenv_changed, "%s", fenv);
   disturbed_summary(r, &load);
   disturbed_judge(r);
   return r->gc.pass ? EXIT_OK : EXIT_CHECK;
@@ -307,8 +316,12 @@ static int bench_workload(const run_plan *p, const wl_entry *e, report *rep) {
   }
   rc = EXIT_OK;
   for (int i = 0; i < p->n_backends && !mlpb_stop_signal; i++) {
-    report_row *r = report_add_row(rw); /* the plan caps backends + peers (plan.c) */
-    if (!r) break;
+    report_row *r = report_add_row(rw);
+    if (!r) {
+      fprintf(stderr, "mlpbench bench: out of memory\n");
+      rc = EXIT_RUNTIME;
+      break;
+    }
     int br = bench_backend(p, p->backends[i], &s, rep, rw, r);
     rc = br > rc ? br : rc;
   }

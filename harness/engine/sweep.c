@@ -37,7 +37,7 @@ static double run_steps(be_handle *h, int resident, const workload *w, const int
   timed_region_begin(&reg, 0);
   mlp_steps_out so;
   if (resident) {
-    if (be->train_steps(h->ctx, idx, steps * batch, batch, 1, &so)) return -1.0;
+    if (be_train_steps(h, idx, steps * batch, batch, 1, &so)) return -1.0;
   } else {
     for (int i = 0; i < steps; i++) {
       mlp_batch b;
@@ -65,9 +65,8 @@ static double time_step(const mlp_backend *be, const mlp_options *opt, const wor
   if (!p || be_open(&h, be, spec, opt, err, sizeof err)) goto done;
   workload_init_params(&tmp, 1, p);
   if (be->set_params(h.ctx, p)) goto done;
-  int resident = be->set_dataset && be->train_steps &&
-                 be->set_dataset(h.ctx, w->x_train, w->has_accuracy ? w->y_train : NULL,
-                                 w->has_accuracy ? NULL : w->t_train, w->n_train) == 0;
+  int resident = be_set_dataset(&h, w->x_train, w->has_accuracy ? w->y_train : NULL,
+                                w->has_accuracy ? NULL : w->t_train, w->n_train) == 0;
   int steps = 1;
   const int32_t *idx = sb->idx;
   double per = run_steps(&h, resident, w, idx, 2, batch, sb); /* warm-up: caches, graphs */

@@ -62,9 +62,9 @@ static int trainer_setup(trainer *t, const workload *w, uint64_t seed) {
     snprintf(t->err, sizeof t->err, "%s: set_params: %s", be->name, be_error(&t->h));
     goto fail;
   }
-  if (be->set_dataset && be->train_steps && t->h.dataset != w->x_train) {
-    int rc = be->set_dataset(t->h.ctx, w->x_train, w->has_accuracy ? w->y_train : NULL,
-                             w->has_accuracy ? NULL : w->t_train, w->n_train);
+  if (be_offers(be, BE_RESIDENT) && t->h.dataset != w->x_train) {
+    int rc = be_set_dataset(&t->h, w->x_train, w->has_accuracy ? w->y_train : NULL,
+                            w->has_accuracy ? NULL : w->t_train, w->n_train);
     if (rc < 0) {
       snprintf(t->err, sizeof t->err, "%s: set_dataset: %s", be->name, be_error(&t->h));
       goto fail;
@@ -186,7 +186,7 @@ static int resident_epochs(trainer *t, int k, double *seconds, double *loss) {
     const int n = i == calls - 1 ? k - i * per_call : per_call; /* epochs in this call */
     for (int e = 0; e < n; e++)
       batch_order_next(&t->order, t->block_idx + (size_t)e * len);
-    if (t->h.be->train_steps(t->h.ctx, t->block_idx, n * len, w->batch, w->zero_grad, &so)) {
+    if (be_train_steps(&t->h, t->block_idx, n * len, w->batch, w->zero_grad, &so)) {
       snprintf(t->err, sizeof t->err, "%s: epoch %d: %s", t->h.be->name, t->epoch + 1,
                be_error(&t->h));
       return -1;

@@ -205,7 +205,9 @@ static int register_backend(const mlp_backend *be, const mlpb_dataset *d) {
   }
   free(p);
   mnist_params = mlp_param_count(&w.spec);
-  int manual = be->sync != NULL; /* a device backend: time each iteration after a sync */
+  /* a device backend queues its work: each iteration is timed after a sync (the property,
+   * not the slot: a host backend may have a sync slot too) */
+  int manual = be_props(be)->device;
   snprintf(names[nreg][0], 48, "%s/forward", be->name);
   snprintf(names[nreg][1], 48, "%s/forward_backward", be->name);
   snprintf(names[nreg][2], 48, "%s/optimizer_step", be->name);
@@ -243,7 +245,7 @@ int main(int argc, char **argv) {
     /* an emulated backend's speed means nothing, and its emulator's thread spins while it
      * lives: registered, it would slow every benchmark that ran beside it */
     if (be_props(be)->emulated) continue;
-    if (be->available(err, sizeof err) && register_backend(be, &d)) return 3;
+    if (be_available(be, err, sizeof err) && register_backend(be, &d)) return 3;
   }
 #ifdef MLPB_HAVE_BLAS
   register_gemms();

@@ -140,7 +140,13 @@ void report_context_libraries(report_context *c, const report *r) {
 }
 
 report_row *report_add_row(report_workload *w) {
-  if (w->n_rows >= REPORT_MAX_ROWS) return NULL;
+  if (w->n_rows == w->cap_rows) { /* a row pointer lives only until the next add */
+    int cap = w->cap_rows ? 2 * w->cap_rows : 8;
+    report_row *grown = realloc(w->rows, sizeof *grown * (size_t)cap);
+    if (!grown) return NULL;
+    w->rows = grown;
+    w->cap_rows = cap;
+  }
   report_row *r = &w->rows[w->n_rows++];
   memset(r, 0, sizeof *r);
   r->val_acc = r->test_acc = r->gemm_floor = r->step_floor = NAN;
@@ -223,6 +229,7 @@ void report_free(report *r) {
       free(row->threads_samples);
       free(row->runnable_samples);
     }
+    free(r->wl[i].rows);
     free(r->wl[i].sweep);
     free(r->wl[i].montage.pixels);
   }

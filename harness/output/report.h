@@ -13,7 +13,6 @@
 /* timing samples one row may hold (repeat x samples per run): bounds the row's buffers and
  * the results file (about 60 bytes a sample), whatever counts the user gives */
 #define REPORT_MAX_SAMPLES (1 << 18)
-#define REPORT_MAX_ROWS 17 /* PLAN_MAX_BACKENDS + PLAN_MAX_PEERS (checked in plan.c) */
 #define REPORT_MAX_WORKLOADS 8
 
 typedef struct {
@@ -59,6 +58,10 @@ typedef struct {
   /* the math library under this row's backend (library slot), "" when it has none */
   char library[160], kernel[32];
   int threads;
+  /* a plugin's row: the file that produced it (resolved path, SHA-256 of its bytes as loaded),
+   * and what its calls changed in the FP environment (restored after each: "" when nothing);
+   * "" for a built-in backend */
+  char plugin_path[4096], plugin_sha256[65], plugin_fenv_changed[192];
   int library_known; /* read back: the file recorded the row's library (older files did not) */
   int reference;     /* the plain reference row ("x vs reference") */
   int ran;           /* timed to the end */
@@ -162,8 +165,8 @@ typedef struct {
   int full_batch; /* an epoch is one step on the whole training set */
   int has_accuracy;
   double gflop_per_epoch, samples_per_epoch;
-  int n_rows;
-  report_row rows[REPORT_MAX_ROWS];
+  int n_rows, cap_rows;
+  report_row *rows; /* one per backend and peer: grown by report_add_row, no cap */
   int n_sweep;
   report_sweep *sweep;
   report_montage montage;

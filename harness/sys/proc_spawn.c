@@ -146,8 +146,16 @@ int spawn_job_run(const spawn_job *j) {
       if (got > 0) sink_bytes(j, &sink, chunk, (size_t)got);
       if (got == 0) eof = 1;
     }
-    pid_t r = waitpid(pid, &st, WNOHANG);
-    if (r == pid) {
+    /* its end seen, not yet reaped: the group id cannot be reused until the reap, so what the
+     * child left running in its group (a peer's subprocess, a plugin's fork) is stopped with
+     * it and never outlives the run */
+    siginfo_t si;
+    si.si_pid = 0;
+    int r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+    if (r == 0 && si.si_pid == pid) {
+      kill(-pid, SIGKILL);
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
       if (!eof) drain(j, &sink, fds[0]);
       rc = 0;
       break;

@@ -59,3 +59,7 @@ int tmpdir_remove(const char *dir) {
     if (live[i][0] && strcmp(live[i], dir) == 0) live[i][0] = '\0';
   return rmtree(dir);
 }
+
+void tmpdir_remove_all(void) {
+  remove_live();
+}

@@ -11,5 +11,7 @@
 int tmpdir_make(char *out, size_t len, const char *prefix, char *err, size_t elen);
 /* Removes the folder tree and forgets it; 0, or -1 when something stayed. */
 int tmpdir_remove(const char *dir);
+/* Removes every folder still live (what exit does): for a process about to _exit. */
+void tmpdir_remove_all(void);
 
 #endif

@@ -134,7 +134,8 @@ static int blas_backend_known_coretype(const char *name) {
 }
 
 /* 1 and a message if the library runs a generic kernel on a CPU with wider vectors. */
-static int blas_advice(char *buf, size_t len) {
+static int blas_advice(const mlp_backend *self, char *buf, size_t len) {
+  (void)self;
   static const char *generic[] = {"Prescott", "Katmai",      "Coppermine", "Northwood",
                                   "Core2",    "Penryn",      "Dunnington", "Nehalem",
                                   "Atom",     "Barcelona",   "Opteron",    "Athlon",
@@ -156,8 +157,8 @@ static int blas_advice(char *buf, size_t len) {
 
 /* --blas-kernel auto|NAME: OpenBLAS picks its kernels when it loads, so the setting needs a
  * fresh process; the caller re-runs itself with OPENBLAS_CORETYPE set. */
-static int blas_tuned_env(const char *request, char *name, size_t nlen, char *value, size_t vlen,
-                          char *err, size_t elen) {
+static int blas_tuned_env(const mlp_backend *self, const char *request, char *name, size_t nlen,
+                          char *value, size_t vlen, char *err, size_t elen) {
   const char *want = request;
   char advice[512];
   if (strcmp(request, "default") == 0) return 0; /* the library's own choice */
@@ -165,7 +166,7 @@ static int blas_tuned_env(const char *request, char *name, size_t nlen, char *va
     /* only where the library fell back to a generic kernel: a kernel it chose for this CPU
      * stays, so auto never trades a tuned kernel for an untested one */
     want = blas_backend_best_coretype();
-    if (!want || !blas_advice(advice, sizeof advice)) return 0;
+    if (!want || !blas_advice(self, advice, sizeof advice)) return 0;
   } else if (!blas_backend_known_coretype(request)) {
     snprintf(err, elen,
              "'%s' is not an OpenBLAS kernel name (auto, default, Haswell, SkylakeX, Cooperlake, "
@@ -204,8 +205,9 @@ static double blas_time_square(float *a, float *b, float *c, int n) {
 /* The size doubles (512, 1024, 2048) while the next size's product (8x the time) would still
  * take at most a quarter of the budget, so a fast machine is timed on a product large enough
  * to reach its rate and a slow one stays inside the budget; then the best of three. */
-static int blas_peak_gflops(const mlp_options *opt, double budget_s, double *gflops, char *desc,
-                            size_t dlen, char *err, size_t elen) {
+static int blas_peak_gflops(const mlp_backend *self, const mlp_options *opt, double budget_s,
+                            double *gflops, char *desc, size_t dlen, char *err, size_t elen) {
+  (void)self;
   enum { NMAX = 2048 };
   size_t bytes = (size_t)NMAX * NMAX * sizeof(float);
   /* mapped, not malloc'd: freeing 16 MB blocks would raise malloc's mmap threshold, and the
@@ -246,7 +248,8 @@ done:
   return rc;
 }
 
-static int blas_library(mlp_library *out) {
+static int blas_library(const mlp_backend *self, mlp_library *out) {
+  (void)self;
   snprintf(out->library, sizeof out->library, "%s", blas_backend_library());
   snprintf(out->kernel, sizeof out->kernel, "%s", blas_backend_corename());
   out->threads = blas_backend_threads();
@@ -258,12 +261,14 @@ static void blas_path(void *ctx, char *buf, size_t len) {
   snprintf(buf, len, "cblas_sgemm, kernel %s", blas_backend_corename());
 }
 
-static int blas_available(char *why, size_t len) {
+static int blas_available(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
   if (len) why[0] = '\0';
   return 1;
 }
 
-static void blas_describe(char *buf, size_t len) {
+static void blas_describe(const mlp_backend *self, void *ctx, char *buf, size_t len) {
+  (void)self, (void)ctx;
   snprintf(buf, len, "%s; kernel %s; %d threads", blas_backend_library(), blas_backend_corename(),
            blas_backend_threads());
 }
@@ -281,7 +286,9 @@ static int blas_set_threads(void *ctx, int threads) {
 #define BLAS_SET_THREADS NULL
 #endif
 
-static void *blas_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
+static void *blas_create(const mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
+                         char *err, size_t len) {
+  (void)self;
 #ifdef MLPB_OPENBLAS
   if (opt->threads > 0) openblas_set_num_threads(opt->threads);
 #endif

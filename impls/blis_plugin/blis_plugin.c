@@ -32,12 +32,14 @@ static void mm_nt(float *C, const float *A, const float *B, int M, int N, int K)
 
 static const cpu_matmul_ops blis_ops = {mm_nn, mm_tn_acc, mm_nt, mm_tn, NULL};
 
-static int blis_available(char *why, size_t len) {
+static int blis_available(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
   if (len) why[0] = '\0';
   return 1;
 }
 
-static int blis_library(mlp_library *out) {
+static int blis_library(const mlp_backend *self, mlp_library *out) {
+  (void)self;
   snprintf(out->library, sizeof out->library, "BLIS %s", bli_info_get_version_str());
   snprintf(out->kernel, sizeof out->kernel, "%s", bli_arch_string(bli_arch_query_id()));
   /* -1: never set, and then BLIS runs one thread unless BLIS_*_NT say otherwise */
@@ -46,14 +48,17 @@ static int blis_library(mlp_library *out) {
   return 0;
 }
 
-static void blis_describe(char *buf, size_t len) {
+static void blis_describe(const mlp_backend *self, void *ctx, char *buf, size_t len) {
+  (void)ctx;
   mlp_library l;
-  blis_library(&l);
+  blis_library(self, &l);
   snprintf(buf, len, "%s, kernel %s, %d thread%s (BLIS_NUM_THREADS)", l.library, l.kernel,
            l.threads, l.threads == 1 ? "" : "s");
 }
 
-static void *blis_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
+static void *blis_create(const mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
+                         char *err, size_t len) {
+  (void)self;
   if (opt->threads > 0) bli_thread_set_num_threads(opt->threads);
   return cpu_mlp_create(spec, opt, &blis_ops, err, len);
 }

@@ -340,7 +340,8 @@ using namespace CUDA_NS;
 
 /* ---- the interface ---- */
 
-extern "C" int CUDA_API(available)(char *why, size_t len) {
+extern "C" int CUDA_API(available)(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
   int n = 0;
   cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess) {
@@ -351,7 +352,8 @@ extern "C" int CUDA_API(available)(char *why, size_t len) {
     if (e == cudaErrorInsufficientDriver && cudaDriverGetVersion(&drv) == cudaSuccess && drv == 0)
       snprintf(why, len, "no NVIDIA driver or GPU on this machine");
     else if (e == cudaErrorInsufficientDriver && cudaRuntimeGetVersion(&rt) == cudaSuccess)
-      snprintf(why, len, "the NVIDIA driver (CUDA %d.%d) is older than this build's runtime (%d.%d)",
+      snprintf(why, len,
+               "the NVIDIA driver (CUDA %d.%d) is older than this build's runtime (%d.%d)",
                drv / 1000, drv % 1000 / 10, rt / 1000, rt % 1000 / 10);
     else
       snprintf(why, len, "no usable CUDA device (%s)", cudaGetErrorString(e));
@@ -366,7 +368,8 @@ extern "C" int CUDA_API(available)(char *why, size_t len) {
   return 1;
 }
 
-extern "C" void CUDA_API(describe)(char *buf, size_t len) {
+extern "C" void CUDA_API(describe)(const mlp_backend *self, void *ctx, char *buf, size_t len) {
+  (void)self, (void)ctx;
   cudaDeviceProp p;
   int drv = 0, rt = 0;
   if (cudaGetDeviceProperties(&p, 0) != cudaSuccess || cudaDriverGetVersion(&drv) != cudaSuccess ||
@@ -385,8 +388,9 @@ extern "C" void CUDA_API(describe)(char *buf, size_t len) {
 #endif
 }
 
-extern "C" void *CUDA_API(create)(const mlp_spec *spec, const mlp_options *opt, char *err,
-                                  size_t len) {
+extern "C" void *CUDA_API(create)(const mlp_backend *self, const mlp_spec *spec,
+                                  const mlp_options *opt, char *err, size_t len) {
+  (void)self;
   int path;
   if (check_spec(spec, err, len) || choose_path(opt, &path, err, len)) return NULL;
   cuda_mlp *c = (cuda_mlp *)calloc(1, sizeof *c);

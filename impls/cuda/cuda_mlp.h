@@ -17,9 +17,10 @@
 extern "C" {
 #endif
 
-int CUDA_API(available)(char *why, size_t len);
-void CUDA_API(describe)(char *buf, size_t len);
-void *CUDA_API(create)(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len);
+int CUDA_API(available)(const mlp_backend *self, char *why, size_t len);
+void CUDA_API(describe)(const mlp_backend *self, void *ctx, char *buf, size_t len);
+void *CUDA_API(create)(const mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
+                       char *err, size_t len);
 void CUDA_API(destroy)(void *ctx);
 const char *CUDA_API(error)(void *ctx);
 int CUDA_API(set_params)(void *ctx, const float *flat);

@@ -54,16 +54,20 @@ static void matmul_nt(float *C, const float *A, const float *B, int M, int N, in
 
 const cpu_matmul_ops naive_matmul_ops = {matmul_nn, matmul_tn_acc, matmul_nt, matmul_tn, NULL};
 
-static int naive_available(char *why, size_t len) {
+static int naive_available(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
   if (len) why[0] = '\0';
   return 1;
 }
 
-static void naive_describe(char *buf, size_t len) {
+static void naive_describe(const mlp_backend *self, void *ctx, char *buf, size_t len) {
+  (void)self, (void)ctx;
   snprintf(buf, len, "plain C loops, 1 thread");
 }
 
-static void *naive_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
+static void *naive_create(const mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
+                          char *err, size_t len) {
+  (void)self;
   return cpu_mlp_create(spec, opt, &naive_matmul_ops, err, len);
 }
 

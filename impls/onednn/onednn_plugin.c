@@ -50,12 +50,14 @@ static const char *isa_name(dnnl_cpu_isa_t isa) {
   }
 }
 
-static int onednn_available(char *why, size_t len) {
+static int onednn_available(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
   if (len) why[0] = '\0';
   return 1;
 }
 
-static int onednn_library(mlp_library *out) {
+static int onednn_library(const mlp_backend *self, mlp_library *out) {
+  (void)self;
   const dnnl_version_t *v = dnnl_version();
   snprintf(out->library, sizeof out->library, "oneDNN %d.%d.%d (%s)", v->major, v->minor, v->patch,
            v->hash ? v->hash : "");
@@ -64,9 +66,10 @@ static int onednn_library(mlp_library *out) {
   return 0;
 }
 
-static void onednn_describe(char *buf, size_t len) {
+static void onednn_describe(const mlp_backend *self, void *ctx, char *buf, size_t len) {
+  (void)ctx;
   mlp_library l;
-  onednn_library(&l);
+  onednn_library(self, &l);
   snprintf(buf, len, "%s, ISA %s, threads: OpenMP's (OMP_NUM_THREADS)", l.library, l.kernel);
 }
 
@@ -90,7 +93,9 @@ static void onednn_destroy(void *ctx) {
   free(c);
 }
 
-static void *onednn_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
+static void *onednn_create(const mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
+                           char *err, size_t len) {
+  (void)self;
   dn_ctx *c = calloc(1, sizeof *c);
   if (!c || !(c->params = malloc(sizeof(float) * mlp_param_count(spec)))) {
     snprintf(err, len, "out of memory");

@@ -2,6 +2,7 @@
  * CMakeLists.txt). Each is the example's backend (mlpbench's CPU step over plain loops) with
  * one thing wrong, so a test can show what mlpbench says about that one fault. */
 #define _POSIX_C_SOURCE 200809L
+#include <fenv.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -63,7 +64,8 @@ __attribute__((destructor)) static void fx_linger(void) {
 }
 #endif
 
-static int fx_available(char *why, size_t len) {
+static int fx_available(const mlp_backend *self, char *why, size_t len) {
+  (void)self;
 #ifdef PLUG_AVAILHANG
   (void)why, (void)len;
   for (;;)
@@ -91,12 +93,21 @@ static void note_pid(pid_t pid) {
 static float *adam_m, *adam_v;
 static long adam_t;
 #endif
-static void *fx_create(const mlp_spec *spec, const mlp_options *opt, char *err, size_t len) {
+static void *fx_create(const mlp_backend *self, const mlp_spec *spec, const mlp_options *opt,
+                       char *err, size_t len) {
+  (void)self;
   last_spec = *spec;
   last_ftz = opt->ftz;
   last_nan_path = opt->path && strcmp(opt->path, "nan") == 0;
   static int noted;
   if (!noted++) note_pid(getpid());
+#ifdef PLUG_NOTERM /* a library that ignores SIGTERM, as some daemons' helpers do */
+  signal(SIGTERM, SIG_IGN);
+  sigset_t both;
+  sigemptyset(&both);
+  sigaddset(&both, SIGINT);
+  sigprocmask(SIG_BLOCK, &both, NULL); /* and blocks SIGINT */
+#endif
 #ifdef PLUG_PRINTS /* text shaped like conform's old reports, on stdout */
   printf("@check determinism\niter 3 FAILED\nR\t0\t1\tforged\n");
   fflush(stdout);
@@ -120,6 +131,14 @@ static void *fx_create(const mlp_spec *spec, const mlp_options *opt, char *err, 
   return cpu_mlp_create(spec, opt, &ops, err, len);
 }
 
+/* asked before any context (list) and with one (bench's row): says which, and what it knows */
+static void fx_describe(const mlp_backend *self, void *ctx, char *buf, size_t len) {
+  if (ctx)
+    snprintf(buf, len, "%s: a live context, hidden %d", self->name, last_spec.n_hidden);
+  else
+    snprintf(buf, len, "%s: no context yet", self->name);
+}
+
 /* the planted faults */
 #ifdef PLUG_ODDBATCH /* a student's transpose slip that only odd batches reach */
 static int odd_seen;
@@ -139,8 +158,21 @@ static int fx_forward_backward(void *ctx, const mlp_batch *b, float *loss) {
   (void)ctx, (void)b, (void)loss;
   for (;;)
     pause();
+#elif defined(PLUG_EXITFB) /* ends the process that runs it, as a careless library might */
+  (void)ctx, (void)b, (void)loss;
+  exit(0);
 #endif
-  return cpu_mlp_forward_backward(ctx, b, loss);
+  int rc = cpu_mlp_forward_backward(ctx, b, loss);
+#ifdef PLUG_FENV /* leaves the caller rounding upward, and on x86 flushing subnormals */
+  fesetround(FE_UPWARD);
+#if defined(__x86_64__)
+  unsigned csr;
+  __asm__ volatile("stmxcsr %0" : "=m"(csr));
+  csr |= 0x8040u; /* FTZ, DAZ */
+  __asm__ volatile("ldmxcsr %0" : : "m"(csr));
+#endif
+#endif
+  return rc;
 }
 static int fx_zero_grads(void *ctx) {
 #ifdef PLUG_ODDBATCH
@@ -295,7 +327,8 @@ static int fx_forward(void *ctx, const float *x, int n, float *out) {
 #endif
 
 #ifdef PLUG_LIBRARY /* a math library of its own, as the BLIS and oneDNN plugins have */
-static int fx_library(mlp_library *out) {
+static int fx_library(const mlp_backend *self, mlp_library *out) {
+  (void)self;
   snprintf(out->library, sizeof out->library, "FakeBLAS 1.0");
   snprintf(out->kernel, sizeof out->kernel, "fakecore");
   out->threads = 1;
@@ -327,6 +360,7 @@ static const mlp_backend table = {
     .name = PLUG_NAME,
     .summary = PLUG_SUMMARY,
     .available = fx_available,
+    .describe = fx_describe,
     .create = fx_create,
     .destroy = cpu_mlp_destroy,
     .error = cpu_mlp_error,
