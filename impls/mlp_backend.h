@@ -24,7 +24,7 @@
  * mlp_steps_out) must be final when they return, so a backend that reports a loss waits for
  * that much. Every other call (set_params, get_params, get_grads, forward, set_dataset, and
  * destroy) returns with its work done. The harness never reads a timer after such a call
- * without calling sync first (harness/engine/timed_region.h: a sample ends after sync), so a
+ * without calling sync first (harness/run/timed_region.h: a sample ends after sync), so a
  * backend that queues must make sync wait for all of it.
  */
 #ifndef MLPB_MLP_BACKEND_H
@@ -204,7 +204,7 @@ typedef struct mlp_backend {
   /* Optional: the threads the next calls use, 1 to the threads the context was created with.
    * The harness lowers it between timing samples when other work holds cores (a fork-join
    * waits for a preempted thread's time slice) and raises it back when they are free
-   * (harness/engine/thread_fit.h). NULL: the threads are fixed at create. */
+   * (harness/run/thread_fit.h). NULL: the threads are fixed at create. */
   int (*set_threads)(void *ctx, int threads);
 } mlp_backend;
 

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../harness/engine/be_handle.h"
-#include "../harness/engine/registry.h"
+#include "../harness/backends/be_handle.h"
+#include "../harness/backends/registry.h"
 
 #define T_MAX_VARIANTS 16
 

@@ -5,9 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../harness/engine/gradcheck.h"
-#include "../harness/engine/ref64.h"
-#include "../harness/engine/registry.h"
+#include "../harness/backends/registry.h"
+#include "../harness/check/gradcheck.h"
+#include "../harness/check/ref64.h"
 #include "../harness/output/report.h"
 #include "../workloads/rng.h"
 #include "../workloads/workload.h"

@@ -4,11 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../harness/engine/be_handle.h"
-#include "../harness/engine/gradcheck.h"
-#include "../harness/engine/ref64.h"
-#include "../harness/engine/registry.h"
-#include "../harness/engine/trainer.h"
+#include "../harness/backends/be_handle.h"
+#include "../harness/backends/registry.h"
+#include "../harness/check/gradcheck.h"
+#include "../harness/check/ref64.h"
+#include "../harness/run/trainer.h"
 #include "t.h"
 
 static const mlp_backend *cuda;

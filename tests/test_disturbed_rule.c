@@ -1,12 +1,12 @@
-/* test_disturbed_rule.c: the rule that judges a row disturbed (harness/engine/disturbed.h), on
+/* test_disturbed_rule.c: the rule that judges a row disturbed (harness/run/disturbed.h), on
  * rows built by hand: an epoch under its own floor and a rate over the machine's peak are
  * flagged with their reason; other work counts only above 0.1 core and beyond what the tick
  * counts resolve; waiting tasks above 0.5; a merged row is disturbed when one process was. */
 #include <math.h>
 #include <string.h>
 
-#include "../harness/engine/disturbed.h"
-#include "../harness/engine/thread_fit.h"
+#include "../harness/run/disturbed.h"
+#include "../harness/run/thread_fit.h"
 #include "t.h"
 
 /* A row that ran, median 10 ms, with quiet figures. */

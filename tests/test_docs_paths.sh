@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_docs_paths.sh SRC: every file or folder docs/ARCHITECTURE.md names in backquotes exists
 # (a doc that points at a moved file misleads the next reader). A name with a folder part
-# (`harness/engine/runner.c`, `impls/`) is taken from the repository root or a top folder
-# (`engine/` in the harness's table); install paths (lib/, include/) are not checked; a bare
+# (`harness/run/runner.c`, `impls/`) is taken from the repository root or a top folder
+# (`run/` in the harness's table); install paths (lib/, include/) are not checked; a bare
 # file name
 # (`runner.c`) must exist somewhere in the tree.
 set -u
@@ -22,7 +22,7 @@ for n in $names; do
     IFS=, read -ra items <<<"$list"
     for it in "${items[@]}"; do [ -e "$pre$it$post" ] || found=0; done
     ;;
-  */*) # from the root, or from a top folder the text is about (`engine/` for harness/engine/)
+  */*) # from the root, or from a top folder the text is about (`run/` for harness/run/)
     for top in . harness tests impls workloads; do [ -e "$top/$n" ] && found=1; done ;;
   *) [ -n "$(find . -path ./build -prune -o -path './build-*' -prune -o -name "$n" -print -quit)" ] && found=1 ;;
   esac

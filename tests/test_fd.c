@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../harness/engine/gradcheck.h"
+#include "../harness/check/gradcheck.h"
 #include "t.h"
 
 static mlpb_dataset digits;

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../harness/backends/names.h"
 #include "../harness/cmd/cli.h"
-#include "../harness/engine/names.h"
 #include "../harness/output/history.h"
 #include "../harness/output/history_plot.h"
 #include "../harness/output/plots.h"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_options.sh MLPBENCH PLUGDIR: the one option table (harness/engine/options.c). A plan file
+# test_options.sh MLPBENCH PLUGDIR: the one option table (harness/run/options.c). A plan file
 # (bench-process) is checked by the same code as a command line; an option a workload does not
 # take is refused; --epochs under --workload all leaves the toy net as the tutorial wrote it;
 # every command parses through the table; outputs are fixed before a plugin's code runs.

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/engine/gradcheck.h"
-#include "../harness/engine/registry.h"
-#include "../harness/engine/tf32.h"
-#include "../harness/engine/trainer.h"
+#include "../harness/backends/registry.h"
+#include "../harness/check/gradcheck.h"
+#include "../harness/check/tf32.h"
+#include "../harness/run/trainer.h"
 #include "t.h"
 
 static int nearest; /* 0: truncate the low 13 bits; 1: round to nearest, ties away */

@@ -4,11 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../harness/engine/gradcheck.h"
-#include "../harness/engine/registry.h"
-#include "../harness/engine/runner.h"
-#include "../harness/engine/trainer.h"
-#include "../harness/engine/wl_describe.h"
+#include "../harness/backends/registry.h"
+#include "../harness/check/gradcheck.h"
+#include "../harness/run/runner.h"
+#include "../harness/run/trainer.h"
+#include "../harness/run/wl_describe.h"
 #include "../harness/stats/stats.h"
 #include "../harness/sys/timer.h"
 #include "t.h"

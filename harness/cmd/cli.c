@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../engine/be_handle.h"
-#include "../engine/names.h"
-#include "../engine/peer_names.h"
-#include "../engine/plugins.h"
-#include "../engine/registry.h"
+#include "../backends/be_handle.h"
+#include "../backends/names.h"
+#include "../backends/peer_names.h"
+#include "../backends/plugins.h"
+#include "../backends/registry.h"
 #include "../output/results.h"
 #include "../sys/term_text.h"
 

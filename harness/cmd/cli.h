@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "../engine/options.h"
+#include "../run/options.h"
 #include "../sys/exitcode.h"
 
 /* The values of one command: options.h's table fills them (the plan's settings in place). */

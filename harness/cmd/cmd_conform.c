@@ -1,4 +1,4 @@
-/* mlpbench conform: the conformance checks (engine/conform.c) on every backend, or those
+/* mlpbench conform: the conformance checks (check/conform.c) on every backend, or those
  * named, for code we do not trust. This process never runs a plugin's code: it does not load
  * a plugin at all. Children do (`conform-child`): one first only loads a plugin and names its
  * backend (its name, availability and code paths), then children run the checks, each in a
@@ -19,11 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../engine/be_handle.h"
-#include "../engine/conform.h"
-#include "../engine/conform_proto.h"
-#include "../engine/plugins.h"
-#include "../engine/registry.h"
+#include "../backends/be_handle.h"
+#include "../backends/plugins.h"
+#include "../backends/registry.h"
+#include "../check/conform.h"
+#include "../check/conform_proto.h"
 #include "../sys/child_pipe.h"
 #include "../sys/interrupt.h"
 #include "../sys/plugin_guard.h"

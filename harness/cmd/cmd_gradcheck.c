@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/gradcheck.h"
-#include "../engine/peers.h"
-#include "../engine/registry.h"
-#include "../engine/session.h"
+#include "../backends/registry.h"
+#include "../check/gradcheck.h"
+#include "../run/peers.h"
+#include "../run/session.h"
 #include "../sys/term_text.h"
 #include "cli.h"
 

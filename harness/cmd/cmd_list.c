@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../engine/be_handle.h"
-#include "../engine/registry.h"
+#include "../backends/be_handle.h"
+#include "../backends/registry.h"
 #include "../output/report.h"
 #include "../sys/term_text.h"
 #include "cli.h"

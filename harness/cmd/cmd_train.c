@@ -5,9 +5,9 @@
 
 #include <math.h>
 
-#include "../engine/registry.h"
-#include "../engine/session.h"
-#include "../engine/trainer.h"
+#include "../backends/registry.h"
+#include "../run/session.h"
+#include "../run/trainer.h"
 #include "../sys/term_text.h"
 #include "cli.h"
 

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../engine/names.h"
+#include "../backends/names.h"
 #include "../output/report.h"
 #include "../sys/exitcode.h"
 #include "../sys/term_text.h"

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "../../workloads/workload.h"
-#include "../engine/be_handle.h"
-#include "../engine/registry.h"
-#include "../engine/timed_region.h"
+#include "../backends/be_handle.h"
+#include "../backends/registry.h"
+#include "../run/timed_region.h"
 #include "gbench_shim.h"
 
 #ifdef MLPB_HAVE_BLAS

@@ -18,7 +18,7 @@
  *     wl_identity member, report_workload member, live workload's member, how it is read there)
  * where the live workload's member is read SAME (the same type), STR (a const char *) or FULL
  * (its wl_order, true when WL_ORDER_FULL). wl_identity.c expands it for the struct, the results
- * file and the report's workload; engine/wl_describe.c for a live workload. */
+ * file and the report's workload; run/wl_describe.c for a live workload. */
 #define WL_IDENTITY_FIELDS(X)                                                                      \
   X("workload", NULL, "name", ID_STR, name, name, name, STR)                                       \
   X("model inputs", "spec", "n_in", ID_INT, n_in, spec.n_in, spec.n_in, SAME)                      \

@@ -60,7 +60,7 @@ static void blas_parallel(cpu_task fn, void *arg) {
  * process holds a core, a spinning thread competes for the core the thread it waits for
  * needs, and every fork-join waits for time slices: under one busy loop per core the
  * classifier's 2-thread epoch went from 24 ms to 588 ms (issue 24). A steady load is met by
- * fewer threads (set_threads, harness/engine/thread_fit.h); the spin bounds what a load that
+ * fewer threads (set_threads, harness/run/thread_fit.h); the spin bounds what a load that
  * starts inside a sample costs. 10,000 rounds (a fraction of a millisecond) still bridge the
  * gaps between a step's parallel regions: on the quiet machine the Fashion epoch ran within
  * 1% of the default, where 1,000 rounds let the workers sleep between regions and cost 8%

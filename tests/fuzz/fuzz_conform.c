@@ -1,4 +1,4 @@
-/* fuzz_conform.c: conform's child protocol (engine/conform_proto.c), as the parent reads it:
+/* fuzz_conform.c: conform's child protocol (check/conform_proto.c), as the parent reads it:
  * arbitrary bytes as a child's report lines, taken until the first that breaks the protocol,
  * as cmd_conform.c does; every result let through must name a check given to the child, a
  * known status and a message safe for a terminal. Then the same bytes as the strings a child
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../harness/engine/conform.h"
-#include "../../harness/engine/conform_proto.h"
+#include "../../harness/check/conform.h"
+#include "../../harness/check/conform_proto.h"
 
 static void must(int ok) {
   if (!ok) abort();

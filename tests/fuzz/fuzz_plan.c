@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../harness/engine/plan_file.h"
+#include "../../harness/run/plan_file.h"
 
 static char path[256];
 

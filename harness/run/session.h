@@ -3,7 +3,7 @@
 #ifndef MLPB_SESSION_H
 #define MLPB_SESSION_H
 
-#include "gradcheck.h"
+#include "../check/gradcheck.h"
 #include "plan.h"
 
 typedef struct {

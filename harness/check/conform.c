@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "../../workloads/rng.h"
-#include "be_handle.h"
+#include "../backends/be_handle.h"
 #include "conform_proto.h"
 #include "gradcheck.h"
 #include "ref64.h"

@@ -11,16 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../backends/plugins.h"
+#include "../check/gradcheck.h"
 #include "../stats/stats.h"
 #include "../sys/checked.h"
 #include "../sys/interrupt.h"
 #include "bench_procs.h"
 #include "disturbed.h"
-#include "gradcheck.h"
 #include "memstat.h"
 #include "peak.h"
 #include "peers.h"
-#include "plugins.h"
 #include "session.h"
 #include "sweep.h"
 #include "thread_fit.h"

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "../../workloads/rng.h"
+#include "../backends/be_handle.h"
 #include "../stats/stats.h"
 #include "../sys/interrupt.h"
-#include "be_handle.h"
 #include "timed_region.h"
 
 #define SWEEP_RUNS 5 /* timed runs per point; the median run counts */

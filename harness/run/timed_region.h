@@ -9,8 +9,8 @@
 #ifndef MLPB_TIMED_REGION_H
 #define MLPB_TIMED_REGION_H
 
+#include "../backends/be_handle.h"
 #include "../sys/machine_load.h"
-#include "be_handle.h"
 
 typedef struct {
   int load;        /* also the machine's figures (0: the clock alone, e.g. micro-benchmarks,

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../backends/names.h"
 #include "../sys/term_text.h"
 #include "conform.h"
-#include "names.h"
 
 /* a field: no tab or line break of its own */
 static void field(FILE *f, const char *s) {

@@ -11,15 +11,15 @@
 #include <unistd.h>
 
 #include "../../workloads/io/outfile.h"
+#include "../backends/be_handle.h"
+#include "../backends/names.h"
+#include "../backends/plugins.h"
+#include "../backends/registry.h"
 #include "../output/plots.h"
 #include "../output/results.h"
 #include "../sys/exitcode.h"
 #include "../sys/term_text.h"
-#include "be_handle.h"
-#include "names.h"
 #include "peers.h"
-#include "plugins.h"
-#include "registry.h"
 
 #define V(field) offsetof(opt_values, field)
 #define BIG (1L << 30)

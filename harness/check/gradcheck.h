@@ -4,8 +4,8 @@
 #define MLPB_GRADCHECK_H
 
 #include "../../workloads/workload.h"
+#include "../backends/be_handle.h"
 #include "../output/report.h"
-#include "be_handle.h"
 
 /* Documented tolerances on the relative L2 error of the loss and of each gradient tensor. */
 #define GC_TOL_FP32 1e-5 /* fp32 arithmetic, any summation order */

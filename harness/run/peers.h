@@ -6,8 +6,8 @@
 #ifndef MLPB_PEERS_H
 #define MLPB_PEERS_H
 
+#include "../backends/peer_names.h"
 #include "../output/report.h"
-#include "peer_names.h"
 #include "plan.h"
 #include "session.h"
 

@@ -7,7 +7,7 @@
 
 #include "../../impls/mlp_backend.h"
 #include "../../workloads/workload.h"
-#include "peer_names.h"
+#include "../backends/peer_names.h"
 
 /* names an explicit --backend list may hold (the default list holds every available one) */
 #define PLAN_MAX_BACKENDS 64

@@ -3,10 +3,10 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "../backends/be_handle.h"
+#include "../backends/registry.h"
 #include "../sys/machine_load.h"
-#include "be_handle.h"
 #include "disturbed.h"
-#include "registry.h"
 
 static int peak_from(const mlp_backend *be, const run_plan *p, report_context *ctx) {
   char why[256], desc[64], err[256];

@@ -7,7 +7,7 @@
 
 #include "../../workloads/rng.h"
 #include "../../workloads/workload.h"
-#include "be_handle.h"
+#include "../backends/be_handle.h"
 #include "timed_region.h"
 
 /* The batch order: every index of an epoch, drawn from the seed's batch stream, as the
