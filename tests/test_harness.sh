@@ -57,6 +57,11 @@ if command -v gnuplot >/dev/null; then
   rm -f "$tmp/replot/mnist-ranking.png"
   "$bin" plot "$tmp/r.json" --plots "$tmp/replot" >/dev/null 2>&1
   check "the ranking is redrawn from the results file alone" is_png "$tmp/replot/mnist-ranking.png"
+  # peers' details run to 160+ characters: as bar labels they pushed the plot off the picture
+  "$bin" plot "$(dirname "$0")/../results/reference/issue25-ranking-t2.json" --plots "$tmp/peers" \
+    >"$tmp/peers.out" 2>&1
+  check "the ranking of ten rows with peers fits its picture (labels kept short)" \
+    bash -c "is_png() { head -c 8 \"\$1\" | od -An -tx1 | grep -q '89 50 4e 47'; }; is_png '$tmp/peers/mnist-ranking.png' && ! grep -q 'canvas area too small' '$tmp/peers.out'"
 else
   check "without gnuplot, one message" grep -q "plots skipped: gnuplot not found" "$tmp/out"
 fi

@@ -251,26 +251,37 @@ static void plot_curves(plot_job *j, const report_workload *w, const char *wname
 }
 
 /* What a row ran on, for its bar: its library's name and version (the first two words of
- * the library string, as "OpenBLAS 0.3.21"), kernel and threads; or, for a row without a
- * library (a peer, naive, a device), its details up to the first ';' (a peer's framework and
- * version, "PyTorch 2.5.1 eager, CPU, 2 threads"). */
+ * the library string, as "OpenBLAS 0.3.21"), kernel and threads; a peer's framework and
+ * version ("JAX 0.10.2", without the parenthesis after it) and threads; or, for a row with
+ * neither (naive, a device), its details up to the first ';' or ','. At most ON_MAX bytes, cut
+ * on a character boundary: a label longer than the bars pushed the plot off the picture. */
+#define ON_MAX 48
 static void row_runs_on(char *buf, size_t len, const report_row *r) {
   char lib[64] = "";
-  if (r->library[0]) {
+  int n = 0;
+  if (r->library[0] || r->framework[0]) {
+    const char *src = r->library[0] ? r->library : r->framework;
     int words = 0, k = 0;
-    for (const char *c = r->library; *c && k < (int)sizeof lib - 1; c++) {
-      if (*c == ' ' && ++words == 2) break;
+    for (const char *c = src; *c && k < (int)sizeof lib - 1; c++) {
+      if ((*c == ' ' && ++words == 2) || (*c == ' ' && c[1] == '(')) break;
       lib[k++] = *c;
     }
     lib[k] = '\0';
-    int n = snprintf(buf, len, "%s", lib);
+    n = snprintf(buf, len, "%s", lib);
     if (r->kernel[0] && n >= 0 && (size_t)n < len)
       n += snprintf(buf + n, len - n, ", %s", r->kernel);
     if (r->threads > 0 && n >= 0 && (size_t)n < len)
       snprintf(buf + n, len - n, ", %d thread%s", r->threads, r->threads == 1 ? "" : "s");
-    return;
+  } else {
+    snprintf(buf, len, "%.*s", (int)strcspn(r->details, ";,"), r->details);
   }
-  snprintf(buf, len, "%.*s", (int)strcspn(r->details, ";"), r->details);
+  size_t cut = strlen(buf);
+  if (cut > ON_MAX && len > ON_MAX) {
+    cut = ON_MAX - 3;
+    while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80) /* not inside a character */
+      cut--;
+    snprintf(buf + cut, len - cut, "...");
+  }
 }
 
 /* (e) one ranking: backends and peers in one list by median epoch, fastest on top, each bar
