@@ -112,16 +112,21 @@ static void test_merge(void) {
  * changed), fewer as other work takes the cores they need, never fewer than 1; cores this run
  * does not ask for absorb other work first. */
 static void test_thread_fit(void) {
-  T_CHECK(thread_fit(2, 2, 0.02) == 2, "quiet 2 cores: %d", thread_fit(2, 2, 0.02));
-  T_CHECK(thread_fit(2, 2, NAN) == 2, "unreadable load keeps the threads");
-  T_CHECK(thread_fit(2, 2, THREAD_FIT_SLACK) == 2, "at the slack: %d", thread_fit(2, 2, 0.3));
-  T_CHECK(thread_fit(2, 2, 1.0) == 1, "one busy core of 2: %d", thread_fit(2, 2, 1.0));
-  T_CHECK(thread_fit(2, 2, 2.0) == 1, "both busy: %d", thread_fit(2, 2, 2.0));
-  T_CHECK(thread_fit(8, 8, 3.0) == 5, "3 of 8 busy: %d", thread_fit(8, 8, 3.0));
-  T_CHECK(thread_fit(4, 16, 11.9) == 4, "others fit on the 12 spare cores: %d",
-          thread_fit(4, 16, 11.9));
-  T_CHECK(thread_fit(4, 16, 13.5) == 2, "1.5 cores beyond the spare: %d", thread_fit(4, 16, 13.5));
-  T_CHECK(thread_fit(1, 2, 2.0) == 1 && thread_fit(0, 2, 0.0) == 1, "1 or unknown stays 1");
+  T_CHECK(thread_fit(2, 2, 0.02, 0.01) == 2, "quiet 2 cores: %d", thread_fit(2, 2, 0.02, 0.01));
+  T_CHECK(thread_fit(2, 2, NAN, 0.01) == 2, "unreadable load keeps the threads");
+  T_CHECK(thread_fit(2, 2, THREAD_FIT_SLACK, 0.01) == 2, "at the slack: %d",
+          thread_fit(2, 2, 0.3, 0.01));
+  T_CHECK(thread_fit(2, 2, 1.0, 0.01) == 1, "one busy core of 2: %d", thread_fit(2, 2, 1.0, 0.01));
+  T_CHECK(thread_fit(2, 2, 2.0, 0.01) == 1, "both busy: %d", thread_fit(2, 2, 2.0, 0.01));
+  T_CHECK(thread_fit(8, 8, 3.0, 0.01) == 5, "3 of 8 busy: %d", thread_fit(8, 8, 3.0, 0.01));
+  T_CHECK(thread_fit(4, 16, 11.9, 0.01) == 4, "others fit on the 12 spare cores: %d",
+          thread_fit(4, 16, 11.9, 0.01));
+  T_CHECK(thread_fit(4, 16, 13.5, 0.01) == 2, "1.5 cores beyond the spare: %d",
+          thread_fit(4, 16, 13.5, 0.01));
+  T_CHECK(thread_fit(2, 2, 30.0, 60.0) == 2,
+          "a reading within the tick resolution (a 150 us sample) keeps the threads");
+  T_CHECK(thread_fit(1, 2, 2.0, 0.01) == 1 && thread_fit(0, 2, 0.0, 0.01) == 1,
+          "1 or unknown stays 1");
 
   /* a row that gave cores away says so, with the count */
   report_row r;

@@ -83,7 +83,9 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
     double sec, loss;
     if (b > 0 && asked > 1 && t.last.load.ok) {
       const load_delta *d = &t.last.load;
-      int fit = thread_fit(asked, d->cpus, d->wall > 0 ? d->other_cpu / d->wall : NAN);
+      /* what the tick counts can tell from zero, as the disturbed rule reads them */
+      double res = d->wall > 0 ? 3.0 * sqrt(d->var) / d->wall : INFINITY;
+      int fit = thread_fit(asked, d->cpus, d->wall > 0 ? d->other_cpu / d->wall : NAN, res);
       if (fit != threads && be_set_threads(&t.h, fit) == 0) threads = fit;
     }
     if (trainer_epochs(&t, k, &sec, &loss)) goto fail;

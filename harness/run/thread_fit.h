@@ -18,7 +18,10 @@
 #define THREAD_FIT_SLACK 0.3
 
 /* The threads to use, 1..asked: asked when other_cores (other work on the `cpus` cores this
- * process may use, averaged over the last sample) is not finite or leaves them free. */
-int thread_fit(int asked, int cpus, double other_cores);
+ * process may use, averaged over the last sample) is not finite or leaves them free, or when
+ * it is within `resolution` (cores) of zero: /proc/stat counts whole ticks, so a sample of a
+ * few hundred microseconds (a block of toy epochs) can read one tick of another's work as
+ * tens of cores, and a quiet run gave a core away on such a reading. */
+int thread_fit(int asked, int cpus, double other_cores, double resolution);
 
 #endif
