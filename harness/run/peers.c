@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../../workloads/io/outfile.h"
+#include "../output/results.h"
 #include "../stats/stats.h"
 #include "../sys/checked.h"
 #include "../sys/proc_spawn.h"
@@ -236,11 +237,12 @@ static void read_setup(const json_t *su, report_row *row) {
 static int read_exchange(const char *path, const wl_identity *sent, report_row *row,
                          double *gc_loss, char *err, size_t len) {
   /* the path is ours (a mkdtemp folder); the file's content is the peer's */
-  json_error_t je;
-  json_t *j = json_load_file(path, 0, &je);
+  /* through the one careful reader (a regular file, a size cap): the peer wrote it */
+  char why_load[200];
+  json_t *j = results_load_json(path, why_load, sizeof why_load);
   const char *schema = json_string_value(json_object_get(j, "schema"));
   if (!j || !schema || strcmp(schema, "mlpbench-peer-2") != 0) {
-    snprintf(err, len, "%s: not a peer exchange file (%s)", path, j ? "schema" : je.text);
+    snprintf(err, len, "%s: not a peer exchange file (%s)", path, j ? "schema" : why_load);
     json_decref(j);
     return -1;
   }

@@ -12,6 +12,7 @@
 #include "exitcode.h"
 #include "interrupt.h"
 #include "term_text.h"
+#include "timer.h"
 #include "tmpdir.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -129,9 +130,7 @@ int guard_leave(guard_call *g) {
 #endif
   /* three system calls (two sigaction reads, sigprocmask) cost about a microsecond: on a
    * per-step path that would be more than a toy net's step, so at most once a millisecond */
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  long long now_us = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+  long long now_us = (long long)(timer_now() * 1e6); /* the one clock (timer.c) */
   if (now_us - reasserted_us >= GUARD_REASSERT_US) {
     interrupt_reassert();
     reasserted_us = now_us;
