@@ -137,7 +137,7 @@ check "§3 a TMPDIR of 1300+ bytes: the numpy peer runs, and leaves nothing in o
            st=\$?; [ \$st = 0 ] && [ \$(ls -A '$tmp' | wc -l) = \$((before + 1)) ] && [ -z \"\$(ls -A '$longtmp')\" ]"
 libs=()
 for p in good crash hang nozero nobias adambc oddbatch lazy lazystep slowfloor; do libs+=(--backend-lib "$plug/plug_$p.so"); done
-owned h1 "§3 10 plugins: none dropped from list" \
+check "§3 10 plugins: none dropped from list" \
   bash -c '"$0" list "${@}" 2>&1 | grep -c -E "^ *(fixture|crash|hang|nozero|nobias|adambc|oddbatch|lazy|lazystep|slowfloor)\b" | grep -qx 10' "$bin" "${libs[@]}"
 
 # ---- 4. smaller faults ----
