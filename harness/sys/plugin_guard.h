@@ -12,11 +12,11 @@
  * compute as before), re-installs the stop handlers (interrupt.h) when they were installed,
  * and unblocks SIGINT and SIGTERM (at most once a millisecond: three system calls, about a
  * microsecond, would outweigh a toy net's whole step; so a stop sent within a millisecond of
- * the call that ignored it can still be lost, as one sent during that call is). While a call runs, exit() from it is caught: an atexit
- * handler prints one line naming the backend and the slot, removes the temporary folders and
- * ends the process with exit status 3 (EXIT_RUNTIME), writing nothing more (stdio is not
- * flushed: no partial output). guard_exit_arm(0) turns that off (conform's children, whose
- * parent reports how they ended). */
+ * the call that ignored it can still be lost, as one sent during that call is). While a call runs,
+ * exit() from it is caught: an atexit handler prints one line naming the backend and the slot,
+ * removes the temporary folders and ends the process with exit status 3 (EXIT_RUNTIME), writing
+ * nothing more (stdio is not flushed: no partial output). guard_exit_arm(0) turns that off
+ * (conform's children, whose parent reports how they ended). */
 #ifndef MLPB_PLUGIN_GUARD_H
 #define MLPB_PLUGIN_GUARD_H
 
