@@ -1,5 +1,6 @@
 /* cpu_mlp.c: the fp32 forward/backward/optimizer step for the CPU backends. */
 #include "cpu_mlp.h"
+#include "div_const.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -360,15 +361,25 @@ static void sgd_update(float *p, const float *g, size_t n, float lr) {
 }
 
 // PyTorch's Adam (non-fused, non-amsgrad) on n entries; step_size = lr / (1 - beta1^t) and
-// bc2_sqrt = sqrt(1 - beta2^t), computed in double as PyTorch does. (Multiplying by
-// 1/bc2_sqrt instead saves a vector division per element but not 1% of an epoch on Zen 4,
-// and changes the curves' last digits: kept as PyTorch writes it.)
+// bc2_sqrt = sqrt(1 - beta2^t), computed in double as PyTorch does. The division by bc2_sqrt
+// is div_const's: the same bits as PyTorch's division, one divider operation fewer per
+// parameter (a plain multiply by 1/bc2_sqrt would change the curves' last digits).
 static void adam_update(float *p, const float *g, float *m, float *v, size_t n, float beta1,
                         float beta2, float eps, float step_size, float bc2_sqrt) {
+  if (!div_const_ok(bc2_sqrt, eps)) {
+    for (size_t i = 0; i < n; i++) {
+      m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
+      v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+      float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+      p[i] -= step_size * m[i] / denom;
+    }
+    return;
+  }
+  const float rc = 1.0f / bc2_sqrt;
   for (size_t i = 0; i < n; i++) {
     m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
     v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
-    float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+    float denom = div_const(sqrtf(v[i]), bc2_sqrt, rc) + eps;
     p[i] -= step_size * m[i] / denom;
   }
 }
