@@ -249,17 +249,19 @@ static void test_backends_agree_over_steps(void) {
 
 /* Resident training (set_dataset + train_steps) against naive stepping through the same
  * batches with forward_backward + step: a short last batch, with and without zero_grad, for
- * a softmax classifier, a regression net too wide for one warp, and the toy net's full batch
- * repeated as 40 epochs in one call. */
+ * a softmax classifier (on arbitrary floats, and on images normalized as the loaders do,
+ * byte / 255.0f, which a backend may keep as bytes), a regression net too wide for one warp,
+ * and the toy net's full batch repeated as 40 epochs in one call. */
 typedef struct {
   shape s;
-  int n_data, batch, n_idx;
+  int n_data, batch, n_idx, pixels;
 } resident_case;
 
 static const resident_case resident_cases[] = {
-    {{0, 50, 37, 10, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE}, 100, 16, 45},
-    {{0, 64, 600, 2, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE}, 40, 8, 21},
-    {{0, 4, 3, 1, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE}, 3, 3, 120},
+    {{0, 50, 37, 10, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE}, 100, 16, 45, 0},
+    {{0, 50, 37, 10, MLP_ACT_RELU, MLP_LOSS_SOFTMAX_CE}, 100, 16, 45, 1},
+    {{0, 64, 600, 2, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE}, 40, 8, 21, 0},
+    {{0, 4, 3, 1, MLP_ACT_SIGMOID, MLP_LOSS_SIGMOID_SE}, 3, 3, 120, 0},
 };
 
 static void resident_check(const t_variant *var, const resident_case *rc, int zero_grad) {
@@ -268,6 +270,9 @@ static void resident_check(const t_variant *var, const resident_case *rc, int ze
   sh.B = rc->n_data;
   problem p;
   problem_make(&p, &sh, 31);
+  if (rc->pixels)
+    for (size_t i = 0; i < (size_t)rc->n_data * sh.I; i++)
+      p.x[i] = (float)((i * 2654435761u >> 7) % 256) / 255.0f;
   p.spec.max_batch = rc->batch;
   p.spec.opt = sh.loss == MLP_LOSS_SIGMOID_SE && sh.I == 4 ? MLP_OPT_SGD : MLP_OPT_ADAM;
   p.spec.lr = p.spec.opt == MLP_OPT_SGD ? 0.1f : 1e-3f;
@@ -325,9 +330,9 @@ static void resident_check(const t_variant *var, const resident_case *rc, int ze
   double lm = fabs(so.mean_loss - sum / steps) / fabs(sum / steps);
   double ll = fabs(so.last_loss - last) / fmax(fabs(last), 1e-30);
   T_CHECK(ep < 1e-5 && eg < 1e-4 && lm < 1e-4 && ll < 1e-4,
-          "%s %d-%d-%d zero_grad %d: params rel %.2e, grads rel %.2e, mean loss rel %.2e, last "
-          "loss rel %.2e",
-          var->label, sh.I, sh.H, sh.O, zero_grad, ep, eg, lm, ll);
+          "%s %d-%d-%d%s zero_grad %d: params rel %.2e, grads rel %.2e, mean loss rel %.2e, "
+          "last loss rel %.2e",
+          var->label, sh.I, sh.H, sh.O, rc->pixels ? " pixels" : "", zero_grad, ep, eg, lm, ll);
 done:
   if (ca) ref->destroy(ca);
   if (cb) be->destroy(cb);

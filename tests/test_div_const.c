@@ -1,8 +1,9 @@
-/* test_div_const: div_const (Adam's division by sqrt(1 - beta2^t)) gives the bits of the
- * division it replaces. Every mantissa is checked at three exponents for the divisors of
- * the first 300 steps at four beta2 values and for random divisors; then Adam's own sum
- * (quotient + eps) over tiny, special and huge a, with subnormals flushed and not. A wrong
- * step in the sequence (a plain multiply by 1/c, say) fails the mantissa sweep at once. */
+/* test_div_const: div_const (Adam's division by sqrt(1 - beta2^t), and a byte pixel's back
+ * to its float) gives the bits of the division it replaces. Every mantissa is checked at three
+ * exponents for the divisors of the first 300 steps at four beta2 values and for random divisors;
+ * then Adam's own sum (quotient + eps) over tiny, special and huge a, with subnormals flushed and
+ * not. A wrong step in the sequence (a plain multiply by 1/c, say) fails the mantissa sweep at
+ * once. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -47,6 +48,15 @@ static void every_mantissa_adam_divisors(void) {
   for (int b = 0; b < 4; b++)
     for (int t = 1; t <= 300; t += (t < 20 ? 1 : 7))
       check_divisor((float)sqrt(1.0 - pow(beta2s[b], (double)t)));
+}
+
+/* the CPU step keeps images normalized as byte / 255.0f as their bytes and converts back */
+static void every_pixel_value(void) {
+  const float rc = 1.0f / 255.0f;
+  for (int u = 0; u < 256; u++) {
+    float got = div_const((float)u, 255.0f, rc), want = (float)u / 255.0f;
+    T_CHECK(!memcmp(&got, &want, sizeof got), "%d / 255: %.9g, division %.9g", u, got, want);
+  }
 }
 
 static void every_mantissa_random_divisors(void) {
@@ -105,6 +115,7 @@ static void sum_with_eps_gradual(void) {
 int main(void) {
   T_RUN(every_mantissa_adam_divisors);
   T_RUN(every_mantissa_random_divisors);
+  T_RUN(every_pixel_value);
   T_RUN(sum_with_eps_flushed);
   T_RUN(sum_with_eps_gradual);
   T_EXIT();
