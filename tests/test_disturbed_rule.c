@@ -46,6 +46,19 @@ static void test_rule(void) {
   T_CHECK(!r.disturbed, "a resident row under the floor was marked: %s", r.disturbed_reason);
 
   quiet_row(&r);
+  r.step_floor = 0.0125; /* GEMM floor under the epoch, the step floor above it */
+  disturbed_judge(&r);
+  T_CHECK(r.disturbed && strstr(r.disturbed_reason, "0.8x its own step floor"),
+          "an epoch under its step floor: %s", r.disturbed_reason);
+
+  quiet_row(&r);
+  r.step_floor = 0.0125;
+  r.floor_bounds = 0;
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "a device's resident row under its step floor was marked: %s",
+          r.disturbed_reason);
+
+  quiet_row(&r);
   r.gemm_floor = 0.0100 / 0.985; /* x floor 0.985: within the margin */
   disturbed_judge(&r);
   T_CHECK(!r.disturbed, "x floor 0.985 was marked: %s", r.disturbed_reason);

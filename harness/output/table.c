@@ -88,7 +88,7 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
 /* " (disturbed)" after a disturbed row's rank ("x fastest"), and after its "x floor" under the
  * floor or its "of peak" over 100%, the figures that cannot be right together. */
 static void mark_disturbed(const report_row *r, char *xf, size_t lf, char *xfl, size_t lfl,
-                           char *pk, size_t lpk) {
+                           char *xsf, size_t lsf, char *pk, size_t lpk) {
   char b[16];
   if (!r->disturbed) return;
   snprintf(b, sizeof b, "%s", xf);
@@ -97,6 +97,11 @@ static void mark_disturbed(const report_row *r, char *xf, size_t lf, char *xfl, 
       r->st.median / r->gemm_floor < 0.98) {
     snprintf(b, sizeof b, "%s", xfl);
     snprintf(xfl, lfl, "%s (disturbed)", b);
+  }
+  if (r->floor_bounds && isfinite(r->step_floor) && r->step_floor > 0 &&
+      r->st.median / r->step_floor < 0.98) {
+    snprintf(b, sizeof b, "%s", xsf);
+    snprintf(xsf, lsf, "%s (disturbed)", b);
   }
   if (isfinite(r->peak_fraction) && r->peak_fraction > 1.0) {
     snprintf(b, sizeof b, "%s", pk);
@@ -162,7 +167,7 @@ void table_print(FILE *f, const report_workload *w) {
     if (r->gc.pass) snprintf(xf, sizeof xf, "%.2f", r->st.median / fastest);
     if (r->gc.pass && ref > 0) snprintf(xn, sizeof xn, "%.2f", ref / r->st.median);
     /* a disturbed row's rank, and a figure that contradicts another, never stand bare */
-    mark_disturbed(r, xf, sizeof xf, xfl, sizeof xfl, pk, sizeof pk);
+    mark_disturbed(r, xf, sizeof xf, xfl, sizeof xfl, xsf, sizeof xsf, pk, sizeof pk);
     char dv[40] = "", mem[96];
     table_fmt_memory(mem, sizeof mem, r);
     if (dev) {

@@ -111,6 +111,13 @@ void disturbed_judge(report_row *r) {
              "the epoch took %.3gx its own GEMM floor (under %.2f: one of them was disturbed)",
              r->st.median / r->gemm_floor, DISTURBED_FLOOR_RATIO);
     add(reason, sizeof reason, b);
+  } else if (r->ran && r->floor_bounds && isfinite(r->step_floor) && r->step_floor > 0 &&
+             r->st.median / r->step_floor < DISTURBED_FLOOR_RATIO &&
+             !strstr(reason, "step floor")) {
+    snprintf(b, sizeof b,
+             "the epoch took %.3gx its own step floor (under %.2f: one of them was disturbed)",
+             r->st.median / r->step_floor, DISTURBED_FLOOR_RATIO);
+    add(reason, sizeof reason, b);
   }
   if (r->ran && isfinite(r->peak_fraction) && r->peak_fraction > DISTURBED_PEAK_FRACTION &&
       !strstr(reason, "machine peak")) {

@@ -8,8 +8,9 @@
  *     samples' ends (the figure that still sees a busy machine when a row is too short for
  *     the tick counts);
  *   - or its figures contradict each other: the median epoch under DISTURBED_FLOOR_RATIO of
- *     its own GEMM floor (where the epoch ran the floor's own calls: the per-step path; a
- *     resident path's fused kernels may beat the library's products), or a rate above
+ *     its own GEMM floor, or else of its own step floor (where the epoch ran the floors' own
+ *     calls: the per-step path, and a host backend's resident path; a device's resident
+ *     kernels, CUDA's fused ones, may beat the library's products), or a rate above
  *     DISTURBED_PEAK_FRACTION of the machine's peak.
  * Involuntary context switches and CPU time over wall time are kept beside the verdict, as
  * evidence, never as a trigger: how often a thread is preempted depends on its own design. */

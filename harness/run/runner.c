@@ -72,8 +72,10 @@ static int bench_run(const run_plan *p, be_handle *h, const workload *w, report_
   }
   t.progress = !p->quiet;
   t.label = row->backend;
-  /* forward_backward runs the floor's own calls; train_steps may run other kernels */
-  row->floor_bounds = !t.resident;
+  /* forward_backward runs the floor's own calls, and so does a host backend's train_steps
+   * (the CPU step gathers rows and calls the same products); a device's resident kernels
+   * (CUDA's fused or tiny ones) may beat the library's products */
+  row->floor_bounds = !t.resident || !be_props(h->be)->device;
   if (!row->path[0]) be_path(&t.h, row->path, sizeof row->path);
   /* the threads follow the cores other work leaves (thread_fit.h); each sample says its own */
   const int asked = row->threads; /* the library's threads after create: --threads, or its own */
