@@ -167,9 +167,9 @@ typedef struct mlp_backend {
    * products and then the optimizer's compulsory memory traffic: one pass that reads what the
    * update must read (parameters and gradients; Adam's two moments too) and writes what it
    * must write (parameters; the moments), with an add per element and nothing else, on the
-   * threads and the split the step's optimizer uses. Adam is memory-bound (its sqrt and
-   * division hide under those bytes), so an epoch can approach this floor but not the GEMM
-   * floor. Same contract as gemm_floor otherwise (scribbles, *seconds, warm-up). */
+   * threads and the split the step's optimizer uses. The bytes are what no Adam can avoid;
+   * its square root and division hide under them on some CPUs and not on others (Zen 4), so
+   * an epoch can approach this floor but not the GEMM floor. Same contract as gemm_floor otherwise (scribbles, *seconds, warm-up). */
   int (*step_floor)(void *ctx, int batch, int steps, double *seconds);
 
   /* Optional (NULL): the device memory in use while this context lives, in bytes, as the
