@@ -2,11 +2,14 @@
  * rows built by hand: an epoch under its own floor and a rate over the machine's peak are
  * flagged with their reason; other work counts only above 0.1 core and beyond what the tick
  * counts resolve; waiting tasks above 0.5; a merged row is disturbed when one process was. */
+#define _GNU_SOURCE
 #include <math.h>
+#include <sched.h>
 #include <string.h>
 
 #include "../harness/run/disturbed.h"
 #include "../harness/run/thread_fit.h"
+#include "../harness/sys/core_rtt.h"
 #include "t.h"
 
 /* A row that ran, median 10 ms, with quiet figures. */
@@ -25,6 +28,7 @@ static void quiet_row(report_row *r) {
   r->other_runnable = 0.1;
   r->switches_per_s = 3;
   r->cpu_per_wall = 1.9;
+  r->core_rtt_start = r->core_rtt_end = NAN;
 }
 
 static void test_rule(void) {
@@ -154,9 +158,70 @@ static void test_thread_fit(void) {
           "fewer threads: %s", r.disturbed_reason);
 }
 
+/* The host moved the cores between a row's start and end: the round trips say so. */
+static void test_core_moved(void) {
+  report_row r;
+  quiet_row(&r);
+  r.core_rtt_start = 60, r.core_rtt_end = 370;
+  disturbed_judge(&r);
+  T_CHECK(r.disturbed && strstr(r.disturbed_reason, "from 60 ns to 370 ns"),
+          "cores moved during the row: %s", r.disturbed_reason);
+  quiet_row(&r);
+  r.core_rtt_start = 380, r.core_rtt_end = 55;
+  disturbed_judge(&r);
+  T_CHECK(r.disturbed, "cores moved back during the row: not marked");
+  quiet_row(&r);
+  r.core_rtt_start = 55, r.core_rtt_end = 140; /* a noisy probe, not another placement */
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "55 -> 140 ns was marked: %s", r.disturbed_reason);
+  quiet_row(&r);
+  r.core_rtt_start = 350, r.core_rtt_end = 390; /* far apart all along: the same placement */
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "350 -> 390 ns was marked: %s", r.disturbed_reason);
+  quiet_row(&r);
+  r.core_rtt_start = 60; /* one CPU, or a probe that could not run */
+  disturbed_judge(&r);
+  T_CHECK(!r.disturbed, "a missing round trip was marked: %s", r.disturbed_reason);
+
+  /* --processes: a merged row keeps the moved pair and the mark */
+  report_row a, o;
+  quiet_row(&a);
+  quiet_row(&o);
+  a.core_rtt_start = a.core_rtt_end = 60;
+  o.core_rtt_start = 60, o.core_rtt_end = 400;
+  disturbed_judge(&o);
+  disturbed_merge(&a, &o, 2);
+  disturbed_judge(&a);
+  T_CHECK(a.disturbed && a.core_rtt_end == 400, "merged: disturbed %d, end %.0f ns", a.disturbed,
+          a.core_rtt_end);
+}
+
+/* The probe itself: a round trip on two CPUs, NaN on one, the caller's affinity kept. */
+static void test_core_probe(void) {
+  cpu_set_t before, after;
+  T_CHECK(sched_getaffinity(0, sizeof before, &before) == 0, "sched_getaffinity");
+  double ns = core_rtt_ns(0.05);
+  T_CHECK(sched_getaffinity(0, sizeof after, &after) == 0 && CPU_EQUAL(&before, &after),
+          "the probe left the caller's affinity changed");
+  if (CPU_COUNT(&before) >= 2)
+    T_CHECK(isfinite(ns) && ns > 0 && ns < 1e7, "two CPUs: %g ns", ns);
+  else
+    T_CHECK(isnan(ns), "one CPU: %g ns, not NaN", ns);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu(), &one);
+  if (sched_setaffinity(0, sizeof one, &one) == 0) {
+    ns = core_rtt_ns(0.05);
+    T_CHECK(isnan(ns), "pinned to one CPU: %g ns, not NaN", ns);
+    (void)sched_setaffinity(0, sizeof before, &before);
+  }
+}
+
 int main(void) {
   T_RUN(test_rule);
   T_RUN(test_merge);
   T_RUN(test_thread_fit);
+  T_RUN(test_core_moved);
+  T_RUN(test_core_probe);
   T_EXIT();
 }

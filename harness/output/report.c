@@ -156,6 +156,7 @@ report_row *report_add_row(report_workload *w) {
                            reader says whether an older file recorded it */
   r->load_seconds = r->other_cores = r->steal_cores = r->load_resolution = NAN;
   r->other_runnable = r->switches_per_s = r->cpu_per_wall = NAN;
+  r->core_rtt_start = r->core_rtt_end = NAN;
   r->compile_seconds = NAN;
   return r;
 }

@@ -122,8 +122,11 @@ typedef struct {
   double other_runnable;  /* other runnable tasks, on average */
   double switches_per_s;  /* involuntary context switches per second */
   double cpu_per_wall;    /* this process's CPU time over wall time: threads kept busy */
-  char timed_at[32];      /* when its timed runs started (ISO 8601 UTC) */
-  char floor_at[32];      /* when its GEMM floor was measured, "" when it has none */
+  /* the round trip of a cache line between two of its cores (sys/core_rtt.h), in ns, before
+   * its timed runs and after its floors; NaN: not measured (one CPU, a peer) */
+  double core_rtt_start, core_rtt_end;
+  char timed_at[32]; /* when its timed runs started (ISO 8601 UTC) */
+  char floor_at[32]; /* when its GEMM floor was measured, "" when it has none */
   /* a peer's setup, as it reported it (peers.c; "" and NaN for a backend): its framework and
    * the version that ran, its compile mode, how its threads were set, whether subnormals
    * flushed (measured), the seconds its compilation took before the first timed epoch */

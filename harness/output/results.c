@@ -398,6 +398,8 @@ static const field row_fields[] = {
     FIELD(report_row, "steal_cores", F_NUM, steal_cores),
     FIELD(report_row, "load_resolution_cores", F_NUM, load_resolution),
     FIELD(report_row, "other_runnable", F_NUM, other_runnable),
+    FIELD(report_row, "core_round_trip_start_ns", F_NUM, core_rtt_start),
+    FIELD(report_row, "core_round_trip_end_ns", F_NUM, core_rtt_end),
     FIELD(report_row, "involuntary_switches_per_s", F_NUM, switches_per_s),
     FIELD(report_row, "cpu_per_wall", F_NUM, cpu_per_wall),
     FIELD(report_row, "framework", F_STR, framework),

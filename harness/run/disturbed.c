@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../sys/core_rtt.h"
+
 void load_acc_add(load_acc *a, const timed_sample *s) {
   const load_delta *d = &s->load;
   if (!d->ok) return;
@@ -50,6 +52,10 @@ void disturbed_merge(report_row *r, const report_row *o, int process) {
     r->load_resolution = sqrt(ra * ra + rb * rb) / (wa + wb);
     r->load_seconds = wa + wb;
   }
+  /* the widest pair of placements any process saw */
+  if (core_rtt_moved(o->core_rtt_start, o->core_rtt_end) &&
+      !core_rtt_moved(r->core_rtt_start, r->core_rtt_end))
+    r->core_rtt_start = o->core_rtt_start, r->core_rtt_end = o->core_rtt_end;
   if (o->disturbed && !r->disturbed) {
     r->disturbed = 1;
     snprintf(r->disturbed_reason, sizeof r->disturbed_reason, "process %d: %.230s", process,
@@ -92,6 +98,13 @@ void disturbed_judge(report_row *r) {
   else
     judge_load(r->other_cores, r->steal_cores, r->load_resolution, r->other_runnable,
                r->switches_per_s, reason, sizeof reason);
+  if (core_rtt_moved(r->core_rtt_start, r->core_rtt_end) && !strstr(reason, "round trip")) {
+    snprintf(b, sizeof b,
+             "a cache line's round trip between two of its cores went from %.0f ns to %.0f ns "
+             "(the host moved this machine's cores, or other work held one)",
+             r->core_rtt_start, r->core_rtt_end);
+    add(reason, sizeof reason, b);
+  }
   int fewer = 0, fewest = r->threads;
   for (int i = 0; r->threads_samples && i < r->n_load; i++)
     if (isfinite(r->threads_samples[i]) && r->threads_samples[i] < r->threads) {

@@ -12,6 +12,8 @@
  *     calls: the per-step path, and a host backend's resident path; a device's resident
  *     kernels, CUDA's fused ones, may beat the library's products), or a rate above
  *     DISTURBED_PEAK_FRACTION of the machine's peak.
+ *   - or a cache line's round trip between two of its cores changed between the row's start
+ *     and end by more than CORE_RTT_RATIO (sys/core_rtt.h): the host moved the cores.
  * Involuntary context switches and CPU time over wall time are kept beside the verdict, as
  * evidence, never as a trigger: how often a thread is preempted depends on its own design. */
 #ifndef MLPB_DISTURBED_H

@@ -15,6 +15,7 @@
 #include "../check/gradcheck.h"
 #include "../stats/stats.h"
 #include "../sys/checked.h"
+#include "../sys/core_rtt.h"
 #include "../sys/interrupt.h"
 #include "bench_procs.h"
 #include "disturbed.h"
@@ -249,6 +250,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   /* the first backend whose check passed predicts the montage */
   report_montage *m = w->montage_side && r->gc.pass && rw->montage.n == 0 ? &rw->montage : NULL;
   load_acc load = {0};
+  r->core_rtt_start = core_rtt_ns(CORE_RTT_BUDGET_S);
   report_time_now(r->timed_at, sizeof r->timed_at);
   for (int k = 0; k < rw->repeat; k++) {
     int last = k == rw->repeat - 1;
@@ -263,6 +265,7 @@ static int bench_backend(const run_plan *p, const mlp_backend *be, const wl_sess
   double peak = memstat_peak();
   r->host_peak_growth = rss0 >= 0 && peak >= rss0 ? peak - rss0 : NAN;
   measure_floors(p, &h, w, r, &load);
+  r->core_rtt_end = core_rtt_ns(CORE_RTT_BUDGET_S);
   be_close(&h);
   r->n_load = load.ok ? r->n_samples : 0; /* per-sample figures for every sample, or none */
   report_row_summarize(r, rw);
