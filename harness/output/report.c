@@ -165,6 +165,11 @@ static double median_or_nan(const double *x, int n) {
   return n > 0 ? stats_summarize(x, n).median : NAN;
 }
 
+int report_row_under_floor(const report_row *r, double floor) {
+  return r->floor_bounds && isfinite(floor) && floor > 0 &&
+         r->st.median / floor < REPORT_FLOOR_RATIO;
+}
+
 void report_row_summarize(report_row *r, const report_workload *w) {
   r->st = stats_summarize(r->samples, r->n_samples);
   if (r->n_dev != r->n_samples) r->n_dev = 0; /* device time for every sample, or none */

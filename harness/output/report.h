@@ -208,6 +208,12 @@ report_workload *report_add_workload(report *r);
  * GEMM and step floors' medians (NaN without samples). */
 void report_row_summarize(report_row *r, const report_workload *w);
 
+/* Whether the row's median epoch is under REPORT_FLOOR_RATIO of `floor` (its GEMM or step
+ * floor) where the floor bounds it (floor_bounds): figures that cannot both be right, the
+ * one test behind the disturbed rule and the table's marks. */
+#define REPORT_FLOOR_RATIO 0.98
+int report_row_under_floor(const report_row *r, double floor);
+
 /* Rows that passed their gradient check, fastest first; the others after, unranked. */
 void report_sort_rows(report_workload *w);
 

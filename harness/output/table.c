@@ -87,26 +87,19 @@ void table_print_header(FILE *f, const report *r, const report_workload *w) {
 
 /* " (disturbed)" after a disturbed row's rank ("x fastest"), and after its "x floor" under the
  * floor or its "of peak" over 100%, the figures that cannot be right together. */
+static void mark_cell(char *cell, size_t len) {
+  char b[16];
+  snprintf(b, sizeof b, "%s", cell);
+  snprintf(cell, len, "%s (disturbed)", strcmp(b, "-") ? b : "");
+}
+
 static void mark_disturbed(const report_row *r, char *xf, size_t lf, char *xfl, size_t lfl,
                            char *xsf, size_t lsf, char *pk, size_t lpk) {
-  char b[16];
   if (!r->disturbed) return;
-  snprintf(b, sizeof b, "%s", xf);
-  snprintf(xf, lf, "%s (disturbed)", strcmp(b, "-") ? b : "");
-  if (r->floor_bounds && isfinite(r->gemm_floor) && r->gemm_floor > 0 &&
-      r->st.median / r->gemm_floor < 0.98) {
-    snprintf(b, sizeof b, "%s", xfl);
-    snprintf(xfl, lfl, "%s (disturbed)", b);
-  }
-  if (r->floor_bounds && isfinite(r->step_floor) && r->step_floor > 0 &&
-      r->st.median / r->step_floor < 0.98) {
-    snprintf(b, sizeof b, "%s", xsf);
-    snprintf(xsf, lsf, "%s (disturbed)", b);
-  }
-  if (isfinite(r->peak_fraction) && r->peak_fraction > 1.0) {
-    snprintf(b, sizeof b, "%s", pk);
-    snprintf(pk, lpk, "%s (disturbed)", b);
-  }
+  mark_cell(xf, lf);
+  if (report_row_under_floor(r, r->gemm_floor)) mark_cell(xfl, lfl);
+  if (report_row_under_floor(r, r->step_floor)) mark_cell(xsf, lsf);
+  if (isfinite(r->peak_fraction) && r->peak_fraction > 1.0) mark_cell(pk, lpk);
 }
 
 void table_print(FILE *f, const report_workload *w) {

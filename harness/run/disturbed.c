@@ -118,20 +118,17 @@ void disturbed_judge(report_row *r) {
              fewer, r->n_load, fewest, r->threads);
     add(reason, sizeof reason, b);
   }
-  if (r->ran && r->floor_bounds && isfinite(r->gemm_floor) && r->gemm_floor > 0 &&
-      r->st.median / r->gemm_floor < DISTURBED_FLOOR_RATIO && !strstr(reason, "GEMM floor")) {
-    snprintf(b, sizeof b,
-             "the epoch took %.3gx its own GEMM floor (under %.2f: one of them was disturbed)",
-             r->st.median / r->gemm_floor, DISTURBED_FLOOR_RATIO);
-    add(reason, sizeof reason, b);
-  } else if (r->ran && r->floor_bounds && isfinite(r->step_floor) && r->step_floor > 0 &&
-             r->st.median / r->step_floor < DISTURBED_FLOOR_RATIO &&
-             !strstr(reason, "step floor")) {
-    snprintf(b, sizeof b,
-             "the epoch took %.3gx its own step floor (under %.2f: one of them was disturbed)",
-             r->st.median / r->step_floor, DISTURBED_FLOOR_RATIO);
-    add(reason, sizeof reason, b);
-  }
+  /* the GEMM floor, or else the step floor (above it, so under both says nothing more) */
+  const double floors[2] = {r->gemm_floor, r->step_floor};
+  const char *names[2] = {"GEMM floor", "step floor"};
+  for (int k = 0; k < 2 && r->ran; k++)
+    if (report_row_under_floor(r, floors[k]) && !strstr(reason, names[k])) {
+      snprintf(b, sizeof b,
+               "the epoch took %.3gx its own %s (under %.2f: one of them was disturbed)",
+               r->st.median / floors[k], names[k], DISTURBED_FLOOR_RATIO);
+      add(reason, sizeof reason, b);
+      break;
+    }
   if (r->ran && isfinite(r->peak_fraction) && r->peak_fraction > DISTURBED_PEAK_FRACTION &&
       !strstr(reason, "machine peak")) {
     snprintf(b, sizeof b,

@@ -26,13 +26,9 @@ static void pin(int cpu) {
 static void *partner(void *arg) {
   court *c = arg;
   pin(c->cpu);
-  long seen = 0;
   while (!atomic_load_explicit(&c->quit, memory_order_acquire)) {
     long b = atomic_load_explicit(&c->ball, memory_order_acquire);
-    if (b != seen && (b & 1)) {
-      atomic_store_explicit(&c->ball, b + 1, memory_order_release);
-      seen = b + 1;
-    }
+    if (b & 1) atomic_store_explicit(&c->ball, b + 1, memory_order_release);
   }
   return NULL;
 }

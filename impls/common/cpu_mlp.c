@@ -368,20 +368,13 @@ static void sgd_update(float *p, const float *g, size_t n, float lr) {
 // parameter (a plain multiply by 1/bc2_sqrt would change the curves' last digits).
 static void adam_update(float *p, const float *g, float *m, float *v, size_t n, float beta1,
                         float beta2, float eps, float step_size, float bc2_sqrt) {
-  if (!div_const_ok(bc2_sqrt, eps)) {
-    for (size_t i = 0; i < n; i++) {
-      m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
-      v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
-      float denom = sqrtf(v[i]) / bc2_sqrt + eps;
-      p[i] -= step_size * m[i] / denom;
-    }
-    return;
-  }
+  const int exact = div_const_ok(bc2_sqrt, eps); /* else the division itself */
   const float rc = 1.0f / bc2_sqrt;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++) { /* (the compiler makes a loop of each branch) */
     m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
     v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
-    float denom = div_const(sqrtf(v[i]), bc2_sqrt, rc) + eps;
+    float s = sqrtf(v[i]);
+    float denom = (exact ? div_const(s, bc2_sqrt, rc) : s / bc2_sqrt) + eps;
     p[i] -= step_size * m[i] / denom;
   }
 }
